@@ -1,0 +1,194 @@
+/**
+ * The runtime configuration: one typed, validated document that lib/ produces
+ * for each region and the Lambda reads from the `AGENT_CONFIG` environment
+ * variable at cold start. It is the single source of truth shared by the
+ * constructs (which import the types and the parser as plain data) and the
+ * runtime. zod is used because it gives both the TypeScript type and a
+ * validator with field paths from one declaration.
+ */
+import { z } from 'zod';
+
+/** Name of the environment variable that carries the JSON configuration. */
+export const CONFIG_ENV_VAR = 'AGENT_CONFIG';
+
+/** The tiers of a fallback chain, in the order they are tried. */
+export const TIERS = ['primary', 'regional-fallback', 'model-fallback'] as const;
+export type Tier = (typeof TIERS)[number];
+
+/**
+ * Geographic prefixes of Bedrock cross-region inference profiles
+ * (`eu.anthropic...`). `global` profiles may route anywhere in the world.
+ */
+export const INFERENCE_GEOGRAPHIES = ['us', 'us-gov', 'eu', 'apac', 'jp', 'au', 'ca', 'global'] as const;
+export type InferenceGeography = (typeof INFERENCE_GEOGRAPHIES)[number];
+
+/** Matches commercial, GovCloud, China and ISO partition region names. */
+export const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+
+const regionName = z.string().regex(REGION_PATTERN, 'must be an AWS region name such as eu-west-1');
+
+/**
+ * The geography prefix of an inference profile id, or undefined for a plain
+ * foundation model id (`anthropic.claude-...` has no geography).
+ */
+export function inferenceGeographyOf(modelId: string): InferenceGeography | undefined {
+  const [first, ...rest] = modelId.split('.');
+  if (rest.length < 2) return undefined;
+  return (INFERENCE_GEOGRAPHIES as readonly string[]).includes(first) ? (first as InferenceGeography) : undefined;
+}
+
+export const chainTargetSchema = z.object({
+  /** What ConverseStream is called with: an inference profile id or a foundation model id. */
+  modelId: z.string().min(1),
+  /** The Bedrock Runtime endpoint region the call is sent to. */
+  region: regionName,
+  tier: z.enum(TIERS),
+});
+export type ChainTarget = z.output<typeof chainTargetSchema>;
+
+export const jurisdictionSchema = z.object({
+  /** Short name, also the DNS label of the jurisdiction's host (`eu.agent.example.com`). */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a lowercase DNS label such as eu'),
+  /** Regions where this jurisdiction's data may be stored and processed; the first is the home region. */
+  regions: z.array(regionName).min(1),
+  /** The inference profile geography used for this jurisdiction's models. */
+  geography: z.enum(INFERENCE_GEOGRAPHIES),
+  /** A restricted jurisdiction never lets a request's data leave its regions. */
+  restricted: z.boolean(),
+});
+export type JurisdictionConfig = z.output<typeof jurisdictionSchema>;
+
+export const priceSchema = z.object({
+  /** USD per 1,000 input tokens. */
+  inputPer1kTokens: z.number().nonnegative(),
+  /** USD per 1,000 output tokens. */
+  outputPer1kTokens: z.number().nonnegative(),
+});
+export type ModelPrice = z.output<typeof priceSchema>;
+
+export const runtimeConfigSchema = z
+  .object({
+    /** The region this runtime runs in. */
+    region: regionName,
+    jurisdiction: jurisdictionSchema,
+    /** Ordered targets; the engine keeps tier order and sorts within a tier by observed latency. */
+    chain: z.array(chainTargetSchema).min(1),
+    /** Public host name of every jurisdiction, used to answer 421 with the right host. */
+    jurisdictionHosts: z.record(z.string(), z.string()).default({}),
+    table: z.object({
+      name: z.string().min(3).max(255),
+      /** The jurisdiction's home region, where the authoritative copy is read and written. */
+      homeRegion: regionName,
+      /** How many past turns are sent to the model with each message. */
+      historyTurns: z.number().int().min(0).max(200).default(20),
+      /** Items expire this many days after their last write. */
+      ttlDays: z.number().int().min(1).max(3650).default(30),
+    }),
+    deadlines: z
+      .object({
+        /** TCP/HTTP2 connection timeout on the Bedrock client; the SDK default (0) waits forever. */
+        connectTimeoutMs: z.number().int().positive().default(1000),
+        /** An attempt that has not produced its first token by then is abandoned. */
+        firstTokenTimeoutMs: z.number().int().positive().default(5000),
+        /** Once streaming, the longest silence tolerated between two chunks. */
+        idleTimeoutMs: z.number().int().positive().default(10000),
+        /** Budget of one request across every target. */
+        totalBudgetMs: z.number().int().positive().default(60000),
+        /** Kept back from the Lambda's remaining time so the function never times out mid-chain. */
+        reserveMs: z.number().int().nonnegative().default(2000),
+      })
+      .prefault({}),
+    breaker: z
+      .object({
+        /** Consecutive failures that open a target's breaker. */
+        failureThreshold: z.number().int().positive().default(3),
+        /** How long an open breaker skips its target before a half-open probe. */
+        cooldownMs: z.number().int().positive().default(30000),
+      })
+      .prefault({}),
+    /** Number of recent time-to-first-token samples averaged per target. */
+    latencySamples: z.number().int().positive().max(1000).default(20),
+    inference: z
+      .object({
+        maxTokens: z.number().int().positive().default(1024),
+        temperature: z.number().min(0).max(1).optional(),
+        systemPrompt: z.string().optional(),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        /** Largest accepted message text, in UTF-8 bytes; larger gets 413. */
+        maxTextBytes: z.number().int().positive().default(32768),
+      })
+      .prefault({}),
+    /** Price per model id, used for the EstimatedCost metric; unpriced models report no cost. */
+    prices: z.record(z.string(), priceSchema).default({}),
+    observability: z
+      .object({
+        metricsNamespace: z.string().min(1).default('MultiRegionAgent'),
+        serviceName: z.string().min(1).default('multi-region-agent'),
+        /** Log prompts and answers; off by default so logs carry no message text. */
+        logMessageText: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Endpoint overrides for local runs against emulators; never set in a deployment. */
+    endpoints: z
+      .object({
+        bedrock: z.record(z.string(), z.url()).optional(),
+        dynamodb: z.url().optional(),
+      })
+      .optional(),
+  })
+  .superRefine((config, ctx) => {
+    const { jurisdiction } = config;
+    if (!jurisdiction.regions.includes(config.region)) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: `${config.region} is not a region of jurisdiction ${jurisdiction.name}` });
+    }
+    if (!jurisdiction.regions.includes(config.table.homeRegion)) {
+      ctx.addIssue({ code: 'custom', path: ['table', 'homeRegion'], message: `${config.table.homeRegion} is not a region of jurisdiction ${jurisdiction.name}` });
+    }
+    const seen = new Set<string>();
+    config.chain.forEach((target, index) => {
+      const key = `${target.modelId}@${target.region}`;
+      if (seen.has(key)) {
+        ctx.addIssue({ code: 'custom', path: ['chain', index], message: `duplicate target ${key}` });
+      }
+      seen.add(key);
+    });
+  });
+
+/** What lib/ writes (defaults may be omitted). */
+export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
+/** What the runtime works with (defaults filled in). */
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+
+/** Thrown when the configuration is invalid; the message names every bad field. */
+export class RuntimeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuntimeConfigError';
+  }
+}
+
+/** Validates a configuration object, filling defaults. */
+export function validateRuntimeConfig(input: unknown): RuntimeConfig {
+  const result = runtimeConfigSchema.safeParse(input);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new RuntimeConfigError(`Invalid agent runtime configuration: ${fields.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Reads and validates the configuration from the environment, as the Lambda does at cold start. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const raw = env[CONFIG_ENV_VAR];
+  if (!raw) throw new RuntimeConfigError(`Invalid agent runtime configuration: ${CONFIG_ENV_VAR} is not set`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new RuntimeConfigError(`Invalid agent runtime configuration: ${CONFIG_ENV_VAR} is not JSON (${(error as Error).message})`);
+  }
+  return validateRuntimeConfig(parsed);
+}

@@ -1,0 +1,46 @@
+/**
+ * Metric and dimension names emitted by the runtime (EMF). Plain data with no
+ * imports, so lib/ can use the same constants for dashboards and alarms.
+ */
+export const DEFAULT_METRICS_NAMESPACE = 'MultiRegionAgent';
+
+export const MetricName = {
+  Requests: 'Requests',
+  Fallbacks: 'Fallbacks',
+  RegionalFallbacks: 'RegionalFallbacks',
+  ModelFallbacks: 'ModelFallbacks',
+  FailedRequests: 'FailedRequests',
+  TargetErrors: 'TargetErrors',
+  BreakerOpened: 'BreakerOpened',
+  TimeToFirstToken: 'TimeToFirstToken',
+  Latency: 'Latency',
+  InputTokens: 'InputTokens',
+  OutputTokens: 'OutputTokens',
+  EstimatedCost: 'EstimatedCost',
+  /** Requests served while the home region's table could not be reached. */
+  StateDegraded: 'StateDegraded',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+export const DimensionName = {
+  Region: 'Region',
+  Path: 'Path',
+  Reason: 'Reason',
+} as const;
+
+/** Values of the `Reason` dimension of `TargetErrors`. */
+export const TargetErrorReason = {
+  Throttled: 'Throttled',
+  ServerError: 'ServerError',
+  ModelNotReady: 'ModelNotReady',
+  ModelTimeout: 'ModelTimeout',
+  FirstTokenTimeout: 'FirstTokenTimeout',
+  IdleTimeout: 'IdleTimeout',
+  NetworkError: 'NetworkError',
+  StreamError: 'StreamError',
+  AccessDenied: 'AccessDenied',
+  NotFound: 'NotFound',
+  Validation: 'Validation',
+  ResidencyRefused: 'ResidencyRefused',
+} as const;
+export type TargetErrorReason = (typeof TargetErrorReason)[keyof typeof TargetErrorReason];
