@@ -150,15 +150,6 @@ export interface RecordedCall {
   readonly signingRegion?: string;
 }
 
-export interface Route53EmulatorOptions {
-  /**
-   * When set, every checker takes an observation at this interval, as Route 53's
-   * checkers do (every 30 s, or 10 s for fast checks). Tests leave it unset and
-   * call `runCheckers()` instead.
-   */
-  readonly checkerIntervalMs?: number;
-}
-
 interface StoredHealthCheck {
   readonly id: string;
   readonly callerReference: string;
@@ -204,8 +195,8 @@ const UPDATE_FIELDS_SUPPORTED = new Set(['HealthCheckVersion', 'Inverted', 'Disa
 
 export class Route53Emulator {
   /** Starts the emulator on 127.0.0.1 with an ephemeral port. */
-  static async start(options: Route53EmulatorOptions = {}): Promise<Route53Emulator> {
-    const emulator = new Route53Emulator(options);
+  static async start(): Promise<Route53Emulator> {
+    const emulator = new Route53Emulator();
     await new Promise<void>((resolve, reject) => {
       emulator.server.once('error', reject);
       emulator.server.listen(0, '127.0.0.1', () => resolve());
@@ -218,24 +209,20 @@ export class Route53Emulator {
   private readonly faults: Array<{ fault: Fault; remaining: number }> = [];
   private readonly interceptors: Array<{ operation: Route53Operation; action: () => void }> = [];
   private readonly recordedCalls: RecordedCall[] = [];
-  private readonly checkerTimer?: NodeJS.Timeout;
+  private lastCheckedTime = 0;
   private readonly parser = new XMLParser({
     parseTagValue: false,
     isArray: (_name, jPath) => REQUEST_LIST_PATHS.some((path) => String(jPath).endsWith(path)),
   });
   private readonly builder = new XMLBuilder({ ignoreAttributes: false });
 
-  private constructor(options: Route53EmulatorOptions) {
+  private constructor() {
     this.server = http.createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         response.writeHead(500, { 'content-type': 'text/plain' });
         response.end(String(error));
       });
     });
-    if (options.checkerIntervalMs !== undefined) {
-      this.checkerTimer = setInterval(() => this.runCheckers(), options.checkerIntervalMs);
-      this.checkerTimer.unref();
-    }
   }
 
   /** The URL to pass as the Route53Client's `endpoint`. */
@@ -296,9 +283,12 @@ export class Route53Emulator {
     this.require(id).endpoint = endpoint;
   }
 
-  /** Every checker of every checked health check takes an observation now. */
-  runCheckers(): void {
-    for (const stored of this.healthChecks.values()) this.observe(stored);
+  /**
+   * The checkers take an observation now: every checker, or only those in the
+   * given checker regions (Route 53's checkers do not run in step).
+   */
+  runCheckers(checkerRegions?: readonly string[]): void {
+    for (const stored of this.healthChecks.values()) this.observe(stored, checkerRegions);
   }
 
   /** Edits a health check as someone else would (the version goes up by one). */
@@ -342,7 +332,6 @@ export class Route53Emulator {
   }
 
   async close(): Promise<void> {
-    if (this.checkerTimer) clearInterval(this.checkerTimer);
     this.server.closeAllConnections();
     await new Promise<void>((resolve, reject) => this.server.close((error) => (error ? reject(error) : resolve())));
   }
@@ -353,16 +342,18 @@ export class Route53Emulator {
     return stored;
   }
 
-  private observe(stored: StoredHealthCheck): void {
+  private observe(stored: StoredHealthCheck, checkerRegions?: readonly string[]): void {
     if (!ENDPOINT_CHECK_TYPES.includes(stored.type) && stored.type !== 'CLOUDWATCH_METRIC') return;
-    const checkedTime = new Date();
+    // Strictly increasing, so that a later round is always newer even within one millisecond.
+    const checkedTime = new Date(Math.max(Date.now(), this.lastCheckedTime + 1));
+    this.lastCheckedTime = checkedTime.getTime();
+    const previous = new Map(stored.observations.map((observation) => [observation.ipAddress, observation]));
     stored.observations = stored.regions.flatMap((region, regionIndex) =>
-      Array.from({ length: CHECKERS_PER_REGION }, (_, checker) => ({
-        region,
-        ipAddress: `15.177.${regionIndex}.${checker + 1}`,
-        status: this.checkerSees(stored, region),
-        checkedTime,
-      })),
+      Array.from({ length: CHECKERS_PER_REGION }, (_, checker) => {
+        const ipAddress = `15.177.${regionIndex}.${checker + 1}`;
+        const kept = checkerRegions && !checkerRegions.includes(region) ? previous.get(ipAddress) : undefined;
+        return kept ?? { region, ipAddress, status: this.checkerSees(stored, region), checkedTime };
+      }),
     );
   }
 

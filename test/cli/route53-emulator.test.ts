@@ -147,6 +147,21 @@ describe('Route 53 API emulator', () => {
     expect(after.HealthCheckObservations?.every((observation) => observation.StatusReport?.Status?.startsWith('Failure'))).toBe(true);
   });
 
+  test('checkers of the given regions report on their own, the others keep their last observation', async () => {
+    // GIVEN
+    const id = emulator.addHealthCheck();
+    const [before] = emulator.healthCheck(id).observations;
+
+    // WHEN
+    emulator.runCheckers(['eu-west-1']);
+
+    // THEN
+    const after = emulator.healthCheck(id).observations;
+    const fresh = after.filter((observation) => observation.checkedTime > before.checkedTime);
+    expect(fresh.map((observation) => observation.region)).toEqual(['eu-west-1', 'eu-west-1']);
+    expect(after).toHaveLength(DEFAULT_CHECKER_REGIONS.length * 2);
+  });
+
   test('GetHealthCheckStatus is refused for a calculated health check', async () => {
     // GIVEN
     const calculated = emulator.addHealthCheck({ type: 'CALCULATED', childHealthChecks: [emulator.addHealthCheck()] });

@@ -1,0 +1,139 @@
+/**
+ * Command-line parsing with node:util's parseArgs: three subcommands and a
+ * handful of flags do not justify a dependency, and parseArgs's strict mode
+ * already rejects unknown flags and missing values. What it does not do (which
+ * flag belongs to which command, value checks) is done here, so every bad
+ * command line ends with one clear usage error before any AWS call.
+ */
+import { parseArgs } from 'node:util';
+import { REGION_PATTERN } from '../../lambda/agent/config';
+import { AgentctlError, ExitCode } from './exit-codes';
+
+export const ENDPOINT_ENV_VAR = 'AGENTCTL_ROUTE53_ENDPOINT';
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 120;
+const MAX_WAIT_TIMEOUT_SECONDS = 3600;
+
+export const USAGE = `Usage: agentctl <command> [options]
+
+Commands:
+  status                  Health, drain state and last change of every region, per jurisdiction
+  drain REGION            Stop Route 53 sending traffic to REGION (inverts its health check)
+  restore REGION          Undo a drain
+  help                    Show this text
+
+Options:
+  --agent NAME            Only the agent with this name (health-check tag multi-region-agent:name);
+                          needed when several agents share the account
+  --json                  status: print JSON for scripts
+  --dry-run               drain/restore: print what would change, change nothing
+  --force                 drain: override the safety rules (last serving region of a
+                          jurisdiction, endpoint already failing)
+  --wait                  drain/restore: wait until every Route 53 checker has reported since the change
+  --timeout SECONDS       upper bound for --wait (default ${DEFAULT_WAIT_TIMEOUT_SECONDS})
+  --endpoint URL          Route 53 API endpoint (default: AWS; env ${ENDPOINT_ENV_VAR})
+  -h, --help              Show this text
+
+Credentials come from the AWS SDK's default chain (environment, profile, SSO, instance role).
+Exit codes: 0 ok, 2 usage, 3 no credentials, 4 no health checks, 5 unknown region, 6 refused,
+7 throttled, 8 Route 53 error, 9 conflict, 10 wait timed out, 1 unexpected.`;
+
+/** What drain and restore are told (restore never sets force). */
+export interface RegionCommandOptions {
+  readonly region: string;
+  readonly agent?: string;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly wait: boolean;
+  readonly timeoutSeconds: number;
+}
+
+export type Command =
+  | { readonly name: 'help' }
+  | { readonly name: 'status'; readonly agent?: string; readonly json: boolean; readonly endpoint?: string }
+  | ({ readonly name: 'drain' | 'restore'; readonly endpoint?: string } & RegionCommandOptions);
+
+const OPTIONS = {
+  agent: { type: 'string' },
+  json: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'string' },
+  endpoint: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The flags each command accepts (besides --help). */
+const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  status: ['agent', 'json', 'endpoint'],
+  drain: ['agent', 'dry-run', 'force', 'wait', 'timeout', 'endpoint'],
+  restore: ['agent', 'dry-run', 'wait', 'timeout', 'endpoint'],
+  help: [],
+};
+
+function usageError(message: string): AgentctlError {
+  return new AgentctlError(ExitCode.usage, `${message}\nRun 'agentctl help' for usage.`);
+}
+
+/** Parses argv (without node and the script) and the environment into a command. */
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [name, ...operands] = positionals;
+  if (values.help || name === undefined || name === 'help') return { name: 'help' };
+
+  const allowed = COMMAND_OPTIONS[name];
+  if (!allowed) throw usageError(`Unknown command '${name}'.`);
+  const misplaced = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((option) => !allowed.includes(option));
+  if (misplaced.length > 0) throw usageError(`'${name}' does not take ${misplaced.map((option) => `--${option}`).join(', ')}.`);
+
+  const agent = values.agent;
+  if (agent !== undefined && agent.trim() === '') throw usageError('--agent needs a name.');
+  const endpoint = parseEndpoint(values.endpoint ?? env[ENDPOINT_ENV_VAR]);
+
+  if (name === 'status') {
+    if (operands.length > 0) throw usageError(`'status' takes no operands, got '${operands.join(' ')}'.`);
+    return { name, agent, json: values.json ?? false, endpoint };
+  }
+
+  if (operands.length !== 1) throw usageError(`'${name}' takes exactly one REGION, got ${operands.length}.`);
+  const region = operands[0];
+  if (!REGION_PATTERN.test(region)) throw usageError(`REGION must be an AWS region name such as eu-west-1, got '${region}'.`);
+  if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
+  return {
+    name: name as 'drain' | 'restore',
+    region,
+    agent,
+    dryRun: values['dry-run'] ?? false,
+    force: values.force ?? false,
+    wait: values.wait ?? false,
+    timeoutSeconds: parseTimeout(values.timeout),
+    endpoint,
+  };
+}
+
+function parseEndpoint(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usageError(`--endpoint must be a URL such as http://127.0.0.1:4566, got '${value}'.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--endpoint must be an http(s) URL, got '${value}'.`);
+  return value;
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WAIT_TIMEOUT_SECONDS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_WAIT_TIMEOUT_SECONDS) {
+    throw usageError(`--timeout must be a number of seconds between 1 and ${MAX_WAIT_TIMEOUT_SECONDS}, got '${value}'.`);
+  }
+  return seconds;
+}
