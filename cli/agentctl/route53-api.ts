@@ -67,7 +67,8 @@ interface SdkError {
 }
 
 const THROTTLING_CODES = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete']);
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Socket errors; matched in the message too, because the SDK may wrap a socket error into a bare message. */
+const NETWORK_ERROR = /\b(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)\b/;
 
 function classify(error: unknown): FailureKind {
   const sdkError = error as SdkError;
@@ -75,7 +76,7 @@ function classify(error: unknown): FailureKind {
   if (sdkError.name && THROTTLING_CODES.has(sdkError.name)) return 'throttled';
   const status = sdkError.$metadata?.httpStatusCode;
   if ((status !== undefined && status >= 500) || sdkError.$fault === 'server') return 'transient';
-  if (sdkError.name === 'TimeoutError' || (sdkError.code && NETWORK_ERROR_CODES.has(sdkError.code))) return 'transient';
+  if (sdkError.name === 'TimeoutError' || NETWORK_ERROR.test(`${sdkError.code ?? ''} ${sdkError.message ?? ''}`)) return 'transient';
   return 'fatal';
 }
 
