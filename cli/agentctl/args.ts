@@ -132,7 +132,7 @@ function parseEndpoint(value: string | undefined): string | undefined {
 function parseTimeout(value: string | undefined): number {
   if (value === undefined) return DEFAULT_WAIT_TIMEOUT_SECONDS;
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_WAIT_TIMEOUT_SECONDS) {
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_WAIT_TIMEOUT_SECONDS) {
     throw usageError(`--timeout must be a number of seconds between 1 and ${MAX_WAIT_TIMEOUT_SECONDS}, got '${value}'.`);
   }
   return seconds;

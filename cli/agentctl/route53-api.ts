@@ -5,9 +5,10 @@
  * The SDK's retries are off (maxAttempts: 1) so that exactly one layer retries:
  * bounded attempts with exponential backoff and full jitter, each retry
  * announced on stderr so an operator sees why a command is slow, and a
- * distinct exit code when Route 53 keeps throttling. Route 53 allows five API
- * requests per second per account, shared with everything else in it, so
- * throttling during an incident is likely; calls are made one at a time.
+ * distinct exit code when Route 53 keeps throttling. Route 53's request-rate
+ * limit is one token bucket per account, shared with every other tool and
+ * console user in it, so throttling during an incident is likely; calls are
+ * made one at a time.
  */
 import {
   ChangeTagsForResourceCommand,
