@@ -4,8 +4,10 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // Type checking runs once in `npm run typecheck`; jest only transpiles.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
+    // Type checking runs once in `npm run typecheck`; with isolatedModules in
+    // tsconfig.json, ts-jest only transpiles each file.
+    '^.+\\.ts$': 'ts-jest',
   },
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,
 };
