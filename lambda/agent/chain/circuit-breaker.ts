@@ -1,0 +1,90 @@
+/**
+ * One circuit breaker per target, kept for the life of the execution
+ * environment. Closed: calls go through and consecutive failures are counted.
+ * Open: the target is skipped at no cost until its cooldown ends. Half-open:
+ * one probe may go through; its success closes the breaker, its failure opens
+ * it again for a fresh cooldown.
+ */
+import type { Clock } from './types';
+
+export interface BreakerSettings {
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+interface Entry {
+  failures: number;
+  openUntil?: number;
+  probing: boolean;
+}
+
+export class CircuitBreakers {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly settings: BreakerSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  state(key: string): BreakerState {
+    const entry = this.entries.get(key);
+    if (entry?.openUntil === undefined) return 'closed';
+    return this.clock.now() < entry.openUntil ? 'open' : 'half-open';
+  }
+
+  /** Whether a call may go to the target now; in half-open state only one probe at a time. */
+  tryAcquire(key: string): boolean {
+    const state = this.state(key);
+    if (state === 'closed') return true;
+    if (state === 'open') return false;
+    const entry = this.entries.get(key)!;
+    if (entry.probing) return false;
+    entry.probing = true;
+    return true;
+  }
+
+  /** Lets a call through regardless of the state: the probe made when every target is open. */
+  forceProbe(key: string): void {
+    this.entry(key).probing = true;
+  }
+
+  /** When an open breaker will next let a probe through (now for closed ones). */
+  reopensAt(key: string): number {
+    return this.entries.get(key)?.openUntil ?? this.clock.now();
+  }
+
+  recordSuccess(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Counts a failure; returns true when this failure opened the breaker. */
+  recordFailure(key: string): boolean {
+    const entry = this.entry(key);
+    const wasProbe = entry.probing;
+    entry.probing = false;
+    entry.failures += 1;
+    if (wasProbe || entry.failures >= this.settings.failureThreshold) {
+      const wasOpen = entry.openUntil !== undefined;
+      entry.openUntil = this.clock.now() + this.settings.cooldownMs;
+      return !wasOpen || wasProbe;
+    }
+    return false;
+  }
+
+  /** Releases a half-open probe that ended for a reason that says nothing about the target. */
+  release(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) entry.probing = false;
+  }
+
+  private entry(key: string): Entry {
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { failures: 0, probing: false };
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+}

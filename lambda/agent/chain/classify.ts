@@ -1,0 +1,67 @@
+/**
+ * Sorts every failure of a target call into what the chain does next. The
+ * SDK makes a single attempt per call (maxAttempts 1), so this table is the
+ * whole retry policy:
+ * - next: the target is unavailable now (throttling, 5xx, model not ready or
+ *   timing out, network and HTTP/2 faults); the next target may answer;
+ * - skip: the target is misconfigured (access denied, unknown model); it is
+ *   skipped loudly and the chain goes on;
+ * - stop: the request itself is invalid; every target would refuse it.
+ */
+import { TargetErrorReason } from '../metric-names';
+
+export interface Classification {
+  action: 'next' | 'skip' | 'stop';
+  reason: TargetErrorReason;
+  /** HTTP status the target answered, if any. */
+  status?: number;
+}
+
+const BY_ERROR_NAME: Record<string, Omit<Classification, 'status'>> = {
+  ThrottlingException: { action: 'next', reason: TargetErrorReason.Throttled },
+  ServiceQuotaExceededException: { action: 'next', reason: TargetErrorReason.Throttled },
+  TooManyRequestsException: { action: 'next', reason: TargetErrorReason.Throttled },
+  ServiceUnavailableException: { action: 'next', reason: TargetErrorReason.ServerError },
+  InternalServerException: { action: 'next', reason: TargetErrorReason.ServerError },
+  ModelErrorException: { action: 'next', reason: TargetErrorReason.ServerError },
+  ModelNotReadyException: { action: 'next', reason: TargetErrorReason.ModelNotReady },
+  ModelTimeoutException: { action: 'next', reason: TargetErrorReason.ModelTimeout },
+  ModelStreamErrorException: { action: 'next', reason: TargetErrorReason.StreamError },
+  AccessDeniedException: { action: 'skip', reason: TargetErrorReason.AccessDenied },
+  UnrecognizedClientException: { action: 'skip', reason: TargetErrorReason.AccessDenied },
+  ResourceNotFoundException: { action: 'skip', reason: TargetErrorReason.NotFound },
+  ValidationException: { action: 'stop', reason: TargetErrorReason.Validation },
+};
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', 'ConnectTimeoutError']);
+
+interface ErrorLike {
+  name?: string;
+  code?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+}
+
+export function classifyError(error: unknown): Classification {
+  const failure = (error ?? {}) as ErrorLike;
+  const status = failure.$metadata?.httpStatusCode;
+  const known = failure.name ? BY_ERROR_NAME[failure.name] : undefined;
+  if (known) return { ...known, status };
+  if (isNetworkFault(failure)) return { action: 'next', reason: TargetErrorReason.NetworkError, status };
+  if (status === 429) return { action: 'next', reason: TargetErrorReason.Throttled, status };
+  if (status === 403) return { action: 'skip', reason: TargetErrorReason.AccessDenied, status };
+  if (status === 404) return { action: 'skip', reason: TargetErrorReason.NotFound, status };
+  if (status === 400 || status === 413) return { action: 'stop', reason: TargetErrorReason.Validation, status };
+  if (status !== undefined && status >= 500) return { action: 'next', reason: TargetErrorReason.ServerError, status };
+  // Anything unrecognized is treated as the target's fault: moving on keeps the request alive.
+  return { action: 'next', reason: status === undefined ? TargetErrorReason.NetworkError : TargetErrorReason.ServerError, status };
+}
+
+function isNetworkFault(failure: ErrorLike): boolean {
+  const code = failure.code ?? '';
+  if (NETWORK_CODES.has(code) || code.startsWith('ERR_HTTP2_')) return true;
+  if (failure.name && NETWORK_NAMES.has(failure.name)) return true;
+  return failure.cause !== undefined && failure.cause !== failure && isNetworkFault(failure.cause as ErrorLike);
+}

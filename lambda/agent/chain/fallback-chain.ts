@@ -1,0 +1,244 @@
+/**
+ * The fallback-chain engine. It owns every retry decision: each target is
+ * called at most once per request, in tier order (primary, regional-fallback,
+ * model-fallback), fastest first within a tier; a target that has not
+ * produced its first token by the first-token deadline is abandoned and its
+ * stream aborted; once a token has gone to the client the answer is never
+ * silently switched to another target.
+ */
+import { TIERS, type ChainTarget, type JurisdictionConfig } from '../config';
+import { TargetErrorReason } from '../metric-names';
+import { classifyError, type Classification } from './classify';
+import type { CircuitBreakers } from './circuit-breaker';
+import type { LatencyTracker } from './latency-tracker';
+import { residencyViolation } from './residency';
+import { targetKey, type Attempt, type ChainOutcome, type Clock, type InvokeTarget, type ModelEvent, type ModelRequest, type Usage } from './types';
+
+/** Hooks through which the engine reports what telemetry must count. */
+export interface ChainReporter {
+  targetFailed(target: ChainTarget, reason: TargetErrorReason, action: Classification['action'], error: unknown): void;
+  breakerOpened(target: ChainTarget): void;
+  residencyRefused(target: ChainTarget, why: string): void;
+}
+
+export interface FallbackChainProps {
+  targets: ChainTarget[];
+  jurisdiction: JurisdictionConfig;
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+  invoke: InvokeTarget;
+  breakers: CircuitBreakers;
+  latency: LatencyTracker;
+  clock: Clock;
+  reporter: ChainReporter;
+}
+
+export interface RunOptions {
+  /** Epoch ms by which some target must have produced a first token (the request's total budget). */
+  firstTokenBy: number;
+  /** Epoch ms after which streaming must stop (the Lambda's remaining time less a reserve). */
+  hardDeadline: number;
+  /**
+   * Called once, when the serving target's first token arrives, before its first delta.
+   * If it throws, the target's stream is aborted and the error ends the run.
+   */
+  onFirstToken(target: ChainTarget, attempts: readonly Attempt[]): void | Promise<void>;
+  onDelta(text: string): void;
+  /** Aborted when the client goes away: the current call is cancelled and nothing further is tried. */
+  signal?: AbortSignal;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+type Step = IteratorResult<ModelEvent> | typeof TIMED_OUT | { failed: unknown };
+
+export class FallbackChain {
+  private readonly planned: ChainTarget[];
+  private readonly refused: Array<{ target: ChainTarget; why: string }> = [];
+
+  constructor(private readonly props: FallbackChainProps) {
+    const seen = new Set<string>();
+    this.planned = [];
+    for (const target of props.targets) {
+      const key = targetKey(target);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const why = residencyViolation(target, props.jurisdiction);
+      if (why) this.refused.push({ target, why });
+      else this.planned.push(target);
+    }
+  }
+
+  /** The targets a request will try, in order: tier order, then fastest recent first-token time. */
+  order(): ChainTarget[] {
+    const rank = (target: ChainTarget) => this.props.latency.average(targetKey(target)) ?? -1;
+    return TIERS.flatMap((tier) =>
+      this.planned
+        .map((target, index) => ({ target, index }))
+        .filter(({ target }) => target.tier === tier)
+        // Targets never measured go first, in configured order, so every target gets measured.
+        .sort((a, b) => rank(a.target) - rank(b.target) || a.index - b.index)
+        .map(({ target }) => target),
+    );
+  }
+
+  async run(request: ModelRequest, options: RunOptions): Promise<ChainOutcome> {
+    for (const { target, why } of this.refused) this.props.reporter.residencyRefused(target, why);
+    const attempts: Attempt[] = [];
+    const { breakers, clock } = this.props;
+    const ordered = this.order();
+    let budgetSpent = false;
+
+    for (const target of ordered) {
+      if (options.signal?.aborted || clock.now() >= options.firstTokenBy) {
+        budgetSpent = !options.signal?.aborted;
+        break;
+      }
+      if (!breakers.tryAcquire(targetKey(target))) {
+        attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason: 'BreakerOpen', durationMs: 0 });
+        continue;
+      }
+      const outcome = await this.attempt(target, request, options, attempts);
+      if (outcome) return outcome;
+    }
+
+    // Every breaker was open: probe the target that would reopen first rather than fail without trying.
+    if (ordered.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && clock.now() < options.firstTokenBy && !options.signal?.aborted) {
+      const probe = ordered.reduce((soonest, target) => (breakers.reopensAt(targetKey(target)) < breakers.reopensAt(targetKey(soonest)) ? target : soonest));
+      breakers.forceProbe(targetKey(probe));
+      const outcome = await this.attempt(probe, request, options, attempts);
+      if (outcome) return outcome;
+    }
+    budgetSpent ||= clock.now() >= options.firstTokenBy;
+    return exhausted(attempts, budgetSpent, this.refused.length);
+  }
+
+  /** One call to one target; resolves undefined when the chain should move on. */
+  private async attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
+    const { clock, breakers, latency, reporter } = this.props;
+    const key = targetKey(target);
+    const started = clock.now();
+    const abort = new AbortController();
+    const onClientGone = () => abort.abort();
+    options.signal?.addEventListener('abort', onClientGone, { once: true });
+    const iterator = this.props.invoke(target, request, abort.signal)[Symbol.asyncIterator]();
+    const record = (outcome: Attempt['outcome'], reason?: TargetErrorReason, status?: number) =>
+      attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome, reason, status, durationMs: clock.now() - started });
+    const fail = (reason: TargetErrorReason, action: Classification['action'], error: unknown, status?: number) => {
+      record('failed', reason, status);
+      reporter.targetFailed(target, reason, action, error);
+      if (breakers.recordFailure(key)) reporter.breakerOpened(target);
+    };
+
+    try {
+      // Phase 1: until the first token, within the first-token deadline and the request's budget.
+      const firstTokenBy = Math.min(started + this.props.firstTokenTimeoutMs, options.firstTokenBy);
+      let usage: Usage | undefined;
+      let firstText: string | undefined;
+      while (firstText === undefined) {
+        const step = await nextWithin(iterator, firstTokenBy - clock.now());
+        if (step === TIMED_OUT) {
+          abort.abort();
+          latency.record(key, clock.now() - started);
+          fail(TargetErrorReason.FirstTokenTimeout, 'next', new Error(`no first token within ${firstTokenBy - started} ms`));
+          return undefined;
+        }
+        if ('failed' in step) {
+          if (options.signal?.aborted) {
+            breakers.release(key);
+            record('failed', TargetErrorReason.NetworkError);
+            return { kind: 'exhausted', attempts, status: 503, message: 'the client went away' };
+          }
+          const classification = classifyError(step.failed);
+          latency.record(key, clock.now() - started);
+          if (classification.action === 'stop') {
+            breakers.recordSuccess(key);
+            record('failed', classification.reason, classification.status);
+            reporter.targetFailed(target, classification.reason, 'stop', step.failed);
+            return { kind: 'rejected', attempts, message: (step.failed as Error).message ?? 'the model refused the request' };
+          }
+          fail(classification.reason, classification.action, step.failed, classification.status);
+          return undefined;
+        }
+        if (step.done) {
+          fail(TargetErrorReason.StreamError, 'next', new Error('stream ended before the first token'));
+          return undefined;
+        }
+        if (step.value.type === 'delta') firstText = step.value.text;
+        else if (step.value.type === 'usage') usage = { inputTokens: step.value.inputTokens, outputTokens: step.value.outputTokens };
+      }
+
+      // Phase 2: this target serves the request; failures from here on are reported, not retried.
+      const timeToFirstTokenMs = clock.now() - started;
+      latency.record(key, timeToFirstTokenMs);
+      record('answered');
+      try {
+        await options.onFirstToken(target, attempts);
+      } catch (error) {
+        abort.abort();
+        breakers.recordSuccess(key);
+        throw error;
+      }
+      options.onDelta(firstText);
+      let text = firstText;
+      let stopReason = 'end_turn';
+      for (;;) {
+        const step = await nextWithin(iterator, Math.min(this.props.idleTimeoutMs, options.hardDeadline - clock.now()));
+        if (step === TIMED_OUT || 'failed' in step) {
+          abort.abort();
+          const reason = step === TIMED_OUT ? TargetErrorReason.IdleTimeout : classifyError(step.failed).reason;
+          const error = step === TIMED_OUT ? new Error('the stream went silent') : step.failed;
+          reporter.targetFailed(target, reason, 'next', error);
+          if (breakers.recordFailure(key)) reporter.breakerOpened(target);
+          const message = step === TIMED_OUT ? 'the model stopped sending tokens' : ((error as Error).message ?? 'the model stream failed');
+          return { kind: 'interrupted', target, attempts, text, timeToFirstTokenMs, usage, reason, message };
+        }
+        if (step.done) break;
+        const event = step.value;
+        if (event.type === 'delta') {
+          text += event.text;
+          options.onDelta(event.text);
+        } else if (event.type === 'stop') stopReason = event.stopReason;
+        else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+      }
+      breakers.recordSuccess(key);
+      return { kind: 'answered', target, attempts, text, timeToFirstTokenMs, usage, stopReason };
+    } finally {
+      options.signal?.removeEventListener('abort', onClientGone);
+    }
+  }
+}
+
+/** The next event, or TIMED_OUT if none arrives within ms; a failure is returned, not thrown. */
+async function nextWithin(iterator: AsyncIterator<ModelEvent>, ms: number): Promise<Step> {
+  if (ms <= 0) return TIMED_OUT;
+  const pending = iterator.next().then(
+    (result) => result,
+    (failed: unknown) => ({ failed }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([pending, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: number): ChainOutcome {
+  const failed = attempts.filter((attempt) => attempt.outcome === 'failed');
+  const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  if (budgetSpent) {
+    return { kind: 'exhausted', attempts, status: 504, message: `no model answered within the request's time budget (${summary || 'no attempt'})` };
+  }
+  if (failed.length > 0 && failed.every((attempt) => attempt.reason === TargetErrorReason.Throttled)) {
+    return { kind: 'exhausted', attempts, status: 429, message: `every model target is throttling (${summary})` };
+  }
+  const misconfigured = (reason: Attempt['reason']) => reason === TargetErrorReason.AccessDenied || reason === TargetErrorReason.NotFound;
+  if ((failed.length > 0 && failed.every((attempt) => misconfigured(attempt.reason))) || (attempts.length === 0 && refusedCount > 0)) {
+    return { kind: 'exhausted', attempts, status: 502, message: `no usable model target: check the chain's configuration and grants (${summary || 'every target was refused by the residency guard'})` };
+  }
+  return { kind: 'exhausted', attempts, status: 503, message: `every model target failed (${summary})` };
+}

@@ -1,0 +1,24 @@
+/**
+ * Rolling average of each target's recent time to first token (or to
+ * failure, so that a slow-failing target ranks behind a fast one). The chain
+ * orders candidates of the same tier by it.
+ */
+export class LatencyTracker {
+  private readonly samples = new Map<string, number[]>();
+
+  constructor(private readonly window: number) {}
+
+  record(key: string, milliseconds: number): void {
+    const list = this.samples.get(key) ?? [];
+    list.push(milliseconds);
+    if (list.length > this.window) list.shift();
+    this.samples.set(key, list);
+  }
+
+  /** The average of the recent samples, or undefined for a target never measured. */
+  average(key: string): number | undefined {
+    const list = this.samples.get(key);
+    if (!list || list.length === 0) return undefined;
+    return list.reduce((sum, value) => sum + value, 0) / list.length;
+  }
+}
