@@ -96,6 +96,8 @@ export const runtimeConfigSchema = z
         totalBudgetMs: z.number().int().positive().default(60000),
         /** Kept back from the Lambda's remaining time so the function never times out mid-chain. */
         reserveMs: z.number().int().nonnegative().default(2000),
+        /** Timeout of each DynamoDB call to the home region; past it the request degrades visibly. */
+        stateTimeoutMs: z.number().int().positive().default(2000),
       })
       .prefault({}),
     breaker: z

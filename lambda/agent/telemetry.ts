@@ -1,0 +1,115 @@
+/**
+ * Logs and metrics through Powertools for AWS Lambda: structured JSON logs
+ * and CloudWatch embedded-metric-format records, both written to stdout so
+ * they cost no network call on the request path. Metric and dimension names
+ * come from metric-names.ts, which the dashboards in lib/ use too.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ChainTarget, RuntimeConfig, Tier } from './config';
+import { DimensionName, MetricName, type TargetErrorReason } from './metric-names';
+import type { Attempt, Usage } from './chain/types';
+
+export interface RequestSummary {
+  requestId: string;
+  conversationId: string;
+  status: number;
+  path?: Tier;
+  target?: ChainTarget;
+  attempts: readonly Attempt[];
+  timeToFirstTokenMs?: number;
+  latencyMs: number;
+  usage?: Usage;
+  stateDegraded: boolean;
+  stored: boolean;
+  incomplete: boolean;
+  /** Only logged when the configuration allows message text in logs. */
+  text?: { question: string; answer: string };
+}
+
+export class Telemetry {
+  readonly logger: Logger;
+  private readonly metrics: Metrics;
+
+  constructor(private readonly config: RuntimeConfig) {
+    const { serviceName, metricsNamespace } = config.observability;
+    this.logger = new Logger({ serviceName, persistentKeys: { region: config.region, jurisdiction: config.jurisdiction.name } });
+    this.metrics = new Metrics({ namespace: metricsNamespace, serviceName, logger: this.logger });
+    // Our dashboards and alarms address metrics by Region (and Path or Reason) only.
+    this.metrics.clearDefaultDimensions();
+  }
+
+  /** One summary per message: a log line and the request's metrics. */
+  requestCompleted(summary: RequestSummary): void {
+    const { text, target, ...rest } = summary;
+    this.logger.info('message completed', {
+      ...rest,
+      model: target?.modelId,
+      modelRegion: target?.region,
+      ...(this.config.observability.logMessageText && text ? { text } : {}),
+    });
+
+    const failed = summary.path === undefined;
+    const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
+    // Each set of measurements goes out once per dimension set: [Region] feeds rates and
+    // alarms, [Region, Path] the per-path views.
+    const dimensionSets: Array<Record<string, string>> = [{ [DimensionName.Region]: this.config.region }];
+    if (summary.path) dimensionSets.push({ [DimensionName.Region]: this.config.region, [DimensionName.Path]: summary.path });
+    for (const dimensions of dimensionSets) {
+      this.metrics.addDimensions(dimensions);
+      this.metrics.addMetric(MetricName.Requests, MetricUnit.Count, 1);
+      this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, summary.path && summary.path !== 'primary' ? 1 : 0);
+      this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
+      this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
+      this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, failed || summary.incomplete ? 1 : 0);
+      this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
+      this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
+      if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
+      if (summary.usage) {
+        this.metrics.addMetric(MetricName.InputTokens, MetricUnit.Count, summary.usage.inputTokens);
+        this.metrics.addMetric(MetricName.OutputTokens, MetricUnit.Count, summary.usage.outputTokens);
+      }
+      if (costUsd !== undefined) this.metrics.addMetric(MetricName.EstimatedCost, MetricUnit.NoUnit, costUsd);
+      this.metrics.publishStoredMetrics();
+    }
+  }
+
+  targetFailed(target: ChainTarget, reason: TargetErrorReason, action: 'next' | 'skip' | 'stop', error: unknown): void {
+    const details = { model: target.modelId, modelRegion: target.region, tier: target.tier, reason, action, error: describe(error) };
+    // A skipped target is a misconfiguration (grant or model id): say so loudly.
+    if (action === 'skip') this.logger.error('model target misconfigured; skipped', details);
+    else this.logger.warn('model target failed', details);
+    this.count(MetricName.TargetErrors, { [DimensionName.Reason]: reason });
+  }
+
+  breakerOpened(target: ChainTarget): void {
+    this.logger.warn('circuit breaker opened', { model: target.modelId, modelRegion: target.region });
+    this.count(MetricName.BreakerOpened);
+  }
+
+  residencyRefused(target: ChainTarget, why: string): void {
+    this.logger.error('residency guard refused a configured target', { model: target.modelId, modelRegion: target.region, why });
+    this.count(MetricName.TargetErrors, { [DimensionName.Reason]: 'ResidencyRefused' });
+  }
+
+  stateUnavailable(error: unknown): void {
+    this.logger.error('home-region conversation state unavailable; answering degraded', { error: describe(error) });
+  }
+
+  private count(name: MetricName, extra: Record<string, string> = {}): void {
+    this.metrics.addDimensions({ [DimensionName.Region]: this.config.region, ...extra });
+    this.metrics.addMetric(name, MetricUnit.Count, 1);
+    this.metrics.publishStoredMetrics();
+  }
+
+  private estimateCost(modelId: string, usage: Usage): number | undefined {
+    const price = this.config.prices[modelId];
+    if (!price) return undefined;
+    return (usage.inputTokens / 1000) * price.inputPer1kTokens + (usage.outputTokens / 1000) * price.outputPer1kTokens;
+  }
+}
+
+function describe(error: unknown): { name?: string; message?: string; status?: number } {
+  const failure = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  return { name: failure?.name, message: failure?.message, status: failure?.$metadata?.httpStatusCode };
+}
