@@ -1,0 +1,79 @@
+/**
+ * Wires one region's runtime from its configuration: SDK clients (created
+ * once per execution environment), the conversation store, the fallback
+ * chain with its breakers and latency tracker, telemetry, and the HTTP app.
+ * Both the Lambda entry point and the local server build the runtime here.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { RuntimeConfig } from './config';
+import { BedrockClients, bedrockInvoker } from './bedrock';
+import { CircuitBreakers } from './chain/circuit-breaker';
+import { FallbackChain } from './chain/fallback-chain';
+import { LatencyTracker } from './chain/latency-tracker';
+import { systemClock, type Clock, type InvokeTarget } from './chain/types';
+import { AgentApp } from './http/agent-app';
+import { ConversationStore } from './store/conversation-store';
+import { Telemetry } from './telemetry';
+
+export interface RuntimeOverrides {
+  clock?: Clock;
+  /** Replaces the Bedrock call, e.g. to wrap it for measurement; defaults to ConverseStream over the SDK. */
+  invoke?: InvokeTarget;
+  /** Credentials for local emulators; deployed runtimes use the execution role. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface AgentRuntime {
+  app: AgentApp;
+  chain: FallbackChain;
+  telemetry: Telemetry;
+  /** Closes the SDK clients' connections. */
+  destroy(): void;
+}
+
+export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): AgentRuntime {
+  const clock = overrides.clock ?? systemClock;
+  const telemetry = new Telemetry(config);
+  const bedrock = new BedrockClients({
+    connectTimeoutMs: config.deadlines.connectTimeoutMs,
+    streamIdleTimeoutMs: config.deadlines.idleTimeoutMs,
+    endpoints: config.endpoints?.bedrock,
+    credentials: overrides.credentials,
+  });
+  const dynamo = new DynamoDBClient({
+    region: config.table.homeRegion,
+    endpoint: config.endpoints?.dynamodb,
+    credentials: overrides.credentials,
+    // One retry for a dropped connection; beyond that the request degrades visibly instead of waiting.
+    maxAttempts: 2,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
+  });
+  const store = new ConversationStore({
+    client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: config.table.name,
+    ttlDays: config.table.ttlDays,
+    clock,
+  });
+  const chain = new FallbackChain({
+    targets: config.chain,
+    jurisdiction: config.jurisdiction,
+    firstTokenTimeoutMs: config.deadlines.firstTokenTimeoutMs,
+    idleTimeoutMs: config.deadlines.idleTimeoutMs,
+    invoke: overrides.invoke ?? bedrockInvoker(bedrock),
+    breakers: new CircuitBreakers(config.breaker, clock),
+    latency: new LatencyTracker(config.latencySamples),
+    clock,
+    reporter: telemetry,
+  });
+  return {
+    app: new AgentApp({ config, store, chain, telemetry, clock }),
+    chain,
+    telemetry,
+    destroy: () => {
+      bedrock.destroy();
+      dynamo.destroy();
+    },
+  };
+}
