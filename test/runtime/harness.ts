@@ -1,0 +1,159 @@
+/**
+ * Test harness: the Bedrock emulator (one endpoint per region), an embedded
+ * DynamoDB with the conversation table, and one region's runtime served on a
+ * local port, all on loopback and driven through real SDK clients.
+ */
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BedrockEmulator } from '../../local/bedrock-emulator';
+import { LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
+import { AgentServer } from '../../local/agent-server';
+import { validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/agent/config';
+
+export const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
+export const NOVA = 'eu.amazon.nova-pro-v1:0';
+export const EU_WEST = 'eu-west-1';
+export const EU_CENTRAL = 'eu-central-1';
+export const US_EAST = 'us-east-1';
+export const TABLE = 'agent-conversations-eu';
+
+/** The EU runtime in eu-west-1: Claude here, Claude in eu-central-1, then Nova here (degraded). */
+export function euConfig(emulator: BedrockEmulator, dynamo: LocalDynamoDb, overrides: Partial<RuntimeConfigInput> = {}): RuntimeConfigInput {
+  return {
+    region: EU_WEST,
+    jurisdiction: { name: 'eu', regions: [EU_WEST, EU_CENTRAL], geography: 'eu', restricted: true },
+    chain: [
+      { modelId: CLAUDE, region: EU_WEST, tier: 'primary' },
+      { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' },
+      { modelId: NOVA, region: EU_WEST, tier: 'model-fallback' },
+    ],
+    jurisdictionHosts: { eu: 'eu.agent.example.com', us: 'us.agent.example.com' },
+    table: { name: TABLE, homeRegion: EU_WEST },
+    deadlines: { firstTokenTimeoutMs: 1000, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500 },
+    prices: { [CLAUDE]: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 } },
+    endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint },
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  emulator: BedrockEmulator;
+  dynamo: LocalDynamoDb;
+  server: AgentServer;
+  stdout: CapturedStdout;
+  close(): Promise<void>;
+}
+
+export async function startHarness(configure: (emulator: BedrockEmulator, dynamo: LocalDynamoDb) => RuntimeConfigInput = euConfig): Promise<Harness> {
+  const stdout = new CapturedStdout();
+  const emulator = await BedrockEmulator.start({ regions: [EU_WEST, EU_CENTRAL, US_EAST] });
+  const dynamo = await LocalDynamoDb.start();
+  await dynamo.createConversationTable(TABLE);
+  const server = await AgentServer.start({ config: validateRuntimeConfig(configure(emulator, dynamo)) });
+  return {
+    emulator,
+    dynamo,
+    server,
+    stdout,
+    close: async () => {
+      await server.close();
+      await emulator.close();
+      await dynamo.close();
+      stdout.restore();
+    },
+  };
+}
+
+export interface SseEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+export interface MessageResult {
+  status: number;
+  headers: Headers;
+  events: SseEvent[];
+  json?: Record<string, unknown>;
+}
+
+/** Posts a message and reads the whole answer (SSE by default, JSON with `accept`). */
+export async function postMessage(baseUrl: string, conversationId: string, body: unknown, options: { principal?: string; accept?: string; raw?: string } = {}): Promise<MessageResult> {
+  const response = await fetch(`${baseUrl}/v1/conversations/${encodeURIComponent(conversationId)}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(options.accept ? { accept: options.accept } : {}), ...(options.principal ? { 'x-local-principal': options.principal } : {}) },
+    body: options.raw ?? JSON.stringify(body),
+  });
+  const text = await response.text();
+  if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    return { status: response.status, headers: response.headers, events: parseSse(text) };
+  }
+  return { status: response.status, headers: response.headers, events: [], json: JSON.parse(text) };
+}
+
+export function parseSse(text: string): SseEvent[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim().length > 0)
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '{}';
+      return { event, data: JSON.parse(data) };
+    });
+}
+
+export function answerOf(events: SseEvent[]): string {
+  return events.filter((event) => event.event === 'delta').map((event) => String(event.data.text)).join('');
+}
+
+/** Every item in the table, to prove that a refused request changed nothing. */
+export async function tableItems(dynamo: LocalDynamoDb): Promise<Record<string, unknown>[]> {
+  const client = new DynamoDBClient({ region: EU_WEST, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+  try {
+    const output = await client.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
+    return output.Items ?? [];
+  } finally {
+    client.destroy();
+  }
+}
+
+/** What the runtime wrote to stdout (Powertools JSON logs and EMF metric records). */
+export class CapturedStdout {
+  readonly lines: Record<string, unknown>[] = [];
+  private readonly spy: jest.SpyInstance;
+
+  constructor() {
+    this.spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.trim().startsWith('{')) this.lines.push(JSON.parse(line));
+      }
+      return true;
+    });
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+
+  restore(): void {
+    this.spy.mockRestore();
+  }
+
+  /** EMF records with the given dimension set, e.g. ['Region', 'Path']. */
+  metrics(dimensions: string[]): Array<Record<string, unknown>> {
+    return this.lines.filter((line) => {
+      const meta = (line._aws as { CloudWatchMetrics?: Array<{ Dimensions: string[][] }> } | undefined)?.CloudWatchMetrics?.[0];
+      return meta !== undefined && meta.Dimensions.some((set) => set.join() === dimensions.join());
+    });
+  }
+
+  /** The sum of one metric over the records with the given dimension set. */
+  sum(metric: string, dimensions: string[] = ['Region'], where: Record<string, string> = {}): number {
+    return this.metrics(dimensions)
+      .filter((record) => Object.entries(where).every(([key, value]) => record[key] === value))
+      .reduce((total, record) => total + Number(record[metric] ?? 0), 0);
+  }
+
+  logs(): Array<Record<string, unknown>> {
+    return this.lines.filter((line) => line._aws === undefined);
+  }
+}
+
