@@ -39,26 +39,29 @@ export interface Harness {
   emulator: BedrockEmulator;
   dynamo: LocalDynamoDb;
   server: AgentServer;
-  stdout: CapturedStdout;
+  output: CapturedOutput;
   close(): Promise<void>;
 }
 
-export async function startHarness(configure: (emulator: BedrockEmulator, dynamo: LocalDynamoDb) => RuntimeConfigInput = euConfig): Promise<Harness> {
-  const stdout = new CapturedStdout();
+export async function startHarness(
+  configure: (emulator: BedrockEmulator, dynamo: LocalDynamoDb) => RuntimeConfigInput | Promise<RuntimeConfigInput> = euConfig,
+  options: { requestTimeoutMs?: number } = {},
+): Promise<Harness> {
+  const output = new CapturedOutput();
   const emulator = await BedrockEmulator.start({ regions: [EU_WEST, EU_CENTRAL, US_EAST] });
   const dynamo = await LocalDynamoDb.start();
   await dynamo.createConversationTable(TABLE);
-  const server = await AgentServer.start({ config: validateRuntimeConfig(configure(emulator, dynamo)) });
+  const server = await AgentServer.start({ config: validateRuntimeConfig(await configure(emulator, dynamo)), requestTimeoutMs: options.requestTimeoutMs });
   return {
     emulator,
     dynamo,
     server,
-    stdout,
+    output,
     close: async () => {
       await server.close();
       await emulator.close();
       await dynamo.close();
-      stdout.restore();
+      output.restore();
     },
   };
 }
@@ -115,18 +118,19 @@ export async function tableItems(dynamo: LocalDynamoDb): Promise<Record<string, 
   }
 }
 
-/** What the runtime wrote to stdout (Powertools JSON logs and EMF metric records). */
-export class CapturedStdout {
+/** What the runtime wrote (Powertools JSON logs on stdout and stderr, EMF metric records on stdout). */
+export class CapturedOutput {
   readonly lines: Record<string, unknown>[] = [];
-  private readonly spy: jest.SpyInstance;
+  private readonly spies: jest.SpyInstance[];
 
   constructor() {
-    this.spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    const capture = (chunk: string | Uint8Array) => {
       for (const line of String(chunk).split('\n')) {
         if (line.trim().startsWith('{')) this.lines.push(JSON.parse(line));
       }
       return true;
-    });
+    };
+    this.spies = [jest.spyOn(process.stdout, 'write').mockImplementation(capture), jest.spyOn(process.stderr, 'write').mockImplementation(capture)];
   }
 
   clear(): void {
@@ -134,7 +138,7 @@ export class CapturedStdout {
   }
 
   restore(): void {
-    this.spy.mockRestore();
+    for (const spy of this.spies) spy.mockRestore();
   }
 
   /** EMF records with the given dimension set, e.g. ['Region', 'Path']. */

@@ -1,0 +1,90 @@
+import { CLAUDE, EU_WEST, postMessage, startHarness, tableItems, type Harness } from './harness';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness();
+});
+
+afterEach(() => {
+  harness.emulator.clearFaults();
+  harness.emulator.clearCalls();
+});
+
+afterAll(async () => {
+  await harness.close();
+});
+
+async function send(path: string, init: RequestInit = {}): Promise<{ status: number; body: { error?: { code: string; message: string } }; headers: Headers }> {
+  const response = await fetch(`${harness.server.url}${path}`, init);
+  return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } }, headers: response.headers };
+}
+
+const post = (body: string, conversationId = 'c-bad') => send(`/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+test.each([
+  ['malformed JSON', 400, 'invalid_json', () => post('{"text": ')],
+  ['a missing text', 400, 'invalid_request', () => post('{}')],
+  ['an empty text', 400, 'invalid_request', () => post('{"text": "   "}')],
+  ['a text that is not a string', 400, 'invalid_request', () => post('{"text": 42}')],
+  ['an unknown field', 400, 'invalid_request', () => post('{"text": "hi", "model": "other"}')],
+  ['a text over the size limit', 413, 'too_large', () => post(JSON.stringify({ text: 'x'.repeat(32_769) }))],
+  ['a body far over the size limit', 413, 'too_large', () => post(JSON.stringify({ text: 'é'.repeat(200_000) }))],
+  ['an invalid conversation id', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'bad%20id')],
+  ['an over-long conversation id', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'a'.repeat(129))],
+  ['an unknown jurisdiction prefix', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'mars.abc')],
+  ['an unknown route', 404, 'not_found', () => send('/v1/nope')],
+  ['a wrong method on messages', 405, 'method_not_allowed', () => send('/v1/conversations/c-bad/messages', { method: 'GET' })],
+  ['a wrong method on a conversation', 405, 'method_not_allowed', () => send('/v1/conversations/c-bad', { method: 'DELETE' })],
+])('%s gets a %i %s JSON error, calls no model and stores nothing', async (_case, status, code, request) => {
+  // GIVEN
+  const before = await tableItems(harness.dynamo);
+
+  // WHEN
+  const response = await request();
+
+  // THEN
+  expect(response.status).toBe(status);
+  expect(response.body.error?.code).toBe(code);
+  expect(response.body.error?.message).toEqual(expect.any(String));
+  expect(response.headers.get('x-request-id')).toEqual(expect.any(String));
+  expect(harness.emulator.calls()).toEqual([]);
+  expect(await tableItems(harness.dynamo)).toEqual(before);
+});
+
+test('the size limit counts UTF-8 bytes, not characters', async () => {
+  // 'é' is two bytes: 16,385 of them exceed 32,768 bytes.
+  const response = await post(JSON.stringify({ text: 'é'.repeat(16_385) }));
+
+  expect(response.status).toBe(413);
+});
+
+test('a ValidationException from the model gets 400 after exactly one upstream call, and nothing is stored', async () => {
+  // GIVEN
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 400, message: 'Input is too long for requested model.' } });
+  const before = await tableItems(harness.dynamo);
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-validation', { text: 'a question the model refuses' });
+
+  // THEN
+  expect(result.status).toBe(400);
+  expect((result.json?.error as { code: string }).code).toBe('model_rejected_request');
+  expect(harness.emulator.calls()).toHaveLength(1);
+  expect(await tableItems(harness.dynamo)).toEqual(before);
+});
+
+test('a request without an identity gets 401', async () => {
+  // The local server fills the identity from x-local-principal; an empty one means none.
+  const response = await send('/v1/conversations/c-anon/messages', { method: 'POST', headers: { 'x-local-principal': '' }, body: '{"text":"hi"}' });
+
+  expect(response.status).toBe(401);
+  expect(harness.emulator.calls()).toEqual([]);
+});
+
+test('GET /health answers with the region', async () => {
+  const response = await send('/health');
+
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({ status: 'ok', region: EU_WEST, jurisdiction: 'eu' });
+});

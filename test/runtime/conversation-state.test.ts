@@ -1,0 +1,250 @@
+import * as net from 'node:net';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
+import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, startHarness, TABLE, tableItems, type Harness } from './harness';
+
+let harness: Harness;
+
+afterEach(async () => {
+  await harness?.close();
+});
+
+interface Turn {
+  turn: number;
+  role: string;
+  text: string;
+  path: string | null;
+  model: string | null;
+  region: string;
+  time: string;
+  incomplete?: boolean;
+}
+
+async function history(conversationId: string, principal?: string): Promise<{ status: number; turns: Turn[]; body: Record<string, unknown> }> {
+  const response = await fetch(`${harness.server.url}/v1/conversations/${conversationId}`, { headers: principal ? { 'x-local-principal': principal } : {} });
+  const body = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, turns: (body.turns as Turn[]) ?? [], body };
+}
+
+test('a conversation is stored turn by turn and sent back to the model as history', async () => {
+  // GIVEN
+  harness = await startHarness();
+
+  // WHEN
+  await postMessage(harness.server.url, 'c-history', { text: 'first question' });
+  await postMessage(harness.server.url, 'c-history', { text: 'second question' });
+
+  // THEN the second call carried the first exchange
+  const [, second] = harness.emulator.calls();
+  expect((second.request as { messages: Array<{ role: string; content: Array<{ text: string }> }> }).messages.map((message) => [message.role, message.content[0].text])).toEqual([
+    ['user', 'first question'],
+    ['assistant', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'first question')],
+    ['user', 'second question'],
+  ]);
+  // AND the history reads back oldest first, each turn saying what served it
+  const { status, turns } = await history('c-history');
+  expect(status).toBe(200);
+  expect(turns.map((turn) => [turn.turn, turn.role, turn.text, turn.path, turn.model])).toEqual([
+    [1, 'user', 'first question', null, null],
+    [1, 'assistant', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'first question'), 'primary', CLAUDE],
+    [2, 'user', 'second question', null, null],
+    [2, 'assistant', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'second question'), 'primary', CLAUDE],
+  ]);
+  expect(turns.every((turn) => turn.region === EU_WEST && !Number.isNaN(Date.parse(turn.time)))).toBe(true);
+});
+
+test('10 concurrent messages on one conversation are all stored once, in order, none lost', async () => {
+  // GIVEN slow tokens, so that the ten requests overlap
+  harness = await startHarness();
+  harness.emulator.setLatency({ firstTokenDelayMs: 20, tokenDelayMs: 5 });
+  const questions = Array.from({ length: 10 }, (_, index) => `question number ${index + 1}`);
+
+  // WHEN
+  const results = await Promise.all(questions.map((text) => postMessage(harness.server.url, 'c-concurrent', { text })));
+
+  // THEN every request was acknowledged with its own turn
+  const done = results.map((result) => result.events.find((event) => event.event === 'done')?.data);
+  expect(done.every((data) => data?.stored === true)).toBe(true);
+  expect(new Set(done.map((data) => data?.turn)).size).toBe(10);
+  // AND the table holds 10 exchanges, numbered 1..10, each answer beside its own question
+  const { turns } = await history('c-concurrent');
+  expect(turns).toHaveLength(20);
+  expect(turns.map((turn) => turn.turn)).toEqual(Array.from({ length: 10 }, (_, index) => [index + 1, index + 1]).flat());
+  for (let index = 0; index < turns.length; index += 2) {
+    expect(turns[index].role).toBe('user');
+    expect(turns[index + 1]).toMatchObject({ role: 'assistant', text: harness.emulator.expectedAnswer(CLAUDE, EU_WEST, turns[index].text) });
+  }
+  expect(turns.filter((turn) => turn.role === 'user').map((turn) => turn.text).sort()).toEqual([...questions].sort());
+});
+
+test('a stream failing after its first token ends with an SSE error event and an incomplete turn is stored', async () => {
+  // GIVEN a primary that fails after 3 tokens
+  harness = await startHarness();
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { failAfterTokens: 3 }, times: 1 });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-midstream', { text: 'tell me a story about rivers' });
+
+  // THEN the client saw the partial answer and an error, never a silent switch to another target
+  expect(result.status).toBe(200);
+  expect(result.events.map((event) => event.event)).toEqual(['start', 'delta', 'delta', 'delta', 'error']);
+  expect(result.events.at(-1)?.data).toMatchObject({ code: 'stream_interrupted', retryable: true, stored: true, path: 'primary' });
+  expect(harness.emulator.calls()).toHaveLength(1);
+  // AND the partial answer is stored, marked incomplete
+  const { turns } = await history('c-midstream');
+  expect(turns[1]).toMatchObject({ role: 'assistant', text: answerOf(result.events), incomplete: true });
+  expect(harness.output.sum('FailedRequests')).toBe(1);
+
+  // WHEN the conversation goes on
+  await postMessage(harness.server.url, 'c-midstream', { text: 'try again' });
+
+  // THEN the incomplete exchange is not sent to the model as history
+  expect(harness.emulator.calls()[1].messages).toBe(1);
+});
+
+test("someone else's conversation is answered 404, and nothing is processed", async () => {
+  // GIVEN alice's conversation
+  harness = await startHarness();
+  await postMessage(harness.server.url, 'c-alice', { text: 'private' }, { principal: 'alice' });
+  harness.emulator.clearCalls();
+  const before = await tableItems(harness.dynamo);
+
+  // WHEN bob writes to it and reads it
+  const write = await postMessage(harness.server.url, 'c-alice', { text: 'let me in' }, { principal: 'bob' });
+  const read = await history('c-alice', 'bob');
+
+  // THEN
+  expect(write.status).toBe(404);
+  expect(read.status).toBe(404);
+  expect(harness.emulator.calls()).toEqual([]);
+  expect(await tableItems(harness.dynamo)).toEqual(before);
+});
+
+test('a conversation id of another jurisdiction is answered 421 naming its host, and nothing is processed', async () => {
+  harness = await startHarness();
+
+  const result = await postMessage(harness.server.url, 'us.c-123', { text: 'hello' });
+
+  expect(result.status).toBe(421);
+  expect(result.json?.error).toMatchObject({ code: 'wrong_jurisdiction', jurisdiction: 'us', host: 'us.agent.example.com' });
+  expect(harness.emulator.calls()).toEqual([]);
+  expect(await tableItems(harness.dynamo)).toEqual([]);
+});
+
+test('a conversation recorded by another jurisdiction is answered 421, even without a prefix', async () => {
+  // GIVEN a conversation item written by a US runtime sharing the table
+  harness = await startHarness();
+  const client = new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+  await client.send(
+    new PutItemCommand({
+      TableName: TABLE,
+      Item: { pk: { S: 'conversation#c-us' }, sk: { S: '~conversation' }, owner: { S: 'local-user' }, jurisdiction: { S: 'us' }, exchanges: { N: '1' } },
+    }),
+  );
+  client.destroy();
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-us', { text: 'hello' });
+
+  // THEN
+  expect(result.status).toBe(421);
+  expect(result.json?.error).toMatchObject({ host: 'us.agent.example.com' });
+  expect(harness.emulator.calls()).toEqual([]);
+});
+
+test('Accept: application/json gets the same result as one JSON body, with the same headers', async () => {
+  harness = await startHarness();
+
+  const result = await postMessage(harness.server.url, 'c-json', { text: 'hello json' }, { accept: 'application/json' });
+
+  expect(result.status).toBe(200);
+  expect(result.headers.get('content-type')).toBe('application/json');
+  expect(result.headers.get('x-agent-path')).toBe('primary');
+  expect(result.json).toMatchObject({
+    conversationId: 'c-json',
+    turn: 1,
+    text: harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'hello json'),
+    path: 'primary',
+    model: CLAUDE,
+    region: EU_WEST,
+    degraded: false,
+    stopReason: 'end_turn',
+    stored: true,
+    usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+  });
+});
+
+/** A TCP relay in front of the embedded DynamoDB that can drop every connection, like a region outage. */
+class OutageRelay {
+  static async start(target: string): Promise<OutageRelay> {
+    const relay = new OutageRelay(new URL(target));
+    await new Promise<void>((resolve) => relay.server.listen(0, '127.0.0.1', () => resolve()));
+    return relay;
+  }
+
+  private readonly sockets = new Set<net.Socket>();
+  private isDown = false;
+  private readonly server: net.Server;
+
+  private constructor(target: URL) {
+    this.server = net.createServer((client) => {
+      if (this.isDown) return void client.destroy();
+      const upstream = net.connect(Number(target.port), target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  down(): void {
+    this.isDown = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  up(): void {
+    this.isDown = false;
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+test('when the home region is unreachable the answer is degraded visibly, and acknowledged turns survive', async () => {
+  // GIVEN a runtime whose table sits behind a relay that can go down, and one acknowledged exchange
+  let relay!: OutageRelay;
+  harness = await startHarness(async (emulator, dynamo) => {
+    relay = await OutageRelay.start(dynamo.endpoint);
+    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 500 } });
+    return { ...config, endpoints: { ...config.endpoints, dynamodb: relay.endpoint } };
+  });
+  const acknowledged = await postMessage(harness.server.url, 'c-outage', { text: 'remember this' });
+
+  // WHEN the home region goes away
+  relay.down();
+  const degraded = await postMessage(harness.server.url, 'c-outage', { text: 'and this?' });
+
+  // THEN the answer still comes, flagged: a header, the events and a metric say it was not stored
+  expect(acknowledged.events.at(-1)?.data).toMatchObject({ stored: true });
+  expect(degraded.status).toBe(200);
+  expect(degraded.headers.get('x-agent-state')).toBe('degraded');
+  expect(degraded.events[0].data).toMatchObject({ state: 'degraded', turn: null });
+  expect(degraded.events.at(-1)).toMatchObject({ event: 'done', data: { stored: false, state: 'degraded' } });
+  expect(harness.output.sum('StateDegraded')).toBe(1);
+
+  // WHEN the region comes back
+  relay.up();
+  const { turns } = await history('c-outage');
+
+  // THEN the acknowledged exchange is intact and the unacknowledged one was never half-written
+  expect(turns.map((turn) => turn.text)).toEqual(['remember this', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'remember this')]);
+  await relay.close();
+});

@@ -1,0 +1,231 @@
+/**
+ * The chain engine and its parts in isolation: no SDK, no network. The
+ * invoke function is scripted per target; the clock is injected where state
+ * depends on time.
+ */
+import { classifyError } from '../../lambda/agent/chain/classify';
+import { CircuitBreakers } from '../../lambda/agent/chain/circuit-breaker';
+import { FallbackChain, type ChainReporter } from '../../lambda/agent/chain/fallback-chain';
+import { LatencyTracker } from '../../lambda/agent/chain/latency-tracker';
+import { residencyViolation } from '../../lambda/agent/chain/residency';
+import { targetKey, type ChainOutcome, type InvokeTarget, type ModelEvent } from '../../lambda/agent/chain/types';
+import type { ChainTarget, JurisdictionConfig } from '../../lambda/agent/config';
+
+const EU: JurisdictionConfig = { name: 'eu', regions: ['eu-west-1', 'eu-central-1', 'eu-west-3'], geography: 'eu', restricted: true };
+const primary: ChainTarget = { modelId: 'eu.claude', region: 'eu-west-1', tier: 'primary' };
+const frankfurt: ChainTarget = { modelId: 'eu.claude', region: 'eu-central-1', tier: 'regional-fallback' };
+const paris: ChainTarget = { modelId: 'eu.claude', region: 'eu-west-3', tier: 'regional-fallback' };
+const nova: ChainTarget = { modelId: 'eu.nova', region: 'eu-west-1', tier: 'model-fallback' };
+
+class FakeClock {
+  time = 1_000_000;
+  now = () => this.time;
+}
+
+const quietReporter: ChainReporter = { targetFailed: () => undefined, breakerOpened: () => undefined, residencyRefused: () => undefined };
+
+type Script = 'answer' | { error: Record<string, unknown> } | 'stall' | { failAfter: number };
+
+/** An InvokeTarget that plays a script per target and records the calls. */
+function scripted(scripts: Record<string, Script>, calls: string[]): InvokeTarget {
+  return async function* (target, _request, signal): AsyncGenerator<ModelEvent> {
+    calls.push(targetKey(target));
+    const script = scripts[targetKey(target)] ?? 'answer';
+    if (script === 'stall') {
+      await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
+    }
+    if (typeof script === 'object' && 'error' in script) throw Object.assign(new Error(String(script.error.name)), script.error);
+    const tokens = ['one ', 'two ', 'three'];
+    for (const [index, text] of tokens.entries()) {
+      if (typeof script === 'object' && 'failAfter' in script && index === script.failAfter) throw Object.assign(new Error('stream broke'), { name: 'ModelStreamErrorException' });
+      yield { type: 'delta', text };
+    }
+    yield { type: 'stop', stopReason: 'end_turn' };
+    yield { type: 'usage', inputTokens: 3, outputTokens: 3 };
+  };
+}
+
+function chainOf(targets: ChainTarget[], invoke: InvokeTarget, options: { clock?: FakeClock; latency?: LatencyTracker; breakers?: CircuitBreakers; reporter?: ChainReporter; firstTokenTimeoutMs?: number } = {}) {
+  const clock = options.clock ?? new FakeClock();
+  return new FallbackChain({
+    targets,
+    jurisdiction: EU,
+    firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? 1000,
+    idleTimeoutMs: 1000,
+    invoke,
+    breakers: options.breakers ?? new CircuitBreakers({ failureThreshold: 3, cooldownMs: 30_000 }, clock),
+    latency: options.latency ?? new LatencyTracker(10),
+    clock: { now: () => Date.now() },
+    reporter: options.reporter ?? quietReporter,
+  });
+}
+
+async function run(chain: FallbackChain, budgetMs = 10_000): Promise<{ outcome: ChainOutcome; text: string }> {
+  let text = '';
+  const outcome = await chain.run(
+    { messages: [{ role: 'user', text: 'hi' }], maxTokens: 100 },
+    { firstTokenBy: Date.now() + budgetMs, hardDeadline: Date.now() + budgetMs, onFirstToken: () => undefined, onDelta: (delta) => (text += delta) },
+  );
+  return { outcome, text };
+}
+
+const throttled = { error: { name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } } };
+const unavailable = { error: { name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } } };
+
+describe('error classification', () => {
+  test.each([
+    [{ name: 'ThrottlingException', $metadata: { httpStatusCode: 429 } }, 'next', 'Throttled'],
+    [{ name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } }, 'next', 'ServerError'],
+    [{ name: 'InternalServerException', $metadata: { httpStatusCode: 500 } }, 'next', 'ServerError'],
+    [{ name: 'Unknown', $metadata: { httpStatusCode: 504 } }, 'next', 'ServerError'],
+    [{ name: 'ModelNotReadyException', $metadata: { httpStatusCode: 429 } }, 'next', 'ModelNotReady'],
+    [{ name: 'ModelTimeoutException', $metadata: { httpStatusCode: 408 } }, 'next', 'ModelTimeout'],
+    [{ name: 'ModelStreamErrorException' }, 'next', 'StreamError'],
+    [{ name: 'Error', code: 'ECONNRESET' }, 'next', 'NetworkError'],
+    [{ name: 'Error', code: 'ERR_HTTP2_STREAM_ERROR' }, 'next', 'NetworkError'],
+    [{ name: 'Error', cause: { code: 'ECONNREFUSED' } }, 'next', 'NetworkError'],
+    [{ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }, 'skip', 'AccessDenied'],
+    [{ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }, 'skip', 'NotFound'],
+    [{ name: 'ValidationException', $metadata: { httpStatusCode: 400 } }, 'stop', 'Validation'],
+  ])('%j → %s (%s)', (error, action, reason) => {
+    expect(classifyError(error)).toMatchObject({ action, reason });
+  });
+});
+
+describe('circuit breaker', () => {
+  test('opens after the threshold, skips during the cooldown, lets one probe through after it', () => {
+    const clock = new FakeClock();
+    const breakers = new CircuitBreakers({ failureThreshold: 2, cooldownMs: 1000 }, clock);
+
+    expect(breakers.recordFailure('t')).toBe(false);
+    expect(breakers.recordFailure('t')).toBe(true);
+    expect(breakers.tryAcquire('t')).toBe(false);
+
+    clock.time += 1000;
+    expect(breakers.state('t')).toBe('half-open');
+    expect(breakers.tryAcquire('t')).toBe(true);
+    // A second caller does not get a probe of its own.
+    expect(breakers.tryAcquire('t')).toBe(false);
+  });
+
+  test('a failed probe reopens the breaker for a fresh cooldown; a successful one closes it', () => {
+    const clock = new FakeClock();
+    const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 1000 }, clock);
+    breakers.recordFailure('t');
+    clock.time += 1000;
+    breakers.tryAcquire('t');
+
+    expect(breakers.recordFailure('t')).toBe(true);
+    expect(breakers.reopensAt('t')).toBe(clock.time + 1000);
+
+    clock.time += 1000;
+    breakers.tryAcquire('t');
+    breakers.recordSuccess('t');
+    expect(breakers.state('t')).toBe('closed');
+  });
+});
+
+describe('residency guard', () => {
+  test.each([
+    [primary, undefined],
+    [{ ...primary, region: 'us-east-1' }, /outside jurisdiction eu/],
+    [{ ...primary, modelId: 'global.anthropic.claude' }, /global inference profile/],
+    [{ ...primary, modelId: 'us.anthropic.claude' }, /routes within us/],
+    [{ ...primary, modelId: 'mistral.mistral-large' }, undefined],
+  ])('%j', (target, expected) => {
+    const why = residencyViolation(target as ChainTarget, EU);
+    if (expected === undefined) expect(why).toBeUndefined();
+    else expect(why).toMatch(expected);
+  });
+
+  test('an unrestricted jurisdiction may use a global profile inside its regions', () => {
+    expect(residencyViolation({ ...primary, modelId: 'global.anthropic.claude' }, { ...EU, restricted: false })).toBeUndefined();
+  });
+});
+
+describe('fallback chain', () => {
+  test('targets are tried in tier order, and within a tier by rolling time to first token', () => {
+    // GIVEN Paris measured faster than Frankfurt
+    const latency = new LatencyTracker(5);
+    latency.record(targetKey(frankfurt), 400);
+    latency.record(targetKey(paris), 120);
+
+    // WHEN / THEN
+    expect(chainOf([nova, frankfurt, paris, primary], scripted({}, []), { latency }).order()).toEqual([primary, paris, frankfurt, nova]);
+  });
+
+  test('each target is called at most once per request, even when the configuration repeats it', async () => {
+    const calls: string[] = [];
+    const chain = chainOf([primary, primary, frankfurt, frankfurt, nova], scripted({ [targetKey(primary)]: unavailable, [targetKey(frankfurt)]: unavailable, [targetKey(nova)]: unavailable }, calls));
+
+    const { outcome } = await run(chain);
+
+    expect(outcome.kind).toBe('exhausted');
+    expect(calls).toEqual([targetKey(primary), targetKey(frankfurt), targetKey(nova)]);
+  });
+
+  test('a validation error stops the chain after one call', async () => {
+    const calls: string[] = [];
+    const chain = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: { error: { name: 'ValidationException', $metadata: { httpStatusCode: 400 } } } }, calls));
+
+    const { outcome } = await run(chain);
+
+    expect(outcome.kind).toBe('rejected');
+    expect(calls).toEqual([targetKey(primary)]);
+  });
+
+  test('a stalled target is abandoned at the first-token deadline and its call aborted', async () => {
+    const calls: string[] = [];
+    const chain = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: 'stall' }, calls), { firstTokenTimeoutMs: 50 });
+
+    const { outcome, text } = await run(chain);
+
+    expect(outcome).toMatchObject({ kind: 'answered', target: frankfurt });
+    expect(outcome.attempts.map((attempt) => attempt.reason ?? attempt.outcome)).toEqual(['FirstTokenTimeout', 'answered']);
+    expect(text).toBe('one two three');
+  });
+
+  test('a failure after the first token interrupts the answer instead of switching target', async () => {
+    const calls: string[] = [];
+    const chain = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: { failAfter: 2 } }, calls));
+
+    const { outcome, text } = await run(chain);
+
+    expect(outcome).toMatchObject({ kind: 'interrupted', target: primary, text: 'one two ', reason: 'StreamError' });
+    expect(text).toBe('one two ');
+    expect(calls).toEqual([targetKey(primary)]);
+  });
+
+  test('a failure of onFirstToken aborts the serving stream and ends the run with that error', async () => {
+    const chain = chainOf([primary], scripted({}, []));
+
+    await expect(
+      chain.run({ messages: [{ role: 'user', text: 'hi' }], maxTokens: 10 }, {
+        firstTokenBy: Date.now() + 1000,
+        hardDeadline: Date.now() + 1000,
+        onFirstToken: () => Promise.reject(new Error('not yours')),
+        onDelta: () => undefined,
+      }),
+    ).rejects.toThrow('not yours');
+  });
+
+  test('throttling everywhere ends in 429; a spent budget in 504', async () => {
+    const allThrottled = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: throttled, [targetKey(frankfurt)]: throttled }, []));
+    const stalled = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: 'stall', [targetKey(frankfurt)]: 'stall' }, []), { firstTokenTimeoutMs: 40 });
+
+    expect((await run(allThrottled)).outcome).toMatchObject({ kind: 'exhausted', status: 429 });
+    expect((await run(stalled, 60)).outcome).toMatchObject({ kind: 'exhausted', status: 504 });
+  });
+
+  test('a chain whose every target is refused by the residency guard answers 502 and calls nothing', async () => {
+    const calls: string[] = [];
+    const refused: string[] = [];
+    const chain = chainOf([{ ...primary, region: 'us-east-1' }], scripted({}, calls), { reporter: { ...quietReporter, residencyRefused: (target) => refused.push(targetKey(target)) } });
+
+    const { outcome } = await run(chain);
+
+    expect(outcome).toMatchObject({ kind: 'exhausted', status: 502 });
+    expect(calls).toEqual([]);
+    expect(refused).toEqual(['eu.claude@us-east-1']);
+  });
+});

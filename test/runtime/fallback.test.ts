@@ -1,0 +1,209 @@
+import { answerOf, CLAUDE, EU_CENTRAL, EU_WEST, euConfig, NOVA, postMessage, startHarness, US_EAST, type Harness } from './harness';
+
+let harness: Harness;
+
+afterEach(async () => {
+  await harness?.close();
+});
+
+const targetsCalled = () => harness.emulator.calls().map((call) => `${call.modelId}@${call.region}:${call.status}`);
+
+test('a primary answering 503 is answered by the regional fallback, and headers and metrics say so', async () => {
+  // GIVEN
+  harness = await startHarness();
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-503', { text: 'hello there' });
+
+  // THEN
+  expect(result.status).toBe(200);
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(result.headers.get('x-agent-region')).toBe(EU_CENTRAL);
+  expect(result.headers.get('x-agent-model')).toBe(CLAUDE);
+  expect(result.headers.get('x-agent-degraded')).toBe('false');
+  expect(answerOf(result.events)).toBe(harness.emulator.expectedAnswer(CLAUDE, EU_CENTRAL, 'hello there'));
+  expect(result.events.find((event) => event.event === 'done')?.data).toMatchObject({ path: 'regional-fallback', model: CLAUDE, region: EU_CENTRAL });
+  expect(targetsCalled()).toEqual([`${CLAUDE}@${EU_WEST}:503`, `${CLAUDE}@${EU_CENTRAL}:200`]);
+  expect(harness.output.sum('Requests')).toBe(1);
+  expect(harness.output.sum('Fallbacks')).toBe(1);
+  expect(harness.output.sum('RegionalFallbacks')).toBe(1);
+  expect(harness.output.sum('Requests', ['Region', 'Path'], { Path: 'regional-fallback' })).toBe(1);
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ServerError' })).toBe(1);
+});
+
+test('with the primary and every regional target throttled, the degraded model answers and says so', async () => {
+  // GIVEN
+  harness = await startHarness();
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 429 } });
+  harness.emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-429', { text: 'hello' });
+
+  // THEN
+  expect(result.headers.get('x-agent-path')).toBe('model-fallback');
+  expect(result.headers.get('x-agent-model')).toBe(NOVA);
+  expect(result.headers.get('x-agent-degraded')).toBe('true');
+  expect(result.events[0]).toMatchObject({ event: 'start', data: { path: 'model-fallback', degraded: true } });
+  expect(answerOf(result.events)).toBe(harness.emulator.expectedAnswer(NOVA, EU_WEST, 'hello'));
+  expect(harness.output.sum('ModelFallbacks')).toBe(1);
+  // Throttling is counted apart from server errors.
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'Throttled' })).toBe(2);
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ServerError' })).toBe(0);
+});
+
+test('a stalled primary is abandoned at the first-token deadline and the next target answers', async () => {
+  // GIVEN a primary that would stay silent for 30 s, and a 500 ms first-token deadline
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 500, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500 } }));
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
+  const started = Date.now();
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-stall', { text: 'hello' });
+
+  // THEN the answer came from the regional fallback, long before the stall would have ended
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'FirstTokenTimeout' })).toBe(1);
+});
+
+test('once the breaker opens, the primary receives no calls until its cooldown ends, then one probe', async () => {
+  // GIVEN a breaker that opens after 2 failures and cools down for 1.5 s
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { breaker: { failureThreshold: 2, cooldownMs: 1500 } }));
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  const primaryCalls = () => harness.emulator.calls({ region: EU_WEST, modelId: CLAUDE }).length;
+
+  // WHEN two requests fail on the primary, then three more follow at once
+  await postMessage(harness.server.url, 'c-breaker', { text: 'one' });
+  await postMessage(harness.server.url, 'c-breaker', { text: 'two' });
+  const whileOpen = [];
+  for (const text of ['three', 'four', 'five']) whileOpen.push(await postMessage(harness.server.url, 'c-breaker', { text }));
+
+  // THEN the open breaker skipped the primary at no cost
+  expect(primaryCalls()).toBe(2);
+  expect(whileOpen.map((result) => result.headers.get('x-agent-path'))).toEqual(['regional-fallback', 'regional-fallback', 'regional-fallback']);
+  expect(harness.output.sum('BreakerOpened')).toBe(1);
+
+  // WHEN the cooldown has passed and the primary has recovered
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  harness.emulator.clearFaults();
+  const probe = await postMessage(harness.server.url, 'c-breaker', { text: 'six' });
+
+  // THEN exactly one probe went to the primary, and it serves again
+  expect(primaryCalls()).toBe(3);
+  expect(probe.headers.get('x-agent-path')).toBe('primary');
+});
+
+test('when every breaker is open, the request still probes the target whose cooldown ends first', async () => {
+  // GIVEN one target whose breaker opens on its first failure
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, { chain: [{ modelId: CLAUDE, region: EU_WEST, tier: 'primary' }], breaker: { failureThreshold: 1, cooldownMs: 60_000 } }),
+  );
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+  const first = await postMessage(harness.server.url, 'c-all-open', { text: 'one' });
+
+  // WHEN the next request arrives with the breaker open and the target healthy again
+  const second = await postMessage(harness.server.url, 'c-all-open', { text: 'two' });
+
+  // THEN it was not failed fast: the target was probed and answered
+  expect(first.status).toBe(503);
+  expect(second.status).toBe(200);
+  expect(harness.emulator.calls()).toHaveLength(2);
+});
+
+test('an EU runtime configured with a US target never calls it', async () => {
+  // GIVEN a misconfigured chain whose regional fallback is in the US
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, {
+      chain: [
+        { modelId: CLAUDE, region: EU_WEST, tier: 'primary' },
+        { modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', region: US_EAST, tier: 'regional-fallback' },
+        { modelId: NOVA, region: EU_WEST, tier: 'model-fallback' },
+      ],
+    }),
+  );
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-residency', { text: 'hello' });
+
+  // THEN the US endpoint received nothing; the EU degraded model answered
+  expect(harness.emulator.calls({ region: US_EAST })).toEqual([]);
+  expect(result.headers.get('x-agent-path')).toBe('model-fallback');
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ResidencyRefused' })).toBe(1);
+  expect(harness.output.logs().some((line) => line.level === 'ERROR' && line.message === 'residency guard refused a configured target')).toBe(true);
+});
+
+test('a restricted jurisdiction never calls a global inference profile, even in its own region', async () => {
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, {
+      chain: [
+        { modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', region: EU_WEST, tier: 'primary' },
+        { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' },
+      ],
+    }),
+  );
+
+  const result = await postMessage(harness.server.url, 'c-global', { text: 'hello' });
+
+  expect(harness.emulator.calls().map((call) => call.modelId)).toEqual([CLAUDE]);
+  expect(result.headers.get('x-agent-region')).toBe(EU_CENTRAL);
+});
+
+test('a target denying access is skipped loudly and the chain goes on', async () => {
+  harness = await startHarness();
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 403 } });
+
+  const result = await postMessage(harness.server.url, 'c-403', { text: 'hello' });
+
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'AccessDenied' })).toBe(1);
+  expect(harness.output.logs().some((line) => line.level === 'ERROR' && line.message === 'model target misconfigured; skipped')).toBe(true);
+});
+
+test('when every target fails, the answer is 503 with the attempts made, each target tried once', async () => {
+  // GIVEN every endpoint failing
+  harness = await startHarness();
+  for (const region of [EU_WEST, EU_CENTRAL]) harness.emulator.injectFault({ region, fault: { status: 500 } });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-all-fail', { text: 'hello' });
+
+  // THEN
+  expect(result.status).toBe(503);
+  const error = result.json?.error as { code: string; attempts: Array<{ region: string; model: string; reason: string }> };
+  expect(error.code).toBe('all_targets_failed');
+  expect(error.attempts.map((attempt) => `${attempt.model}@${attempt.region}:${attempt.reason}`)).toEqual([
+    `${CLAUDE}@${EU_WEST}:ServerError`,
+    `${CLAUDE}@${EU_CENTRAL}:ServerError`,
+    `${NOVA}@${EU_WEST}:ServerError`,
+  ]);
+  expect(harness.emulator.calls()).toHaveLength(3);
+  expect(harness.output.sum('FailedRequests')).toBe(1);
+});
+
+test('when every target throttles, the answer is 429 with a retry-after', async () => {
+  harness = await startHarness();
+  for (const region of [EU_WEST, EU_CENTRAL]) harness.emulator.injectFault({ region, fault: { status: 429 } });
+
+  const result = await postMessage(harness.server.url, 'c-all-429', { text: 'hello' });
+
+  expect(result.status).toBe(429);
+  expect(result.headers.get('retry-after')).toBe('1');
+  expect((result.json?.error as { code: string }).code).toBe('throttled');
+});
+
+test('the request budget comes from the remaining time: no target is started once it is spent', async () => {
+  // GIVEN a 1.2 s function timeout with 500 ms kept in reserve, and a primary stalling past it
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 5000, totalBudgetMs: 60_000, reserveMs: 500 } }), { requestTimeoutMs: 1200 });
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'c-budget', { text: 'hello' });
+
+  // THEN the chain gave up inside the function's time instead of being killed mid-chain
+  expect(result.status).toBe(504);
+  expect((result.json?.error as { code: string }).code).toBe('deadline_exceeded');
+  expect(harness.emulator.calls().map((call) => call.region)).toEqual([EU_WEST]);
+});
