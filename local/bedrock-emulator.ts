@@ -189,7 +189,8 @@ export class BedrockEmulator {
     // A session error (a client resetting mid-stream) must not take the emulator down.
     h2.on('sessionError', () => undefined);
     const sockets = new Set<net.Socket>();
-    const listener = net.createServer((socket) => {
+    // Like a real endpoint, answer small frames at once rather than wait for Nagle's algorithm.
+    const listener = net.createServer({ noDelay: true }, (socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => socket.destroy());

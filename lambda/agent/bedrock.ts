@@ -31,6 +31,8 @@ function connectWithin(timeoutMs: number) {
     const host = authority.hostname;
     const port = Number(authority.port) || (secure ? 443 : 80);
     const socket = secure ? tls.connect({ host, port, servername: host, ALPNProtocols: ['h2'] }) : net.connect({ host, port });
+    // Small HTTP/2 frames (headers, then a short body) must not wait for Nagle's algorithm.
+    socket.setNoDelay(true);
     socket.setTimeout(timeoutMs, () => socket.destroy(new ConnectTimeoutError(`no connection to ${authority.host} within ${timeoutMs} ms`)));
     socket.once(secure ? 'secureConnect' : 'connect', () => socket.setTimeout(0));
     return socket;
