@@ -4,12 +4,13 @@
  * reads an AgentHttpRequest and writes to a ResponseSink.
  *
  * Message flow: validate → read the conversation's recent turns from the
- * home region (one strongly consistent query) → run the fallback chain → at
- * the first token claim the exchange number (this also creates the
- * conversation and checks ownership atomically) and send the headers naming
+ * home region (one strongly consistent query) → run the fallback chain while
+ * claiming the exchange number (which also creates the conversation and
+ * checks ownership atomically) → at the first token send the headers naming
  * the target that answered → stream → store both turns → `done`.
- * Nothing is written before a model has produced a first token, so a
- * request that fails or is refused stores nothing.
+ * Turns are written only once a model has produced a first token, and a
+ * request that ends without an answer gives its claim back, so a request
+ * that fails or is refused stores no turn.
  */
 import type { ChainTarget, RuntimeConfig, Tier } from '../config';
 import type { FallbackChain } from '../chain/fallback-chain';
@@ -103,6 +104,27 @@ export class AgentApp {
       telemetry.stateUnavailable(error.cause);
     }
 
+    // The exchange number is claimed while the model works on its first token, so the write costs
+    // no time to first token. The claim also checks ownership atomically; a request that ends
+    // without an answer gives its claim back.
+    const cancel = new AbortController();
+    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    let refusal: HttpError | undefined;
+    // setImmediate: let the first model request go out before the claim's own serialization and signing.
+    const claim = new Promise<void>((resolve) => setImmediate(resolve)).then(() => store.claimExchange(conversationId, principal, config.jurisdiction.name)).then(
+      (claimed) => claimed,
+      (error: unknown) => {
+        if (error instanceof ConversationClaimedError) {
+          refusal = this.accessError(error.record, principal, conversationId);
+          cancel.abort();
+        } else {
+          stateDegraded = true;
+          telemetry.stateUnavailable(error instanceof StateUnavailableError ? error.cause : error);
+        }
+        return undefined;
+      },
+    );
+
     const remainingMs = request.remainingTimeMs() - config.deadlines.reserveMs;
     let exchange: number | undefined;
     let userTurnStored: Promise<boolean> = Promise.resolve(false);
@@ -111,16 +133,10 @@ export class AgentApp {
       {
         firstTokenBy: started + Math.min(config.deadlines.totalBudgetMs, remainingMs),
         hardDeadline: started + remainingMs,
-        signal: request.signal,
+        signal: cancel.signal,
         onFirstToken: async (target) => {
-          try {
-            exchange = await store.claimExchange(conversationId, principal, config.jurisdiction.name);
-          } catch (error) {
-            if (error instanceof ConversationClaimedError) this.checkAccess(error.record, principal, conversationId);
-            if (!(error instanceof StateUnavailableError)) throw error;
-            stateDegraded = true;
-            telemetry.stateUnavailable(error.cause);
-          }
+          exchange = await claim;
+          if (refusal) throw refusal;
           if (exchange !== undefined) {
             userTurnStored = this.store(conversationId, { exchange, role: 'user', text, time: isoTime(clock), region: config.region, requestId: request.requestId });
           }
@@ -137,6 +153,9 @@ export class AgentApp {
 
     const summary = { requestId: request.requestId, conversationId, attempts: outcome.attempts, stateDegraded, text: { question: text, answer: '' } };
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') {
+      const claimed = await claim;
+      if (claimed !== undefined) await store.abandonExchange(conversationId, claimed).catch((error: unknown) => telemetry.stateUnavailable(error));
+      if (refusal) throw refusal;
       telemetry.requestCompleted({ ...summary, status: outcome.kind === 'rejected' ? 400 : outcome.status, latencyMs: clock.now() - started, stored: false, incomplete: false });
       throw failureOf(outcome);
     }
@@ -260,8 +279,14 @@ export class AgentApp {
 
   /** 404 for someone else's conversation (never reveal it exists), 421 for another jurisdiction's. */
   private checkAccess(record: ConversationRecord, principal: string, conversationId: string): void {
-    if (record.owner !== principal) throw notFound(conversationId);
-    if (record.jurisdiction !== this.props.config.jurisdiction.name) throw this.wrongJurisdiction(record.jurisdiction);
+    const refusal = this.accessError(record, principal, conversationId);
+    if (refusal) throw refusal;
+  }
+
+  private accessError(record: ConversationRecord, principal: string, conversationId: string): HttpError | undefined {
+    if (record.owner !== principal) return notFound(conversationId);
+    if (record.jurisdiction !== this.props.config.jurisdiction.name) return this.wrongJurisdiction(record.jurisdiction);
+    return undefined;
   }
 
   private wrongJurisdiction(jurisdiction: string): HttpError {

@@ -17,7 +17,7 @@
  * consistent global tables do not support them.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Tier } from '../config';
 import { TableSchema } from '../table-schema';
 import type { Clock } from '../chain/types';
@@ -132,6 +132,28 @@ export class ConversationStore {
         throw new ConversationClaimedError(toRecord((error.Item ?? {}) as Record<string, unknown>));
       }
       throw unavailable('claim an exchange', error);
+    }
+  }
+
+  /**
+   * Gives back a claim whose request ended without an answer. A conversation
+   * created by that claim is removed again unless another message has
+   * claimed a number since; any later number simply stays unused.
+   */
+  async abandonExchange(conversationId: string, exchange: number): Promise<void> {
+    if (exchange !== 1) return;
+    try {
+      await this.props.client.send(
+        new DeleteCommand({
+          TableName: this.props.tableName,
+          Key: this.key(conversationId, CONVERSATION_SORT_KEY),
+          ConditionExpression: '#exchanges = :one',
+          ExpressionAttributeNames: { '#exchanges': 'exchanges' },
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable('give back an exchange', error);
     }
   }
 
