@@ -1,0 +1,206 @@
+/**
+ * Runtime benchmark: time to first token (TTFT) through the agent runtime
+ * against baselines measured in the same run, on the local emulators (in a
+ * child process, so they do not share the runtime's event loop).
+ *
+ *   npm run bench:runtime            (about a minute)
+ *
+ * Cases:
+ * - added TTFT: the runtime (in process: validation, DynamoDB read and
+ *   exchange claim, chain, telemetry) vs a direct ConverseStream call to the
+ *   same emulator endpoint;
+ * - failover with the primary answering 503 / 429: runtime TTFT vs a direct
+ *   call to the fallback target; the same cases for the common naive client
+ *   (try/catch around the primary with the SDK's default retries, falling
+ *   back on 429/503/504);
+ * - a stalled primary: the runtime fails over at its first-token deadline,
+ *   the naive client waits;
+ * - a dead primary with the breaker open vs closed.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConversationStore } from '../lambda/agent/store/conversation-store';
+import { LOCAL_CREDENTIALS } from '../local/dynamodb';
+import { hostEmulators, type HostedEmulators } from './emulator-host';
+import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
+
+const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const NOVA = 'eu.amazon.nova-pro-v1:0';
+const PRIMARY = 'eu-west-1';
+const FALLBACK = 'eu-central-1';
+const TABLE = 'bench-conversations';
+const MODEL_TTFT_MS = 50;
+const FIRST_TOKEN_DEADLINE_MS = 500;
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
+const NAIVE_STALL_CAP_MS = 5_000;
+
+// Keep the runtime's JSON logs and EMF records (written as they would be in Lambda) out of the report.
+const writeStdout = process.stdout.write.bind(process.stdout);
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => (String(chunk).startsWith('{') ? true : write(chunk, ...rest))) as typeof stream.write;
+}
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+const question = { messages: [{ role: 'user' as const, content: [{ text: 'how far is the moon' }] }] };
+
+function client(emulators: HostedEmulators, region: string, maxAttempts?: number): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({ region, endpoint: emulators.bedrock[region], credentials: LOCAL_CREDENTIALS, ...(maxAttempts ? { maxAttempts } : {}) });
+}
+
+/** TTFT of one direct ConverseStream call, reading the whole answer like the runtime does. */
+async function directTtft(bedrock: BedrockRuntimeClient, modelId = CLAUDE): Promise<number> {
+  const started = performance.now();
+  const output = await bedrock.send(new ConverseStreamCommand({ modelId, ...question }));
+  let first: number | undefined;
+  for await (const event of output.stream!) if (first === undefined && event.contentBlockDelta) first = performance.now() - started;
+  return first!;
+}
+
+/** The naive client: the primary with the SDK's default retries, then the fallback on 429/503/504. */
+async function naiveTtft(primary: BedrockRuntimeClient, fallback: BedrockRuntimeClient): Promise<number> {
+  const started = performance.now();
+  const firstToken = async (bedrock: BedrockRuntimeClient) => {
+    const output = await bedrock.send(new ConverseStreamCommand({ modelId: CLAUDE, ...question }));
+    let first: number | undefined;
+    for await (const event of output.stream!) if (first === undefined && event.contentBlockDelta) first = performance.now() - started;
+    return first!;
+  };
+  try {
+    return await firstToken(primary);
+  } catch (error) {
+    if (![429, 503, 504].includes((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0)) throw error;
+    return firstToken(fallback);
+  }
+}
+
+/** TTFT through the runtime's HTTP app in process: from the request to the first SSE delta. */
+async function runtimeTtft(runtime: AgentRuntime): Promise<number> {
+  const started = performance.now();
+  let first: number | undefined;
+  let status = 0;
+  await runtime.app.handle(
+    {
+      method: 'POST',
+      path: `/v1/conversations/bench-${randomUUID()}/messages`,
+      headers: {},
+      body: JSON.stringify({ text: question.messages[0].content[0].text }),
+      principal: 'bench',
+      requestId: randomUUID(),
+      remainingTimeMs: () => 60_000,
+    },
+    {
+      start: (code) => (status = code),
+      write: (chunk) => {
+        if (first === undefined && chunk.startsWith('event: delta')) first = performance.now() - started;
+      },
+      end: () => undefined,
+    },
+  );
+  if (first === undefined) throw new Error(`the runtime answered ${status} without a token`);
+  return first;
+}
+
+async function sample(times: number, measure: () => Promise<number>): Promise<number[]> {
+  for (let warmup = 0; warmup < 3; warmup++) await measure();
+  const values: number[] = [];
+  for (let index = 0; index < times; index++) values.push(await measure());
+  return values.sort((a, b) => a - b);
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+  const emulator = await hostEmulators({ regions: [PRIMARY, FALLBACK], firstTokenDelayMs: MODEL_TTFT_MS, tables: [TABLE] });
+  const config = (breaker: { failureThreshold: number; cooldownMs: number }): RuntimeConfigInput => ({
+    region: PRIMARY,
+    jurisdiction: { name: 'eu', regions: [PRIMARY, FALLBACK], geography: 'eu', restricted: true },
+    chain: [
+      { modelId: CLAUDE, region: PRIMARY, tier: 'primary' },
+      { modelId: CLAUDE, region: FALLBACK, tier: 'regional-fallback' },
+      { modelId: NOVA, region: PRIMARY, tier: 'model-fallback' },
+    ],
+    table: { name: TABLE, homeRegion: PRIMARY },
+    deadlines: { firstTokenTimeoutMs: FIRST_TOKEN_DEADLINE_MS },
+    breaker,
+    endpoints: { bedrock: emulator.bedrock, dynamodb: emulator.dynamodb },
+  });
+  // Breakers are set so they never open, except in the breaker case.
+  const runtime = createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1_000_000, cooldownMs: 1 })), { credentials: LOCAL_CREDENTIALS });
+  const direct = { primary: client(emulator, PRIMARY, 1), fallback: client(emulator, FALLBACK, 1) };
+  const naive = { primary: client(emulator, PRIMARY), fallback: client(emulator, FALLBACK) };
+  const rows: string[][] = [];
+  const report = (name: string, measured: number[], baseline: number[], note = '') => {
+    rows.push([name, fmt(percentile(measured, 50)), fmt(percentile(measured, 99)), fmt(percentile(baseline, 50)), `${(percentile(measured, 50) / percentile(baseline, 50)).toFixed(2)}×`, note]);
+  };
+
+  // 1. Added TTFT on the happy path.
+  const baseline = await sample(SAMPLES, () => directTtft(direct.primary));
+  const healthy = await sample(SAMPLES, () => runtimeTtft(runtime));
+  report('healthy primary: runtime vs direct call', healthy, baseline, `added ${fmt(percentile(healthy, 50) - percentile(baseline, 50))} at the median`);
+  // The one read the design puts before the model call, measured alone against the same table.
+  const store = new ConversationStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: PRIMARY, endpoint: emulator.dynamodb, credentials: LOCAL_CREDENTIALS })),
+    tableName: TABLE,
+    ttlDays: 1,
+    clock: { now: () => Date.now() },
+  });
+  const read = await sample(SAMPLES, async () => {
+    const started = performance.now();
+    await store.loadRecent(`bench-${randomUUID()}`, 20);
+    return performance.now() - started;
+  });
+  rows.push(['  of which the state read (dynalite, consistent query)', fmt(percentile(read, 50)), fmt(percentile(read, 99)), '', '', `runtime's own: ${fmt(percentile(healthy, 50) - percentile(baseline, 50) - percentile(read, 50))}`]);
+
+  // 2. Failover on 503 and 429, runtime and naive, against a direct call to the fallback.
+  const fallbackBaseline = await sample(SAMPLES, () => directTtft(direct.fallback));
+  for (const status of [503, 429]) {
+    await emulator.injectFault({ region: PRIMARY, model: CLAUDE, fault: { status } });
+    report(`primary ${status}: runtime vs direct fallback`, await sample(SAMPLES, () => runtimeTtft(runtime)), fallbackBaseline);
+    report(`primary ${status}: naive vs direct fallback`, await sample(Math.min(SAMPLES, 10), () => naiveTtft(naive.primary, naive.fallback)), fallbackBaseline, 'SDK default retries, then fallback');
+    await emulator.clearFaults();
+  }
+
+  // 3. A stalled primary: the runtime fails over at its deadline; the naive client is cut off at a cap.
+  await emulator.injectFault({ region: PRIMARY, model: CLAUDE, fault: { stallMs: 60_000 } });
+  const stalled = await sample(Math.min(SAMPLES, 10), () => runtimeTtft(runtime));
+  report('primary stalled: runtime vs direct fallback', stalled, fallbackBaseline, `first-token deadline ${FIRST_TOKEN_DEADLINE_MS} ms`);
+  const cappedNaive = await Promise.race([
+    naiveTtft(naive.primary, naive.fallback).then((ms) => `answered after ${fmt(ms)}`),
+    new Promise<string>((resolve) => setTimeout(() => resolve(`no token after ${NAIVE_STALL_CAP_MS} ms (never fails over)`), NAIVE_STALL_CAP_MS)),
+  ]);
+  rows.push(['primary stalled: naive', cappedNaive, '', '', '', 'the SDK has no first-token deadline']);
+
+  // 4. A dead (stalled) primary with the breaker open: requests skip it at no cost.
+  const withBreaker = createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1, cooldownMs: 600_000 })), { credentials: LOCAL_CREDENTIALS });
+  await runtimeTtft(withBreaker); // this request opens the breaker
+  report('primary dead, breaker open: runtime vs direct fallback', await sample(SAMPLES, () => runtimeTtft(withBreaker)), fallbackBaseline, 'the dead primary costs nothing');
+  report('primary dead, no breaker: runtime vs direct fallback', stalled, fallbackBaseline, 'each request waits out the deadline');
+
+  printTable(['case', 'TTFT p50', 'TTFT p99', 'baseline p50', 'ratio', 'note'], rows);
+  process.stderr.write(`\n${SAMPLES} samples per case (10 for naive and stall cases), emulator TTFT ${MODEL_TTFT_MS} ms, Node ${process.version}\n`);
+
+  await emulator.clearFaults();
+  for (const bedrock of [...Object.values(direct), ...Object.values(naive)]) bedrock.destroy();
+  runtime.destroy();
+  withBreaker.destroy();
+  await emulator.close();
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
+  const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  writeStdout(`${output}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
