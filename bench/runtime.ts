@@ -152,6 +152,8 @@ async function main(): Promise<void> {
     clock: { now: () => Date.now() },
   });
   const read = await sample(SAMPLES, async () => {
+    // Spaced like the runtime's reads, which each follow a model call: back-to-back reads run warmer.
+    await new Promise((resolve) => setTimeout(resolve, MODEL_TTFT_MS));
     const started = performance.now();
     await store.loadRecent(`bench-${randomUUID()}`, 20);
     return performance.now() - started;
