@@ -1,0 +1,115 @@
+import { type InferenceGeography, type ModelPrice } from '../lambda/agent/config';
+import { MultiRegionAgentError } from './errors';
+import { isInGeography, type Jurisdiction } from './jurisdiction';
+
+/**
+ * Regions to which each geography's cross-region inference profiles may
+ * route a request, as AWS lists them for recent models (late 2026). A
+ * profile's IAM grant names the foundation model in each of them, so a
+ * superset is safe: the grant is conditioned on the profile. Override per
+ * model with `destinationRegions` when AWS's list for that model differs.
+ */
+export const DEFAULT_PROFILE_DESTINATIONS: Record<Exclude<InferenceGeography, 'global'>, readonly string[]> = {
+  us: ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
+  'us-gov': ['us-gov-east-1', 'us-gov-west-1'],
+  eu: ['eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3'],
+  apac: ['ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'me-central-1'],
+  jp: ['ap-northeast-1', 'ap-northeast-3'],
+  au: ['ap-southeast-2', 'ap-southeast-4'],
+  ca: ['ca-central-1', 'ca-west-1'],
+};
+
+export interface BedrockModelProps {
+  /**
+   * The geographies in which AWS offers a cross-region inference profile for
+   * this model (`eu` means `eu.<modelId>` exists).
+   * @default - none: the model is called in-region by its foundation model id
+   */
+  readonly inferenceGeographies?: InferenceGeography[];
+  /**
+   * Regions where the model can be called in-region (on demand, without a
+   * profile). Used when a jurisdiction's geography has no profile for it.
+   * @default - any region of the jurisdiction
+   */
+  readonly inRegionAvailability?: string[];
+  /**
+   * Destination regions of this model's profiles, per geography, when they
+   * differ from DEFAULT_PROFILE_DESTINATIONS.
+   * @default - DEFAULT_PROFILE_DESTINATIONS
+   */
+  readonly destinationRegions?: Partial<Record<Exclude<InferenceGeography, 'global'>, string[]>>;
+  /**
+   * On-demand price, for the EstimatedCost metric.
+   * @default - no cost is estimated for this model
+   */
+  readonly price?: ModelPrice;
+}
+
+/** How one model is invoked from one jurisdiction. */
+export interface ModelInvocation {
+  /** What ConverseStream is called with: an inference profile id or the foundation model id. */
+  readonly invocationId: string;
+  /** The profile's geography, or undefined for an in-region call. */
+  readonly geography?: InferenceGeography;
+  /** Regions where the foundation model may run for this invocation ('*' for a global profile). */
+  readonly destinationRegions: readonly string[];
+}
+
+/** A Bedrock foundation model, resolved per jurisdiction to its geographic inference profile. */
+export class BedrockModel {
+  /** Anthropic Claude Sonnet 4.5 (profiles in every geography). */
+  static readonly ANTHROPIC_CLAUDE_SONNET_4_5 = BedrockModel.of('anthropic.claude-sonnet-4-5-20250929-v1:0', {
+    inferenceGeographies: ['us', 'eu', 'apac', 'jp', 'au', 'global'],
+    price: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 },
+  });
+
+  /** Amazon Nova Pro: a different model family, for degraded fallback. */
+  static readonly AMAZON_NOVA_PRO = BedrockModel.of('amazon.nova-pro-v1:0', {
+    inferenceGeographies: ['us', 'eu', 'apac'],
+    price: { inputPer1kTokens: 0.0008, outputPer1kTokens: 0.0032 },
+  });
+
+  static of(modelId: string, props: BedrockModelProps = {}): BedrockModel {
+    return new BedrockModel(modelId, props);
+  }
+
+  private constructor(
+    readonly modelId: string,
+    private readonly props: BedrockModelProps,
+  ) {
+    if (!/^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/.test(modelId) || modelId.split('.').length < 2) {
+      throw new MultiRegionAgentError('InvalidModelId', `BedrockModel: modelId must be a foundation model id such as anthropic.claude-sonnet-4-5-20250929-v1:0, got '${modelId}'`);
+    }
+  }
+
+  get price(): ModelPrice | undefined {
+    return this.props.price;
+  }
+
+  /**
+   * How this model is called from `region` of `jurisdiction`: through the
+   * jurisdiction's geographic profile when one exists, else in-region.
+   * Throws when neither keeps the request inside a restricted jurisdiction.
+   */
+  invocationFor(jurisdiction: Jurisdiction, region: string): ModelInvocation {
+    const geography = jurisdiction.geography;
+    if ((this.props.inferenceGeographies ?? []).includes(geography)) {
+      if (geography === 'global') return { invocationId: `global.${this.modelId}`, geography, destinationRegions: ['*'] };
+      const destinations = this.props.destinationRegions?.[geography] ?? DEFAULT_PROFILE_DESTINATIONS[geography];
+      const outside = destinations.filter((destination) => !isInGeography(destination, geography));
+      if (jurisdiction.restricted && outside.length > 0) {
+        throw new MultiRegionAgentError('ProfileCrossesBorder', `model ${this.modelId}: destinationRegions for ${geography} include ${outside.join(', ')}, outside the geography of restricted jurisdiction '${jurisdiction.name}'`);
+      }
+      return { invocationId: `${geography}.${this.modelId}`, geography, destinationRegions: destinations };
+    }
+    const inRegion = this.props.inRegionAvailability;
+    if (inRegion === undefined || inRegion.includes(region)) {
+      return { invocationId: this.modelId, destinationRegions: [region] };
+    }
+    const offered = (this.props.inferenceGeographies ?? []).join(', ') || 'none';
+    throw new MultiRegionAgentError(
+      'ModelUnavailable',
+      `model ${this.modelId} cannot serve region ${region} of jurisdiction '${jurisdiction.name}': it has no ${geography} inference profile (profiles: ${offered}) and is not offered in-region there${jurisdiction.restricted && this.props.inferenceGeographies?.includes('global') ? '; its global profile would cross the border of this restricted jurisdiction' : ''}`,
+    );
+  }
+}

@@ -1,0 +1,201 @@
+import { Annotations, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { TableSchema } from '../lambda/agent/table-schema';
+import { MultiRegionAgentError } from './errors';
+import type { Jurisdiction } from './jurisdiction';
+
+/** Region sets in which DynamoDB offers multi-region strong consistency (MRSC). */
+const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
+  ['us-east-1', 'us-east-2', 'us-west-2'],
+  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+];
+
+/** The DynamoDB actions the runtime uses, and nothing else. */
+const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const RUNTIME_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+
+/** What a runtime needs of its jurisdiction's table, wherever it is deployed. */
+export interface IConversationTable {
+  readonly jurisdiction: Jurisdiction;
+  readonly tableName: string;
+  /** The ARN of the home region's replica, which every runtime of the jurisdiction reads and writes. */
+  readonly homeTableArn: string;
+  /** The customer-managed key of the home region's replica, if the table uses one. */
+  readonly homeKeyArn?: string;
+  /** Grants exactly the runtime's DynamoDB actions on the home replica (and its key). */
+  grantConversationAccess(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** How the table is encrypted at rest. */
+export class ConversationTableEncryption {
+  /** DynamoDB's AWS-owned key: no key to manage, no KMS charges. */
+  static awsOwned(): ConversationTableEncryption {
+    return new ConversationTableEncryption(undefined, {});
+  }
+
+  /**
+   * A customer-managed KMS key per replica: `tableKey` in the home region,
+   * and the ARN of a key in each other region of the jurisdiction.
+   */
+  static customerManaged(tableKey: kms.IKey, replicaKeyArns: Record<string, string>): ConversationTableEncryption {
+    return new ConversationTableEncryption(tableKey, replicaKeyArns);
+  }
+
+  private constructor(
+    readonly tableKey: kms.IKey | undefined,
+    readonly replicaKeyArns: Record<string, string>,
+  ) {}
+}
+
+export interface ConversationTableProps {
+  /** The jurisdiction whose conversations the table holds; the stack must be in its home region. */
+  readonly jurisdiction: Jurisdiction;
+  /**
+   * Physical table name, identical in every replica region.
+   * @default ConversationTable.tableNameFor('agent', jurisdiction)
+   */
+  readonly tableName?: string;
+  /** @default ConversationTableEncryption.awsOwned() */
+  readonly encryption?: ConversationTableEncryption;
+  /**
+   * Multi-region strong consistency: reads in any replica see every
+   * acknowledged write. Needs three regions of one region set, or two and a
+   * `witnessRegion`. Note: such tables have no TTL here (see README).
+   * @default false - eventual consistency between replicas; the runtime reads and writes the home region
+   */
+  readonly strongConsistency?: boolean;
+  /**
+   * The witness region of a two-region strongly consistent table.
+   * @default - none
+   */
+  readonly witnessRegion?: string;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default RemovalPolicy.RETAIN - conversations outlive the stack */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A jurisdiction's conversation table: a DynamoDB global table defined in
+ * its home region's stack, with replicas in the jurisdiction's other regions
+ * and nowhere else, point-in-time recovery, TTL, deletion protection and
+ * encryption at rest.
+ */
+export class ConversationTable extends Construct implements IConversationTable {
+  /** The deterministic name of a jurisdiction's table, so other regions can import it without references. */
+  static tableNameFor(agentName: string, jurisdiction: Jurisdiction): string {
+    return `${agentName}-conversations-${jurisdiction.name}`;
+  }
+
+  /**
+   * References a jurisdiction's table from any stack, by its deterministic
+   * name: no cross-region reference, no lookup.
+   */
+  static fromJurisdiction(scope: Construct, id: string, attrs: { jurisdiction: Jurisdiction; tableName: string; homeKeyArn?: string }): IConversationTable {
+    return new ImportedConversationTable(scope, id, attrs);
+  }
+
+  readonly jurisdiction: Jurisdiction;
+  readonly tableName: string;
+  readonly homeTableArn: string;
+  readonly homeKeyArn?: string;
+  /** The global table itself. */
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: ConversationTableProps) {
+    super(scope, id);
+    const { jurisdiction } = props;
+    const stackRegion = Stack.of(this).region;
+    if (Token.isUnresolved(stackRegion) || stackRegion !== jurisdiction.homeRegion) {
+      throw new MultiRegionAgentError(
+        'TableOutsideHomeRegion',
+        `ConversationTable must be in a stack of jurisdiction '${jurisdiction.name}'s home region ${jurisdiction.homeRegion} (set env.region), got ${Token.isUnresolved(stackRegion) ? 'an environment-agnostic stack' : stackRegion}`,
+        this,
+      );
+    }
+    const replicaRegions = jurisdiction.regions.filter((region) => region !== jurisdiction.homeRegion);
+    const encryption = props.encryption ?? ConversationTableEncryption.awsOwned();
+    const missingKeys = encryption.tableKey ? replicaRegions.filter((region) => !encryption.replicaKeyArns[region]) : [];
+    if (missingKeys.length > 0) {
+      throw new MultiRegionAgentError('MissingReplicaKey', `encryption: customer-managed encryption needs a replica key ARN for ${missingKeys.join(', ')}`, this);
+    }
+    if (props.strongConsistency) this.validateStrongConsistency(jurisdiction, props.witnessRegion);
+    else if (props.witnessRegion) throw new MultiRegionAgentError('WitnessWithoutStrongConsistency', 'witnessRegion: only a strongly consistent table has a witness region; set strongConsistency', this);
+
+    this.jurisdiction = jurisdiction;
+    this.tableName = props.tableName ?? ConversationTable.tableNameFor('agent', jurisdiction);
+    this.table = new dynamodb.TableV2(this, 'Resource', {
+      tableName: this.tableName,
+      partitionKey: { name: TableSchema.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TableSchema.sortKey, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      // DynamoDB documented no TTL for strongly consistent global tables when this was written.
+      timeToLiveAttribute: props.strongConsistency ? undefined : TableSchema.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      encryption: encryption.tableKey ? dynamodb.TableEncryptionV2.customerManagedKey(encryption.tableKey, encryption.replicaKeyArns) : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
+      replicas: replicaRegions.map((region) => ({ region })),
+      ...(props.strongConsistency ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
+    });
+    if (props.strongConsistency) {
+      Annotations.of(this).addWarningV2('cdk-multi-region-agent:StrongConsistencyNoTtl', 'strongConsistency: conversations will not expire by TTL on a strongly consistent table; delete old conversations yourself');
+    }
+    this.homeTableArn = this.table.tableArn;
+    this.homeKeyArn = encryption.tableKey?.keyArn;
+  }
+
+  grantConversationAccess(grantee: iam.IGrantable): iam.Grant {
+    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn);
+  }
+
+  private validateStrongConsistency(jurisdiction: Jurisdiction, witnessRegion: string | undefined): void {
+    const regions = [...jurisdiction.regions, ...(witnessRegion ? [witnessRegion] : [])];
+    if (regions.length !== 3) {
+      throw new MultiRegionAgentError(
+        'StrongConsistencyRegionCount',
+        `strongConsistency: needs exactly three regions, or two and a witnessRegion; jurisdiction '${jurisdiction.name}' gives ${regions.join(', ')}`,
+        this,
+      );
+    }
+    if (!STRONG_CONSISTENCY_REGION_SETS.some((set) => regions.every((region) => set.includes(region)))) {
+      throw new MultiRegionAgentError(
+        'StrongConsistencyRegionSet',
+        `strongConsistency: ${regions.join(', ')} are not all in one region set that supports it (${STRONG_CONSISTENCY_REGION_SETS.map((set) => set.join('/')).join('; ')})`,
+        this,
+      );
+    }
+    if (witnessRegion && jurisdiction.restricted && !jurisdiction.includes(witnessRegion)) {
+      Annotations.of(this).addWarningV2('cdk-multi-region-agent:WitnessOutsideJurisdiction', `witnessRegion ${witnessRegion} is outside jurisdiction '${jurisdiction.name}'; a witness stores replication metadata, not items`);
+    }
+  }
+}
+
+class ImportedConversationTable extends Construct implements IConversationTable {
+  readonly jurisdiction: Jurisdiction;
+  readonly tableName: string;
+  readonly homeTableArn: string;
+  readonly homeKeyArn?: string;
+
+  constructor(scope: Construct, id: string, attrs: { jurisdiction: Jurisdiction; tableName: string; homeKeyArn?: string }) {
+    super(scope, id);
+    this.jurisdiction = attrs.jurisdiction;
+    this.tableName = attrs.tableName;
+    this.homeKeyArn = attrs.homeKeyArn;
+    this.homeTableArn = Stack.of(this).formatArn({ service: 'dynamodb', region: attrs.jurisdiction.homeRegion, resource: 'table', resourceName: attrs.tableName });
+  }
+
+  grantConversationAccess(grantee: iam.IGrantable): iam.Grant {
+    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn);
+  }
+}
+
+function grantTableAccess(grantee: iam.IGrantable, tableArn: string, keyArn: string | undefined): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_TABLE_ACTIONS, resourceArns: [tableArn] });
+  if (keyArn) iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_KEY_ACTIONS, resourceArns: [keyArn] });
+  return grant;
+}

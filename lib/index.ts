@@ -1,0 +1,15 @@
+export * from './errors';
+export * from './jurisdiction';
+export * from './bedrock-model';
+export * from './model-chain';
+export * from './conversation-table';
+export * from './agent-metrics';
+export * from './agent-runtime';
+export * from './fallback-rate-alarm';
+export * from './agent-routing';
+export * from './geolocation-routing';
+export * from './fallback-dashboard';
+export * from './multi-region-agent';
+export { RoutingTag } from './routing-tags';
+export { MetricName, DimensionName, TargetErrorReason, DEFAULT_METRICS_NAMESPACE } from '../lambda/agent/metric-names';
+export type { RuntimeConfigInput, RuntimeConfig, ChainTarget, Tier, InferenceGeography, ModelPrice } from '../lambda/agent/config';

@@ -1,0 +1,150 @@
+import type * as route53 from 'aws-cdk-lib/aws-route53';
+import { INFERENCE_GEOGRAPHIES, REGION_PATTERN, type InferenceGeography, type JurisdictionConfig } from '../lambda/agent/config';
+import { MultiRegionAgentError } from './errors';
+
+/** Region name prefixes that belong to each inference geography (a region outside them crosses the border). */
+const GEOGRAPHY_REGION_PREFIXES: Record<InferenceGeography, string[]> = {
+  us: ['us-east-', 'us-west-'],
+  'us-gov': ['us-gov-'],
+  eu: ['eu-'],
+  // AWS's APAC profiles also route to the UAE.
+  apac: ['ap-', 'me-central-1'],
+  jp: ['ap-northeast-1', 'ap-northeast-3'],
+  au: ['ap-southeast-2', 'ap-southeast-4'],
+  ca: ['ca-'],
+  global: [''],
+};
+
+/** Whether a region belongs to an inference geography. */
+export function isInGeography(region: string, geography: InferenceGeography): boolean {
+  return GEOGRAPHY_REGION_PREFIXES[geography].some((prefix) => region.startsWith(prefix));
+}
+
+export interface JurisdictionProps {
+  /** Short name, also the DNS label of the jurisdiction's host (`eu.agent.example.com`). */
+  readonly name: string;
+  /**
+   * Regions where this jurisdiction's data is stored and its runtimes run.
+   * The first is the home region unless `homeRegion` says otherwise.
+   */
+  readonly regions: string[];
+  /**
+   * The home region: it holds the authoritative copy of the conversation table.
+   * @default - the first of `regions`
+   */
+  readonly homeRegion?: string;
+  /** Bedrock inference-profile geography used for this jurisdiction's models. */
+  readonly geography: InferenceGeography;
+  /**
+   * A restricted jurisdiction never lets a request's data leave its geography:
+   * `global.` inference profiles and regions outside the geography are refused.
+   * @default - true, unless the geography is `global`
+   */
+  readonly restricted?: boolean;
+  /**
+   * Where this jurisdiction's users are, for geolocation routing: users located
+   * there are sent to `<name>.<record name>`.
+   * @default - no geolocation records for this jurisdiction
+   */
+  readonly geolocations?: route53.GeoLocation[];
+}
+
+/**
+ * A named set of regions where a class of data may be stored and processed.
+ * Every deployed region belongs to exactly one jurisdiction.
+ */
+export class Jurisdiction {
+  /** The EU: `eu.` inference profiles, restricted, European users routed to it. */
+  static eu(regions: string[], options: Partial<Omit<JurisdictionProps, 'regions' | 'geography'>> = {}): Jurisdiction {
+    return new Jurisdiction({ name: 'eu', geography: 'eu', ...options, regions });
+  }
+
+  /** The US: `us.` inference profiles, restricted. */
+  static us(regions: string[], options: Partial<Omit<JurisdictionProps, 'regions' | 'geography'>> = {}): Jurisdiction {
+    return new Jurisdiction({ name: 'us', geography: 'us', ...options, regions });
+  }
+
+  /** Asia Pacific: `apac.` inference profiles, restricted. */
+  static apac(regions: string[], options: Partial<Omit<JurisdictionProps, 'regions' | 'geography'>> = {}): Jurisdiction {
+    return new Jurisdiction({ name: 'apac', geography: 'apac', ...options, regions });
+  }
+
+  static custom(props: JurisdictionProps): Jurisdiction {
+    return new Jurisdiction(props);
+  }
+
+  readonly name: string;
+  readonly regions: readonly string[];
+  readonly homeRegion: string;
+  readonly geography: InferenceGeography;
+  readonly restricted: boolean;
+  readonly geolocations: readonly route53.GeoLocation[];
+
+  private constructor(props: JurisdictionProps) {
+    const where = `Jurisdiction '${props.name}'`;
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(props.name)) {
+      throw new MultiRegionAgentError('InvalidJurisdictionName', `${where}: name must be a lowercase DNS label such as 'eu', got '${props.name}'`);
+    }
+    if (!(INFERENCE_GEOGRAPHIES as readonly string[]).includes(props.geography)) {
+      throw new MultiRegionAgentError('InvalidGeography', `${where}: geography must be one of ${INFERENCE_GEOGRAPHIES.join(', ')}, got '${props.geography}'`);
+    }
+    if (props.regions.length === 0) throw new MultiRegionAgentError('NoRegions', `${where}: regions must list at least one region`);
+    const seen = new Set<string>();
+    for (const region of props.regions) {
+      if (!REGION_PATTERN.test(region)) throw new MultiRegionAgentError('InvalidRegion', `${where}: regions contains '${region}', which is not an AWS region name such as eu-west-1`);
+      if (seen.has(region)) throw new MultiRegionAgentError('DuplicateRegion', `${where}: regions lists ${region} twice`);
+      seen.add(region);
+    }
+    const homeRegion = props.homeRegion ?? props.regions[0];
+    if (!seen.has(homeRegion)) {
+      throw new MultiRegionAgentError('HomeRegionNotInRegions', `${where}: homeRegion ${homeRegion} is not among regions (${props.regions.join(', ')})`);
+    }
+    const restricted = props.restricted ?? props.geography !== 'global';
+    if (restricted && props.geography === 'global') {
+      throw new MultiRegionAgentError('RestrictedGlobal', `${where}: a restricted jurisdiction cannot use the global geography, whose profiles route worldwide`);
+    }
+    const outside = props.regions.filter((region) => !isInGeography(region, props.geography));
+    if (restricted && outside.length > 0) {
+      throw new MultiRegionAgentError('RegionOutsideGeography', `${where}: regions ${outside.join(', ')} lie outside the ${props.geography} geography, so data would cross the jurisdiction's border`);
+    }
+    this.name = props.name;
+    // Home region first: stacks, replicas and chains all rely on this order.
+    this.regions = [homeRegion, ...props.regions.filter((region) => region !== homeRegion)];
+    this.homeRegion = homeRegion;
+    this.geography = props.geography;
+    this.restricted = restricted;
+    this.geolocations = props.geolocations ?? [];
+  }
+
+  includes(region: string): boolean {
+    return this.regions.includes(region);
+  }
+
+  /** The jurisdiction's own host name under the agent's record name. */
+  hostName(recordName: string): string {
+    return `${this.name}.${recordName}`;
+  }
+
+  /** The runtime configuration's view of this jurisdiction. */
+  toConfig(): JurisdictionConfig {
+    return { name: this.name, regions: [...this.regions], geography: this.geography, restricted: this.restricted };
+  }
+}
+
+/** Throws if a region belongs to two jurisdictions, or two jurisdictions share a name. */
+export function validateJurisdictions(jurisdictions: readonly Jurisdiction[]): void {
+  if (jurisdictions.length === 0) throw new MultiRegionAgentError('NoJurisdictions', 'jurisdictions must list at least one jurisdiction');
+  const owner = new Map<string, string>();
+  const names = new Set<string>();
+  for (const jurisdiction of jurisdictions) {
+    if (names.has(jurisdiction.name)) throw new MultiRegionAgentError('DuplicateJurisdiction', `jurisdictions: the name '${jurisdiction.name}' is used twice`);
+    names.add(jurisdiction.name);
+    for (const region of jurisdiction.regions) {
+      const previous = owner.get(region);
+      if (previous) {
+        throw new MultiRegionAgentError('RegionInTwoJurisdictions', `jurisdictions: region ${region} belongs to both '${previous}' and '${jurisdiction.name}'; a region belongs to exactly one jurisdiction`);
+      }
+      owner.set(region, jurisdiction.name);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { ChainTarget } from '../lambda/agent/config';
+import type { BedrockModel, ModelInvocation } from './bedrock-model';
+import { MultiRegionAgentError } from './errors';
+import type { Jurisdiction } from './jurisdiction';
+
+export interface ModelChainProps {
+  /** The model every region answers with when all is well. */
+  readonly primary: BedrockModel;
+  /**
+   * Other models, tried in order when the primary cannot answer anywhere in
+   * the jurisdiction. Their answers are flagged degraded (`x-agent-degraded`).
+   * @default - no model fallback
+   */
+  readonly fallbacks?: BedrockModel[];
+  /**
+   * Whether to try the primary model in the jurisdiction's other regions
+   * before falling back to another model.
+   * @default true
+   */
+  readonly regionalFallback?: boolean;
+}
+
+/** A chain target with what IAM needs to know about it. */
+export interface ResolvedTarget extends ChainTarget {
+  readonly model: BedrockModel;
+  readonly invocation: ModelInvocation;
+}
+
+/**
+ * The declarative fallback spec, expanded per region into ordered targets:
+ * the primary model in the region itself, the primary model in the
+ * jurisdiction's other regions, then each degraded model (own region first).
+ * Every target stays inside the jurisdiction.
+ */
+export class ModelChain {
+  static of(primary: BedrockModel, ...fallbacks: BedrockModel[]): ModelChain {
+    return new ModelChain({ primary, fallbacks });
+  }
+
+  readonly primary: BedrockModel;
+  readonly fallbacks: readonly BedrockModel[];
+  private readonly regionalFallback: boolean;
+
+  constructor(props: ModelChainProps) {
+    if (!props.primary) throw new MultiRegionAgentError('EmptyChain', 'ModelChain: primary is required; a chain needs at least one model');
+    const ids = [props.primary, ...(props.fallbacks ?? [])].map((model) => model.modelId);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate) throw new MultiRegionAgentError('DuplicateModel', `ModelChain: model ${duplicate} appears twice in primary and fallbacks`);
+    this.primary = props.primary;
+    this.fallbacks = props.fallbacks ?? [];
+    this.regionalFallback = props.regionalFallback ?? true;
+  }
+
+  /** Every model of the chain, primary first. */
+  get models(): BedrockModel[] {
+    return [this.primary, ...this.fallbacks];
+  }
+
+  /** The ordered targets of the runtime in `region`. */
+  targetsFor(jurisdiction: Jurisdiction, region: string): ResolvedTarget[] {
+    if (!jurisdiction.includes(region)) {
+      throw new MultiRegionAgentError('RegionOutsideJurisdiction', `ModelChain: region ${region} is not a region of jurisdiction '${jurisdiction.name}'`);
+    }
+    const ownFirst = [region, ...jurisdiction.regions.filter((other) => other !== region)];
+    const target = (model: BedrockModel, endpointRegion: string, tier: ChainTarget['tier']): ResolvedTarget => {
+      const invocation = model.invocationFor(jurisdiction, endpointRegion);
+      return { modelId: invocation.invocationId, region: endpointRegion, tier, model, invocation };
+    };
+    return [
+      target(this.primary, region, 'primary'),
+      ...(this.regionalFallback ? ownFirst.slice(1).map((other) => target(this.primary, other, 'regional-fallback')) : []),
+      ...this.fallbacks.flatMap((model) => ownFirst.map((other) => target(model, other, 'model-fallback'))),
+    ];
+  }
+}

@@ -1,0 +1,234 @@
+import { Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { AgentAuthorization, AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
+import { AgentRouting, PublicNameRouting } from './agent-routing';
+import { ConversationTable } from './conversation-table';
+import { MultiRegionAgentError } from './errors';
+import { FallbackDashboard } from './fallback-dashboard';
+import { FallbackRateAlarm } from './fallback-rate-alarm';
+import { GeolocationRouting } from './geolocation-routing';
+import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
+import type { ModelChain } from './model-chain';
+
+/** How users are sent to a region. */
+export class RoutingStrategy {
+  /**
+   * Latency-based: each user reaches the nearest healthy region. Users located
+   * in a jurisdiction's geolocations are kept in that jurisdiction.
+   */
+  static latency(): RoutingStrategy {
+    return new RoutingStrategy([], undefined);
+  }
+
+  /**
+   * Geolocation only: continents/countries mapped to regions, everyone else to
+   * `defaultRegion`. Simpler to reason about; no latency measurement involved.
+   */
+  static geolocation(props: { locations: Array<{ location: route53.GeoLocation; region: string }>; defaultRegion: string }): RoutingStrategy {
+    return new RoutingStrategy(props.locations, props.defaultRegion);
+  }
+
+  private constructor(
+    readonly locations: ReadonlyArray<{ location: route53.GeoLocation; region: string }>,
+    readonly defaultRegion: string | undefined,
+  ) {}
+
+  get isGeolocationOnly(): boolean {
+    return this.defaultRegion !== undefined;
+  }
+}
+
+export interface MultiRegionAgentAlarmOptions {
+  /** @default 20 */
+  readonly thresholdPercent?: number;
+  /** @default 5 */
+  readonly evaluationPeriods?: number;
+  /** @default 3 */
+  readonly datapointsToAlarm?: number;
+  /** SNS topic ARN per region to notify (an alarm can only notify a topic of its region). @default - none */
+  readonly topicArns?: Record<string, string>;
+  /**
+   * Take a region out of DNS while its fallback-rate alarm fires (a
+   * calculated Route 53 health check of HTTPS and alarm).
+   * @default false
+   */
+  readonly removeRegionFromDns?: boolean;
+}
+
+export interface MultiRegionAgentProps {
+  /**
+   * Names stacks, tables, alarms, the dashboard and health-check tags.
+   * @default - the construct's id
+   */
+  readonly agentName?: string;
+  /** The AWS account to deploy to (every stack gets an explicit env). */
+  readonly account: string;
+  /** The public hosted zone, by attributes: no lookup, so synthesis works offline. */
+  readonly hostedZone: { readonly hostedZoneId: string; readonly zoneName: string };
+  /** The agent's public name, inside the zone, e.g. `agent.example.com`. */
+  readonly recordName: string;
+  /** The jurisdictions and their regions; a region belongs to exactly one. */
+  readonly jurisdictions: Jurisdiction[];
+  readonly chain: ModelChain;
+  /** @default RoutingStrategy.latency() */
+  readonly routing?: RoutingStrategy;
+  /**
+   * Cognito user pool (by ARN) whose ID tokens authorize callers.
+   * @default - IAM (SigV4) authorization
+   */
+  readonly cognitoUserPoolArn?: string;
+  /** @default - the defaults of FallbackRateAlarm */
+  readonly alarms?: MultiRegionAgentAlarmOptions;
+  /** Function and runtime settings for every region. */
+  readonly runtime?: Pick<AgentRuntimeProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention'>;
+  /** Table options for every jurisdiction. */
+  readonly table?: { readonly strongConsistency?: boolean; readonly deletionProtection?: boolean; readonly removalPolicy?: RemovalPolicy };
+  /**
+   * Region of the monitoring stack (dashboard, and the geolocation records).
+   * @default 'us-east-1' (where Route 53's health-check metrics are)
+   */
+  readonly monitoringRegion?: string;
+  /** @default 'MultiRegionAgent' */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * The one-call pattern. In an App or a Stage it creates:
+ * - a home stack per jurisdiction (`<agent>-<jurisdiction>-home`): the conversation table;
+ * - a stack per region (`<agent>-<region>`): runtime, fallback-rate alarm, Route 53 records and health check;
+ * - a monitoring stack (`<agent>-monitoring`): the dashboard and, when needed, the public name's geolocation records.
+ * Stack ids are derived from names, so adding a region or a jurisdiction later only adds stacks and records.
+ */
+export class MultiRegionAgent extends Construct {
+  readonly agentName: string;
+  readonly homeStacks: Record<string, Stack> = {};
+  readonly tables: Record<string, ConversationTable> = {};
+  readonly regionStacks: Record<string, Stack> = {};
+  readonly runtimes: AgentRuntime[] = [];
+  readonly routings: AgentRouting[] = [];
+  readonly alarms: FallbackRateAlarm[] = [];
+  readonly monitoringStack: Stack;
+  readonly dashboard: FallbackDashboard;
+
+  constructor(scope: Construct, id: string, props: MultiRegionAgentProps) {
+    super(scope, id);
+    this.agentName = props.agentName ?? id;
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(this.agentName)) {
+      throw new MultiRegionAgentError('InvalidAgentName', `agentName must be lowercase letters, digits and dashes (it names stacks, tables and alarms), got '${this.agentName}'`, this);
+    }
+    if (Token.isUnresolved(props.account) || !/^\d{12}$/.test(props.account)) {
+      throw new MultiRegionAgentError('InvalidAccount', `account must be a 12-digit AWS account id, got '${props.account}'`, this);
+    }
+    const zoneName = props.hostedZone.zoneName.replace(/\.$/, '');
+    if (props.recordName !== zoneName && !props.recordName.endsWith(`.${zoneName}`)) {
+      throw new MultiRegionAgentError('RecordOutsideZone', `recordName ${props.recordName} is not inside hostedZone ${zoneName}`, this);
+    }
+    try {
+      validateJurisdictions(props.jurisdictions);
+    } catch (error) {
+      throw new MultiRegionAgentError((error as MultiRegionAgentError).code, (error as Error).message, this);
+    }
+    const routing = props.routing ?? RoutingStrategy.latency();
+    const allRegions = props.jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
+    this.validateRouting(routing, allRegions);
+    const layered = !routing.isGeolocationOnly && props.jurisdictions.some((jurisdiction) => jurisdiction.geolocations.length > 0);
+    const jurisdictionHosts = Object.fromEntries(props.jurisdictions.map((jurisdiction) => [jurisdiction.name, jurisdiction.hostName(props.recordName)]));
+    const env = (region: string) => ({ account: props.account, region });
+    const zoneIn = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: props.hostedZone.hostedZoneId, zoneName });
+
+    for (const jurisdiction of props.jurisdictions) {
+      const home = new Stack(scope, `${this.agentName}-${jurisdiction.name}-home`, {
+        env: env(jurisdiction.homeRegion),
+        description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
+      });
+      this.homeStacks[jurisdiction.name] = home;
+      this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
+        jurisdiction,
+        tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
+        ...props.table,
+      });
+
+      for (const region of jurisdiction.regions) {
+        const stack = new Stack(scope, `${this.agentName}-${region}`, {
+          env: env(region),
+          description: `${this.agentName}: agent runtime and routing in ${region} (jurisdiction ${jurisdiction.name})`,
+        });
+        stack.addStackDependency(home, 'the runtime reads and writes its jurisdiction table');
+        this.regionStacks[region] = stack;
+        const zone = zoneIn(stack);
+        const runtime = new AgentRuntime(stack, 'Runtime', {
+          jurisdiction,
+          chain: props.chain,
+          table: ConversationTable.fromJurisdiction(stack, 'Conversations', { jurisdiction, tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction) }),
+          recordName: props.recordName,
+          hostedZone: zone,
+          jurisdictionHosts,
+          authorization: props.cognitoUserPoolArn ? AgentAuthorization.cognito(cognito.UserPool.fromUserPoolArn(stack, 'UserPool', props.cognitoUserPoolArn)) : AgentAuthorization.iam(),
+          metricsNamespace: props.metricsNamespace,
+          ...props.runtime,
+        });
+        this.runtimes.push(runtime);
+        const topicArn = props.alarms?.topicArns?.[region];
+        const alarm = new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
+          metrics: runtime.metrics,
+          alarmName: `${this.agentName}-${region}-fallback-rate`,
+          thresholdPercent: props.alarms?.thresholdPercent,
+          evaluationPeriods: props.alarms?.evaluationPeriods,
+          datapointsToAlarm: props.alarms?.datapointsToAlarm,
+          topic: topicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn) : undefined,
+        });
+        this.alarms.push(alarm);
+        this.routings.push(
+          new AgentRouting(stack, 'Routing', {
+            agentName: this.agentName,
+            hostedZone: zone,
+            recordName: props.recordName,
+            jurisdiction,
+            domains: runtime.domains!,
+            publicName: this.publicNameFor(region, routing, layered),
+            alarm: props.alarms?.removeRegionFromDns ? alarm.alarm : undefined,
+          }),
+        );
+      }
+    }
+
+    this.monitoringStack = new Stack(scope, `${this.agentName}-monitoring`, {
+      env: env(props.monitoringRegion ?? 'us-east-1'),
+      description: `${this.agentName}: fallback dashboard${layered ? ' and geolocation routing' : ''}`,
+    });
+    this.dashboard = new FallbackDashboard(this.monitoringStack, 'Dashboard', {
+      agentName: this.agentName,
+      jurisdictions: props.jurisdictions,
+      tableNames: Object.fromEntries(Object.entries(this.tables).map(([name, table]) => [name, table.tableName])),
+      alarmNames: Object.fromEntries(this.alarms.map((alarm) => [Stack.of(alarm).region, `${this.agentName}-${Stack.of(alarm).region}-fallback-rate`])),
+      fallbackRateThresholdPercent: props.alarms?.thresholdPercent,
+      namespace: props.metricsNamespace,
+    });
+    if (layered) {
+      new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', { hostedZone: zoneIn(this.monitoringStack), recordName: props.recordName, jurisdictions: props.jurisdictions });
+      // Its alias records point at the regions' latency sets, which must exist first.
+      for (const stack of Object.values(this.regionStacks)) this.monitoringStack.addStackDependency(stack, 'geolocation records alias the regions\' latency records');
+    }
+  }
+
+  private publicNameFor(region: string, routing: RoutingStrategy, layered: boolean): PublicNameRouting {
+    if (routing.isGeolocationOnly) {
+      const locations = routing.locations.filter((entry) => entry.region === region).map((entry) => entry.location);
+      if (routing.defaultRegion === region) locations.push(route53.GeoLocation.default());
+      return PublicNameRouting.geolocation(locations);
+    }
+    return layered ? PublicNameRouting.layered() : PublicNameRouting.latency();
+  }
+
+  private validateRouting(routing: RoutingStrategy, regions: string[]): void {
+    if (!routing.isGeolocationOnly) return;
+    if (!regions.includes(routing.defaultRegion!)) {
+      throw new MultiRegionAgentError('UnknownDefaultRegion', `routing: defaultRegion ${routing.defaultRegion} is not a region of any jurisdiction`, this);
+    }
+    const unknown = routing.locations.filter((entry) => !regions.includes(entry.region)).map((entry) => entry.region);
+    if (unknown.length > 0) throw new MultiRegionAgentError('UnknownRoutingRegion', `routing: locations name regions no jurisdiction has: ${unknown.join(', ')}`, this);
+  }
+}
