@@ -1,0 +1,208 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { AgentAuthorization, AgentRuntime, BedrockModel, ConversationTable, Jurisdiction, ModelChain, type AgentRuntimeProps } from '../../lib';
+import { validateRuntimeConfig } from '../../lambda/agent/config';
+import { ACCOUNT, chain, flatten, RECORD, testApp, ZONE } from './fixtures';
+
+const EU = () => Jurisdiction.eu(['eu-west-1', 'eu-central-1']);
+
+/** A user's own stacks: the table in the home region, a runtime in another region. */
+function composed(props: Partial<AgentRuntimeProps> = {}, region = 'eu-central-1'): { app: App; stack: Stack; runtime: AgentRuntime; template: Template } {
+  const app = testApp();
+  const jurisdiction = props.jurisdiction ?? EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: jurisdiction.homeRegion } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction });
+  const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region } });
+  const runtime = new AgentRuntime(stack, 'Runtime', {
+    jurisdiction,
+    chain: chain(),
+    table: ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction, tableName: table.tableName }),
+    recordName: RECORD,
+    hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE),
+    ...props,
+  });
+  return { app, stack, runtime, template: Template.fromStack(stack) };
+}
+
+function bedrockStatements(template: Template): Array<{ Action: string[]; Resource: unknown; Condition?: unknown; Sid?: string }> {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    .filter((statement: { Action: string | string[] }) => [statement.Action].flat().some((action) => action.startsWith('bedrock:')));
+}
+
+test('AgentRuntime and ConversationTable compose in your own stacks, and the table stack synthesizes alone', () => {
+  const { app, runtime } = composed();
+
+  const assembly = app.synth();
+
+  expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['RuntimeStack', 'TableStack']);
+  expect(runtime.domains).toBeDefined();
+});
+
+test('the function is Node 22+ on arm64 with documented memory and timeout, and carries a valid configuration', () => {
+  const { template, runtime } = composed();
+
+  template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 1024, Timeout: 120 });
+  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+  const config = validateRuntimeConfig(JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG));
+  expect(config).toMatchObject({
+    region: 'eu-central-1',
+    jurisdiction: { name: 'eu', regions: ['eu-west-1', 'eu-central-1'], restricted: true },
+    table: { name: 'agent-conversations-eu', homeRegion: 'eu-west-1' },
+    jurisdictionHosts: { eu: 'eu.agent.example.com' },
+  });
+  expect(config.chain[0]).toEqual({ modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'eu-central-1', tier: 'primary' });
+  expect(config.prices['eu.anthropic.claude-sonnet-4-5-20250929-v1:0']).toEqual({ inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 });
+  expect(runtime.runtimeConfig).toEqual(JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG));
+});
+
+test('no Bedrock statement has a wildcard resource; foundation models are reachable only through the chain\'s profiles', () => {
+  const { template } = composed();
+
+  const statements = bedrockStatements(template);
+  expect(statements.length).toBeGreaterThan(0);
+  for (const statement of statements) {
+    expect(statement.Action.sort()).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+    const resources = [statement.Resource].flat().map(flatten);
+    expect(resources).not.toContain('*');
+    const models = resources.filter((resource) => resource.includes(':foundation-model/')).map((resource) => resource.split('/')[1]);
+    if (models.length > 0) {
+      const profiles = [(statement.Condition as Record<string, Record<string, unknown>>).StringEquals['bedrock:InferenceProfileArn']].flat().map(flatten);
+      expect(new Set(profiles.map((profile) => profile.split('/eu.')[1]))).toEqual(new Set(models));
+    }
+  }
+  const profiles = statements.find((statement) => statement.Sid === 'InvokeInferenceProfiles')!;
+  expect([profiles.Resource].flat().map(flatten).sort()).toEqual(
+    [
+      `arn:AWS::Partition:bedrock:eu-central-1:${ACCOUNT}:inference-profile/eu.amazon.nova-pro-v1:0`,
+      `arn:AWS::Partition:bedrock:eu-central-1:${ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`,
+      `arn:AWS::Partition:bedrock:eu-west-1:${ACCOUNT}:inference-profile/eu.amazon.nova-pro-v1:0`,
+      `arn:AWS::Partition:bedrock:eu-west-1:${ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`,
+    ].sort(),
+  );
+});
+
+test("an EU runtime's policy names no US resource", () => {
+  const { template } = composed();
+
+  const policies = flatten(Object.values(template.findResources('AWS::IAM::Policy')).map((policy) => policy.Properties.PolicyDocument));
+  expect(policies).not.toMatch(/us-(east|west)-\d|:us\.|global\./);
+});
+
+test('a model without a profile in the geography is granted in-region by its own ARN only', () => {
+  const { template } = composed({ chain: ModelChain.of(BedrockModel.of('mistral.mistral-large-2407-v1:0')) });
+
+  const statement = bedrockStatements(template).find((candidate) => candidate.Sid === 'InvokeInRegionModels')!;
+  expect([statement.Resource].flat().map(flatten).sort()).toEqual([
+    'arn:AWS::Partition:bedrock:eu-central-1::foundation-model/mistral.mistral-large-2407-v1:0',
+    'arn:AWS::Partition:bedrock:eu-west-1::foundation-model/mistral.mistral-large-2407-v1:0',
+  ]);
+  expect(statement.Condition).toBeUndefined();
+});
+
+test("the table grant names only the jurisdiction's home replica", () => {
+  const { template } = composed();
+
+  const dynamo = Object.values(template.findResources('AWS::IAM::Policy'))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    .filter((statement: { Action: string[] }) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
+  expect(dynamo).toHaveLength(1);
+  expect(flatten(dynamo[0].Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/agent-conversations-eu`);
+});
+
+test('the messages route streams from Lambda through InvokeWithResponseStream, with IAM authorization and a validated body', () => {
+  const { template } = composed();
+
+  template.hasResourceProperties('AWS::ApiGateway::Method', {
+    HttpMethod: 'POST',
+    AuthorizationType: 'AWS_IAM',
+    RequestValidatorId: Match.anyValue(),
+    RequestModels: { 'application/json': Match.anyValue() },
+    Integration: Match.objectLike({
+      Type: 'AWS_PROXY',
+      ResponseTransferMode: 'STREAM',
+      TimeoutInMillis: 120_000,
+      Uri: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('response-streaming-invocations')])] }),
+    }),
+  });
+  template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+  template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ required: ['text'], additionalProperties: false }) });
+});
+
+test('GET /health needs no credentials; the conversation routes do', () => {
+  const { template } = composed();
+
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`);
+  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'POST AWS_IAM']);
+});
+
+test('a Cognito user pool can authorize callers instead', () => {
+  const poolStack = new Stack(testApp(), 'Pool', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+  const pool = cognito.UserPool.fromUserPoolArn(poolStack, 'Users', `arn:aws:cognito-idp:eu-central-1:${ACCOUNT}:userpool/eu-central-1_abc`);
+  const { template } = composed({ authorization: AgentAuthorization.cognito(pool) });
+
+  template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+  template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'COGNITO_USER_POOLS' });
+});
+
+test('the stage logs access, not message bodies, and is throttled; gateway errors use the JSON error shape', () => {
+  const { template } = composed();
+
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    MethodSettings: [Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+  });
+  template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+    ResponseType: 'BAD_REQUEST_BODY',
+    ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error":\\{"code":"invalid_request"') },
+  });
+});
+
+test('the API answers on the public, jurisdiction and regional names with a DNS-validated certificate', () => {
+  const { template } = composed();
+
+  const names = Object.values(template.findResources('AWS::ApiGateway::DomainName')).map((domain) => domain.Properties.DomainName);
+  expect(names.sort()).toEqual(['agent.example.com', 'eu-central-1.agent.example.com', 'eu.agent.example.com']);
+  template.hasResourceProperties('AWS::ApiGateway::DomainName', { EndpointConfiguration: { Types: ['REGIONAL'] }, SecurityPolicy: 'TLS_1_2' });
+  template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+    DomainName: RECORD,
+    SubjectAlternativeNames: ['*.agent.example.com'],
+    ValidationMethod: 'DNS',
+    DomainValidationOptions: Match.arrayWith([Match.objectLike({ HostedZoneId: ZONE.hostedZoneId })]),
+  });
+  template.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
+});
+
+test('metric helpers name this region', () => {
+  const { runtime, stack } = composed();
+
+  const rate = runtime.metricFallbackRate();
+  expect(rate.expression).toBe('IF(requests_eu_central_1 > 0, 100 * fallbacks_eu_central_1 / requests_eu_central_1, 0)');
+  expect(stack.resolve(runtime.metricTimeToFirstToken({ statistic: 'p99' }).toMetricConfig().metricStat)).toMatchObject({
+    metricName: 'TimeToFirstToken',
+    statistic: 'p99',
+    region: 'eu-central-1',
+    dimensions: [{ name: 'Region', value: 'eu-central-1' }],
+  });
+});
+
+test.each([
+  ['a region outside the jurisdiction', () => composed({}, 'us-east-1'), /the stack's region us-east-1 is not a region of 'eu'/],
+  ['a table of another jurisdiction', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'S', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+    const us = Jurisdiction.us(['us-east-1']);
+    new AgentRuntime(stack, 'Runtime', { jurisdiction: EU(), chain: chain(), table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: us, tableName: 't-us' }) });
+  }, /table: belongs to jurisdiction 'us'/],
+  ['a record name without a zone', () => composed({ hostedZone: undefined }), /give both for a custom domain/],
+  ['an invalid runtime setting', () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }), /Invalid agent runtime configuration: deadlines.firstTokenTimeoutMs/],
+  ['a configuration over Lambda\'s environment limit', () => composed({ settings: { inference: { systemPrompt: 'x'.repeat(5000) } } }), /of Lambda's 4 KB environment/],
+  ['an environment-agnostic stack', () => {
+    const stack = new Stack(testApp(), 'S');
+    new AgentRuntime(stack, 'Runtime', { jurisdiction: EU(), chain: chain(), table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: EU(), tableName: 't' }) });
+  }, /needs a stack with an explicit env.region/],
+])('throws for %s, naming the construct', (_case, build, message) => {
+  expect(build).toThrow(message);
+});
