@@ -6,19 +6,28 @@ import type { Tier } from '../lambda/agent/config';
 export interface AgentMetricsProps {
   /** The region whose runtime emits the metrics. */
   readonly region: string;
-  /** @default - the account of the stack that uses the metric */
+  /**
+   * The account whose runtime emits the metrics.
+   * @default - the account of the stack that uses the metric
+   */
   readonly account?: string;
-  /** @default 'MultiRegionAgent' */
+  /**
+   * The runtime's metrics namespace.
+   * @default 'MultiRegionAgent'
+   */
   readonly namespace?: string;
 }
 
 /**
- * The runtime's metrics for one region, as CloudWatch metric objects. Every
- * metric carries its region (and account), so the same object serves an
- * alarm in that region and a widget on a dashboard in any region.
- * Defaults: one-minute period; counts are sums.
+ * The runtime's metrics for one region, as CloudWatch metric objects (the
+ * names come from lambda/agent/metric-names.ts, which the runtime emits).
+ * Every metric carries its region (and account), so the same factory serves
+ * an alarm in that region and a widget on a dashboard in any region.
+ *
+ * Defaults: a one-minute period; counts are sums, latencies p50.
  */
 export class AgentMetrics {
+  /** The region whose runtime emits the metrics. */
   readonly region: string;
   readonly namespace: string;
   private readonly account?: string;
@@ -39,75 +48,106 @@ export class AgentMetrics {
     return this.metric(MetricName.Fallbacks, 'Sum', options);
   }
 
+  /** Messages answered by the same model in another region of the jurisdiction (Sum). */
   regionalFallbacks(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.RegionalFallbacks, 'Sum', options);
   }
 
+  /** Messages answered by a degraded model (Sum). */
   modelFallbacks(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.ModelFallbacks, 'Sum', options);
   }
 
+  /** Messages that no target answered completely (Sum). */
   failedRequests(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.FailedRequests, 'Sum', options);
   }
 
+  /** Messages answered while the home region's table could not be reached (Sum). */
   stateDegraded(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.StateDegraded, 'Sum', options);
   }
 
+  /** Circuit breakers that opened on a model target (Sum). */
   breakerOpened(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.BreakerOpened, 'Sum', options);
   }
 
-  /** Time to first token in ms; statistic p50 unless given. */
+  /** Time to the first token of an answer, in ms (p50 unless `statistic` says otherwise). */
   timeToFirstToken(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.TimeToFirstToken, 'p50', options);
   }
 
-  /** Whole-answer latency in ms; statistic p50 unless given. */
+  /** Time to the whole answer, in ms (p50 unless `statistic` says otherwise). */
   latency(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.Latency, 'p50', options);
   }
 
-  /** Requests served by one path (Sum). */
+  /** Messages served by one path (Sum). */
   requestsByPath(path: Tier, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(MetricName.Requests, 'Sum', { ...options, dimensionsMap: { [DimensionName.Region]: this.region, [DimensionName.Path]: path } });
+    return this.metric(MetricName.Requests, 'Sum', options, { [DimensionName.Path]: path });
   }
 
-  /** Estimated USD cost of one path (Sum). */
+  /** Estimated USD cost of the messages served by one path (Sum). */
   estimatedCost(path: Tier, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(MetricName.EstimatedCost, 'Sum', { ...options, dimensionsMap: { [DimensionName.Region]: this.region, [DimensionName.Path]: path } });
+    return this.metric(MetricName.EstimatedCost, 'Sum', options, { [DimensionName.Path]: path });
   }
 
   /** Failed calls to model targets for one reason (Sum). */
   targetErrors(reason: TargetErrorReason, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(MetricName.TargetErrors, 'Sum', { ...options, dimensionsMap: { [DimensionName.Region]: this.region, [DimensionName.Reason]: reason } });
+    return this.metric(MetricName.TargetErrors, 'Sum', options, { [DimensionName.Reason]: reason });
   }
 
-  /** Fallbacks / Requests × 100 over the period; 0 when there were no requests. */
-  fallbackRate(options: { period?: Duration } = {}): cloudwatch.MathExpression {
+  /**
+   * Fallback rate in percent: Fallbacks / Requests × 100 over each period,
+   * 0 in a period whose requests are 0. For graphs.
+   */
+  fallbackRate(options: { readonly period?: Duration } = {}): cloudwatch.MathExpression {
     const period = options.period ?? Duration.minutes(1);
-    // Ids unique per region, so that one graph can hold every region's rate.
+    // Ids are unique per region, so that one graph can hold every region's rate.
     const suffix = this.region.replace(/-/g, '_');
+    const [requests, fallbacks] = [`requests_${suffix}`, `fallbacks_${suffix}`];
     return new cloudwatch.MathExpression({
-      expression: `IF(requests_${suffix} > 0, 100 * fallbacks_${suffix} / requests_${suffix}, 0)`,
-      usingMetrics: { [`requests_${suffix}`]: this.requests({ period }), [`fallbacks_${suffix}`]: this.fallbacks({ period }) },
-      label: `Fallback rate % (${this.region})`,
+      expression: `IF(${requests} > 0, 100 * ${fallbacks} / ${requests}, 0)`,
+      usingMetrics: { [requests]: this.requests({ period }), [fallbacks]: this.fallbacks({ period }) },
+      label: `${this.region} fallback rate %`,
       period,
     });
   }
 
-  private metric(name: MetricName, statistic: string, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  /**
+   * The share of requests that fell back, from 0 to 1, as one plain metric:
+   * the runtime emits `Fallbacks` once per request (0 or 1) beside
+   * `Requests` (1), so their Average is exactly Fallbacks / Requests.
+   *
+   * Alarms use this rather than `fallbackRate()`: Route 53 health checks can
+   * only watch alarms on a single metric, not on metric math. It has no
+   * label, because CloudWatch alarms on labelled metrics are rendered as
+   * metric queries, which Route 53 refuses as well.
+   */
+  fallbackRatio(options: { readonly period?: Duration } = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName: MetricName.Fallbacks,
+      dimensionsMap: { [DimensionName.Region]: this.region },
+      statistic: 'Average',
+      period: options.period ?? Duration.minutes(1),
+      region: this.region,
+      account: this.account,
+    });
+  }
+
+  private metric(name: MetricName, statistic: string, options: cloudwatch.MetricOptions = {}, extraDimensions: Record<string, string> = {}): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,
       metricName: name,
-      dimensionsMap: { [DimensionName.Region]: this.region },
       statistic,
       period: Duration.minutes(1),
       region: this.region,
       account: this.account,
-      label: `${name} (${this.region})`,
+      label: `${this.region} ${name}`,
       ...options,
+      dimensionsMap: { [DimensionName.Region]: this.region, ...extraDimensions },
     });
   }
 }

@@ -1,113 +1,234 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { TIERS } from '../lambda/agent/config';
 import { DEFAULT_METRICS_NAMESPACE, DimensionName, MetricName } from '../lambda/agent/metric-names';
 import { AgentMetrics } from './agent-metrics';
 import { MultiRegionAgentError } from './errors';
-import type { Jurisdiction } from './jurisdiction';
+import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
+
+/** Route 53 publishes health-check metrics in us-east-1 only. */
+const ROUTE53_METRICS_REGION = 'us-east-1';
+const HALF = 12;
+const HEIGHT = 6;
 
 export interface FallbackDashboardProps {
-  /** Names the dashboard (`<agentName>-fallbacks`), unique per account. */
+  /** Prefixes the dashboard's name (`<agentName>-fallbacks`), which must be unique in the account. */
   readonly agentName: string;
   /** Every jurisdiction of the agent; each of their regions is shown. */
   readonly jurisdictions: readonly Jurisdiction[];
-  /** Conversation table name per jurisdiction name, for DynamoDB's own signals. @default - no DynamoDB widgets */
-  readonly tableNames?: Record<string, string>;
-  /** Fallback-rate alarm name per region, for the alarm status widget. @default - no alarm widget */
-  readonly alarmNames?: Record<string, string>;
-  /** Draws the alarm threshold on the fallback-rate graph. @default 20 */
+  /**
+   * Conversation table name per jurisdiction name, for DynamoDB's own
+   * signals in the jurisdiction's home region. Plain strings: a reference to
+   * a table in another region's stack cannot cross regions.
+   * @default - no DynamoDB widgets
+   */
+  readonly tableNames?: Readonly<Record<string, string>>;
+  /**
+   * Fallback-rate alarm name per region (`FallbackRateAlarm.nameFor`), each
+   * shown in its region with its state.
+   * @default - no alarm widgets
+   */
+  readonly alarmNames?: Readonly<Record<string, string>>;
+  /**
+   * Draws the alarms' threshold on the fallback-rate graph.
+   * @default 20
+   */
   readonly fallbackRateThresholdPercent?: number;
-  /** @default 'MultiRegionAgent' */
+  /**
+   * The runtime's metrics namespace.
+   * @default 'MultiRegionAgent'
+   */
   readonly namespace?: string;
-  /** @default Duration.minutes(1) */
+  /**
+   * Period of every graph; a whole number of minutes.
+   * @default Duration.minutes(1)
+   */
   readonly period?: Duration;
 }
 
 /**
- * One CloudWatch dashboard over every region: requests by path, fallback
- * rate, time to first token, target errors by reason, breaker openings,
- * degraded state, estimated cost, and beside them the services' own signals
- * (Bedrock throttles and time to first token, DynamoDB replication and
- * conditional-check failures, Route 53 health checks). Every metric carries
- * its region, so the dashboard can live in any one region.
+ * One CloudWatch dashboard over every region of the agent: requests by path,
+ * fallback rate (metric math), time to first token p50/p90/p99, target errors
+ * by reason, breaker openings and degraded state, estimated cost by region
+ * and path, and beside them the services' own signals: Bedrock throttles and
+ * time to first token per model, DynamoDB replication latency and
+ * conditional-check failures, Route 53 health-check status, and the
+ * regions' fallback-rate alarms.
+ *
+ * Every metric names its region (and account), so the dashboard lives in any
+ * one region's stack; alarms stay in their regions' stacks (`FallbackRateAlarm`).
+ * Adding a region adds its lines; nothing else changes.
  */
 export class FallbackDashboard extends Construct {
+  /** The dashboard name this library uses for an agent. */
+  static nameFor(agentName: string): string {
+    return `${agentName}-fallbacks`;
+  }
+
   readonly dashboard: cloudwatch.Dashboard;
-  /** Per-region metric factories, the same the alarms use. */
+  /** Per-region metric factories: the ones alarms use (`FallbackRateAlarm`). */
   readonly metrics: readonly AgentMetrics[];
+
+  private readonly period: Duration;
 
   constructor(scope: Construct, id: string, props: FallbackDashboardProps) {
     super(scope, id);
-    if (!/^[A-Za-z0-9_-]{1,200}$/.test(props.agentName)) {
-      throw new MultiRegionAgentError('InvalidAgentName', `agentName must be letters, digits, - and _ (a dashboard name), got '${props.agentName}'`, this);
-    }
-    if (props.jurisdictions.length === 0) throw new MultiRegionAgentError('NoJurisdictions', 'jurisdictions must list at least one jurisdiction', this);
-    const period = props.period ?? Duration.minutes(1);
-    const account = Stack.of(this).account;
+    this.validate(props);
+    this.period = props.period ?? Duration.minutes(1);
     const namespace = props.namespace ?? DEFAULT_METRICS_NAMESPACE;
-    this.metrics = props.jurisdictions.flatMap((jurisdiction) => jurisdiction.regions.map((region) => new AgentMetrics({ region, account, namespace })));
-    const each = <T>(make: (metrics: AgentMetrics) => T[]) => this.metrics.flatMap(make);
-    const search = (region: string, expression: string, label: string, statistic = 'Sum') =>
-      new cloudwatch.MathExpression({ expression: `SEARCH('${expression}', '${statistic}', ${period.toSeconds()})`, label, period, searchRegion: region, searchAccount: account });
-    const graph = (title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
-      new cloudwatch.GraphWidget({ title, left, width: 12, height: 6, period, ...options });
+    // Metrics name their region; their account is the dashboard's own.
+    this.metrics = props.jurisdictions.flatMap((jurisdiction) => jurisdiction.regions.map((region) => new AgentMetrics({ region, namespace })));
+    const perRegion = (make: (metrics: AgentMetrics) => cloudwatch.IMetric[]) => this.metrics.flatMap(make);
+    const threshold = props.fallbackRateThresholdPercent ?? 20;
 
-    const widgets: cloudwatch.IWidget[][] = [
-      [new cloudwatch.TextWidget({ markdown: `# ${props.agentName}: fallbacks across ${this.metrics.length} regions\nFallback rate = Fallbacks / Requests × 100. Paths: primary, regional-fallback, model-fallback (degraded).`, width: 24, height: 2 })],
+    const rows: cloudwatch.IWidget[][] = [
       [
-        graph('Requests by path', each((metrics) => TIERS.map((tier) => metrics.requestsByPath(tier, { period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
-        graph('Fallback rate %', each((metrics) => [metrics.fallbackRate({ period })]), {
-          leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
-          leftAnnotations: [{ value: props.fallbackRateThresholdPercent ?? 20, label: 'alarm threshold', color: cloudwatch.Color.RED }],
+        new cloudwatch.TextWidget({
+          markdown: [
+            `# ${props.agentName}: fallbacks in ${this.metrics.length} regions`,
+            'Paths: **primary** (the region\'s own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100.',
+          ].join('\n\n'),
+          width: 2 * HALF,
+          height: 2,
         }),
       ],
       [
-        graph('Time to first token (ms) p50 / p90 / p99', each((metrics) => ['p50', 'p90', 'p99'].map((statistic) => metrics.timeToFirstToken({ period, statistic, label: `${metrics.region} ${statistic}` })))),
-        graph(
+        this.graph('Requests by path', perRegion((metrics) => TIERS.map((tier) => metrics.requestsByPath(tier, { period: this.period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
+        this.graph('Fallback rate %', perRegion((metrics) => [metrics.fallbackRate({ period: this.period })]), {
+          leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+          leftAnnotations: [{ value: threshold, label: `alarm threshold ${threshold}%`, color: cloudwatch.Color.RED }],
+        }),
+      ],
+      [
+        this.graph(
+          'Time to first token (ms) p50 / p90 / p99',
+          perRegion((metrics) => ['p50', 'p90', 'p99'].map((statistic) => metrics.timeToFirstToken({ period: this.period, statistic, label: `${metrics.region} ${statistic}` }))),
+        ),
+        this.graph(
           'Target errors by reason',
-          each((metrics) => [search(metrics.region, `{${namespace},${DimensionName.Region},${DimensionName.Reason}} MetricName="${MetricName.TargetErrors}" ${DimensionName.Region}="${metrics.region}"`, `${metrics.region}`)]),
+          perRegion((metrics) => [
+            this.search(metrics.region, `{${namespace},${DimensionName.Region},${DimensionName.Reason}} MetricName="${MetricName.TargetErrors}" ${DimensionName.Region}="${metrics.region}"`, 'Sum', `${metrics.region} \${PROP('Dim.${DimensionName.Reason}')}`),
+          ]),
           { stacked: true },
         ),
       ],
       [
-        graph('Breaker openings and degraded state', each((metrics) => [metrics.breakerOpened({ period, label: `${metrics.region} breaker opened` }), metrics.stateDegraded({ period, label: `${metrics.region} state degraded` })])),
-        graph('Estimated cost (USD) by region and path', each((metrics) => TIERS.map((tier) => metrics.estimatedCost(tier, { period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
+        this.graph(
+          'Breakers opened and answers with degraded state',
+          perRegion((metrics) => [
+            metrics.breakerOpened({ period: this.period, label: `${metrics.region} breaker opened` }),
+            metrics.stateDegraded({ period: this.period, label: `${metrics.region} state degraded` }),
+          ]),
+        ),
+        this.graph('Estimated cost (USD) by region and path', perRegion((metrics) => TIERS.map((tier) => metrics.estimatedCost(tier, { period: this.period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
       ],
       [
-        graph('Bedrock: invocation throttles per model', each((metrics) => [search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="InvocationThrottles"', `${metrics.region}`)])),
-        graph('Bedrock: time to first token per model (ms)', each((metrics) => [search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="TimeToFirstToken"', `${metrics.region}`, 'Average')])),
+        this.graph('Bedrock: throttled invocations per model', perRegion((metrics) => [this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="InvocationThrottles"', 'Sum', `${metrics.region} \${PROP('Dim.ModelId')}`)])),
+        this.graph('Bedrock: time to first token per model (ms, p90)', perRegion((metrics) => [this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="TimeToFirstToken"', 'p90', `${metrics.region} \${PROP('Dim.ModelId')}`)])),
       ],
+      ...inRows([...this.tableWidgets(props), this.healthCheckWidget()]),
+      ...inRows(this.alarmWidgets(props.alarmNames ?? {}), 4),
     ];
 
-    const dynamoWidgets = props.jurisdictions
-      .filter((jurisdiction) => props.tableNames?.[jurisdiction.name])
-      .map((jurisdiction) => {
-        const tableName = props.tableNames![jurisdiction.name];
-        const dynamo = (metricName: string, dimensionsMap: Record<string, string>, statistic: string, label: string) =>
-          new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap, statistic, period, region: jurisdiction.homeRegion, account, label });
-        const replicas = jurisdiction.regions.filter((region) => region !== jurisdiction.homeRegion);
-        return graph(`DynamoDB ${tableName} (home ${jurisdiction.homeRegion})`, [
-          ...replicas.map((region) => dynamo('ReplicationLatency', { TableName: tableName, ReceivingRegion: region }, 'Average', `replication to ${region} (ms)`)),
-          dynamo('ConditionalCheckFailedRequests', { TableName: tableName }, 'Sum', 'conditional check failures'),
-        ]);
-      });
-    if (dynamoWidgets.length > 0) widgets.push(dynamoWidgets);
-
-    const health = graph('Route 53 health checks (1 = healthy)', [search('us-east-1', '{AWS/Route53,HealthCheckId} MetricName="HealthCheckStatus"', 'health check', 'Minimum')], { leftYAxis: { min: 0, max: 1 } });
-    const alarmNames = Object.entries(props.alarmNames ?? {});
-    const alarmWidget = alarmNames.length
-      ? [
-          new cloudwatch.AlarmStatusWidget({
-            title: 'Fallback-rate alarms',
-            alarms: alarmNames.map(([region, name]) => cloudwatch.Alarm.fromAlarmArn(this, `Alarm-${region}`, Stack.of(this).formatArn({ service: 'cloudwatch', region, resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }))),
-            width: 12,
-            height: 6,
-          }),
-        ]
-      : [];
-    widgets.push([health, ...alarmWidget]);
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', { dashboardName: `${props.agentName}-fallbacks`, widgets, defaultInterval: Duration.hours(3) });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Resource', {
+      dashboardName: FallbackDashboard.nameFor(props.agentName),
+      widgets: rows,
+      defaultInterval: Duration.hours(3),
+    });
   }
+
+  private validate(props: FallbackDashboardProps): void {
+    if (!/^[A-Za-z0-9_-]{1,245}$/.test(props.agentName)) {
+      throw new MultiRegionAgentError('InvalidAgentName', `agentName must be 1 to 245 letters, digits, - or _ (it prefixes the dashboard name), got '${props.agentName}'`, this);
+    }
+    try {
+      validateJurisdictions(props.jurisdictions);
+    } catch (error) {
+      throw new MultiRegionAgentError((error as MultiRegionAgentError).code, (error as Error).message, this);
+    }
+    const seconds = (props.period ?? Duration.minutes(1)).toSeconds();
+    if (seconds < 60 || seconds % 60 !== 0) throw new MultiRegionAgentError('InvalidPeriod', `period must be a whole number of minutes, got ${seconds} s`, this);
+    const threshold = props.fallbackRateThresholdPercent ?? 20;
+    if (!(threshold > 0 && threshold < 100)) {
+      throw new MultiRegionAgentError('InvalidThreshold', `fallbackRateThresholdPercent must be greater than 0 and less than 100, got ${threshold}`, this);
+    }
+    const names = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
+    for (const [jurisdiction, tableName] of Object.entries(props.tableNames ?? {})) {
+      if (!names.includes(jurisdiction)) throw new MultiRegionAgentError('UnknownJurisdiction', `tableNames: '${jurisdiction}' is not one of the jurisdictions (${names.join(', ')})`, this);
+      if (Token.isUnresolved(tableName)) {
+        throw new MultiRegionAgentError('TableNameToken', `tableNames: the name of '${jurisdiction}''s table must be a plain string (e.g. ConversationTable.tableNameFor), not a reference into another region's stack`, this);
+      }
+    }
+    const regions = props.jurisdictions.flatMap((jurisdiction) => jurisdiction.regions);
+    for (const region of Object.keys(props.alarmNames ?? {})) {
+      if (!regions.includes(region)) throw new MultiRegionAgentError('UnknownRegion', `alarmNames: ${region} is not a region of the jurisdictions (${regions.join(', ')})`, this);
+    }
+  }
+
+  private graph(title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}): cloudwatch.GraphWidget {
+    return new cloudwatch.GraphWidget({ title, left, width: HALF, height: HEIGHT, period: this.period, ...options });
+  }
+
+  /** A SEARCH of one region's metrics; `label` may use dynamic labels such as `${PROP('Dim.ModelId')}`. */
+  private search(region: string, query: string, statistic: string, label: string): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('${query}', '${statistic}', ${this.period.toSeconds()})`,
+      label,
+      period: this.period,
+      searchRegion: region,
+    });
+  }
+
+  /** DynamoDB's own signals of each jurisdiction's table, from its home region (where turns are written). */
+  private tableWidgets(props: FallbackDashboardProps): cloudwatch.IWidget[] {
+    return props.jurisdictions
+      .filter((jurisdiction) => props.tableNames?.[jurisdiction.name] !== undefined)
+      .map((jurisdiction) => {
+        const TableName = props.tableNames![jurisdiction.name];
+        const home = jurisdiction.homeRegion;
+        const dynamo = (metricName: string, dimensionsMap: Record<string, string>, statistic: string, label: string) =>
+          new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap, statistic, period: this.period, region: home, label });
+        const replicas = jurisdiction.regions.filter((region) => region !== home);
+        return this.graph(
+          `DynamoDB ${TableName} (home ${home})`,
+          [dynamo('ConditionalCheckFailedRequests', { TableName }, 'Sum', 'conditional check failures (turn conflicts)')],
+          {
+            right: replicas.map((region) => dynamo('ReplicationLatency', { TableName, ReceivingRegion: region }, 'Average', `replication to ${region} (ms)`)),
+          },
+        );
+      });
+  }
+
+  private healthCheckWidget(): cloudwatch.IWidget {
+    // Every health check of the account: their ids are only known in the region stacks.
+    return this.graph(
+      'Route 53 health checks (1 = healthy)',
+      [this.search(ROUTE53_METRICS_REGION, '{AWS/Route53,HealthCheckId} MetricName="HealthCheckStatus"', 'Minimum', "${PROP('Dim.HealthCheckId')}")],
+      { leftYAxis: { min: 0, max: 1, showUnits: false } },
+    );
+  }
+
+  /** Each region's alarm in its region: an alarm widget shows the alarm's metric, threshold and state. */
+  private alarmWidgets(alarmNames: Readonly<Record<string, string>>): cloudwatch.IWidget[] {
+    const stack = Stack.of(this);
+    return Object.entries(alarmNames).map(([region, alarmName]) => {
+      const arn = stack.formatArn({ service: 'cloudwatch', region, resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      return new cloudwatch.AlarmWidget({
+        title: `${region} fallback-rate alarm (share of requests)`,
+        alarm: cloudwatch.Alarm.fromAlarmArn(this, `Alarm-${region}`, arn),
+        region,
+        width: HALF / 2,
+        height: HEIGHT,
+        leftYAxis: { min: 0, max: 1, showUnits: false },
+      });
+    });
+  }
+}
+
+/** Widgets in rows of `perRow`. */
+function inRows(widgets: cloudwatch.IWidget[], perRow = 2): cloudwatch.IWidget[][] {
+  const rows: cloudwatch.IWidget[][] = [];
+  for (let index = 0; index < widgets.length; index += perRow) rows.push(widgets.slice(index, index + perRow));
+  return rows;
 }
