@@ -16,11 +16,11 @@ import type { ModelChain } from './model-chain';
 /** How users are sent to a region. */
 export class RoutingStrategy {
   /**
-   * Latency-based: each user reaches the nearest healthy region. Users located
+   * Latency-based: each user reaches the nearest healthy region; users located
    * in a jurisdiction's geolocations are kept in that jurisdiction.
    */
   static latency(): RoutingStrategy {
-    return new RoutingStrategy([], undefined);
+    return new RoutingStrategy(undefined);
   }
 
   /**
@@ -28,17 +28,10 @@ export class RoutingStrategy {
    * `defaultRegion`. Simpler to reason about; no latency measurement involved.
    */
   static geolocation(props: { locations: Array<{ location: route53.GeoLocation; region: string }>; defaultRegion: string }): RoutingStrategy {
-    return new RoutingStrategy(props.locations, props.defaultRegion);
+    return new RoutingStrategy(props);
   }
 
-  private constructor(
-    readonly locations: ReadonlyArray<{ location: route53.GeoLocation; region: string }>,
-    readonly defaultRegion: string | undefined,
-  ) {}
-
-  get isGeolocationOnly(): boolean {
-    return this.defaultRegion !== undefined;
-  }
+  private constructor(readonly geolocation: { locations: Array<{ location: route53.GeoLocation; region: string }>; defaultRegion: string } | undefined) {}
 }
 
 export interface MultiRegionAgentAlarmOptions {
@@ -126,15 +119,14 @@ export class MultiRegionAgent extends Construct {
     if (props.recordName !== zoneName && !props.recordName.endsWith(`.${zoneName}`)) {
       throw new MultiRegionAgentError('RecordOutsideZone', `recordName ${props.recordName} is not inside hostedZone ${zoneName}`, this);
     }
-    try {
-      validateJurisdictions(props.jurisdictions);
-    } catch (error) {
-      throw new MultiRegionAgentError((error as MultiRegionAgentError).code, (error as Error).message, this);
-    }
+    wrap(this, () => validateJurisdictions(props.jurisdictions));
     const routing = props.routing ?? RoutingStrategy.latency();
     const allRegions = props.jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
-    this.validateRouting(routing, allRegions);
-    const layered = !routing.isGeolocationOnly && props.jurisdictions.some((jurisdiction) => jurisdiction.geolocations.length > 0);
+    // Latency routing is always layered under the public name's geolocation records, so that adding
+    // a geolocated jurisdiction later only adds records instead of replacing the public name's.
+    const publicNames = routing.geolocation
+      ? wrap(this, () => PublicNameRouting.geolocationByRegion({ ...routing.geolocation!, regions: allRegions }))
+      : Object.fromEntries(allRegions.map((region) => [region, PublicNameRouting.layered()]));
     const jurisdictionHosts = Object.fromEntries(props.jurisdictions.map((jurisdiction) => [jurisdiction.name, jurisdiction.hostName(props.recordName)]));
     const env = (region: string) => ({ account: props.account, region });
     const zoneIn = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: props.hostedZone.hostedZoneId, zoneName });
@@ -174,7 +166,7 @@ export class MultiRegionAgent extends Construct {
         const topicArn = props.alarms?.topicArns?.[region];
         const alarm = new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
           metrics: runtime.metrics,
-          alarmName: `${this.agentName}-${region}-fallback-rate`,
+          alarmName: FallbackRateAlarm.nameFor(this.agentName, region),
           thresholdPercent: props.alarms?.thresholdPercent,
           evaluationPeriods: props.alarms?.evaluationPeriods,
           datapointsToAlarm: props.alarms?.datapointsToAlarm,
@@ -188,7 +180,7 @@ export class MultiRegionAgent extends Construct {
             recordName: props.recordName,
             jurisdiction,
             domains: runtime.domains!,
-            publicName: this.publicNameFor(region, routing, layered),
+            publicName: publicNames[region],
             alarm: props.alarms?.removeRegionFromDns ? alarm.alarm : undefined,
           }),
         );
@@ -197,38 +189,30 @@ export class MultiRegionAgent extends Construct {
 
     this.monitoringStack = new Stack(scope, `${this.agentName}-monitoring`, {
       env: env(props.monitoringRegion ?? 'us-east-1'),
-      description: `${this.agentName}: fallback dashboard${layered ? ' and geolocation routing' : ''}`,
+      description: `${this.agentName}: fallback dashboard and the public name's routing`,
     });
     this.dashboard = new FallbackDashboard(this.monitoringStack, 'Dashboard', {
       agentName: this.agentName,
       jurisdictions: props.jurisdictions,
       tableNames: Object.fromEntries(Object.entries(this.tables).map(([name, table]) => [name, table.tableName])),
-      alarmNames: Object.fromEntries(this.alarms.map((alarm) => [Stack.of(alarm).region, `${this.agentName}-${Stack.of(alarm).region}-fallback-rate`])),
+      alarmNames: Object.fromEntries(allRegions.map((region) => [region, FallbackRateAlarm.nameFor(this.agentName, region)])),
       fallbackRateThresholdPercent: props.alarms?.thresholdPercent,
       namespace: props.metricsNamespace,
     });
-    if (layered) {
+    if (!routing.geolocation) {
       new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', { hostedZone: zoneIn(this.monitoringStack), recordName: props.recordName, jurisdictions: props.jurisdictions });
       // Its alias records point at the regions' latency sets, which must exist first.
-      for (const stack of Object.values(this.regionStacks)) this.monitoringStack.addStackDependency(stack, 'geolocation records alias the regions\' latency records');
+      for (const stack of Object.values(this.regionStacks)) this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
     }
   }
+}
 
-  private publicNameFor(region: string, routing: RoutingStrategy, layered: boolean): PublicNameRouting {
-    if (routing.isGeolocationOnly) {
-      const locations = routing.locations.filter((entry) => entry.region === region).map((entry) => entry.location);
-      if (routing.defaultRegion === region) locations.push(route53.GeoLocation.default());
-      return PublicNameRouting.geolocation(locations);
-    }
-    return layered ? PublicNameRouting.layered() : PublicNameRouting.latency();
-  }
-
-  private validateRouting(routing: RoutingStrategy, regions: string[]): void {
-    if (!routing.isGeolocationOnly) return;
-    if (!regions.includes(routing.defaultRegion!)) {
-      throw new MultiRegionAgentError('UnknownDefaultRegion', `routing: defaultRegion ${routing.defaultRegion} is not a region of any jurisdiction`, this);
-    }
-    const unknown = routing.locations.filter((entry) => !regions.includes(entry.region)).map((entry) => entry.region);
-    if (unknown.length > 0) throw new MultiRegionAgentError('UnknownRoutingRegion', `routing: locations name regions no jurisdiction has: ${unknown.join(', ')}`, this);
+/** Re-throws a configuration error with this construct's path in front. */
+function wrap<T>(scope: Construct, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof MultiRegionAgentError) throw new MultiRegionAgentError(error.code, error.message, scope);
+    throw error;
   }
 }
