@@ -1,0 +1,86 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Jurisdiction } from '../../lib';
+import { ACCOUNT, agentApp, eu, us } from './fixtures';
+
+test('one call creates a home stack per jurisdiction, a stack per region and a monitoring stack, each with its env', () => {
+  const { agent } = agentApp();
+
+  const envs = (stacks: Record<string, Stack>) => Object.fromEntries(Object.entries(stacks).map(([key, stack]) => [key, `${stack.account}/${stack.region}`]));
+  expect(envs(agent.homeStacks)).toEqual({ us: `${ACCOUNT}/us-east-1`, eu: `${ACCOUNT}/eu-west-1` });
+  expect(envs(agent.regionStacks)).toEqual({
+    'us-east-1': `${ACCOUNT}/us-east-1`,
+    'us-west-2': `${ACCOUNT}/us-west-2`,
+    'eu-west-1': `${ACCOUNT}/eu-west-1`,
+    'eu-central-1': `${ACCOUNT}/eu-central-1`,
+  });
+  expect(`${agent.monitoringStack.account}/${agent.monitoringStack.region}`).toBe(`${ACCOUNT}/us-east-1`);
+  expect(agent.runtimes.map((runtime) => runtime.region)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1']);
+});
+
+test('each region stack depends on its jurisdiction home; the monitoring stack on every region', () => {
+  const { agent } = agentApp();
+
+  expect(agent.regionStacks['eu-central-1'].dependencies).toEqual([agent.homeStacks.eu]);
+  expect(agent.regionStacks['us-west-2'].dependencies).toEqual([agent.homeStacks.us]);
+  expect(new Set(agent.monitoringStack.dependencies)).toEqual(new Set(Object.values(agent.regionStacks)));
+});
+
+test("each jurisdiction's table has replicas in its regions and none outside it", () => {
+  const { agent } = agentApp();
+
+  const replicas = (jurisdiction: string) => {
+    const table = Object.values(Template.fromStack(agent.homeStacks[jurisdiction]).findResources('AWS::DynamoDB::GlobalTable'))[0];
+    return (table.Properties.Replicas as Array<{ Region: string }>).map((replica) => replica.Region).sort();
+  };
+  expect(replicas('us')).toEqual(['us-east-1', 'us-west-2']);
+  expect(replicas('eu')).toEqual(['eu-central-1', 'eu-west-1']);
+});
+
+test('every runtime knows every jurisdiction host, for 421 answers', () => {
+  const { agent } = agentApp();
+
+  expect(agent.runtimes[0].runtimeConfig.jurisdictionHosts).toEqual({ us: 'us.agent.example.com', eu: 'eu.agent.example.com' });
+});
+
+test('a fallback-rate alarm per region, in its region, named after the agent', () => {
+  const { agent } = agentApp({ alarms: { thresholdPercent: 30, evaluationPeriods: 4, datapointsToAlarm: 2 } });
+
+  for (const [region, stack] of Object.entries(agent.regionStacks)) {
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `agent-${region}-fallback-rate`, Threshold: 0.3, EvaluationPeriods: 4, DatapointsToAlarm: 2 });
+  }
+});
+
+/** Logical ids of every resource, per stack. */
+function logicalIds(stacks: Stack[]): Record<string, string[]> {
+  return Object.fromEntries(stacks.map((stack) => [stack.stackName, Object.keys(Template.fromStack(stack).toJSON().Resources).sort()]));
+}
+
+test('starting with one region and adding regions and a jurisdiction later only adds: no existing logical id changes', () => {
+  // GIVEN a deployment of one region
+  const before = agentApp({ jurisdictions: [Jurisdiction.us(['us-east-1'])] }).agent;
+  // WHEN a second US region and the EU are added
+  const after = agentApp({ jurisdictions: [us(), eu()] }).agent;
+
+  // THEN every stack that existed keeps every resource it had
+  const existing = [before.homeStacks.us, before.regionStacks['us-east-1'], before.monitoringStack];
+  const grown = logicalIds([after.homeStacks.us, after.regionStacks['us-east-1'], after.monitoringStack]);
+  for (const [stackName, ids] of Object.entries(logicalIds(existing))) {
+    expect(grown[stackName]).toEqual(expect.arrayContaining(ids));
+  }
+  // AND the table and the first region's runtime are defined exactly as before
+  const table = (agent: typeof before) => Object.values(Template.fromStack(agent.homeStacks.us).findResources('AWS::DynamoDB::GlobalTable'))[0];
+  expect(table(after).Properties.KeySchema).toEqual(table(before).Properties.KeySchema);
+  expect(table(after).Properties.TableName).toEqual(table(before).Properties.TableName);
+  const routing = (agent: typeof before) => Template.fromStack(agent.regionStacks['us-east-1']).findResources('AWS::Route53::RecordSet');
+  expect(Object.keys(routing(after))).toEqual(Object.keys(routing(before)));
+});
+
+test.each([
+  ['a region in two jurisdictions', () => agentApp({ jurisdictions: [Jurisdiction.us(['us-east-1']), Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'] })] }), /region us-east-1 belongs to both 'us' and 'world'/],
+  ['no jurisdictions', () => agentApp({ jurisdictions: [] }), /at least one jurisdiction/],
+  ['a malformed account', () => agentApp({ account: '1234' }), /account must be a 12-digit AWS account id, got '1234'/],
+  ['an agent name that cannot name stacks', () => agentApp({ agentName: 'Support Bot' }), /agentName must be lowercase/],
+])('throws for %s', (_case, build, message) => {
+  expect(build).toThrow(message);
+});
