@@ -1,0 +1,84 @@
+/**
+ * The package as consumers get it: `npm pack` (which builds and prebundles
+ * the runtime), installed offline into a fresh CDK app with no bundler
+ * configuration, whose stacks then synthesize with the prebundled runtime.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const root = path.join(__dirname, '..', '..');
+const rootPackage = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+let workDir: string;
+let appDir: string;
+
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-package-'));
+  npm(['pack', '--pack-destination', workDir], root);
+  const tarball = fs.readdirSync(workDir).find((file) => file.endsWith('.tgz'))!;
+  appDir = path.join(workDir, 'app');
+  fs.mkdirSync(appDir);
+  fs.writeFileSync(
+    path.join(appDir, 'package.json'),
+    JSON.stringify({
+      name: 'consumer',
+      private: true,
+      dependencies: { 'cdk-multi-region-agent': `file:../${tarball}`, 'aws-cdk-lib': rootPackage.devDependencies['aws-cdk-lib'], constructs: rootPackage.devDependencies.constructs },
+    }),
+  );
+  npm(['install', '--offline', '--no-audit', '--no-fund'], appDir);
+}, 240_000);
+
+afterAll(() => {
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+test('the tarball holds compiled JavaScript, type declarations and the prebundled runtime, and no sources', () => {
+  const installed = path.join(appDir, 'node_modules', 'cdk-multi-region-agent');
+
+  for (const file of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/agent-runtime.d.ts', 'dist/lambda/agent/config.d.ts', 'dist/lambda-bundle/agent/index.mjs', 'dist/bin/agentctl.js']) {
+    expect(fs.existsSync(path.join(installed, file))).toBe(true);
+  }
+  expect(fs.existsSync(path.join(installed, 'lib'))).toBe(false);
+  expect(fs.existsSync(path.join(installed, 'lambda', 'agent', 'index.ts'))).toBe(false);
+});
+
+test('a fresh CDK app that installs the tarball synthesizes, deploying the prebundled runtime', () => {
+  // GIVEN a consumer app in plain JavaScript
+  fs.writeFileSync(
+    path.join(appDir, 'app.js'),
+    `const { App } = require('aws-cdk-lib');
+const { MultiRegionAgent, Jurisdiction, BedrockModel, ModelChain } = require('cdk-multi-region-agent');
+const app = new App({ outdir: 'cdk.out' });
+new MultiRegionAgent(app, 'consumer', {
+  account: '123456789012',
+  hostedZone: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' },
+  recordName: 'agent.example.com',
+  jurisdictions: [Jurisdiction.eu(['eu-west-1'])],
+  chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5),
+});
+app.synth();
+`,
+  );
+
+  // WHEN
+  execFileSync(process.execPath, ['app.js'], { cwd: appDir, stdio: 'pipe' });
+
+  // THEN every stack is there, and the function's code is the prebundled ESM handler
+  const out = path.join(appDir, 'cdk.out');
+  expect(fs.readdirSync(out).filter((file) => file.endsWith('.template.json')).sort()).toEqual(['consumer-eu-home.template.json', 'consumer-eu-west-1.template.json', 'consumer-monitoring.template.json']);
+  const template = JSON.parse(fs.readFileSync(path.join(out, 'consumer-eu-west-1.template.json'), 'utf8'));
+  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Handler: string; Runtime: string } }>).find((resource) => resource.Type === 'AWS::Lambda::Function')!;
+  expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
+  const assets = fs.readdirSync(out).filter((entry) => entry.startsWith('asset.'));
+  expect(assets.some((asset) => fs.existsSync(path.join(out, asset, 'index.mjs')))).toBe(true);
+});
+
+test('agentctl runs from the installed package', () => {
+  const output = execFileSync(path.join(appDir, 'node_modules', '.bin', 'agentctl'), ['--help'], { encoding: 'utf8' });
+
+  expect(output).toMatch(/^Usage: agentctl <command>/);
+});
