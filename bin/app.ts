@@ -23,14 +23,14 @@ export const EXAMPLE_DEFAULTS = {
   recordName: 'agent.example.com',
 };
 
-export function createExampleApp(options: { context?: Record<string, unknown> } = {}): { app: App; agent: MultiRegionAgent } {
+export function createExampleApp(options: { context?: Record<string, unknown>; jurisdictions?: Jurisdiction[] } = {}): { app: App; agent: MultiRegionAgent } {
   const app = new App({ context: options.context });
   const setting = (key: keyof typeof EXAMPLE_DEFAULTS) => String(app.node.tryGetContext(key) ?? EXAMPLE_DEFAULTS[key]);
   const agent = new MultiRegionAgent(app, 'support-agent', {
     account: setting('account'),
     hostedZone: { hostedZoneId: setting('hostedZoneId'), zoneName: setting('zoneName') },
     recordName: setting('recordName'),
-    jurisdictions: [
+    jurisdictions: options.jurisdictions ?? [
       Jurisdiction.us(['us-east-1', 'us-west-2']),
       Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
     ],
