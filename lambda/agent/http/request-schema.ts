@@ -2,7 +2,7 @@
  * What a client may send. zod gives field-level messages for 400 answers
  * from the same declaration that types the handler.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Conversation ids are opaque client-chosen tokens, optionally prefixed with
@@ -13,6 +13,6 @@ import { z } from 'zod';
 export const CONVERSATION_ID_PATTERN = /^(?:([a-z][a-z0-9-]{0,30})\.)?([A-Za-z0-9_-]{1,128})$/;
 
 export const messageBodySchema = z.strictObject({
-  text: z.string({ error: 'text must be a string' }).refine((text) => text.trim().length > 0, 'text must not be empty'),
+  text: z.string({ error: 'text must be a string' }).check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
 });
 export type MessageBody = z.output<typeof messageBodySchema>;
