@@ -97,6 +97,7 @@ export interface MultiRegionAgentProps {
  */
 export class MultiRegionAgent extends Construct {
   readonly agentName: string;
+  readonly jurisdictions: readonly Jurisdiction[];
   readonly homeStacks: Record<string, Stack> = {};
   readonly tables: Record<string, ConversationTable> = {};
   readonly regionStacks: Record<string, Stack> = {};
@@ -109,6 +110,7 @@ export class MultiRegionAgent extends Construct {
   constructor(scope: Construct, id: string, props: MultiRegionAgentProps) {
     super(scope, id);
     this.agentName = props.agentName ?? id;
+    this.jurisdictions = props.jurisdictions;
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(this.agentName)) {
       throw new MultiRegionAgentError('InvalidAgentName', `agentName must be lowercase letters, digits and dashes (it names stacks, tables and alarms), got '${this.agentName}'`, this);
     }

@@ -38,6 +38,8 @@ export class AgentServer {
   }
 
   url = '';
+  /** While false the region is "down": every request, /health included, gets 503. */
+  available = true;
   private readonly server: http.Server;
 
   private constructor(
@@ -54,6 +56,11 @@ export class AgentServer {
   }
 
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (!this.available) {
+      request.resume();
+      response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'region_down', message: 'this region is down (POST /_local/regions/{region}/up restores it)' } }));
+      return;
+    }
     const deadline = Date.now() + this.requestTimeoutMs;
     const clientGone = new AbortController();
     response.on('close', () => {

@@ -1,0 +1,187 @@
+/**
+ * The playground's front door on one port: it routes agent requests to a
+ * region the way the deployed Route 53 records would, serves the control API
+ * (`/_local/...`) and the web page (`/`).
+ *
+ * Routing, as in AWS:
+ * - `Host: <jurisdiction>.<anything>` reaches only that jurisdiction's regions
+ *   (the `<jurisdiction>.<name>` latency records);
+ * - otherwise a caller located in a geolocated jurisdiction's area stays in
+ *   it (the public name's geolocation records), anyone else gets the nearest
+ *   region of all;
+ * - within the candidates, the healthy region with the lowest simulated
+ *   latency from the caller's location (`x-local-location`) wins; when none
+ *   is healthy Route 53 fails open, so the request goes to the nearest one
+ *   anyway and meets its outage.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import * as z from 'zod/mini';
+import type { BedrockEmulator } from './bedrock-emulator';
+import type { AgentServer } from './agent-server';
+import type { MetricsBoard } from './metrics-board';
+
+export const LOCATION_HEADER = 'x-local-location';
+export const ROUTED_TO_HEADER = 'x-local-routed-to';
+
+export interface PlaygroundRegion {
+  region: string;
+  jurisdiction: string;
+  /** Callers located in this jurisdiction's area are kept in it (its geolocation records). */
+  keepsLocatedUsers: boolean;
+  /** The area prefix of locations that belong to the jurisdiction (its inference geography, e.g. `eu`). */
+  area: string;
+  server: AgentServer;
+  bedrockEndpoint: string;
+}
+
+/**
+ * Simulated network latency from a caller location (`eu`, `eu-central`,
+ * `us-west`, `apac`…) to a region: the region's own area is near, its
+ * continent nearby, the rest far.
+ */
+export function simulatedLatencyMs(location: string, region: string): number {
+  const normalized = location.replace(/^apac/, 'ap');
+  if (region.startsWith(normalized)) return 10;
+  if (region.startsWith(`${normalized.split('-')[0]}-`)) return 30;
+  return 120;
+}
+
+const faultSchema = z.union([
+  z.strictObject({ status: z.number().check(z.int(), z.gte(400), z.lte(599)), errorType: z.optional(z.string()) }),
+  z.strictObject({ stallMs: z.number().check(z.int(), z.positive()) }),
+  z.strictObject({ tokenDelayMs: z.number().check(z.int(), z.gte(0)) }),
+  z.strictObject({ failAfterTokens: z.number().check(z.int(), z.gte(0)) }),
+]);
+const faultRequestSchema = z.strictObject({
+  region: z.string(),
+  model: z.optional(z.string()),
+  fault: faultSchema,
+  times: z.optional(z.number().check(z.int(), z.positive())),
+});
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class FrontDoor {
+  private readonly server: http.Server;
+  private readonly page: string;
+  url = '';
+
+  constructor(
+    private readonly regions: PlaygroundRegion[],
+    private readonly emulator: BedrockEmulator,
+    private readonly board: MetricsBoard,
+    private readonly defaultLocation: string,
+  ) {
+    this.page = fs.readFileSync(path.join(__dirname, 'web', 'index.html'), 'utf8');
+    this.server = http.createServer((request, response) => {
+      this.route(request, response).catch((error: unknown) => {
+        const status = error instanceof ControlError ? error.status : 500;
+        if (!response.headersSent) response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: status === 500 ? 'internal_error' : 'bad_request', message: (error as Error).message } }));
+      });
+    });
+  }
+
+  async listen(port: number, host: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    this.url = `http://${host}:${(this.server.address() as { port: number }).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The region a request would be sent to, as Route 53 would answer. */
+  pick(host: string | undefined, location: string): PlaygroundRegion {
+    const label = (host ?? '').split('.')[0];
+    const byHost = this.regions.filter((region) => region.jurisdiction === label);
+    const area = location.replace(/^apac/, 'ap').split('-')[0];
+    const keeper = this.regions.find((region) => region.keepsLocatedUsers && region.area.replace(/^apac/, 'ap') === area);
+    const candidates = byHost.length > 0 ? byHost : keeper ? this.regions.filter((region) => region.jurisdiction === keeper.jurisdiction) : this.regions;
+    const nearest = (list: PlaygroundRegion[]) => [...list].sort((a, b) => simulatedLatencyMs(location, a.region) - simulatedLatencyMs(location, b.region))[0];
+    const healthy = candidates.filter((region) => region.server.available);
+    return nearest(healthy.length > 0 ? healthy : candidates);
+  }
+
+  private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/' && request.method === 'GET') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.page);
+      return;
+    }
+    if (url.pathname.startsWith('/_local/')) {
+      await this.control(request, response, url.pathname);
+      return;
+    }
+    const location = String(request.headers[LOCATION_HEADER] ?? this.defaultLocation);
+    this.proxy(request, response, this.pick(request.headers.host, location));
+  }
+
+  private async control(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
+    const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const downUp = /^\/_local\/regions\/([^/]+)\/(down|up)$/.exec(pathname);
+    if (pathname === '/_local/regions' && request.method === 'GET') {
+      json(200, this.regions.map((region) => ({ region: region.region, jurisdiction: region.jurisdiction, baseUrl: region.server.url, bedrockEndpoint: region.bedrockEndpoint, healthy: region.server.available })));
+    } else if (pathname === '/_local/faults' && request.method === 'POST') {
+      const body = await readJson(request);
+      const parsed = faultRequestSchema.safeParse(body);
+      if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+      if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
+      this.emulator.injectFault(parsed.data);
+      json(201, { injected: parsed.data });
+    } else if (pathname === '/_local/faults' && request.method === 'DELETE') {
+      this.emulator.clearFaults();
+      response.writeHead(204).end();
+    } else if (pathname === '/_local/calls' && request.method === 'GET') {
+      json(200, this.emulator.calls().map(({ region, modelId, status, at }) => ({ region, modelId, status, at })));
+    } else if (pathname === '/_local/metrics' && request.method === 'GET') {
+      json(200, this.board.snapshot());
+    } else if (downUp && request.method === 'POST') {
+      const region = this.regions.find((candidate) => candidate.region === downUp[1]);
+      if (!region) throw new ControlError(404, `unknown region ${downUp[1]}`);
+      region.server.available = downUp[2] === 'up';
+      json(200, { region: region.region, healthy: region.server.available });
+    } else {
+      throw new ControlError(404, `no control route ${request.method} ${pathname}`);
+    }
+  }
+
+  /** Streams the request to the region and its answer back, without buffering. */
+  private proxy(request: http.IncomingMessage, response: http.ServerResponse, region: PlaygroundRegion): void {
+    const target = new URL(request.url ?? '/', region.server.url);
+    const upstream = http.request(target, { method: request.method, headers: { ...request.headers, host: target.host } }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, { ...answer.headers, [ROUTED_TO_HEADER]: region.region });
+      response.flushHeaders();
+      answer.pipe(response);
+    });
+    upstream.on('error', (error) => {
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json', [ROUTED_TO_HEADER]: region.region });
+      response.end(JSON.stringify({ error: { code: 'region_unreachable', message: error.message } }));
+    });
+    response.on('close', () => upstream.destroy());
+    request.pipe(upstream);
+  }
+}
+
+async function readJson(request: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ControlError(400, 'the body must be JSON');
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * `npm run local`: the example deployment's regions on this machine, no AWS
+ * account needed. Environment: PORT (front door, default 8787),
+ * LOCAL_FIRST_TOKEN_MS (default 300), LOCAL_TOKEN_MS (default 30),
+ * LOCAL_LOCATION (default caller location, `us`), LOCAL_VERBOSE=1 to print
+ * the runtimes' JSON logs and metric records.
+ */
+import { exampleRegions } from './example-regions';
+import { Playground } from './playground';
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const playground = await Playground.start({
+    ...exampleRegions(),
+    port: Number(process.env.PORT ?? 8787),
+    defaultLocation: process.env.LOCAL_LOCATION ?? 'us',
+    firstTokenDelayMs: Number(process.env.LOCAL_FIRST_TOKEN_MS ?? 300),
+    tokenDelayMs: Number(process.env.LOCAL_TOKEN_MS ?? 30),
+    echoRuntimeOutput: process.env.LOCAL_VERBOSE === '1',
+  });
+  const rows = playground.regions.map((region) => [region.region, region.jurisdiction, region.server.url, region.bedrockEndpoint]);
+  const widths = [6, 12, 22, 22].map((min, column) => Math.max(min, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
+  process.stdout.write(
+    [
+      '',
+      `Multi-region agent playground: front door ${playground.url} (web page at ${playground.url}/)`,
+      '',
+      line(['REGION', 'JURISDICTION', 'AGENT API', 'BEDROCK (EMULATED)']),
+      ...rows.map(line),
+      '',
+      'Try:',
+      `  curl -N -X POST ${playground.url}/v1/conversations/demo-1/messages -H 'content-type: application/json' -d '{"text":"hello"}'`,
+      `  curl -X POST ${playground.url}/_local/faults -d '{"region":"us-east-1","fault":{"status":503}}'`,
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  const stop = async () => {
+    await playground.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});

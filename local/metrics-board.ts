@@ -1,0 +1,106 @@
+/**
+ * The local playground's per-region figures, computed from the same EMF
+ * records the runtime writes for CloudWatch (see lambda/agent/telemetry.ts),
+ * so that the web page shows what the dashboard would.
+ */
+import { DimensionName, MetricName } from '../lambda/agent/metric-names';
+
+export interface RegionFigures {
+  requests: number;
+  byPath: Record<string, number>;
+  fallbacks: number;
+  failed: number;
+  stateDegraded: number;
+  breakerOpened: number;
+  targetErrors: Record<string, number>;
+  /** Fallbacks / Requests × 100, as the dashboard computes it. */
+  fallbackRatePercent: number;
+  timeToFirstTokenP50Ms: number | null;
+}
+
+interface EmfRecord {
+  _aws?: { CloudWatchMetrics?: Array<{ Dimensions: string[][] }> };
+  [key: string]: unknown;
+}
+
+export class MetricsBoard {
+  private readonly regions = new Map<string, RegionFigures & { ttft: number[] }>();
+
+  /** Takes one JSON line written by a runtime; ignores anything that is not an EMF record. */
+  record(line: EmfRecord): void {
+    const dimensions = line._aws?.CloudWatchMetrics?.[0]?.Dimensions?.[0];
+    const region = line[DimensionName.Region];
+    if (!dimensions || typeof region !== 'string') return;
+    const figures = this.figures(region);
+    const value = (name: string) => Number(line[name] ?? 0);
+    const set = dimensions.join();
+    if (set === DimensionName.Region) {
+      figures.requests += value(MetricName.Requests);
+      figures.fallbacks += value(MetricName.Fallbacks);
+      figures.failed += value(MetricName.FailedRequests);
+      figures.stateDegraded += value(MetricName.StateDegraded);
+      figures.breakerOpened += value(MetricName.BreakerOpened);
+      if (line[MetricName.TimeToFirstToken] !== undefined) figures.ttft.push(value(MetricName.TimeToFirstToken));
+    } else if (set === [DimensionName.Region, DimensionName.Path].join()) {
+      const path = String(line[DimensionName.Path]);
+      figures.byPath[path] = (figures.byPath[path] ?? 0) + value(MetricName.Requests);
+    } else if (set === [DimensionName.Region, DimensionName.Reason].join()) {
+      const reason = String(line[DimensionName.Reason]);
+      figures.targetErrors[reason] = (figures.targetErrors[reason] ?? 0) + value(MetricName.TargetErrors);
+    }
+  }
+
+  snapshot(): Record<string, RegionFigures> {
+    return Object.fromEntries(
+      [...this.regions.entries()].map(([region, { ttft, ...figures }]) => {
+        const sorted = [...ttft].sort((a, b) => a - b);
+        return [
+          region,
+          {
+            ...figures,
+            fallbackRatePercent: figures.requests > 0 ? Math.round((1000 * figures.fallbacks) / figures.requests) / 10 : 0,
+            timeToFirstTokenP50Ms: sorted.length > 0 ? sorted[Math.floor((sorted.length - 1) / 2)] : null,
+          },
+        ];
+      }),
+    );
+  }
+
+  private figures(region: string): RegionFigures & { ttft: number[] } {
+    let figures = this.regions.get(region);
+    if (!figures) {
+      figures = { requests: 0, byPath: {}, fallbacks: 0, failed: 0, stateDegraded: 0, breakerOpened: 0, targetErrors: {}, fallbackRatePercent: 0, timeToFirstTokenP50Ms: null, ttft: [] };
+      this.regions.set(region, figures);
+    }
+    return figures;
+  }
+}
+
+/**
+ * Reads the JSON lines this process writes to stdout and stderr (Powertools
+ * writes there, as Lambda expects) and hands them to `onLine`; other output
+ * passes through. With `echo`, the JSON lines are printed too.
+ */
+export function tapRuntimeOutput(onLine: (line: Record<string, unknown>) => void, options: { echo?: boolean } = {}): () => void {
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      const text = String(chunk);
+      if (!text.startsWith('{')) return write(chunk, ...rest);
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          onLine(JSON.parse(line));
+        } catch {
+          // Not one of ours: leave it to the terminal.
+          return write(chunk, ...rest);
+        }
+      }
+      return options.echo ? write(chunk, ...rest) : true;
+    }) as typeof stream.write;
+    return () => {
+      stream.write = write as typeof stream.write;
+    };
+  });
+  return () => restores.forEach((restore) => restore());
+}

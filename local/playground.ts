@@ -1,0 +1,83 @@
+/**
+ * The whole multi-region agent on one machine: the embedded DynamoDB (one
+ * table per jurisdiction), the Bedrock emulator with an endpoint per region,
+ * one runtime per region (the same app the Lambda runs, configured exactly as
+ * the deployment configures it, plus local endpoints) and the front door.
+ */
+import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { AgentServer } from './agent-server';
+import { BedrockEmulator } from './bedrock-emulator';
+import { LocalDynamoDb } from './dynamodb';
+import { FrontDoor, type PlaygroundRegion } from './front-door';
+import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
+
+export interface PlaygroundOptions {
+  /** One runtime configuration per region, as the deployment produces them. */
+  configs: RuntimeConfigInput[];
+  /** Jurisdictions whose located users are kept in them (those with geolocations). */
+  keepLocatedUsers: string[];
+  /** Front door port. @default 8787 */
+  port?: number;
+  /** @default 127.0.0.1 */
+  host?: string;
+  /** Caller location when a request names none. @default 'us' */
+  defaultLocation?: string;
+  /** The emulated model's time to first token and pause between tokens. */
+  firstTokenDelayMs?: number;
+  tokenDelayMs?: number;
+  /** Print the runtimes' JSON logs and metric records too. @default false */
+  echoRuntimeOutput?: boolean;
+}
+
+export class Playground {
+  static async start(options: PlaygroundOptions): Promise<Playground> {
+    const host = options.host ?? '127.0.0.1';
+    const board = new MetricsBoard();
+    const untap = tapRuntimeOutput((line) => board.record(line), { echo: options.echoRuntimeOutput });
+    const configs = options.configs.map((config) => validateRuntimeConfig(config));
+    const emulator = await BedrockEmulator.start({
+      regions: [...new Set(configs.flatMap((config) => [config.region, ...config.chain.map((target) => target.region)]))],
+      host,
+      firstTokenDelayMs: options.firstTokenDelayMs,
+      tokenDelayMs: options.tokenDelayMs,
+    });
+    const dynamo = await LocalDynamoDb.start({ host });
+    for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+    const regions: PlaygroundRegion[] = [];
+    for (const config of configs) {
+      const server = await AgentServer.start({ config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }, host });
+      regions.push({
+        region: config.region,
+        jurisdiction: config.jurisdiction.name,
+        keepsLocatedUsers: options.keepLocatedUsers.includes(config.jurisdiction.name),
+        area: config.jurisdiction.geography,
+        server,
+        bedrockEndpoint: emulator.endpoint(config.region),
+      });
+    }
+    const frontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us');
+    await frontDoor.listen(options.port ?? 8787, host);
+    return new Playground(frontDoor, regions, emulator, dynamo, board, untap);
+  }
+
+  private constructor(
+    readonly frontDoor: FrontDoor,
+    readonly regions: PlaygroundRegion[],
+    readonly emulator: BedrockEmulator,
+    readonly dynamo: LocalDynamoDb,
+    readonly board: MetricsBoard,
+    private readonly untap: () => void,
+  ) {}
+
+  get url(): string {
+    return this.frontDoor.url;
+  }
+
+  async close(): Promise<void> {
+    await this.frontDoor.close();
+    await Promise.all(this.regions.map((region) => region.server.close()));
+    await this.emulator.close();
+    await this.dynamo.close();
+    this.untap();
+  }
+}
