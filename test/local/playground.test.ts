@@ -1,0 +1,147 @@
+import * as http from 'node:http';
+import { exampleRegions } from '../../local/example-regions';
+import { Playground } from '../../local/playground';
+
+let playground: Playground;
+
+beforeAll(async () => {
+  playground = await Playground.start({ ...exampleRegions(), port: 0 });
+});
+
+afterEach(async () => {
+  playground.emulator.clearFaults();
+  for (const region of ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2']) await control('POST', `/_local/regions/${region}/up`);
+});
+
+afterAll(async () => {
+  await playground.close();
+});
+
+async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(`${playground.url}${path}`, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, json: text ? JSON.parse(text) : undefined };
+}
+
+async function ask(conversationId: string, options: { location?: string } = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(`${playground.url}/v1/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(options.location ? { 'x-local-location': options.location } : {}) },
+    body: JSON.stringify({ text: 'where am I served?' }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+test('GET /_local/regions lists every region of the example deployment with its endpoints', async () => {
+  const { status, json } = await control('GET', '/_local/regions');
+
+  expect(status).toBe(200);
+  expect(json).toEqual([
+    expect.objectContaining({ region: 'us-east-1', jurisdiction: 'us', healthy: true }),
+    expect.objectContaining({ region: 'us-west-2', jurisdiction: 'us', healthy: true }),
+    expect.objectContaining({ region: 'eu-west-1', jurisdiction: 'eu', healthy: true }),
+    expect.objectContaining({ region: 'eu-central-1', jurisdiction: 'eu', healthy: true }),
+  ]);
+  for (const region of json as Array<{ baseUrl: string; bedrockEndpoint: string }>) {
+    expect(region.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(region.bedrockEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  }
+});
+
+test('each baseUrl serves that one region', async () => {
+  const regions = (await control('GET', '/_local/regions')).json as Array<{ region: string; baseUrl: string }>;
+
+  for (const { region, baseUrl } of regions) {
+    expect(await (await fetch(`${baseUrl}/health`)).json()).toMatchObject({ status: 'ok', region });
+  }
+});
+
+test('a caller in the EU is served by an EU region; one in the US by a US region', async () => {
+  const eu = await ask('route-eu', { location: 'eu-central' });
+  const us = await ask('route-us', { location: 'us' });
+
+  expect(eu.headers.get('x-local-routed-to')).toBe('eu-central-1');
+  expect(eu.headers.get('x-agent-region')).toBe('eu-central-1');
+  expect(us.headers.get('x-local-routed-to')).toBe('us-east-1');
+});
+
+test('with its nearest EU region down, an EU caller goes to the other EU region, never to a US one', async () => {
+  await control('POST', '/_local/regions/eu-central-1/down');
+
+  const answer = await ask('route-eu-down', { location: 'eu-central' });
+
+  expect(answer.status).toBe(200);
+  expect(answer.headers.get('x-local-routed-to')).toBe('eu-west-1');
+});
+
+test('with every EU region down, an EU caller stays in the EU and meets the outage (Route 53 fails open)', async () => {
+  await control('POST', '/_local/regions/eu-west-1/down');
+  await control('POST', '/_local/regions/eu-central-1/down');
+
+  const answer = await ask('route-eu-all-down', { location: 'eu' });
+
+  expect(answer.status).toBe(503);
+  expect(answer.headers.get('x-local-routed-to')).toMatch(/^eu-/);
+  expect(JSON.parse(answer.body).error.code).toBe('region_down');
+});
+
+test('a request to the EU host reaches the EU even from the US', async () => {
+  // fetch may not set Host; node:http may, as curl does.
+  const routedTo = await new Promise<string | undefined>((resolve, reject) => {
+    const request = http.request(`${playground.url}/health`, { headers: { host: 'eu.localhost', 'x-local-location': 'us' } }, (response) => {
+      response.resume();
+      resolve(response.headers['x-local-routed-to'] as string | undefined);
+    });
+    request.on('error', reject).end();
+  });
+
+  expect(routedTo).toMatch(/^eu-/);
+});
+
+test('an injected 503 turns into a regional fallback that the calls and metrics show', async () => {
+  // GIVEN us-east-1's emulated Bedrock answers 503
+  const injected = await control('POST', '/_local/faults', { region: 'us-east-1', fault: { status: 503 } });
+  playground.emulator.clearCalls();
+
+  // WHEN
+  const answer = await ask('fault-503', { location: 'us' });
+
+  // THEN
+  expect(injected.status).toBe(201);
+  expect(answer.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(answer.headers.get('x-agent-region')).toBe('us-west-2');
+  const calls = (await control('GET', '/_local/calls')).json as Array<{ region: string; status: number; modelId: string; at: number }>;
+  expect(calls.map((call) => `${call.region}:${call.status}`)).toEqual(['us-east-1:503', 'us-west-2:200']);
+  const metrics = (await control('GET', '/_local/metrics')).json as Record<string, { byPath: Record<string, number>; fallbackRatePercent: number }>;
+  expect(metrics['us-east-1'].byPath['regional-fallback']).toBeGreaterThanOrEqual(1);
+  expect(metrics['us-east-1'].fallbackRatePercent).toBeGreaterThan(0);
+});
+
+test('DELETE /_local/faults clears every fault', async () => {
+  await control('POST', '/_local/faults', { region: 'us-east-1', fault: { status: 503 } });
+
+  const cleared = await control('DELETE', '/_local/faults');
+  const answer = await ask('faults-cleared', { location: 'us' });
+
+  expect(cleared.status).toBe(204);
+  expect(answer.headers.get('x-agent-path')).toBe('primary');
+});
+
+test.each([
+  ['malformed JSON', '{"region":'],
+  ['an unknown fault kind', { region: 'us-east-1', fault: { explode: true } }],
+  ['a status that is not an error', { region: 'us-east-1', fault: { status: 200 } }],
+  ['an unknown region', { region: 'mars-north-1', fault: { status: 503 } }],
+  ['a non-positive times', { region: 'us-east-1', fault: { status: 503 }, times: 0 }],
+])('a fault request with %s is refused with 400 and injects nothing', async (_case, body) => {
+  const response = await control('POST', '/_local/faults', body);
+  const answer = await ask('nothing-injected', { location: 'us' });
+
+  expect(response.status).toBe(400);
+  expect((response.json as { error: { message: string } }).error.message).toEqual(expect.any(String));
+  expect(answer.headers.get('x-agent-path')).toBe('primary');
+});
+
+test('an unknown region cannot be taken down', async () => {
+  expect((await control('POST', '/_local/regions/mars-north-1/down')).status).toBe(404);
+});
