@@ -1,0 +1,121 @@
+/**
+ * End to end: synthesize the example app as `cdk synth` does (runtime
+ * bundled by esbuild), take the EU home region's Lambda bundle and
+ * AGENT_CONFIG out of the cloud assembly, and run that exact bundle in a
+ * fresh process through the local Lambda response-streaming adapter,
+ * against the emulators: a whole conversation with one fallback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createExampleApp } from '../../bin/app';
+import { BedrockEmulator } from '../../local/bedrock-emulator';
+import { LocalDynamoDb } from '../../local/dynamodb';
+import { answerOf, parseSse } from '../runtime/harness';
+
+const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+let outdir: string;
+let emulator: BedrockEmulator;
+let dynamo: LocalDynamoDb;
+let host: ChildProcess;
+let url: string;
+let deployed: { bundle: string; config: Record<string, unknown> };
+
+beforeAll(async () => {
+  // GIVEN the synthesized example app
+  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-e2e-'));
+  const previous = process.env.CDK_OUTDIR;
+  process.env.CDK_OUTDIR = outdir;
+  createExampleApp().app.synth();
+  if (previous === undefined) delete process.env.CDK_OUTDIR;
+  else process.env.CDK_OUTDIR = previous;
+  const template = JSON.parse(fs.readFileSync(path.join(outdir, 'support-agent-eu-west-1.template.json'), 'utf8'));
+  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }>).find(
+    (resource) => resource.Type === 'AWS::Lambda::Function',
+  )!;
+  // The function's code is the asset whose hash names its S3 object: cdk.out/asset.<hash>/.
+  const assetHash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
+  deployed = { bundle: path.join(outdir, `asset.${assetHash}`, 'index.mjs'), config: JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG) };
+
+  // AND the emulators in place of Bedrock and the home region's table
+  emulator = await BedrockEmulator.start({ regions: ['eu-west-1', 'eu-central-1'] });
+  dynamo = await LocalDynamoDb.start();
+  await dynamo.createConversationTable((deployed.config.table as { name: string }).name);
+
+  // AND the bundle running in its own process, configured as deployed plus local endpoints
+  host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'local', 'lambda-host.ts'), deployed.bundle], {
+    env: {
+      ...process.env,
+      AGENT_CONFIG: JSON.stringify({ ...deployed.config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'eu-west-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    host.stdout!.on('data', (chunk: Buffer) => {
+      const match = /LAMBDA_HOST_URL=(\S+)/.exec(String(chunk));
+      if (match) resolve(match[1]);
+    });
+    host.once('exit', (code) => reject(new Error(`the Lambda host exited with ${code}`)));
+  });
+}, 120_000);
+
+afterAll(async () => {
+  host?.kill();
+  await emulator?.close();
+  await dynamo?.close();
+  fs.rmSync(outdir, { recursive: true, force: true });
+});
+
+async function say(text: string): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
+  const response = await fetch(`${url}/v1/conversations/eu.e2e-1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+  return { status: response.status, headers: response.headers, events: parseSse(await response.text()) };
+}
+
+test('the synthesized bundle is minified ESM configured for its region', () => {
+  const code = fs.readFileSync(deployed.bundle, 'utf8');
+
+  expect(code.startsWith('import')).toBe(true);
+  // Minified: thousands of characters per line (esbuild's readable output averages under 40).
+  expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+  expect(deployed.config).toMatchObject({ region: 'eu-west-1', table: { homeRegion: 'eu-west-1' } });
+});
+
+test('a full conversation through the deployed bundle, with one regional fallback', async () => {
+  // GIVEN the primary endpoint fails once
+  emulator.injectFault({ region: 'eu-west-1', model: CLAUDE, fault: { status: 503 }, times: 1 });
+
+  // WHEN two messages are sent
+  const first = await say('what is the capital of France');
+  const second = await say('and of Italy');
+
+  // THEN the first was answered by the regional fallback, visibly
+  expect(first.status).toBe(200);
+  expect(first.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(first.headers.get('x-agent-region')).toBe('eu-central-1');
+  expect(first.events.map((event) => event.event).filter((name) => name !== 'delta')).toEqual(['start', 'done']);
+  expect(answerOf(first.events)).toBe(emulator.expectedAnswer(CLAUDE, 'eu-central-1', 'what is the capital of France'));
+  // AND the second by the recovered primary, with the first exchange as history
+  expect(second.headers.get('x-agent-path')).toBe('primary');
+  expect(emulator.calls().at(-1)).toMatchObject({ region: 'eu-west-1', messages: 3 });
+  // AND the stored conversation reads back in order
+  const stored = (await (await fetch(`${url}/v1/conversations/eu.e2e-1`)).json()) as { turns: Array<{ role: string; path: string | null; region: string }> };
+  expect(stored.turns.map((turn) => `${turn.role} ${turn.path ?? ''} ${turn.region}`)).toEqual([
+    'user  eu-west-1',
+    'assistant regional-fallback eu-central-1',
+    'user  eu-west-1',
+    'assistant primary eu-west-1',
+  ]);
+});
+
+test('a bad request gets its JSON error through the streaming adapter', async () => {
+  const response = await fetch(`${url}/v1/conversations/eu.e2e-1/messages`, { method: 'POST', body: '{"text": ""}' });
+
+  expect(response.status).toBe(400);
+  expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+});
