@@ -1,6 +1,6 @@
 /**
  * The package as consumers get it: `npm pack` (which builds and prebundles
- * the runtime), installed offline into a fresh CDK app with no bundler
+ * the runtime), installed into a fresh CDK app with no bundler
  * configuration, whose stacks then synthesize with the prebundled runtime.
  */
 import { execFileSync } from 'node:child_process';
@@ -29,7 +29,9 @@ beforeAll(() => {
       dependencies: { 'cdk-multi-region-agent': `file:../${tarball}`, 'aws-cdk-lib': rootPackage.devDependencies['aws-cdk-lib'], constructs: rootPackage.devDependencies.constructs },
     }),
   );
-  npm(['install', '--offline', '--no-audit', '--no-fund'], appDir);
+  // Packages come from the cache `npm ci` filled; their metadata, which `npm ci`
+  // does not cache, from the registry when missing (a fresh CI machine).
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir);
 }, 240_000);
 
 afterAll(() => {
