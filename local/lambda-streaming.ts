@@ -126,6 +126,9 @@ export class LambdaStreamingServer {
     const stream = new PreludeResponseStream(response);
     try {
       await this.handler(restProxyEvent(request, Buffer.concat(chunks).toString('utf8')), stream, context);
+    } catch (error) {
+      // As in Lambda: the invocation fails, its error is logged, the caller gets a 502 if nothing was sent yet.
+      process.stderr.write(`${JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message })}\n`);
     } finally {
       if (!stream.writableEnded) stream.end();
     }
