@@ -229,3 +229,93 @@ describe('fallback chain', () => {
     expect(refused).toEqual(['eu.claude@us-east-1']);
   });
 });
+
+describe('what counts against a target', () => {
+  const request = { messages: [{ role: 'user' as const, text: 'hi' }], maxTokens: 10 };
+  const breakersOpeningAtFirstFailure = () => new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000 }, new FakeClock());
+  const abortError = () => Object.assign(new Error('aborted'), { name: 'AbortError' });
+  /** Streams one token, then waits until its call is aborted. */
+  const oneTokenThenSilence: InvokeTarget = async function* (_target, _request, signal) {
+    yield { type: 'delta', text: 'one ' };
+    await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(abortError())));
+  };
+
+  test('a client hanging up mid-answer is not a failure of the target: its breaker stays closed', async () => {
+    // GIVEN a breaker that would open at the first failure
+    const breakers = breakersOpeningAtFirstFailure();
+    const failures: string[] = [];
+    const clientGone = new AbortController();
+    const chain = chainOf([primary], oneTokenThenSilence, { breakers, reporter: { ...quietReporter, targetFailed: (_target, reason) => failures.push(reason) } });
+
+    // WHEN the client leaves after the first token
+    const outcome = await chain.run(request, { firstTokenBy: Date.now() + 1000, hardDeadline: Date.now() + 1000, signal: clientGone.signal, onFirstToken: () => undefined, onDelta: () => clientGone.abort() });
+
+    // THEN the partial answer is reported as interrupted by the client, and the target keeps its standing
+    expect(outcome).toMatchObject({ kind: 'interrupted', reason: 'ClientGone', text: 'one ' });
+    expect(failures).toEqual([]);
+    expect(breakers.tryAcquire(targetKey(primary))).toBe(true);
+  });
+
+  test("the request's budget running out, before or after the first token, is not the target's failure", async () => {
+    const breakers = breakersOpeningAtFirstFailure();
+    const stalling = chainOf([primary], scripted({ [targetKey(primary)]: 'stall' }, []), { breakers, firstTokenTimeoutMs: 1000 });
+    const slowAnswer = chainOf([frankfurt], oneTokenThenSilence, { breakers });
+
+    // WHEN the budget (50 ms) ends before the target's own first-token deadline (1 s), and then in the middle of an answer
+    const beforeFirstToken = await run(stalling, 50);
+    const midAnswer = await slowAnswer.run(request, { firstTokenBy: Date.now() + 1000, hardDeadline: Date.now() + 50, onFirstToken: () => undefined, onDelta: () => undefined });
+
+    // THEN the request gets its 504 and its interruption, and neither breaker opened
+    expect(beforeFirstToken.outcome).toMatchObject({ kind: 'exhausted', status: 504 });
+    expect(beforeFirstToken.outcome.attempts.map((attempt) => attempt.reason)).toEqual(['BudgetSpent']);
+    expect(midAnswer).toMatchObject({ kind: 'interrupted', reason: 'BudgetSpent' });
+    expect(breakers.tryAcquire(targetKey(primary))).toBe(true);
+    expect(breakers.tryAcquire(targetKey(frankfurt))).toBe(true);
+  });
+
+  test('a target that fails fast is ranked as slow, not tried first next time', async () => {
+    // GIVEN Frankfurt throttles at once and Paris answers after 30 ms
+    const latency = new LatencyTracker(5);
+    const throttlingFrankfurt = scripted({ [targetKey(frankfurt)]: throttled }, []);
+    const invoke: InvokeTarget = async function* (target, modelRequest, signal) {
+      if (target.region === paris.region) await new Promise((resolve) => setTimeout(resolve, 30));
+      yield* throttlingFrankfurt(target, modelRequest, signal);
+    };
+    const chain = chainOf([frankfurt, paris], invoke, { latency });
+
+    // WHEN one request went through both
+    await run(chain);
+
+    // THEN Paris, which answered, comes first in the tier
+    expect(chain.order()).toEqual([paris, frankfurt]);
+  });
+
+  test('an answer with a stop and no text is a complete, empty answer from the first target', async () => {
+    const calls: string[] = [];
+    const silent: InvokeTarget = async function* (target) {
+      calls.push(targetKey(target));
+      yield { type: 'stop', stopReason: 'content_filtered' };
+      yield { type: 'usage', inputTokens: 3, outputTokens: 0 };
+    };
+
+    const { outcome, text } = await run(chainOf([primary, frankfurt], silent));
+
+    expect(outcome).toMatchObject({ kind: 'answered', target: primary, text: '', stopReason: 'content_filtered', usage: { inputTokens: 3, outputTokens: 0 } });
+    expect(text).toBe('');
+    expect(calls).toEqual([targetKey(primary)]);
+  });
+
+  test("a request the model rejects as invalid neither opens nor resets the target's breaker", async () => {
+    // GIVEN a breaker opening at the second failure, and a target answering 503, then 400, then 503
+    const breakers = new CircuitBreakers({ failureThreshold: 2, cooldownMs: 30_000 }, new FakeClock());
+    const answers = [unavailable, { error: { name: 'ValidationException', $metadata: { httpStatusCode: 400 } } }, unavailable];
+    const chain = chainOf([primary], (target, modelRequest, signal) => scripted({ [targetKey(primary)]: answers.shift()! }, [])(target, modelRequest, signal), { breakers });
+
+    // WHEN three requests are made
+    const outcomes = [(await run(chain)).outcome.kind, (await run(chain)).outcome.kind, (await run(chain)).outcome.kind];
+
+    // THEN the two 503s, with the invalid request between them, opened the breaker
+    expect(outcomes).toEqual(['exhausted', 'rejected', 'exhausted']);
+    expect(breakers.tryAcquire(targetKey(primary))).toBe(false);
+  });
+});

@@ -12,7 +12,7 @@ import { classifyError, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
-import { targetKey, type Attempt, type ChainOutcome, type Clock, type InvokeTarget, type ModelEvent, type ModelRequest, type Usage } from './types';
+import { targetKey, type Attempt, type ChainOutcome, type Clock, type InterruptionReason, type InvokeTarget, type ModelEvent, type ModelRequest, type Usage } from './types';
 
 /** Hooks through which the engine reports what telemetry must count. */
 export interface ChainReporter {
@@ -115,44 +115,55 @@ export class FallbackChain {
 
   /** One call to one target; resolves undefined when the chain should move on. */
   private async attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
-    const { clock, breakers, latency, reporter } = this.props;
+    const { clock, breakers, latency, reporter, firstTokenTimeoutMs } = this.props;
     const key = targetKey(target);
     const started = clock.now();
     const abort = new AbortController();
     const onClientGone = () => abort.abort();
     options.signal?.addEventListener('abort', onClientGone, { once: true });
     const iterator = this.props.invoke(target, request, abort.signal)[Symbol.asyncIterator]();
-    const record = (outcome: Attempt['outcome'], reason?: TargetErrorReason, status?: number) =>
+    const record = (outcome: Attempt['outcome'], reason?: Attempt['reason'], status?: number) =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome, reason, status, durationMs: clock.now() - started });
     const fail = (reason: TargetErrorReason, action: Classification['action'], error: unknown, status?: number) => {
       record('failed', reason, status);
+      // A failure ranks the target as if it had taken the whole deadline, so a fast failure never sorts it first.
+      latency.record(key, Math.max(clock.now() - started, firstTokenTimeoutMs));
       reporter.targetFailed(target, reason, action, error);
       if (breakers.recordFailure(key)) reporter.breakerOpened(target);
     };
+    // The client leaving or the request's budget running out is nobody's failure: the breaker forgets the attempt.
+    const notTheTargetsFault = (reason: 'ClientGone' | 'BudgetSpent') => {
+      breakers.release(key);
+      record('failed', reason);
+    };
+    let completed = false;
 
     try {
       // Phase 1: until the first token, within the first-token deadline and the request's budget.
-      const firstTokenBy = Math.min(started + this.props.firstTokenTimeoutMs, options.firstTokenBy);
+      const ownDeadline = started + firstTokenTimeoutMs;
+      const firstTokenBy = Math.min(ownDeadline, options.firstTokenBy);
       let usage: Usage | undefined;
+      let stopReason: string | undefined;
       let firstText: string | undefined;
       while (firstText === undefined) {
         const step = await nextWithin(iterator, firstTokenBy - clock.now());
+        if (options.signal?.aborted) {
+          notTheTargetsFault('ClientGone');
+          return { kind: 'exhausted', attempts, status: 503, message: 'the client went away' };
+        }
         if (step === TIMED_OUT) {
-          abort.abort();
-          latency.record(key, clock.now() - started);
-          fail(TargetErrorReason.FirstTokenTimeout, 'next', new Error(`no first token within ${firstTokenBy - started} ms`));
+          if (firstTokenBy < ownDeadline) {
+            notTheTargetsFault('BudgetSpent');
+            return undefined;
+          }
+          fail(TargetErrorReason.FirstTokenTimeout, 'next', new Error(`no first token within ${firstTokenTimeoutMs} ms`));
           return undefined;
         }
         if ('failed' in step) {
-          if (options.signal?.aborted) {
-            breakers.release(key);
-            record('failed', TargetErrorReason.NetworkError);
-            return { kind: 'exhausted', attempts, status: 503, message: 'the client went away' };
-          }
           const classification = classifyError(step.failed);
-          latency.record(key, clock.now() - started);
           if (classification.action === 'stop') {
-            breakers.recordSuccess(key);
+            // The request is at fault, not the target: its breaker and latency stay as they were.
+            breakers.release(key);
             record('failed', classification.reason, classification.status);
             reporter.targetFailed(target, classification.reason, 'stop', step.failed);
             return { kind: 'rejected', attempts, message: (step.failed as Error).message ?? 'the model refused the request' };
@@ -161,37 +172,42 @@ export class FallbackChain {
           return undefined;
         }
         if (step.done) {
-          fail(TargetErrorReason.StreamError, 'next', new Error('stream ended before the first token'));
-          return undefined;
-        }
-        if (step.value.type === 'delta') firstText = step.value.text;
-        else if (step.value.type === 'usage') usage = { inputTokens: step.value.inputTokens, outputTokens: step.value.outputTokens };
+          // A stop with no text is a complete, empty answer (a filtered or empty completion), not a broken stream.
+          if (stopReason === undefined) {
+            fail(TargetErrorReason.StreamError, 'next', new Error('stream ended before the first token'));
+            return undefined;
+          }
+          firstText = '';
+        } else if (step.value.type === 'delta') firstText = step.value.text;
+        else if (step.value.type === 'stop') stopReason = step.value.stopReason;
+        else usage = { inputTokens: step.value.inputTokens, outputTokens: step.value.outputTokens };
       }
 
       // Phase 2: this target serves the request; failures from here on are reported, not retried.
       const timeToFirstTokenMs = clock.now() - started;
       latency.record(key, timeToFirstTokenMs);
       record('answered');
-      try {
-        await options.onFirstToken(target, attempts);
-      } catch (error) {
-        abort.abort();
-        breakers.recordSuccess(key);
-        throw error;
-      }
-      options.onDelta(firstText);
+      await options.onFirstToken(target, attempts);
+      if (firstText) options.onDelta(firstText);
       let text = firstText;
-      let stopReason = 'end_turn';
       for (;;) {
-        const step = await nextWithin(iterator, Math.min(this.props.idleTimeoutMs, options.hardDeadline - clock.now()));
+        const untilHardDeadline = options.hardDeadline - clock.now();
+        const step = await nextWithin(iterator, Math.min(this.props.idleTimeoutMs, untilHardDeadline));
+        const interrupted = (reason: InterruptionReason, message: string): ChainOutcome => ({ kind: 'interrupted', target, attempts, text, timeToFirstTokenMs, usage, reason, message });
+        if (options.signal?.aborted) {
+          breakers.release(key);
+          return interrupted('ClientGone', 'the client went away');
+        }
+        if (step === TIMED_OUT && untilHardDeadline <= this.props.idleTimeoutMs) {
+          breakers.release(key);
+          return interrupted('BudgetSpent', "the request's time budget ran out");
+        }
         if (step === TIMED_OUT || 'failed' in step) {
-          abort.abort();
           const reason = step === TIMED_OUT ? TargetErrorReason.IdleTimeout : classifyError(step.failed).reason;
           const error = step === TIMED_OUT ? new Error('the stream went silent') : step.failed;
           reporter.targetFailed(target, reason, 'next', error);
           if (breakers.recordFailure(key)) reporter.breakerOpened(target);
-          const message = step === TIMED_OUT ? 'the model stopped sending tokens' : ((error as Error).message ?? 'the model stream failed');
-          return { kind: 'interrupted', target, attempts, text, timeToFirstTokenMs, usage, reason, message };
+          return interrupted(reason, step === TIMED_OUT ? 'the model stopped sending tokens' : ((error as Error).message ?? 'the model stream failed'));
         }
         if (step.done) break;
         const event = step.value;
@@ -201,10 +217,17 @@ export class FallbackChain {
         } else if (event.type === 'stop') stopReason = event.stopReason;
         else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
       }
+      completed = true;
       breakers.recordSuccess(key);
-      return { kind: 'answered', target, attempts, text, timeToFirstTokenMs, usage, stopReason };
+      return { kind: 'answered', target, attempts, text, timeToFirstTokenMs, usage, stopReason: stopReason ?? 'end_turn' };
+    } catch (error) {
+      // Only the caller's callbacks throw (the response could not be written): the target itself answered.
+      breakers.recordSuccess(key);
+      throw error;
     } finally {
       options.signal?.removeEventListener('abort', onClientGone);
+      // Whatever ended the attempt early, its HTTP/2 stream must not outlive it.
+      if (!completed) abort.abort();
     }
   }
 }

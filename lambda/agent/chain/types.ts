@@ -42,8 +42,8 @@ export interface Attempt {
   region: string;
   tier: Tier;
   outcome: 'answered' | 'failed' | 'skipped';
-  /** Why it failed or was skipped. */
-  reason?: TargetErrorReason | 'BreakerOpen';
+  /** Why it failed or was skipped; the last three are not the target's failures and count against no breaker. */
+  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
   durationMs: number;
@@ -53,6 +53,9 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
 }
+
+/** Why a served answer stopped early: the target failed, the client left, or the request ran out of time. */
+export type InterruptionReason = TargetErrorReason | 'ClientGone' | 'BudgetSpent';
 
 interface Served {
   target: ChainTarget;
@@ -71,6 +74,6 @@ interface Served {
  */
 export type ChainOutcome =
   | ({ kind: 'answered'; stopReason: string } & Served)
-  | ({ kind: 'interrupted'; reason: TargetErrorReason; message: string } & Served)
+  | ({ kind: 'interrupted'; reason: InterruptionReason; message: string } & Served)
   | { kind: 'rejected'; attempts: Attempt[]; message: string }
   | { kind: 'exhausted'; attempts: Attempt[]; status: 429 | 502 | 503 | 504; message: string };
