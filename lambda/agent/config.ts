@@ -105,8 +105,8 @@ export const runtimeConfigSchema = z
         idleTimeoutMs: z._default(integer({ positive: true }), 10000),
         /** Budget of one request across every target. */
         totalBudgetMs: z._default(integer({ positive: true }), 60000),
-        /** Kept back from the Lambda's remaining time so the function never times out mid-chain. */
-        reserveMs: z._default(integer({ min: 0 }), 2000),
+        /** Kept back from the Lambda's remaining time so the function never times out mid-chain: covers the last turn write (stateTimeoutMs) and the stream's end. */
+        reserveMs: z._default(integer({ min: 0 }), 3000),
         /** Timeout of each DynamoDB call to the home region; past it the request degrades visibly. */
         stateTimeoutMs: z._default(integer({ positive: true }), 2000),
       }),

@@ -55,6 +55,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     tableName: config.table.name,
     ttlDays: config.table.ttlDays,
     clock,
+    callTimeoutMs: config.deadlines.stateTimeoutMs,
   });
   const chain = new FallbackChain({
     targets: config.chain,

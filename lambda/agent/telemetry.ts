@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
 import { DimensionName, MetricName, type TargetErrorReason } from './metric-names';
 import type { Attempt, Usage } from './chain/types';
+import { StateUnavailableError } from './store/conversation-store';
 
 export interface RequestSummary {
   requestId: string;
@@ -93,7 +94,9 @@ export class Telemetry {
   }
 
   stateUnavailable(error: unknown): void {
-    this.logger.error('home-region conversation state unavailable; answering degraded', { error: describe(error) });
+    // The store wraps SDK errors; the log names the underlying one.
+    const cause = error instanceof StateUnavailableError ? error.cause : error;
+    this.logger.error('home-region conversation state unavailable; answering degraded', { error: describe(cause) });
   }
 
   private count(name: MetricName, extra: Record<string, string> = {}): void {

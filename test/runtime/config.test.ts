@@ -10,7 +10,7 @@ const valid: RuntimeConfigInput = {
 test('a minimal configuration gets documented defaults', () => {
   const config = validateRuntimeConfig(valid);
 
-  expect(config.deadlines).toEqual({ connectTimeoutMs: 1000, firstTokenTimeoutMs: 5000, idleTimeoutMs: 10000, totalBudgetMs: 60000, reserveMs: 2000, stateTimeoutMs: 2000 });
+  expect(config.deadlines).toEqual({ connectTimeoutMs: 1000, firstTokenTimeoutMs: 5000, idleTimeoutMs: 10000, totalBudgetMs: 60000, reserveMs: 3000, stateTimeoutMs: 2000 });
   expect(config.breaker).toEqual({ failureThreshold: 3, cooldownMs: 30000 });
   expect(config.observability).toEqual({ metricsNamespace: 'MultiRegionAgent', serviceName: 'multi-region-agent', logMessageText: false });
   expect(config.table.historyTurns).toBe(20);

@@ -174,7 +174,7 @@ test('Accept: application/json gets the same result as one JSON body, with the s
   });
 });
 
-/** A TCP relay in front of the embedded DynamoDB that can drop every connection, like a region outage. */
+/** A TCP relay in front of the embedded DynamoDB that can drop every connection, or hold new ones unanswered, like a region outage. */
 class OutageRelay {
   static async start(target: string): Promise<OutageRelay> {
     const relay = new OutageRelay(new URL(target));
@@ -184,11 +184,17 @@ class OutageRelay {
 
   private readonly sockets = new Set<net.Socket>();
   private isDown = false;
+  private isStalled = false;
   private readonly server: net.Server;
 
   private constructor(target: URL) {
     this.server = net.createServer((client) => {
       if (this.isDown) return void client.destroy();
+      if (this.isStalled) {
+        this.sockets.add(client);
+        client.on('error', () => undefined);
+        return;
+      }
       const upstream = net.connect(Number(target.port), target.hostname);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
@@ -208,8 +214,15 @@ class OutageRelay {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /** Connections are accepted and never answered: the SDK waits until its own limits end the call. */
+  stall(): void {
+    this.isStalled = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   up(): void {
     this.isDown = false;
+    this.isStalled = false;
   }
 
   close(): Promise<void> {
@@ -247,4 +260,30 @@ test('when the home region is unreachable the answer is degraded visibly, and ac
   // THEN the acknowledged exchange is intact and the unacknowledged one was never half-written
   expect(turns.map((turn) => turn.text)).toEqual(['remember this', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'remember this')]);
   await relay.close();
+});
+
+test('a home region that hangs costs a request one stateTimeoutMs, its retry included', async () => {
+  // GIVEN a runtime whose table stops answering (connections accepted, never served); each call is bounded by 400 ms
+  let relay!: OutageRelay;
+  harness = await startHarness(async (emulator, dynamo) => {
+    relay = await OutageRelay.start(dynamo.endpoint);
+    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 400 } });
+    return { ...config, endpoints: { ...config.endpoints, dynamodb: relay.endpoint } };
+  });
+  await postMessage(harness.server.url, 'c-hang', { text: 'warm up' });
+  relay.stall();
+
+  try {
+    // WHEN a message is sent
+    const started = Date.now();
+    const degraded = await postMessage(harness.server.url, 'c-hang', { text: 'still there?' });
+    const elapsedMs = Date.now() - started;
+
+    // THEN it is answered, degraded, after one bounded read: neither the SDK's retry (another 400 ms and a
+    // backoff) nor a second call to the unreachable table (the exchange claim) was waited for
+    expect(degraded.events.at(-1)).toMatchObject({ event: 'done', data: { stored: false, state: 'degraded' } });
+    expect(elapsedMs).toBeLessThan(400 * 2);
+  } finally {
+    await relay.close();
+  }
 });

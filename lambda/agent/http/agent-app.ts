@@ -91,6 +91,8 @@ export class AgentApp {
     const text = this.parseMessage(request);
     const wantsJson = prefersJson(request.headers.accept);
     const started = clock.now();
+    // Read now: the deadlines count from here, so the state read below cannot push them past the Lambda's timeout.
+    const remainingMs = request.remainingTimeMs() - config.deadlines.reserveMs;
 
     let stateDegraded = false;
     let history: ChatMessage[] = [];
@@ -101,7 +103,7 @@ export class AgentApp {
     } catch (error) {
       if (!(error instanceof StateUnavailableError)) throw error;
       stateDegraded = true;
-      telemetry.stateUnavailable(error.cause);
+      telemetry.stateUnavailable(error);
     }
 
     // The exchange number is claimed while the model works on its first token, so the write costs
@@ -111,21 +113,22 @@ export class AgentApp {
     request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
     let refusal: HttpError | undefined;
     // setImmediate: let the first model request go out before the claim's own serialization and signing.
-    const claim = new Promise<void>((resolve) => setImmediate(resolve)).then(() => store.claimExchange(conversationId, principal, config.jurisdiction.name)).then(
-      (claimed) => claimed,
-      (error: unknown) => {
-        if (error instanceof ConversationClaimedError) {
-          refusal = this.accessError(error.record, principal, conversationId);
-          cancel.abort();
-        } else {
-          stateDegraded = true;
-          telemetry.stateUnavailable(error instanceof StateUnavailableError ? error.cause : error);
-        }
-        return undefined;
-      },
-    );
+    // When the read just failed, the answer is degraded anyway: do not wait on the same table a second time.
+    const claim: Promise<number | undefined> = stateDegraded
+      ? Promise.resolve(undefined)
+      : new Promise<void>((resolve) => setImmediate(resolve))
+          .then(() => store.claimExchange(conversationId, principal, config.jurisdiction.name))
+          .catch((error: unknown) => {
+            if (error instanceof ConversationClaimedError) {
+              refusal = this.accessError(error.record, principal, conversationId);
+              cancel.abort();
+            } else {
+              stateDegraded = true;
+              telemetry.stateUnavailable(error);
+            }
+            return undefined;
+          });
 
-    const remainingMs = request.remainingTimeMs() - config.deadlines.reserveMs;
     let exchange: number | undefined;
     let userTurnStored: Promise<boolean> = Promise.resolve(false);
     const outcome = await chain.run(
@@ -221,7 +224,7 @@ export class AgentApp {
       loaded = await this.props.store.loadAll(conversationId);
     } catch (error) {
       if (!(error instanceof StateUnavailableError)) throw error;
-      this.props.telemetry.stateUnavailable(error.cause);
+      this.props.telemetry.stateUnavailable(error);
       throw new HttpError(503, 'state_unavailable', 'the conversation store is unreachable; try again shortly', {}, { 'retry-after': '1' });
     }
     if (!loaded.record) throw notFound(conversationId);
@@ -304,7 +307,7 @@ export class AgentApp {
       await this.props.store.putTurn(conversationId, turn);
       return true;
     } catch (error) {
-      this.props.telemetry.stateUnavailable(error instanceof StateUnavailableError ? error.cause : error);
+      this.props.telemetry.stateUnavailable(error);
       return false;
     }
   }

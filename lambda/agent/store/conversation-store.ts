@@ -18,6 +18,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Tier } from '../config';
 import { TableSchema } from '../table-schema';
 import type { Clock } from '../chain/types';
@@ -72,6 +73,8 @@ export interface ConversationStoreProps {
   tableName: string;
   ttlDays: number;
   clock: Clock;
+  /** Bound on each call, retries included: past it the call fails and the request degrades visibly. */
+  callTimeoutMs: number;
 }
 
 export class ConversationStore {
@@ -125,11 +128,13 @@ export class ConversationStore {
           ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        this.bounded(),
       );
       return Number(output.Attributes?.exchanges);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new ConversationClaimedError(toRecord((error.Item ?? {}) as Record<string, unknown>));
+        // lib-dynamodb unmarshalls outputs, not errors: the old item comes back in attribute-value form.
+        throw new ConversationClaimedError(toRecord(error.Item ? unmarshall(error.Item) : {}));
       }
       throw unavailable('claim an exchange', error);
     }
@@ -151,6 +156,7 @@ export class ConversationStore {
           ExpressionAttributeNames: { '#exchanges': 'exchanges' },
           ExpressionAttributeValues: { ':one': 1 },
         }),
+        this.bounded(),
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw unavailable('give back an exchange', error);
@@ -168,10 +174,16 @@ export class ConversationStore {
           ConditionExpression: 'attribute_not_exists(#sk)',
           ExpressionAttributeNames: { '#sk': TableSchema.sortKey },
         }),
+        this.bounded(),
       );
     } catch (error) {
       throw unavailable('store a turn', error);
     }
+  }
+
+  /** Options of every call: its timeout, retries included. */
+  private bounded(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(this.props.callTimeoutMs) };
   }
 
   private async query(conversationId: string, options: { ScanIndexForward: boolean; Limit?: number; ExclusiveStartKey?: Record<string, unknown> }): Promise<QueryCommandOutput> {
@@ -185,6 +197,7 @@ export class ConversationStore {
           ConsistentRead: true,
           ...options,
         }),
+        this.bounded(),
       );
     } catch (error) {
       throw unavailable('read the conversation', error);
