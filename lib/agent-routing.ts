@@ -284,7 +284,7 @@ export class AgentRouting extends Construct {
 }
 
 /** Throws unless `recordName` is the zone's apex or a name inside it (checked when both are known). */
-export function assertRecordInZone(scope: Construct, recordName: string, zone: route53.IHostedZone): void {
+export function assertRecordInZone(scope: Construct, recordName: string, zone: Pick<route53.IHostedZone, 'zoneName'>): void {
   const zoneName = zone.zoneName;
   if (Token.isUnresolved(zoneName) || Token.isUnresolved(recordName)) return;
   const name = recordName.replace(/\.$/, '').toLowerCase();

@@ -1,4 +1,4 @@
-import { type InferenceGeography, type ModelPrice } from '../lambda/agent/config';
+import { inferenceGeographyOf, type InferenceGeography, type ModelPrice } from '../lambda/agent/config';
 import { MultiRegionAgentError } from './errors';
 import { isInGeography, type Jurisdiction } from './jurisdiction';
 
@@ -77,8 +77,16 @@ export class BedrockModel {
     readonly modelId: string,
     private readonly props: BedrockModelProps,
   ) {
-    if (!/^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/.test(modelId) || modelId.split('.').length < 2) {
+    if (!/^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/.test(modelId)) {
       throw new MultiRegionAgentError('InvalidModelId', `BedrockModel: modelId must be a foundation model id such as anthropic.claude-sonnet-4-5-20250929-v1:0, got '${modelId}'`);
+    }
+    // The profile prefix is added per jurisdiction; a profile id here would become `eu.eu.…` or a wrong model ARN.
+    const profileGeography = inferenceGeographyOf(modelId);
+    if (profileGeography) {
+      throw new MultiRegionAgentError(
+        'InferenceProfileAsModelId',
+        `BedrockModel: modelId must be a foundation model id, not an inference profile id; got '${modelId}', pass '${modelId.slice(profileGeography.length + 1)}' with inferenceGeographies: ['${profileGeography}']`,
+      );
     }
   }
 
@@ -88,12 +96,15 @@ export class BedrockModel {
 
   /**
    * How this model is called from `region` of `jurisdiction`: through the
-   * jurisdiction's geographic profile when one exists, else in-region.
+   * jurisdiction's geographic profile when one exists and `region` is one of
+   * its source regions, else in-region.
    * Throws when neither keeps the request inside a restricted jurisdiction.
    */
   invocationFor(jurisdiction: Jurisdiction, region: string): ModelInvocation {
     const geography = jurisdiction.geography;
-    if ((this.props.inferenceGeographies ?? []).includes(geography)) {
+    const hasProfile = (this.props.inferenceGeographies ?? []).includes(geography);
+    // Bedrock only accepts a geographic profile from a source region in its geography (global: any region).
+    if (hasProfile && isInGeography(region, geography)) {
       if (geography === 'global') return { invocationId: `global.${this.modelId}`, geography, destinationRegions: ['*'] };
       const destinations = this.props.destinationRegions?.[geography] ?? DEFAULT_PROFILE_DESTINATIONS[geography];
       const outside = destinations.filter((destination) => !isInGeography(destination, geography));
@@ -107,9 +118,10 @@ export class BedrockModel {
       return { invocationId: this.modelId, destinationRegions: [region] };
     }
     const offered = (this.props.inferenceGeographies ?? []).join(', ') || 'none';
+    const noProfile = hasProfile ? `its ${geography} inference profile cannot be called from ${region}, outside the ${geography} geography,` : `it has no ${geography} inference profile (profiles: ${offered})`;
     throw new MultiRegionAgentError(
       'ModelUnavailable',
-      `model ${this.modelId} cannot serve region ${region} of jurisdiction '${jurisdiction.name}': it has no ${geography} inference profile (profiles: ${offered}) and is not offered in-region there${jurisdiction.restricted && this.props.inferenceGeographies?.includes('global') ? '; its global profile would cross the border of this restricted jurisdiction' : ''}`,
+      `model ${this.modelId} cannot serve region ${region} of jurisdiction '${jurisdiction.name}': ${noProfile} and is not offered in-region there${jurisdiction.restricted && this.props.inferenceGeographies?.includes('global') ? '; its global profile would cross the border of this restricted jurisdiction' : ''}`,
     );
   }
 }

@@ -14,8 +14,8 @@ const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
   ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
 ];
 
-/** The DynamoDB actions the runtime uses, and nothing else. */
-const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/** The DynamoDB actions the runtime uses (lambda/agent/store/conversation-store.ts), and nothing else. */
+const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 const RUNTIME_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 /** What a runtime needs of its jurisdiction's table, wherever it is deployed. */
@@ -154,6 +154,10 @@ export class ConversationTable extends Construct implements IConversationTable {
   }
 
   private validateStrongConsistency(jurisdiction: Jurisdiction, witnessRegion: string | undefined): void {
+    // A witness replaces a third replica; DynamoDB refuses one in a replica region.
+    if (witnessRegion && jurisdiction.includes(witnessRegion)) {
+      throw new MultiRegionAgentError('WitnessIsReplica', `witnessRegion: ${witnessRegion} is a replica region of jurisdiction '${jurisdiction.name}' (${jurisdiction.regions.join(', ')}); a witness must be a third region`, this);
+    }
     const regions = [...jurisdiction.regions, ...(witnessRegion ? [witnessRegion] : [])];
     if (regions.length !== 3) {
       throw new MultiRegionAgentError(
@@ -169,7 +173,7 @@ export class ConversationTable extends Construct implements IConversationTable {
         this,
       );
     }
-    if (witnessRegion && jurisdiction.restricted && !jurisdiction.includes(witnessRegion)) {
+    if (witnessRegion && jurisdiction.restricted) {
       Annotations.of(this).addWarningV2('cdk-multi-region-agent:WitnessOutsideJurisdiction', `witnessRegion ${witnessRegion} is outside jurisdiction '${jurisdiction.name}'; a witness stores replication metadata, not items`);
     }
   }

@@ -4,7 +4,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AgentAuthorization, AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
-import { AgentRouting, PublicNameRouting } from './agent-routing';
+import { AgentRouting, assertRecordInZone, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
 import { MultiRegionAgentError } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
@@ -51,6 +51,21 @@ export interface MultiRegionAgentAlarmOptions {
   readonly removeRegionFromDns?: boolean;
 }
 
+export interface MultiRegionAgentTableOptions {
+  /** @default false */
+  readonly strongConsistency?: boolean;
+  /**
+   * The witness region of each two-region strongly consistent table, by jurisdiction name
+   * (a witness must share the region set of its jurisdiction's regions, so one value cannot serve all).
+   * @default - none
+   */
+  readonly witnessRegions?: Record<string, string>;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
 export interface MultiRegionAgentProps {
   /**
    * Names stacks, tables, alarms, the dashboard and health-check tags.
@@ -78,7 +93,7 @@ export interface MultiRegionAgentProps {
   /** Function and runtime settings for every region. */
   readonly runtime?: Pick<AgentRuntimeProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention'>;
   /** Table options for every jurisdiction. */
-  readonly table?: { readonly strongConsistency?: boolean; readonly deletionProtection?: boolean; readonly removalPolicy?: RemovalPolicy };
+  readonly table?: MultiRegionAgentTableOptions;
   /**
    * Region of the monitoring stack (dashboard, and the geolocation records).
    * @default 'us-east-1' (where Route 53's health-check metrics are)
@@ -117,13 +132,22 @@ export class MultiRegionAgent extends Construct {
     if (Token.isUnresolved(props.account) || !/^\d{12}$/.test(props.account)) {
       throw new MultiRegionAgentError('InvalidAccount', `account must be a 12-digit AWS account id, got '${props.account}'`, this);
     }
+    assertRecordInZone(this, props.recordName, props.hostedZone);
     const zoneName = props.hostedZone.zoneName.replace(/\.$/, '');
-    if (props.recordName !== zoneName && !props.recordName.endsWith(`.${zoneName}`)) {
-      throw new MultiRegionAgentError('RecordOutsideZone', `recordName ${props.recordName} is not inside hostedZone ${zoneName}`, this);
-    }
     wrap(this, () => validateJurisdictions(props.jurisdictions));
     const routing = props.routing ?? RoutingStrategy.latency();
     const allRegions = props.jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
+    // Per-region and per-jurisdiction maps are looked up by key: a mistyped key would be silently ignored.
+    const unknownRegions = Object.keys(props.alarms?.topicArns ?? {}).filter((region) => !allRegions.includes(region));
+    if (unknownRegions.length > 0) {
+      throw new MultiRegionAgentError('UnknownAlarmRegion', `alarms.topicArns: unknown region ${unknownRegions.join(', ')} (the agent's regions: ${allRegions.join(', ')})`, this);
+    }
+    const { witnessRegions, ...tableOptions } = props.table ?? {};
+    const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
+    const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
+    if (unknownJurisdictions.length > 0) {
+      throw new MultiRegionAgentError('UnknownWitnessJurisdiction', `table.witnessRegions: unknown jurisdiction ${unknownJurisdictions.join(', ')} (the agent's jurisdictions: ${jurisdictionNames.join(', ')})`, this);
+    }
     // Latency routing is always layered under the public name's geolocation records, so that adding
     // a geolocated jurisdiction later only adds records instead of replacing the public name's.
     const publicNames = routing.geolocation
@@ -142,7 +166,8 @@ export class MultiRegionAgent extends Construct {
       this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
         jurisdiction,
         tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
-        ...props.table,
+        ...tableOptions,
+        witnessRegion: witnessRegions?.[jurisdiction.name],
       });
 
       for (const region of jurisdiction.regions) {

@@ -102,6 +102,23 @@ test('a model without a profile in the geography is granted in-region by its own
   expect(statement.Condition).toBeUndefined();
 });
 
+test("a runtime outside its unrestricted jurisdiction's geography calls the model in-region, not through that geography's profile", () => {
+  const atlantic = Jurisdiction.custom({ name: 'atlantic', geography: 'eu', restricted: false, regions: ['eu-west-1', 'us-east-1'] });
+  const { template, runtime } = composed({ jurisdiction: atlantic, chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5) }, 'us-east-1');
+
+  expect(runtime.runtimeConfig.chain.map((target) => `${target.modelId}@${target.region}`)).toEqual([
+    'anthropic.claude-sonnet-4-5-20250929-v1:0@us-east-1',
+    'eu.anthropic.claude-sonnet-4-5-20250929-v1:0@eu-west-1',
+  ]);
+  const statements = bedrockStatements(template);
+  expect([statements.find((statement) => statement.Sid === 'InvokeInRegionModels')!.Resource].flat().map(flatten)).toEqual([
+    'arn:AWS::Partition:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ]);
+  expect([statements.find((statement) => statement.Sid === 'InvokeInferenceProfiles')!.Resource].flat().map(flatten)).toEqual([
+    `arn:AWS::Partition:bedrock:eu-west-1:${ACCOUNT}:inference-profile/eu.anthropic.claude-sonnet-4-5-20250929-v1:0`,
+  ]);
+});
+
 test("the table grant names only the jurisdiction's home replica", () => {
   const { template } = composed();
 

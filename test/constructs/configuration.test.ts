@@ -74,6 +74,33 @@ describe('BedrockModel', () => {
   test('throws for a malformed model id', () => {
     expect(() => BedrockModel.of('claude')).toThrow(/modelId must be a foundation model id/);
   });
+
+  test.each(['eu', 'us', 'apac', 'global'])('throws for an inference profile id with the %s. prefix, naming modelId', (geography) => {
+    expect(() => BedrockModel.of(`${geography}.anthropic.claude-sonnet-4-5-20250929-v1:0`)).toThrow(
+      new RegExp(`modelId must be a foundation model id, not an inference profile id; got '${geography}\\.anthropic\\.claude-sonnet-4-5-20250929-v1:0'`),
+    );
+  });
+
+  describe('an unrestricted jurisdiction whose regions span geographies', () => {
+    const atlantic = () => Jurisdiction.custom({ name: 'atlantic', geography: 'eu', restricted: false, regions: ['eu-west-1', 'us-east-1'] });
+
+    test('uses the geographic profile only from regions of its geography, and calls in-region elsewhere', () => {
+      expect(claude.invocationFor(atlantic(), 'eu-west-1').invocationId).toBe('eu.anthropic.claude-sonnet-4-5-20250929-v1:0');
+      expect(claude.invocationFor(atlantic(), 'us-east-1')).toEqual({ invocationId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', destinationRegions: ['us-east-1'] });
+    });
+
+    test('throws if the model is not offered in-region where the profile cannot be called', () => {
+      const euOnly = BedrockModel.of('anthropic.claude-x-v1:0', { inferenceGeographies: ['eu'], inRegionAvailability: ['eu-west-1'] });
+
+      expect(() => euOnly.invocationFor(atlantic(), 'us-east-1')).toThrow(/its eu inference profile cannot be called from us-east-1, outside the eu geography/);
+    });
+
+    test('a global profile is used from every region', () => {
+      const world = Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['eu-west-1', 'us-east-1', 'ap-south-1'] });
+
+      expect(world.regions.map((region) => claude.invocationFor(world, region).invocationId)).toEqual(Array(3).fill('global.anthropic.claude-sonnet-4-5-20250929-v1:0'));
+    });
+  });
 });
 
 describe('ModelChain', () => {

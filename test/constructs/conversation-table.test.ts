@@ -84,6 +84,19 @@ test.each([
   expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: Jurisdiction.eu(regions), strongConsistency: true, witnessRegion })).toThrow(message);
 });
 
+test('a two-region strongly consistent table has its witness in a third region', () => {
+  const stack = homeStack();
+  new ConversationTable(stack, 'Table', { jurisdiction: Jurisdiction.eu(['eu-west-1', 'eu-west-2']), strongConsistency: true, witnessRegion: 'eu-west-3' });
+
+  Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::GlobalTable', { MultiRegionConsistency: 'STRONG', GlobalTableWitnesses: [{ Region: 'eu-west-3' }] });
+});
+
+test('throws if the witness region is one of the replica regions', () => {
+  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: Jurisdiction.eu(['eu-west-1', 'eu-west-2']), strongConsistency: true, witnessRegion: 'eu-west-2' })).toThrow(
+    /witnessRegion: eu-west-2 is a replica region of jurisdiction 'eu'/,
+  );
+});
+
 test('throws if a witness region is given without strong consistency', () => {
   expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: eu(), witnessRegion: 'eu-west-2' })).toThrow(/witnessRegion: only a strongly consistent table/);
 });
@@ -99,6 +112,7 @@ test("an import from another region grants exactly the runtime's actions on the 
   // THEN
   const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0];
   const statement = policy.Properties.PolicyDocument.Statement[0];
-  expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  // Exactly what lambda/agent/store/conversation-store.ts sends: Query, PutItem, UpdateItem, DeleteItem.
+  expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   expect(flatten(statement.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu`);
 });

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Jurisdiction } from '../../lib';
-import { ACCOUNT, agentApp, eu, us } from './fixtures';
+import { ACCOUNT, agentApp, eu, us, ZONE } from './fixtures';
 
 test('one call creates a home stack per jurisdiction, a stack per region and a monitoring stack, each with its env', () => {
   const { agent } = agentApp();
@@ -51,6 +51,26 @@ test('a fallback-rate alarm per region, in its region, named after the agent', (
   }
 });
 
+test("each region's alarm notifies the topic given for its region", () => {
+  const { agent } = agentApp({ alarms: { topicArns: { 'eu-west-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } });
+
+  Template.fromStack(agent.regionStacks['eu-west-1']).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`] });
+  Template.fromStack(agent.regionStacks['eu-central-1']).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+});
+
+test("table.witnessRegions gives a two-region jurisdiction's strongly consistent table its witness", () => {
+  const { agent } = agentApp({
+    jurisdictions: [Jurisdiction.us(['us-east-1', 'us-east-2'])],
+    table: { strongConsistency: true, witnessRegions: { us: 'us-west-2' } },
+  });
+
+  Template.fromStack(agent.homeStacks.us).hasResourceProperties('AWS::DynamoDB::GlobalTable', { MultiRegionConsistency: 'STRONG', GlobalTableWitnesses: [{ Region: 'us-west-2' }] });
+});
+
+test('a record name is checked against the zone as DNS compares names: case-insensitively, ignoring a trailing dot', () => {
+  expect(() => agentApp({ hostedZone: { ...ZONE, zoneName: 'Example.COM.' } })).not.toThrow();
+});
+
 /** Logical ids of every resource, per stack. */
 function logicalIds(stacks: Stack[]): Record<string, string[]> {
   return Object.fromEntries(stacks.map((stack) => [stack.stackName, Object.keys(Template.fromStack(stack).toJSON().Resources).sort()]));
@@ -81,6 +101,9 @@ test.each([
   ['no jurisdictions', () => agentApp({ jurisdictions: [] }), /at least one jurisdiction/],
   ['a malformed account', () => agentApp({ account: '1234' }), /account must be a 12-digit AWS account id, got '1234'/],
   ['an agent name that cannot name stacks', () => agentApp({ agentName: 'Support Bot' }), /agentName must be lowercase/],
+  ['a record name outside the zone', () => agentApp({ recordName: 'agent.example.org' }), /^agent: recordName agent.example.org is not inside hosted zone example.com/],
+  ['an alarm topic for a region the agent does not have', () => agentApp({ alarms: { topicArns: { 'eu-wset-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } }), /alarms.topicArns: unknown region eu-wset-1/],
+  ['a witness region for a jurisdiction the agent does not have', () => agentApp({ table: { strongConsistency: true, witnessRegions: { europe: 'eu-west-3' } } }), /table.witnessRegions: unknown jurisdiction europe/],
 ])('throws for %s', (_case, build, message) => {
   expect(build).toThrow(message);
 });
