@@ -8,7 +8,7 @@
  * (parse, top-level code, configuration validation, SDK clients created),
  * which is what Lambda's init phase spends on it.
  *
- *   npm run bench:cold-start        (about half a minute)
+ *   npm run bench:cold-start        (about 15 s)
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

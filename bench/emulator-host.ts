@@ -21,7 +21,10 @@ type Command = { type: 'fault'; rule: FaultRule } | { type: 'clear' };
 
 export async function hostEmulators(options: { regions: string[]; firstTokenDelayMs: number; tables: string[] }): Promise<HostedEmulators> {
   const bedrock = await spawnHost<Record<string, string>>({ role: 'bedrock', regions: options.regions, firstTokenDelayMs: options.firstTokenDelayMs });
-  const dynamodb = await spawnHost<string>({ role: 'dynamodb', tables: options.tables });
+  const dynamodb = await spawnHost<string>({ role: 'dynamodb', tables: options.tables }).catch((error: unknown) => {
+    bedrock.child.kill();
+    throw error;
+  });
   const send = (command: Command) =>
     new Promise<void>((resolve) => {
       bedrock.child.once('message', () => resolve());
@@ -53,6 +56,8 @@ async function spawnHost<T>(options: HostOptions): Promise<{ child: ChildProcess
 }
 
 async function serve(): Promise<void> {
+  // The IPC channel closes when the parent goes, however it goes: a host must not outlive it.
+  process.once('disconnect', () => process.exit());
   const options = JSON.parse(process.argv[2]) as HostOptions;
   if (options.role === 'dynamodb') {
     const dynamo = await LocalDynamoDb.start();

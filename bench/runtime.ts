@@ -24,6 +24,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConversationStore } from '../lambda/agent/store/conversation-store';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
+import { tapRuntimeOutput } from '../local/metrics-board';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
@@ -39,11 +40,7 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const NAIVE_STALL_CAP_MS = 5_000;
 
 // Keep the runtime's JSON logs and EMF records (written as they would be in Lambda) out of the report.
-const writeStdout = process.stdout.write.bind(process.stdout);
-for (const stream of [process.stdout, process.stderr]) {
-  const write = stream.write.bind(stream);
-  stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => (String(chunk).startsWith('{') ? true : write(chunk, ...rest))) as typeof stream.write;
-}
+tapRuntimeOutput(() => undefined);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 
@@ -150,6 +147,7 @@ async function main(): Promise<void> {
     tableName: TABLE,
     ttlDays: 1,
     clock: { now: () => Date.now() },
+    callTimeoutMs: 2000,
   });
   const read = await sample(SAMPLES, async () => {
     // Spaced like the runtime's reads, which each follow a model call: back-to-back reads run warmer.
@@ -199,7 +197,7 @@ function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
   const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-  writeStdout(`${output}\n`);
+  process.stdout.write(`${output}\n`);
 }
 
 main().catch((error: unknown) => {

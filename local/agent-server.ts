@@ -5,11 +5,11 @@
  * per-request time limit standing in for the Lambda timeout.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeConfig } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime, type RuntimeOverrides } from '../lambda/agent/runtime';
 import { LOCAL_CREDENTIALS } from './dynamodb';
+import { listen } from './listen';
 
 export const PRINCIPAL_HEADER = 'x-local-principal';
 export const DEFAULT_PRINCIPAL = 'local-user';
@@ -28,12 +28,7 @@ export class AgentServer {
   static async start(options: AgentServerOptions): Promise<AgentServer> {
     const runtime = createAgentRuntime(options.config, { credentials: LOCAL_CREDENTIALS, ...options.overrides });
     const server = new AgentServer(runtime, options.requestTimeoutMs ?? 120_000);
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.server.listen(options.port ?? 0, host, () => resolve());
-    });
-    server.url = `http://${host}:${(server.server.address() as AddressInfo).port}`;
+    server.url = await listen(server.server, options.port ?? 0, options.host ?? '127.0.0.1');
     return server;
   }
 
@@ -46,7 +41,8 @@ export class AgentServer {
     readonly runtime: AgentRuntime,
     private readonly requestTimeoutMs: number,
   ) {
-    this.server = http.createServer((request, response) => void this.serve(request, response));
+    // A client that hangs up mid-upload fails the body read: drop that exchange, keep serving.
+    this.server = http.createServer((request, response) => this.serve(request, response).catch(() => response.destroy()));
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { listen } from './listen';
 
 export type EmulatorFault =
   | { status: number; errorType?: string; message?: string }
@@ -58,7 +59,7 @@ export interface BedrockEmulatorOptions {
 }
 
 /** Bedrock's modeled error type for each HTTP status; 504 (a gateway timeout) has none. */
-export const ERROR_TYPE_BY_STATUS: Record<number, string | undefined> = {
+const ERROR_TYPE_BY_STATUS: Record<number, string | undefined> = {
   400: 'ValidationException',
   403: 'AccessDeniedException',
   404: 'ResourceNotFoundException',
@@ -208,12 +209,7 @@ export class BedrockEmulator {
         }
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(port, host, () => resolve());
-    });
-    const address = listener.address() as net.AddressInfo;
-    this.servers.set(region, { region, listener, sockets, endpoint: `http://${host}:${address.port}` });
+    this.servers.set(region, { region, listener, sockets, endpoint: await listen(listener, port, host) });
   }
 
   private async handle(region: string, transport: 'h2' | 'http1', request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse): Promise<void> {

@@ -6,10 +6,10 @@
  * dynalite does not implement UpdateTimeToLive, so expiry is not emulated;
  * the runtime still writes the TTL attribute on every item.
  */
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TableSchema } from '../lambda/agent/table-schema';
+import { listen } from './listen';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,12 +21,7 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export class LocalDynamoDb {
   static async start(options: { port?: number; host?: string } = {}): Promise<LocalDynamoDb> {
     const server = dynalite({ createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, host, () => resolve());
-    });
-    return new LocalDynamoDb(server, `http://${host}:${(server.address() as AddressInfo).port}`);
+    return new LocalDynamoDb(server, await listen(server, options.port ?? 0, options.host ?? '127.0.0.1'));
   }
 
   private constructor(

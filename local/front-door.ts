@@ -17,13 +17,16 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { pipeline } from 'node:stream';
 import * as z from 'zod/mini';
+import type { ChainTarget } from '../lambda/agent/config';
 import type { BedrockEmulator } from './bedrock-emulator';
 import type { AgentServer } from './agent-server';
+import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
 
-export const LOCATION_HEADER = 'x-local-location';
-export const ROUTED_TO_HEADER = 'x-local-routed-to';
+const LOCATION_HEADER = 'x-local-location';
+const ROUTED_TO_HEADER = 'x-local-routed-to';
 
 export interface PlaygroundRegion {
   region: string;
@@ -34,6 +37,8 @@ export interface PlaygroundRegion {
   area: string;
   server: AgentServer;
   bedrockEndpoint: string;
+  /** The models the region's runtime calls, and where. */
+  chain: readonly ChainTarget[];
 }
 
 /**
@@ -41,7 +46,7 @@ export interface PlaygroundRegion {
  * `us-west`, `apac`…) to a region: the region's own area is near, its
  * continent nearby, the rest far.
  */
-export function simulatedLatencyMs(location: string, region: string): number {
+function simulatedLatencyMs(location: string, region: string): number {
   const normalized = location.replace(/^apac/, 'ap');
   if (region.startsWith(normalized)) return 10;
   if (region.startsWith(`${normalized.split('-')[0]}-`)) return 30;
@@ -86,17 +91,14 @@ export class FrontDoor {
       this.route(request, response).catch((error: unknown) => {
         const status = error instanceof ControlError ? error.status : 500;
         if (!response.headersSent) response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: { code: status === 500 ? 'internal_error' : 'bad_request', message: (error as Error).message } }));
+        const code = status === 500 ? 'internal_error' : status === 404 ? 'not_found' : 'bad_request';
+        response.end(JSON.stringify({ error: { code, message: (error as Error).message } }));
       });
     });
   }
 
   async listen(port: number, host: string): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.url = `http://${host}:${(this.server.address() as { port: number }).port}`;
+    this.url = await listen(this.server, port, host);
   }
 
   async close(): Promise<void> {
@@ -127,7 +129,7 @@ export class FrontDoor {
       return;
     }
     const location = String(request.headers[LOCATION_HEADER] ?? this.defaultLocation);
-    this.proxy(request, response, this.pick(request.headers.host, location));
+    this.proxy(request, response, url, this.pick(request.headers.host, location));
   }
 
   private async control(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
@@ -140,6 +142,11 @@ export class FrontDoor {
       const parsed = faultRequestSchema.safeParse(body);
       if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
       if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
+      // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
+      const models = new Set(this.regions.flatMap((region) => region.chain.filter((target) => target.region === parsed.data.region).map((target) => target.modelId)));
+      if (parsed.data.model !== undefined && !models.has(parsed.data.model)) {
+        throw new ControlError(400, `model: no chain calls ${parsed.data.model} in ${parsed.data.region} (it calls ${[...models].join(', ')})`);
+      }
       this.emulator.injectFault(parsed.data);
       json(201, { injected: parsed.data });
     } else if (pathname === '/_local/faults' && request.method === 'DELETE') {
@@ -160,15 +167,24 @@ export class FrontDoor {
   }
 
   /** Streams the request to the region and its answer back, without buffering. */
-  private proxy(request: http.IncomingMessage, response: http.ServerResponse, region: PlaygroundRegion): void {
-    const target = new URL(request.url ?? '/', region.server.url);
+  private proxy(request: http.IncomingMessage, response: http.ServerResponse, url: URL, region: PlaygroundRegion): void {
+    // Only the path and query are kept: an absolute-form or `//host/...` request target must not pick the host.
+    const target = new URL(region.server.url);
+    target.pathname = url.pathname;
+    target.search = url.search;
     const upstream = http.request(target, { method: request.method, headers: { ...request.headers, host: target.host } }, (answer) => {
       response.writeHead(answer.statusCode ?? 502, { ...answer.headers, [ROUTED_TO_HEADER]: region.region });
       response.flushHeaders();
-      answer.pipe(response);
+      // A region dropping the connection mid-stream cuts the client's too, rather than leaving it waiting.
+      pipeline(answer, response, () => undefined);
     });
     upstream.on('error', (error) => {
-      if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json', [ROUTED_TO_HEADER]: region.region });
+      // Once the headers are out, the body is the region's stream: cut it rather than append JSON to it.
+      if (response.headersSent) {
+        response.destroy();
+        return;
+      }
+      response.writeHead(502, { 'content-type': 'application/json', [ROUTED_TO_HEADER]: region.region });
       response.end(JSON.stringify({ error: { code: 'region_unreachable', message: error.message } }));
     });
     response.on('close', () => upstream.destroy());

@@ -8,11 +8,11 @@
  * comes. It runs the bundle `cdk synth` produced, unmodified.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { DEFAULT_PRINCIPAL, PRINCIPAL_HEADER } from './agent-server';
+import { listen } from './listen';
 
 const PRELUDE_DELIMITER = Buffer.alloc(8);
 
@@ -67,7 +67,7 @@ class PreludeResponseStream extends Writable {
 }
 
 /** An API Gateway REST proxy event for a local request, signed in as `x-local-principal`. */
-export function restProxyEvent(request: http.IncomingMessage, body: string): APIGatewayProxyEvent {
+function restProxyEvent(request: http.IncomingMessage, body: string): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
   const principal = headers[PRINCIPAL_HEADER] ?? DEFAULT_PRINCIPAL;
@@ -97,9 +97,7 @@ export function restProxyEvent(request: http.IncomingMessage, body: string): API
 export class LambdaStreamingServer {
   static async start(handler: StreamingHandler, options: { port?: number; host?: string; timeoutMs?: number } = {}): Promise<LambdaStreamingServer> {
     const server = new LambdaStreamingServer(handler, options.timeoutMs ?? 120_000);
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve) => server.server.listen(options.port ?? 0, host, () => resolve()));
-    server.url = `http://${host}:${(server.server.address() as AddressInfo).port}`;
+    server.url = await listen(server.server, options.port ?? 0, options.host ?? '127.0.0.1');
     return server;
   }
 
@@ -110,7 +108,8 @@ export class LambdaStreamingServer {
     private readonly handler: StreamingHandler,
     private readonly timeoutMs: number,
   ) {
-    this.server = http.createServer((request, response) => void this.invoke(request, response));
+    // A client that hangs up mid-upload fails the body read: drop that exchange, keep serving.
+    this.server = http.createServer((request, response) => this.invoke(request, response).catch(() => response.destroy()));
   }
 
   async close(): Promise<void> {
@@ -124,6 +123,12 @@ export class LambdaStreamingServer {
     const deadline = Date.now() + this.timeoutMs;
     const context = { awsRequestId: randomUUID(), functionName: 'agent-runtime', getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
     const stream = new PreludeResponseStream(response);
+    // A client that leaves mid-stream ends the stream, as in Lambda: the handler sees its 'close' and
+    // stops; a write that was under way fails into this listener instead of crashing the process.
+    stream.on('error', () => undefined);
+    response.on('close', () => {
+      if (!response.writableFinished) stream.destroy();
+    });
     try {
       await this.handler(restProxyEvent(request, Buffer.concat(chunks).toString('utf8')), stream, context);
     } catch (error) {

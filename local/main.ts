@@ -5,6 +5,7 @@
  * LOCAL_LOCATION (default caller location, `us`), LOCAL_VERBOSE=1 to print
  * the runtimes' JSON logs and metric records.
  */
+import { renderTable } from '../cli/agentctl/output';
 import { exampleRegions } from './example-regions';
 import { Playground } from './playground';
 
@@ -18,16 +19,15 @@ async function main(): Promise<void> {
     tokenDelayMs: Number(process.env.LOCAL_TOKEN_MS ?? 30),
     echoRuntimeOutput: process.env.LOCAL_VERBOSE === '1',
   });
-  const rows = playground.regions.map((region) => [region.region, region.jurisdiction, region.server.url, region.bedrockEndpoint]);
-  const widths = [6, 12, 22, 22].map((min, column) => Math.max(min, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
   process.stdout.write(
     [
       '',
       `Multi-region agent playground: front door ${playground.url} (web page at ${playground.url}/)`,
       '',
-      line(['REGION', 'JURISDICTION', 'AGENT API', 'BEDROCK (EMULATED)']),
-      ...rows.map(line),
+      renderTable(
+        ['REGION', 'JURISDICTION', 'AGENT API', 'BEDROCK (EMULATED)'],
+        playground.regions.map((region) => [region.region, region.jurisdiction, region.server.url, region.bedrockEndpoint]),
+      ),
       '',
       'Try:',
       `  curl -N -X POST ${playground.url}/v1/conversations/demo-1/messages -H 'content-type: application/json' -d '{"text":"hello"}'`,

@@ -23,8 +23,11 @@ interface EmfRecord {
   [key: string]: unknown;
 }
 
+/** What is counted per region; the rate and the median are computed from it in snapshot(). */
+type RegionTally = Omit<RegionFigures, 'fallbackRatePercent' | 'timeToFirstTokenP50Ms'> & { ttft: number[] };
+
 export class MetricsBoard {
-  private readonly regions = new Map<string, RegionFigures & { ttft: number[] }>();
+  private readonly regions = new Map<string, RegionTally>();
 
   /** Takes one JSON line written by a runtime; ignores anything that is not an EMF record. */
   record(line: EmfRecord): void {
@@ -66,10 +69,10 @@ export class MetricsBoard {
     );
   }
 
-  private figures(region: string): RegionFigures & { ttft: number[] } {
+  private figures(region: string): RegionTally {
     let figures = this.regions.get(region);
     if (!figures) {
-      figures = { requests: 0, byPath: {}, fallbacks: 0, failed: 0, stateDegraded: 0, breakerOpened: 0, targetErrors: {}, fallbackRatePercent: 0, timeToFirstTokenP50Ms: null, ttft: [] };
+      figures = { requests: 0, byPath: {}, fallbacks: 0, failed: 0, stateDegraded: 0, breakerOpened: 0, targetErrors: {}, ttft: [] };
       this.regions.set(region, figures);
     }
     return figures;

@@ -34,30 +34,42 @@ export class Playground {
     const host = options.host ?? '127.0.0.1';
     const board = new MetricsBoard();
     const untap = tapRuntimeOutput((line) => board.record(line), { echo: options.echoRuntimeOutput });
-    const configs = options.configs.map((config) => validateRuntimeConfig(config));
-    const emulator = await BedrockEmulator.start({
-      regions: [...new Set(configs.flatMap((config) => [config.region, ...config.chain.map((target) => target.region)]))],
-      host,
-      firstTokenDelayMs: options.firstTokenDelayMs,
-      tokenDelayMs: options.tokenDelayMs,
-    });
-    const dynamo = await LocalDynamoDb.start({ host });
-    for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
-    const regions: PlaygroundRegion[] = [];
-    for (const config of configs) {
-      const server = await AgentServer.start({ config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }, host });
-      regions.push({
-        region: config.region,
-        jurisdiction: config.jurisdiction.name,
-        keepsLocatedUsers: options.keepLocatedUsers.includes(config.jurisdiction.name),
-        area: config.jurisdiction.geography,
-        server,
-        bedrockEndpoint: emulator.endpoint(config.region),
+    const started: Array<{ close(): Promise<void> }> = [];
+    try {
+      const configs = options.configs.map((config) => validateRuntimeConfig(config));
+      const emulator = await BedrockEmulator.start({
+        regions: [...new Set(configs.flatMap((config) => [config.region, ...config.chain.map((target) => target.region)]))],
+        host,
+        firstTokenDelayMs: options.firstTokenDelayMs,
+        tokenDelayMs: options.tokenDelayMs,
       });
+      started.push(emulator);
+      const dynamo = await LocalDynamoDb.start({ host });
+      started.push(dynamo);
+      for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+      const regions: PlaygroundRegion[] = [];
+      for (const config of configs) {
+        const server = await AgentServer.start({ config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }, host });
+        started.push(server);
+        regions.push({
+          region: config.region,
+          jurisdiction: config.jurisdiction.name,
+          keepsLocatedUsers: options.keepLocatedUsers.includes(config.jurisdiction.name),
+          area: config.jurisdiction.geography,
+          server,
+          bedrockEndpoint: emulator.endpoint(config.region),
+          chain: config.chain,
+        });
+      }
+      const frontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us');
+      await frontDoor.listen(options.port ?? 8787, host);
+      return new Playground(frontDoor, regions, emulator, dynamo, board, untap);
+    } catch (error) {
+      // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
+      await Promise.all(started.map((server) => server.close()));
+      untap();
+      throw error;
     }
-    const frontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us');
-    await frontDoor.listen(options.port ?? 8787, host);
-    return new Playground(frontDoor, regions, emulator, dynamo, board, untap);
   }
 
   private constructor(

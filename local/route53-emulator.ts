@@ -8,7 +8,8 @@
  * Tests drive it programmatically: seed health checks (configuration, tags and
  * what each checker region sees at the endpoint), let the checkers take a
  * round of observations, make concurrent edits, inject faults (Throttling,
- * PriorRequestNotComplete, 5xx) and read back the calls it received.
+ * PriorRequestNotComplete, 5xx; before or after the request is applied) and
+ * read back the calls it received.
  *
  * Behaviour follows the API reference where the emulator models it:
  * - Health checkers: by default two checkers in each of Route 53's eight
@@ -27,8 +28,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { listen } from './listen';
 
 const XML_NAMESPACE = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
@@ -135,6 +136,8 @@ export interface Fault {
   readonly operation?: Route53Operation;
   /** How many matching requests fail. @default 1 */
   readonly times?: number;
+  /** Process the request first, then answer the error: the change is made and only its answer is lost. @default false */
+  readonly afterApplying?: boolean;
 }
 
 export interface RecordedCall {
@@ -197,12 +200,12 @@ export class Route53Emulator {
   /** Starts the emulator on 127.0.0.1 with an ephemeral port. */
   static async start(): Promise<Route53Emulator> {
     const emulator = new Route53Emulator();
-    await new Promise<void>((resolve, reject) => {
-      emulator.server.once('error', reject);
-      emulator.server.listen(0, '127.0.0.1', () => resolve());
-    });
+    emulator.endpoint = await listen(emulator.server, 0, '127.0.0.1');
     return emulator;
   }
+
+  /** The URL to pass as the Route53Client's `endpoint`. */
+  endpoint = '';
 
   private readonly server: http.Server;
   private readonly healthChecks = new Map<string, StoredHealthCheck>();
@@ -223,12 +226,6 @@ export class Route53Emulator {
         response.end(String(error));
       });
     });
-  }
-
-  /** The URL to pass as the Route53Client's `endpoint`. */
-  get endpoint(): string {
-    const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
   }
 
   /** Every request received, oldest first. */
@@ -384,8 +381,9 @@ export class Route53Emulator {
       }
       if (rawBody) body = this.parseBody(rawBody);
       this.runInterceptors(parsed.operation);
-      this.raiseInjectedFault(parsed.operation);
+      this.raiseInjectedFault(parsed.operation, false);
       xml = this.dispatch(parsed, url.searchParams, body ?? {});
+      this.raiseInjectedFault(parsed.operation, true);
     } catch (error) {
       if (!(error instanceof Route53Error)) throw error;
       status = error.status;
@@ -421,8 +419,10 @@ export class Route53Emulator {
     if (index >= 0) this.interceptors.splice(index, 1)[0].action();
   }
 
-  private raiseInjectedFault(operation: Route53Operation | 'Unknown'): void {
-    const entry = this.faults.find(({ fault }) => fault.operation === undefined || fault.operation === operation);
+  private raiseInjectedFault(operation: Route53Operation | 'Unknown', afterApplying: boolean): void {
+    const entry = this.faults.find(
+      ({ fault }) => (fault.operation === undefined || fault.operation === operation) && (fault.afterApplying ?? false) === afterApplying,
+    );
     if (!entry) return;
     entry.remaining -= 1;
     if (entry.remaining <= 0) this.faults.splice(this.faults.indexOf(entry), 1);

@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { REGION_PATTERN } from '../../lambda/agent/config';
 import { AgentctlError, ExitCode } from './exit-codes';
 
-export const ENDPOINT_ENV_VAR = 'AGENTCTL_ROUTE53_ENDPOINT';
-export const DEFAULT_WAIT_TIMEOUT_SECONDS = 120;
+const ENDPOINT_ENV_VAR = 'AGENTCTL_ROUTE53_ENDPOINT';
+const DEFAULT_WAIT_TIMEOUT_SECONDS = 120;
 const MAX_WAIT_TIMEOUT_SECONDS = 3600;
 
 export const USAGE = `Usage: agentctl <command> [options]

@@ -48,15 +48,28 @@ interface PlannedUpdate {
   readonly change: HealthCheckChange;
 }
 
+interface Conflict {
+  readonly update: PlannedUpdate;
+  /** Found on a retry: the change may be our own earlier attempt, applied although its answer was lost. */
+  readonly onRetry: boolean;
+}
+
 export async function changeRegion(options: RegionChangeOptions, context: RegionChangeContext): Promise<ExitCode> {
   const { api, stdout, stderr } = context;
+  let conflict: Conflict | undefined;
   for (let attempt = 1; attempt <= MAX_CONFLICT_ATTEMPTS; attempt += 1) {
     const fleet = await discoverFleet(api, options.agent);
     const target = selectRegion(fleet, options);
     const plan = planUpdates(target, options.action);
     if (plan.length === 0) {
-      stdout.write(`${alreadyDoneMessage(target, options.action)}\n`);
-      return ExitCode.ok;
+      const own = ownChange(conflict, target);
+      if (!own) {
+        stdout.write(`${alreadyDoneMessage(target, options.action)}\n`);
+        return ExitCode.ok;
+      }
+      // Our update was applied and only its answer lost: finish it as if the answer had come.
+      await recordChange(own.update, own.newVersion, options.action, context);
+      return finish(target, fleet, options, context);
     }
 
     const refusals = options.action === 'drain' ? drainRefusals(target, fleet) : [];
@@ -73,16 +86,12 @@ export async function changeRegion(options: RegionChangeOptions, context: Region
       return ExitCode.ok;
     }
 
-    const conflicted = await applyUpdates(plan, options.action, context);
-    if (conflicted) {
-      stderr.write(`Health check ${conflicted} of ${target.region} changed while agentctl was updating it; reading it again.\n`);
+    conflict = await applyUpdates(plan, options.action, context);
+    if (conflict) {
+      stderr.write(`Health check ${conflict.update.check.node.id} of ${target.region} changed while agentctl was updating it; reading it again.\n`);
       continue;
     }
-    stdout.write(doneMessage(target, options.action, fleet));
-    if (!options.wait) return ExitCode.ok;
-    const leaves = target.routingChecks.flatMap((check) => fleet.evaluator.observedLeaves(check.node));
-    await waitForCheckers(api, leaves, { ...context, region: target.region, timeoutSeconds: options.timeoutSeconds });
-    return reportAfterWait(options, context);
+    return finish(target, fleet, options, context);
   }
   throw new AgentctlError(
     ExitCode.conflict,
@@ -144,22 +153,48 @@ function drainRefusals(target: RegionState, fleet: Fleet): string[] {
   return reasons;
 }
 
-/** Applies the plan in order; returns the id of a health check that changed under us, if any. */
-async function applyUpdates(plan: readonly PlannedUpdate[], action: RegionAction, context: RegionChangeContext): Promise<string | undefined> {
-  for (const { check, change } of plan) {
-    const { node } = check;
-    const newVersion = await context.api.updateHealthCheck(node.id, node.version, change);
-    if (newVersion === 'conflict') return node.id;
-    context.stdout.write(`${describeChange(node, change)}: done (version ${node.version} → ${newVersion}).\n`);
-    const lastChange = formatLastChange({ action: action === 'drain' ? 'drained' : 'restored', by: context.operator, at: context.now() });
-    try {
-      await context.api.tagHealthCheck(node.id, LAST_CHANGE_TAG, lastChange);
-    } catch (error) {
-      // The drain or restore itself succeeded; only the record of who did it is missing.
-      context.stderr.write(`Warning: could not record the change in tag ${LAST_CHANGE_TAG} of ${node.id}: ${(error as Error).message}\n`);
-    }
+/** Applies the plan in order; returns the update that met a health check changed under us, if any. */
+async function applyUpdates(plan: readonly PlannedUpdate[], action: RegionAction, context: RegionChangeContext): Promise<Conflict | undefined> {
+  for (const update of plan) {
+    const { node } = update.check;
+    const newVersion = await context.api.updateHealthCheck(node.id, node.version, update.change);
+    if (newVersion === 'conflict' || newVersion === 'conflict-on-retry') return { update, onRetry: newVersion === 'conflict-on-retry' };
+    await recordChange(update, newVersion, action, context);
   }
   return undefined;
+}
+
+/**
+ * The conflicting update and the version it made, if the conflict was our own
+ * update: met on a retry, and the health check is now exactly one version on
+ * and as we asked (the caller's plan came out empty).
+ */
+function ownChange(conflict: Conflict | undefined, target: RegionState): { update: PlannedUpdate; newVersion: number } | undefined {
+  if (!conflict?.onRetry) return undefined;
+  const sent = conflict.update.check.node;
+  const now = target.routingChecks.find((check) => check.node.id === sent.id)?.node;
+  return now?.version === sent.version + 1 ? { update: conflict.update, newVersion: now.version } : undefined;
+}
+
+/** Reports an applied update and records who made it in the last-change tag. */
+async function recordChange({ check: { node }, change }: PlannedUpdate, newVersion: number, action: RegionAction, context: RegionChangeContext): Promise<void> {
+  context.stdout.write(`${describeChange(node, change)}: done (version ${node.version} → ${newVersion}).\n`);
+  const lastChange = formatLastChange({ action: action === 'drain' ? 'drained' : 'restored', by: context.operator, at: context.now() });
+  try {
+    await context.api.tagHealthCheck(node.id, LAST_CHANGE_TAG, lastChange);
+  } catch (error) {
+    // The drain or restore itself succeeded; only the record of who did it is missing.
+    context.stderr.write(`Warning: could not record the change in tag ${LAST_CHANGE_TAG} of ${node.id}: ${(error as Error).message}\n`);
+  }
+}
+
+/** After the change: what it does and, with --wait, until the checkers have reported what Route 53 makes of it. */
+async function finish(target: RegionState, fleet: Fleet, options: RegionChangeOptions, context: RegionChangeContext): Promise<ExitCode> {
+  context.stdout.write(doneMessage(target, options.action, fleet));
+  if (!options.wait) return ExitCode.ok;
+  const leaves = target.routingChecks.flatMap((check) => fleet.evaluator.observedLeaves(check.node));
+  await waitForCheckers(context.api, leaves, { ...context, region: target.region, timeoutSeconds: options.timeoutSeconds });
+  return reportAfterWait(options, context);
 }
 
 function describeChange(node: HealthCheckNode, change: HealthCheckChange): string {

@@ -13,7 +13,7 @@
  */
 import type { HealthCheck, HealthCheckObservation } from '@aws-sdk/client-route-53';
 
-export const HEALTHY_CHECKER_FRACTION = 0.18;
+const HEALTHY_CHECKER_FRACTION = 0.18;
 
 export type HealthState = 'healthy' | 'unhealthy' | 'unknown';
 
@@ -61,7 +61,7 @@ export function toNode(healthCheck: HealthCheck): HealthCheckNode {
 }
 
 /** Health checks whose state comes from checker observations (everything but CALCULATED and ARC routing controls). */
-export function isObserved(node: HealthCheckNode): boolean {
+function isObserved(node: HealthCheckNode): boolean {
   return node.type !== 'CALCULATED' && node.type !== 'RECOVERY_CONTROL';
 }
 

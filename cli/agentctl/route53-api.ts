@@ -25,7 +25,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { AgentctlError, ExitCode } from './exit-codes';
 
 /** Route 53 is a global service; its API is signed for us-east-1 in the aws partition. */
-export const ROUTE53_SIGNING_REGION = 'us-east-1';
+const ROUTE53_SIGNING_REGION = 'us-east-1';
 /** ListHealthChecks returns at most 1000 health checks per page. */
 const LIST_PAGE_SIZE = 1000;
 /** ListTagsForResources accepts at most 10 resource ids per call. */
@@ -88,7 +88,7 @@ function describe(error: unknown): string {
 }
 
 /** Full jitter: a random delay up to the exponential bound, so many clients do not retry in step. */
-export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () => number): number {
+function backoffDelayMs(retry: number, policy: RetryPolicy, random: () => number): number {
   const bound = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retry - 1));
   return Math.round(random() * bound);
 }
@@ -152,18 +152,22 @@ export class Route53Api {
 
   /**
    * Updates a health check if it is still at `version` (optimistic concurrency).
-   * Returns the new version, or 'conflict' when someone changed it in between.
+   * Returns the new version, or 'conflict' when someone changed it in between:
+   * 'conflict-on-retry' when that was only found on a retry, so the change may
+   * be our own earlier attempt, applied although its answer was lost.
    */
-  async updateHealthCheck(healthCheckId: string, version: number, change: HealthCheckChange): Promise<number | 'conflict'> {
+  async updateHealthCheck(healthCheckId: string, version: number, change: HealthCheckChange): Promise<number | 'conflict' | 'conflict-on-retry'> {
+    let attempts = 0;
     try {
-      const { HealthCheck } = await this.call('UpdateHealthCheck', () =>
-        this.client.send(
+      const { HealthCheck } = await this.call('UpdateHealthCheck', () => {
+        attempts += 1;
+        return this.client.send(
           new UpdateHealthCheckCommand({ HealthCheckId: healthCheckId, HealthCheckVersion: version, Inverted: change.inverted, Disabled: change.disabled }),
-        ),
-      );
+        );
+      });
       return HealthCheck?.HealthCheckVersion ?? version + 1;
     } catch (error) {
-      if (error instanceof HealthCheckVersionMismatch) return 'conflict';
+      if (error instanceof HealthCheckVersionMismatch) return attempts > 1 ? 'conflict-on-retry' : 'conflict';
       throw error;
     }
   }

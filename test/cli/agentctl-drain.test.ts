@@ -275,6 +275,45 @@ describe('agentctl drain and restore', () => {
     expect(emulator().healthCheck(euWest1)).toMatchObject({ inverted: true, version: 2 });
   });
 
+  test('a drain applied although its answer was lost is finished when the retry meets its version: tagged, reported done, waited for', async () => {
+    // GIVEN Route 53 applies the update, then answers 503
+    const { euWest1 } = seedExampleFleet(emulator());
+    emulator().injectFault({ operation: 'UpdateHealthCheck', error: 503, afterApplying: true });
+
+    // WHEN
+    const run = await runAgentctl(emulator(), ['drain', 'eu-west-1', '--wait'], { onSleep: () => emulator().runCheckers() });
+
+    // THEN
+    expect(run.exitCode).toBe(ExitCode.ok);
+    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409]);
+    expect(emulator().healthCheck(euWest1)).toMatchObject({
+      inverted: true,
+      version: 2,
+      tags: { [LAST_CHANGE_TAG]: 'drained by alice at 2025-06-01T10:00:00Z' },
+    });
+    expect(run.stdout).not.toContain('already drained');
+    expect(run.stdout).toContain(`Invert health check ${euWest1} (https://eu-west-1.agent.example.com/health): done (version 1 → 2).`);
+    expect(run.stdout).toContain(`Drained eu-west-1 (agent ${AGENT}, jurisdiction eu).`);
+    expect(run.stdout).toContain('Route 53 now considers eu-west-1 unhealthy: it receives no new traffic');
+  });
+
+  test('a retry that meets a drain by someone else as well still reports it as already done', async () => {
+    // GIVEN our update is applied, its answer lost, and another operator edits the check before the retry
+    const { euWest1 } = seedExampleFleet(emulator());
+    emulator().injectFault({ operation: 'UpdateHealthCheck', error: 503, afterApplying: true });
+    emulator().beforeNext('UpdateHealthCheck', () => undefined);
+    emulator().beforeNext('UpdateHealthCheck', () => emulator().editHealthCheck(euWest1, { inverted: true }));
+
+    // WHEN
+    const run = await runAgentctl(emulator(), ['drain', 'eu-west-1']);
+
+    // THEN
+    expect(run.exitCode).toBe(ExitCode.ok);
+    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409]);
+    expect(run.stdout).toContain('eu-west-1 is already drained');
+    expect(emulator().healthCheck(euWest1).tags[LAST_CHANGE_TAG]).toBeUndefined();
+  });
+
   test('a version conflict makes agentctl decide again: a drain that became unsafe meanwhile is refused', async () => {
     // GIVEN someone drains eu-central-1 just before our update of eu-west-1 lands
     const { euWest1, euCentral1 } = seedExampleFleet(emulator());

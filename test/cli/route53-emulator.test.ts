@@ -252,6 +252,19 @@ describe('Route 53 API emulator', () => {
     expect(emulator.healthCheck(id).inverted).toBe(false);
   });
 
+  test('a fault after applying makes the change, then answers the error instead of the result', async () => {
+    // GIVEN
+    const id = emulator.addHealthCheck();
+    emulator.injectFault({ operation: 'UpdateHealthCheck', error: 503, afterApplying: true });
+
+    // WHEN
+    const update = client.send(new UpdateHealthCheckCommand({ HealthCheckId: id, HealthCheckVersion: 1, Inverted: true }));
+
+    // THEN
+    await expect(update).rejects.toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    expect(emulator.healthCheck(id)).toMatchObject({ version: 2, inverted: true });
+  });
+
   test('calls are recorded with their operation, health check, body and signing region', async () => {
     // GIVEN
     const id = emulator.addHealthCheck();

@@ -133,6 +133,7 @@ test.each([
   ['a status that is not an error', { region: 'us-east-1', fault: { status: 200 } }],
   ['an unknown region', { region: 'mars-north-1', fault: { status: 503 } }],
   ['a non-positive times', { region: 'us-east-1', fault: { status: 503 }, times: 0 }],
+  ['a model no chain calls in that region', { region: 'us-east-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } }],
 ])('a fault request with %s is refused with 400 and injects nothing', async (_case, body) => {
   const response = await control('POST', '/_local/faults', body);
   const answer = await ask('nothing-injected', { location: 'us' });
@@ -142,6 +143,20 @@ test.each([
   expect(answer.headers.get('x-agent-path')).toBe('primary');
 });
 
+test('a fault for a model names the model when no chain calls it there, and is injected when one does', async () => {
+  const unused = await control('POST', '/_local/faults', { region: 'us-east-1', model: 'us.anthropic.claude-opus-4', fault: { status: 503 } });
+  const used = await control('POST', '/_local/faults', { region: 'us-east-1', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } });
+  const answer = await ask('model-fault', { location: 'us' });
+
+  expect(unused.status).toBe(400);
+  expect((unused.json as { error: { message: string } }).error.message).toContain('us.anthropic.claude-opus-4');
+  expect(used.status).toBe(201);
+  expect(answer.headers.get('x-agent-path')).toBe('regional-fallback');
+});
+
 test('an unknown region cannot be taken down', async () => {
-  expect((await control('POST', '/_local/regions/mars-north-1/down')).status).toBe(404);
+  const response = await control('POST', '/_local/regions/mars-north-1/down');
+
+  expect(response.status).toBe(404);
+  expect((response.json as { error: { code: string } }).error.code).toBe('not_found');
 });

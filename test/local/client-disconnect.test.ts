@@ -1,0 +1,132 @@
+/**
+ * Clients that leave early must not take a local server down: `npm run local`
+ * and the Lambda host, each in a process of its own as they run for real,
+ * with clients that hang up mid-upload and mid-stream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const LOCAL = path.join(__dirname, '..', '..', 'local');
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+}
+
+/** Runs a local entry point in its own process until it prints its URL. */
+async function start(script: string, args: string[], env: Record<string, string>, urlPattern: RegExp): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(LOCAL, script), ...args], {
+    env: { ...process.env, ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += String(chunk);
+      const match = urlPattern.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    child.stderr!.resume();
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, url, stdout: () => stdout };
+}
+
+async function stop({ child }: Started): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill();
+  });
+}
+
+/** Sends the headers and part of a body, then hangs up. */
+async function hangUpMidUpload(url: string, pathname: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"text":"half`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  socket.destroy();
+  // Time for the server to notice, and to die of it if it would.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+describe('npm run local', () => {
+  let local: Started;
+
+  beforeAll(async () => {
+    local = await start('main.ts', [], { PORT: '0' }, /front door (http:\/\/\S+) /);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stop(local);
+  });
+
+  test("keeps serving after a client hangs up mid-upload to a region's agent API", async () => {
+    const [region] = (await (await fetch(`${local.url}/_local/regions`)).json()) as Array<{ baseUrl: string }>;
+
+    await hangUpMidUpload(region.baseUrl, '/v1/conversations/gone-1/messages');
+
+    expect(local.child.exitCode).toBeNull();
+    expect((await fetch(`${region.baseUrl}/health`)).status).toBe(200);
+  });
+});
+
+describe('the Lambda host', () => {
+  let dir: string;
+  let host: Started;
+
+  beforeAll(async () => {
+    // A streaming handler that writes until its response stream closes, and says when it was told.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-host-'));
+    const bundle = path.join(dir, 'index.mjs');
+    fs.writeFileSync(
+      bundle,
+      `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'text/plain' } });
+  if (event.path !== '/forever') return stream.end('ok');
+  await new Promise((resolve) => {
+    const timer = setInterval(() => stream.write('tick\\n'), 10);
+    responseStream.on('close', () => {
+      clearInterval(timer);
+      process.stdout.write('HANDLER_SAW_CLOSE\\n');
+      resolve();
+    });
+  });
+});
+`,
+    );
+    host = await start('lambda-host.ts', [bundle], {}, /LAMBDA_HOST_URL=(\S+)/);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stop(host);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('keeps serving after a client hangs up mid-upload', async () => {
+    await hangUpMidUpload(host.url, '/upload');
+
+    expect(host.child.exitCode).toBeNull();
+    expect(await (await fetch(`${host.url}/once`)).text()).toBe('ok');
+  });
+
+  test('a client leaving mid-stream closes the handler’s response stream and the host keeps serving', async () => {
+    const aborted = new AbortController();
+    const response = await fetch(`${host.url}/forever`, { signal: aborted.signal });
+    const reader = response.body!.getReader();
+    await reader.read();
+
+    aborted.abort();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(host.child.exitCode).toBeNull();
+    expect(host.stdout()).toContain('HANDLER_SAW_CLOSE');
+    expect(await (await fetch(`${host.url}/once`)).text()).toBe('ok');
+  });
+});
