@@ -87,7 +87,7 @@ export class FallbackDashboard extends Construct {
         new cloudwatch.TextWidget({
           markdown: [
             `# ${props.agentName}: fallbacks in ${this.metrics.length} regions`,
-            'Paths: **primary** (the region\'s own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100.',
+            'Paths: **primary** (the region\'s own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included.',
           ].join('\n\n'),
           width: 2 * HALF,
           height: 2,
@@ -115,8 +115,9 @@ export class FallbackDashboard extends Construct {
       ],
       [
         this.graph(
-          'Breakers opened and answers with degraded state',
+          'Failed requests, breakers opened and answers with degraded state',
           perRegion((metrics) => [
+            metrics.failedRequests({ period: this.period, label: `${metrics.region} failed` }),
             metrics.breakerOpened({ period: this.period, label: `${metrics.region} breaker opened` }),
             metrics.stateDegraded({ period: this.period, label: `${metrics.region} state degraded` }),
           ]),

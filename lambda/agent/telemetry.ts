@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
-import { DimensionName, MetricName, type TargetErrorReason } from './metric-names';
+import { DimensionName, MetricName, TargetErrorReason } from './metric-names';
 import type { Attempt, Usage } from './chain/types';
 import { StateUnavailableError } from './store/conversation-store';
 
@@ -50,7 +50,11 @@ export class Telemetry {
       ...(this.config.observability.logMessageText && text ? { text } : {}),
     });
 
-    const failed = summary.path === undefined;
+    // No target served it and the fault was upstream (every target failed or throttled, or time ran out);
+    // a request the model rejected as invalid is the caller's error, not a failure or a fallback.
+    const unserved = summary.path === undefined && (summary.status === 429 || summary.status >= 500);
+    // A fallback is any request the primary did not serve, so the fallback-rate alarm also fires when nothing could.
+    const fellBack = (summary.path !== undefined && summary.path !== 'primary') || unserved;
     const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
     // Each set of measurements goes out once per dimension set: [Region] feeds rates and
     // alarms, [Region, Path] the per-path views.
@@ -59,10 +63,10 @@ export class Telemetry {
     for (const dimensions of dimensionSets) {
       this.metrics.addDimensions(dimensions);
       this.metrics.addMetric(MetricName.Requests, MetricUnit.Count, 1);
-      this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, summary.path && summary.path !== 'primary' ? 1 : 0);
+      this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
       this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
       this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
-      this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, failed || summary.incomplete ? 1 : 0);
+      this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || summary.incomplete ? 1 : 0);
       this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
       this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
       if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
@@ -90,7 +94,7 @@ export class Telemetry {
 
   residencyRefused(target: ChainTarget, why: string): void {
     this.logger.error('residency guard refused a configured target', { model: target.modelId, modelRegion: target.region, why });
-    this.count(MetricName.TargetErrors, { [DimensionName.Reason]: 'ResidencyRefused' });
+    this.count(MetricName.TargetErrors, { [DimensionName.Reason]: TargetErrorReason.ResidencyRefused });
   }
 
   stateUnavailable(error: unknown): void {

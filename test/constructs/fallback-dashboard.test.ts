@@ -80,12 +80,12 @@ describe('FallbackDashboard', () => {
     expect(requests).toHaveLength(REGIONS.length * TIERS.length);
   });
 
-  test('breaker openings and degraded state are drawn for every region', () => {
+  test('failed requests, breaker openings and degraded state are drawn for every region', () => {
     // GIVEN / WHEN
-    const graph = widget(widgetsOf(), 'Breakers opened and answers with degraded state');
+    const graph = widget(widgetsOf(), 'Failed requests, breakers opened and answers with degraded state');
 
     // THEN
-    for (const metricName of ['BreakerOpened', 'StateDegraded']) {
+    for (const metricName of ['FailedRequests', 'BreakerOpened', 'StateDegraded']) {
       expect(metricLines(graph, metricName).map((line) => optionsOf(line).region)).toEqual(REGIONS);
     }
   });

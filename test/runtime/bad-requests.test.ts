@@ -72,6 +72,9 @@ test('a ValidationException from the model gets 400 after exactly one upstream c
   expect((result.json?.error as { code: string }).code).toBe('model_rejected_request');
   expect(harness.emulator.calls()).toHaveLength(1);
   expect(await tableItems(harness.dynamo)).toEqual(before);
+  // AND the caller's error is neither a failed request nor a fallback on the dashboard
+  expect(harness.output.sum('FailedRequests')).toBe(0);
+  expect(harness.output.sum('Fallbacks')).toBe(0);
 });
 
 test('a request without an identity gets 401', async () => {

@@ -181,6 +181,8 @@ test('when every target fails, the answer is 503 with the attempts made, each ta
   ]);
   expect(harness.emulator.calls()).toHaveLength(3);
   expect(harness.output.sum('FailedRequests')).toBe(1);
+  // AND it counts as a fallback, so the fallback-rate alarm sees an outage where nothing could answer
+  expect(harness.output.sum('Fallbacks')).toBe(1);
 });
 
 test('when every target throttles, the answer is 429 with a retry-after', async () => {
