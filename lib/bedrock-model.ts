@@ -51,7 +51,7 @@ export interface ModelInvocation {
   readonly invocationId: string;
   /** The profile's geography, or undefined for an in-region call. */
   readonly geography?: InferenceGeography;
-  /** Regions where the foundation model may run for this invocation ('*' for a global profile). */
+  /** Regions where the foundation model may run for this invocation ('*': the region-less model ARN of a global profile). */
   readonly destinationRegions: readonly string[];
 }
 
@@ -105,7 +105,8 @@ export class BedrockModel {
     const hasProfile = (this.props.inferenceGeographies ?? []).includes(geography);
     // Bedrock only accepts a geographic profile from a source region in its geography (global: any region).
     if (hasProfile && isInGeography(region, geography)) {
-      if (geography === 'global') return { invocationId: `global.${this.modelId}`, geography, destinationRegions: ['*'] };
+      // A global profile needs the source region's model as well as the region-less one it routes to.
+      if (geography === 'global') return { invocationId: `global.${this.modelId}`, geography, destinationRegions: [region, '*'] };
       const destinations = this.props.destinationRegions?.[geography] ?? DEFAULT_PROFILE_DESTINATIONS[geography];
       const outside = destinations.filter((destination) => !isInGeography(destination, geography));
       if (jurisdiction.restricted && outside.length > 0) {

@@ -223,3 +223,18 @@ test.each([
 ])('throws for %s, naming the construct', (_case, build, message) => {
   expect(build).toThrow(message);
 });
+
+test("a global profile's grant names each source region's model and the region-less one, only through the profile", () => {
+  const world = Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1', 'eu-west-1'] });
+  const claude = BedrockModel.of('anthropic.claude-sonnet-4-5-20250929-v1:0', { inferenceGeographies: ['global'] });
+  const { template } = composed({ jurisdiction: world, chain: ModelChain.of(claude) }, 'eu-west-1');
+
+  const statement = bedrockStatements(template).find((candidate) => [candidate.Resource].flat().map(flatten).some((resource) => resource.includes(':foundation-model/')))!;
+  // The chain calls the profile from eu-west-1 (primary) and from us-east-1 (regional fallback).
+  expect([statement.Resource].flat().map(flatten).sort()).toEqual([
+    'arn:AWS::Partition:bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'arn:AWS::Partition:bedrock:eu-west-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'arn:AWS::Partition:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ]);
+  expect(flatten((statement.Condition as Record<string, Record<string, unknown>>).StringEquals['bedrock:InferenceProfileArn'])).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+});
