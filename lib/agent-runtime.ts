@@ -99,6 +99,14 @@ export interface AgentRuntimeProps {
   readonly metricsNamespace?: string;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Create the role API Gateway writes its logs with, and register it for the
+   * account. That registration is one setting per account and region
+   * (AWS::ApiGateway::Account): set false when another stack already makes it,
+   * such as a second agent in the same account or your landing zone.
+   * @default true
+   */
+  readonly manageApiGatewayAccount?: boolean;
 }
 
 /**
@@ -277,7 +285,7 @@ export class AgentRuntime extends Construct {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       // The execute-api URL would bypass the custom domains' routing; clients use the domains.
       disableExecuteApiEndpoint: props.recordName !== undefined,
-      cloudWatchRole: true,
+      cloudWatchRole: props.manageApiGatewayAccount ?? true,
       deployOptions: {
         stageName: 'prod',
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),

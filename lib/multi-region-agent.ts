@@ -91,7 +91,7 @@ export interface MultiRegionAgentProps {
   /** @default - the defaults of FallbackRateAlarm */
   readonly alarms?: MultiRegionAgentAlarmOptions;
   /** Function and runtime settings for every region. */
-  readonly runtime?: Pick<AgentRuntimeProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention'>;
+  readonly runtime?: Pick<AgentRuntimeProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'>;
   /** Table options for every jurisdiction. */
   readonly table?: MultiRegionAgentTableOptions;
   /**

@@ -238,3 +238,13 @@ test("a global profile's grant names each source region's model and the region-l
   ]);
   expect(flatten((statement.Condition as Record<string, Record<string, unknown>>).StringEquals['bedrock:InferenceProfileArn'])).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
 });
+
+test("API Gateway's account-wide logging role is registered by default, and left to another stack when asked", () => {
+  const managed = composed().template;
+  const leftAlone = composed({ manageApiGatewayAccount: false }).template;
+
+  managed.resourceCountIs('AWS::ApiGateway::Account', 1);
+  leftAlone.resourceCountIs('AWS::ApiGateway::Account', 0);
+  // Access logging stays on either way.
+  leftAlone.hasResourceProperties('AWS::ApiGateway::Stage', { AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }) });
+});
