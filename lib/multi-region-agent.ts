@@ -4,7 +4,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AgentAuthorization, AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
-import { AgentRouting, assertRecordInZone, PublicNameRouting } from './agent-routing';
+import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
 import { MultiRegionAgentError } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
@@ -150,6 +150,7 @@ export class MultiRegionAgent extends Construct {
     }
     // Latency routing is always layered under the public name's geolocation records, so that adding
     // a geolocated jurisdiction later only adds records instead of replacing the public name's.
+    if (routing.geolocation) this.assertGeolocationsKept(props.jurisdictions, routing.geolocation.locations);
     const publicNames = routing.geolocation
       ? wrap(this, () => PublicNameRouting.geolocationByRegion({ ...routing.geolocation!, regions: allRegions }))
       : Object.fromEntries(allRegions.map((region) => [region, PublicNameRouting.layered()]));
@@ -230,6 +231,26 @@ export class MultiRegionAgent extends Construct {
       new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', { hostedZone: zoneIn(this.monitoringStack), recordName: props.recordName, jurisdictions: props.jurisdictions });
       // Its alias records point at the regions' latency sets, which must exist first.
       for (const stack of Object.values(this.regionStacks)) this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
+    }
+  }
+
+  /**
+   * Plain geolocation routing replaces the layered records that keep a
+   * restricted jurisdiction's users at home, so its locations must do that:
+   * each of the jurisdiction's `geolocations` mapped to one of its regions.
+   */
+  private assertGeolocationsKept(jurisdictions: readonly Jurisdiction[], locations: ReadonlyArray<{ location: route53.GeoLocation; region: string }>): void {
+    for (const jurisdiction of jurisdictions.filter((candidate) => candidate.restricted)) {
+      for (const kept of jurisdiction.geolocations) {
+        const mapped = locations.find((entry) => geoLabel(entry.location) === geoLabel(kept));
+        if (!mapped || !jurisdiction.includes(mapped.region)) {
+          throw new MultiRegionAgentError(
+            'GeolocationLeavesJurisdiction',
+            `routing: jurisdiction '${jurisdiction.name}' keeps ${geoLabel(kept)} in its regions (${jurisdiction.regions.join(', ')}), but RoutingStrategy.geolocation ${mapped ? `sends it to ${mapped.region}` : 'does not map it, so it would go to defaultRegion'}`,
+            this,
+          );
+        }
+      }
     }
   }
 }

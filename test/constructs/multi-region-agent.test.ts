@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Jurisdiction } from '../../lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Jurisdiction, RoutingStrategy } from '../../lib';
 import { ACCOUNT, agentApp, eu, us, ZONE } from './fixtures';
 
 test('one call creates a home stack per jurisdiction, a stack per region and a monitoring stack, each with its env', () => {
@@ -106,4 +107,21 @@ test.each([
   ['a witness region for a jurisdiction the agent does not have', () => agentApp({ table: { strongConsistency: true, witnessRegions: { europe: 'eu-west-3' } } }), /table.witnessRegions: unknown jurisdiction europe/],
 ])('throws for %s', (_case, build, message) => {
   expect(build).toThrow(message);
+});
+
+describe('RoutingStrategy.geolocation keeps restricted jurisdictions at home', () => {
+  const europe = route53.GeoLocation.continent(route53.Continent.EUROPE);
+
+  test.each([
+    ['maps Europe to a US region', [{ location: europe, region: 'us-east-1' }], /jurisdiction 'eu' keeps continent-EU .* sends it to us-east-1/],
+    ['leaves Europe to the default region', [{ location: route53.GeoLocation.continent(route53.Continent.NORTH_AMERICA), region: 'us-east-1' }], /jurisdiction 'eu' keeps continent-EU .* does not map it/],
+  ])('refuses a strategy that %s, naming routing', (_case, locations, message) => {
+    expect(() => agentApp({ routing: RoutingStrategy.geolocation({ locations, defaultRegion: 'us-east-1' }) })).toThrow(message);
+  });
+
+  test('accepts one that sends Europe to an EU region', () => {
+    const { agent } = agentApp({ routing: RoutingStrategy.geolocation({ locations: [{ location: europe, region: 'eu-central-1' }], defaultRegion: 'us-east-1' }) });
+
+    expect(agent.runtimes).toHaveLength(4);
+  });
 });
