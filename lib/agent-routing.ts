@@ -3,14 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import { REGION_PATTERN } from '../lambda/agent/config';
 import type { AgentDomains } from './agent-runtime';
 import { MultiRegionAgentError } from './errors';
-import type { Jurisdiction } from './jurisdiction';
+import { RESERVED_LATENCY_LABEL, type Jurisdiction } from './jurisdiction';
 import { RoutingTag } from './routing-tags';
-
-/** The label under which the layered public routing keeps its latency record sets. */
-const LATENCY_LABEL = 'latency';
 
 /**
  * The names of the latency record sets behind the public name when it is
@@ -22,9 +18,9 @@ const LATENCY_LABEL = 'latency';
  */
 export const layeredRecordName = {
   /** `<jurisdiction>.latency.<name>`: the jurisdiction's regions, by latency. */
-  jurisdiction: (jurisdiction: Jurisdiction, recordName: string): string => `${jurisdiction.name}.${LATENCY_LABEL}.${recordName}`,
+  jurisdiction: (jurisdiction: Jurisdiction, recordName: string): string => `${jurisdiction.name}.${RESERVED_LATENCY_LABEL}.${recordName}`,
   /** `latency.<name>`: every region, by latency. */
-  all: (recordName: string): string => `${LATENCY_LABEL}.${recordName}`,
+  all: (recordName: string): string => `${RESERVED_LATENCY_LABEL}.${recordName}`,
 };
 
 /** How the agent's public name reaches one region. */
@@ -175,7 +171,7 @@ export class AgentRouting extends Construct {
   constructor(scope: Construct, id: string, props: AgentRoutingProps) {
     super(scope, id);
     const publicName = props.publicName ?? PublicNameRouting.latency();
-    this.region = this.validate(props, publicName);
+    this.region = this.validate(props);
     const region = this.region;
     const zone = props.hostedZone;
     this.regionalHostName = `${region}.${props.recordName}`;
@@ -252,7 +248,7 @@ export class AgentRouting extends Construct {
   }
 
   /** Returns the stack's region once the props are known to be consistent. */
-  private validate(props: AgentRoutingProps, publicName: PublicNameRouting): string {
+  private validate(props: AgentRoutingProps): string {
     const region = Stack.of(this).region;
     if (Token.isUnresolved(region)) {
       throw new MultiRegionAgentError('RegionRequired', 'AgentRouting needs a stack with an explicit env.region: its records and health check belong to that region', this);
@@ -263,12 +259,6 @@ export class AgentRouting extends Construct {
     assertRecordInZone(this, props.recordName, props.hostedZone);
     if (!props.agentName || props.agentName.length > 256) {
       throw new MultiRegionAgentError('InvalidAgentName', `agentName must be 1 to 256 characters (a health-check tag value), got '${props.agentName}'`, this);
-    }
-    if (REGION_PATTERN.test(props.jurisdiction.name)) {
-      throw new MultiRegionAgentError('JurisdictionNamedLikeRegion', `jurisdiction: its name '${props.jurisdiction.name}' is a region name, so its host would collide with the region host ${props.jurisdiction.name}.${props.recordName}`, this);
-    }
-    if (publicName.kind === 'layered' && props.jurisdiction.name === LATENCY_LABEL) {
-      throw new MultiRegionAgentError('ReservedJurisdictionName', `jurisdiction: the name '${LATENCY_LABEL}' is reserved by layered public routing (${layeredRecordName.all(props.recordName)})`, this);
     }
     const failureThreshold = props.healthCheckFailureThreshold ?? 3;
     if (!Number.isInteger(failureThreshold) || failureThreshold < 1 || failureThreshold > 10) {

@@ -1,5 +1,8 @@
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { INFERENCE_GEOGRAPHIES, REGION_PATTERN, type InferenceGeography, type JurisdictionConfig } from '../lambda/agent/config';
+
+/** The label of the latency records under the public name; no jurisdiction may take it. */
+export const RESERVED_LATENCY_LABEL = 'latency';
 import { MultiRegionAgentError } from './errors';
 
 /** Region name prefixes that belong to each inference geography (a region outside them crosses the border). */
@@ -84,6 +87,13 @@ export class Jurisdiction {
     const where = `Jurisdiction '${props.name}'`;
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(props.name)) {
       throw new MultiRegionAgentError('InvalidJurisdictionName', `${where}: name must be a lowercase DNS label such as 'eu', got '${props.name}'`);
+    }
+    // The name becomes a host label next to `<region>.<name>` and the routing's `latency.<name>`.
+    if (REGION_PATTERN.test(props.name)) {
+      throw new MultiRegionAgentError('JurisdictionNamedLikeRegion', `${where}: name is a region name, so its host would collide with that region's host`);
+    }
+    if (props.name === RESERVED_LATENCY_LABEL) {
+      throw new MultiRegionAgentError('ReservedJurisdictionName', `${where}: name '${RESERVED_LATENCY_LABEL}' is reserved for the public name's latency records (latency.<name>)`);
     }
     if (!(INFERENCE_GEOGRAPHIES as readonly string[]).includes(props.geography)) {
       throw new MultiRegionAgentError('InvalidGeography', `${where}: geography must be one of ${INFERENCE_GEOGRAPHIES.join(', ')}, got '${props.geography}'`);

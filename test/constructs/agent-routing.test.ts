@@ -308,16 +308,4 @@ describe('AgentRouting validation', () => {
     });
     expect(() => routingIn(stack, { alarm })).toThrow(/alarm: Route 53 health checks can only watch alarms on one plain metric/);
   });
-
-  test('throws if the jurisdiction is named like a region, whose host it would take', () => {
-    const stack = regionStack('eu-west-1');
-    const jurisdiction = Jurisdiction.custom({ name: 'eu-west-2', regions: ['eu-west-1'], geography: 'eu' });
-    expect(() => routingIn(stack, { jurisdiction })).toThrow(/its name 'eu-west-2' is a region name/);
-  });
-
-  test('throws if layered routing meets a jurisdiction named latency', () => {
-    const stack = regionStack('eu-west-1');
-    const jurisdiction = Jurisdiction.custom({ name: 'latency', regions: ['eu-west-1'], geography: 'eu' });
-    expect(() => routingIn(stack, { jurisdiction, publicName: PublicNameRouting.layered() })).toThrow(/the name 'latency' is reserved by layered public routing/);
-  });
 });

@@ -25,6 +25,8 @@ describe('Jurisdiction', () => {
     ['a region outside a restricted geography', () => Jurisdiction.eu(['eu-west-1', 'us-east-1']), /us-east-1 lie outside the eu geography/],
     ['a restricted global jurisdiction', () => Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'], restricted: true }), /cannot use the global geography/],
     ['a name that is not a DNS label', () => Jurisdiction.custom({ name: 'EU!', geography: 'eu', regions: ['eu-west-1'] }), /name must be a lowercase DNS label/],
+    ['a name that is a region name, whose host it would take', () => Jurisdiction.custom({ name: 'eu-west-2', geography: 'eu', regions: ['eu-west-1'] }), /'eu-west-2': name is a region name/],
+    ["the name of the public name's latency records", () => Jurisdiction.custom({ name: 'latency', geography: 'eu', regions: ['eu-west-1'] }), /name 'latency' is reserved/],
   ])('throws for %s', (_case, build, message) => {
     expect(build).toThrow(message);
   });
