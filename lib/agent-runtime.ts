@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { AgentMetrics } from './agent-metrics';
 import type { IConversationTable } from './conversation-table';
-import { MultiRegionAgentError } from './errors';
+import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import type { ModelChain, ResolvedTarget } from './model-chain';
 import { PREBUNDLED_FILE, RUNTIME_BUNDLE_OPTIONS, runtimeCodeSource } from './runtime-bundle';
@@ -146,7 +146,7 @@ export class AgentRuntime extends Construct {
     this.region = stack.region;
     this.jurisdiction = props.jurisdiction;
     this.metrics = new AgentMetrics({ region: this.region, account: stack.account, namespace: props.metricsNamespace });
-    this.targets = wrapSynthError(this, () => props.chain.targetsFor(props.jurisdiction, this.region));
+    this.targets = withConstructPath(this, () => props.chain.targetsFor(props.jurisdiction, this.region));
     this.runtimeConfig = this.buildConfig(props);
 
     const timeout = props.timeout ?? Duration.minutes(2);
@@ -191,7 +191,7 @@ export class AgentRuntime extends Construct {
       observability: { metricsNamespace: this.metrics.namespace, logMessageText: settings.logMessageText },
     };
     // The runtime validates the same document at cold start; failing here keeps a bad one from deploying.
-    wrapSynthError(this, () => validateRuntimeConfig(config), 'InvalidRuntimeConfig');
+    withConstructPath(this, () => validateRuntimeConfig(config), 'InvalidRuntimeConfig');
     const size = Buffer.byteLength(CONFIG_ENV_VAR) + Buffer.byteLength(JSON.stringify(config));
     if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - 256) {
       throw new MultiRegionAgentError('ConfigTooLarge', `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or the system prompt`, this);
@@ -397,12 +397,3 @@ function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
 
-/** Re-throws a configuration error with the construct's path in front. */
-function wrapSynthError<T>(scope: Construct, run: () => T, code?: string): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof MultiRegionAgentError) throw new MultiRegionAgentError(error.code, error.message, scope);
-    throw new MultiRegionAgentError(code ?? 'InvalidConfiguration', (error as Error).message, scope);
-  }
-}

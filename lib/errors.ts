@@ -19,3 +19,17 @@ export class MultiRegionAgentError extends Error {
     this.constructPath = scope?.node.path;
   }
 }
+
+/**
+ * Runs a check made outside any construct and re-throws its error with
+ * `scope`'s path in front; another error becomes a MultiRegionAgentError
+ * with `code` (the runtime's schema errors, for instance).
+ */
+export function withConstructPath<T>(scope: IConstruct, run: () => T, code = 'InvalidConfiguration'): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof MultiRegionAgentError) throw new MultiRegionAgentError(error.code, error.message, scope);
+    throw new MultiRegionAgentError(code, (error as Error).message, scope);
+  }
+}

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { TIERS } from '../lambda/agent/config';
 import { DEFAULT_METRICS_NAMESPACE, DimensionName, MetricName } from '../lambda/agent/metric-names';
 import { AgentMetrics } from './agent-metrics';
-import { MultiRegionAgentError } from './errors';
+import { MultiRegionAgentError, withConstructPath } from './errors';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
 
 /** Route 53 publishes health-check metrics in us-east-1 only. */
@@ -143,11 +143,7 @@ export class FallbackDashboard extends Construct {
     if (!/^[A-Za-z0-9_-]{1,245}$/.test(props.agentName)) {
       throw new MultiRegionAgentError('InvalidAgentName', `agentName must be 1 to 245 letters, digits, - or _ (it prefixes the dashboard name), got '${props.agentName}'`, this);
     }
-    try {
-      validateJurisdictions(props.jurisdictions);
-    } catch (error) {
-      throw new MultiRegionAgentError((error as MultiRegionAgentError).code, (error as Error).message, this);
-    }
+    withConstructPath(this, () => validateJurisdictions(props.jurisdictions));
     const seconds = (props.period ?? Duration.minutes(1)).toSeconds();
     if (seconds < 60 || seconds % 60 !== 0) throw new MultiRegionAgentError('InvalidPeriod', `period must be a whole number of minutes, got ${seconds} s`, this);
     const threshold = props.fallbackRateThresholdPercent ?? 20;

@@ -1,7 +1,7 @@
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { assertRecordInZone, geoLabel, layeredRecordName } from './agent-routing';
-import { MultiRegionAgentError } from './errors';
+import { MultiRegionAgentError, withConstructPath } from './errors';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
 
 export interface GeolocationRoutingProps {
@@ -40,11 +40,7 @@ export class GeolocationRouting extends Construct {
 
   constructor(scope: Construct, id: string, props: GeolocationRoutingProps) {
     super(scope, id);
-    try {
-      validateJurisdictions(props.jurisdictions);
-    } catch (error) {
-      throw new MultiRegionAgentError((error as MultiRegionAgentError).code, (error as Error).message, this);
-    }
+    withConstructPath(this, () => validateJurisdictions(props.jurisdictions));
     assertRecordInZone(this, props.recordName, props.hostedZone);
     const zone = props.hostedZone;
     const aliasOf = (recordName: string, evaluateTargetHealth: boolean) =>

@@ -1,4 +1,4 @@
-export * from './errors';
+export { MultiRegionAgentError } from './errors';
 export * from './jurisdiction';
 export * from './bedrock-model';
 export * from './model-chain';

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { AgentAuthorization, AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
 import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
-import { MultiRegionAgentError } from './errors';
+import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
 import { GeolocationRouting } from './geolocation-routing';
@@ -134,7 +134,7 @@ export class MultiRegionAgent extends Construct {
     }
     assertRecordInZone(this, props.recordName, props.hostedZone);
     const zoneName = props.hostedZone.zoneName.replace(/\.$/, '');
-    wrap(this, () => validateJurisdictions(props.jurisdictions));
+    withConstructPath(this, () => validateJurisdictions(props.jurisdictions));
     const routing = props.routing ?? RoutingStrategy.latency();
     const allRegions = props.jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
     // Per-region and per-jurisdiction maps are looked up by key: a mistyped key would be silently ignored.
@@ -152,7 +152,7 @@ export class MultiRegionAgent extends Construct {
     // a geolocated jurisdiction later only adds records instead of replacing the public name's.
     if (routing.geolocation) this.assertGeolocationsKept(props.jurisdictions, routing.geolocation.locations);
     const publicNames = routing.geolocation
-      ? wrap(this, () => PublicNameRouting.geolocationByRegion({ ...routing.geolocation!, regions: allRegions }))
+      ? withConstructPath(this, () => PublicNameRouting.geolocationByRegion({ ...routing.geolocation!, regions: allRegions }))
       : Object.fromEntries(allRegions.map((region) => [region, PublicNameRouting.layered()]));
     const jurisdictionHosts = Object.fromEntries(props.jurisdictions.map((jurisdiction) => [jurisdiction.name, jurisdiction.hostName(props.recordName)]));
     const env = (region: string) => ({ account: props.account, region });
@@ -255,12 +255,3 @@ export class MultiRegionAgent extends Construct {
   }
 }
 
-/** Re-throws a configuration error with this construct's path in front. */
-function wrap<T>(scope: Construct, run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof MultiRegionAgentError) throw new MultiRegionAgentError(error.code, error.message, scope);
-    throw error;
-  }
-}
