@@ -67,7 +67,7 @@ export class FallbackDashboard extends Construct {
   }
 
   readonly dashboard: cloudwatch.Dashboard;
-  /** Per-region metric factories: the ones alarms use (`FallbackRateAlarm`). */
+  /** Per-region metric factories, the same metrics as each runtime's `AgentRuntime.metrics` (account: the dashboard's). */
   readonly metrics: readonly AgentMetrics[];
 
   private readonly period: Duration;
