@@ -31,12 +31,16 @@ export class MetricsBoard {
 
   /** Takes one JSON line written by a runtime; ignores anything that is not an EMF record. */
   record(line: EmfRecord): void {
-    const dimensions = line._aws?.CloudWatchMetrics?.[0]?.Dimensions?.[0];
+    const dimensionSets = line._aws?.CloudWatchMetrics?.[0]?.Dimensions ?? [];
     const region = line[DimensionName.Region];
-    if (!dimensions || typeof region !== 'string') return;
+    if (typeof region !== 'string') return;
     const figures = this.figures(region);
     const value = (name: string) => Number(line[name] ?? 0);
-    const set = dimensions.join();
+    // One record may carry its values under several dimension sets, as CloudWatch reads it.
+    for (const set of dimensionSets.map((dimensions) => dimensions.join())) this.tally(figures, set, line, value);
+  }
+
+  private tally(figures: RegionTally, set: string, line: EmfRecord, value: (name: string) => number): void {
     if (set === DimensionName.Region) {
       figures.requests += value(MetricName.Requests);
       figures.fallbacks += value(MetricName.Fallbacks);

@@ -56,27 +56,23 @@ export class Telemetry {
     // A fallback is any request the primary did not serve, so the fallback-rate alarm also fires when nothing could.
     const fellBack = (summary.path !== undefined && summary.path !== 'primary') || unserved;
     const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
-    // Each set of measurements goes out once per dimension set: [Region] feeds rates and
-    // alarms, [Region, Path] the per-path views.
-    const dimensionSets: Array<Record<string, string>> = [{ [DimensionName.Region]: this.config.region }];
-    if (summary.path) dimensionSets.push({ [DimensionName.Region]: this.config.region, [DimensionName.Path]: summary.path });
-    for (const dimensions of dimensionSets) {
-      this.metrics.addDimensions(dimensions);
-      this.metrics.addMetric(MetricName.Requests, MetricUnit.Count, 1);
-      this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
-      this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
-      this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
-      this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || summary.incomplete ? 1 : 0);
-      this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
-      this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
-      if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
-      if (summary.usage) {
-        this.metrics.addMetric(MetricName.InputTokens, MetricUnit.Count, summary.usage.inputTokens);
-        this.metrics.addMetric(MetricName.OutputTokens, MetricUnit.Count, summary.usage.outputTokens);
-      }
-      if (costUsd !== undefined) this.metrics.addMetric(MetricName.EstimatedCost, MetricUnit.NoUnit, costUsd);
-      this.metrics.publishStoredMetrics();
+    // One record, two dimension sets: [Region] feeds rates and alarms, [Region, Path] the per-path views.
+    this.metrics.addDimensions({ [DimensionName.Region]: this.config.region });
+    if (summary.path) this.metrics.addDimensions({ [DimensionName.Region]: this.config.region, [DimensionName.Path]: summary.path });
+    this.metrics.addMetric(MetricName.Requests, MetricUnit.Count, 1);
+    this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
+    this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
+    this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
+    this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || summary.incomplete ? 1 : 0);
+    this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
+    this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
+    if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
+    if (summary.usage) {
+      this.metrics.addMetric(MetricName.InputTokens, MetricUnit.Count, summary.usage.inputTokens);
+      this.metrics.addMetric(MetricName.OutputTokens, MetricUnit.Count, summary.usage.outputTokens);
     }
+    if (costUsd !== undefined) this.metrics.addMetric(MetricName.EstimatedCost, MetricUnit.NoUnit, costUsd);
+    this.metrics.publishStoredMetrics();
   }
 
   targetFailed(target: ChainTarget, reason: TargetErrorReason, action: 'next' | 'skip' | 'stop', error: unknown): void {
