@@ -9,6 +9,7 @@
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
+import { targetKey } from './chain/types';
 
 // zod/mini ships no messages; English ones make the configuration errors readable.
 z.config(en());
@@ -168,7 +169,7 @@ export const runtimeConfigSchema = z
       }
       const seen = new Set<string>();
       config.chain.forEach((target, index) => {
-        const key = `${target.modelId}@${target.region}`;
+        const key = targetKey(target);
         if (seen.has(key)) {
           ctx.addIssue({ code: 'custom', path: ['chain', index], message: `duplicate target ${key}` });
         }

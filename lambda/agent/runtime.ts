@@ -27,8 +27,6 @@ export interface RuntimeOverrides {
 
 export interface AgentRuntime {
   app: AgentApp;
-  chain: FallbackChain;
-  telemetry: Telemetry;
   /** Closes the SDK clients' connections. */
   destroy(): void;
 }
@@ -70,8 +68,6 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
   });
   return {
     app: new AgentApp({ config, store, chain, telemetry, clock }),
-    chain,
-    telemetry,
     destroy: () => {
       bedrock.destroy();
       dynamo.destroy();

@@ -15,4 +15,3 @@ export const CONVERSATION_ID_PATTERN = /^(?:([a-z][a-z0-9-]{0,30})\.)?([A-Za-z0-
 export const messageBodySchema = z.strictObject({
   text: z.string({ error: 'text must be a string' }).check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
 });
-export type MessageBody = z.output<typeof messageBodySchema>;
