@@ -36,8 +36,10 @@ export class Telemetry {
     const { serviceName, metricsNamespace } = config.observability;
     this.logger = new Logger({ serviceName, persistentKeys: { region: config.region, jurisdiction: config.jurisdiction.name } });
     this.metrics = new Metrics({ namespace: metricsNamespace, serviceName, logger: this.logger });
-    // Our dashboards and alarms address metrics by Region (and Path or Reason) only.
+    // Our dashboards and alarms address metrics by Region (and Path or Reason) only: Region is in
+    // every dimension set, and Powertools' default `service` dimension in none.
     this.metrics.clearDefaultDimensions();
+    this.metrics.setDefaultDimensions({ [DimensionName.Region]: config.region });
   }
 
   /** One summary per message: a log line and the request's metrics. */
@@ -56,9 +58,10 @@ export class Telemetry {
     // A fallback is any request the primary did not serve, so the fallback-rate alarm also fires when nothing could.
     const fellBack = (summary.path !== undefined && summary.path !== 'primary') || unserved;
     const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
-    // One record, two dimension sets: [Region] feeds rates and alarms, [Region, Path] the per-path views.
-    this.metrics.addDimensions({ [DimensionName.Region]: this.config.region });
-    if (summary.path) this.metrics.addDimensions({ [DimensionName.Region]: this.config.region, [DimensionName.Path]: summary.path });
+    // One record, two dimension sets (each adds to the default Region): [Region] feeds rates and
+    // alarms, [Region, Path] the per-path views.
+    this.metrics.addDimensions({});
+    if (summary.path) this.metrics.addDimensions({ [DimensionName.Path]: summary.path });
     this.metrics.addMetric(MetricName.Requests, MetricUnit.Count, 1);
     this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
     this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
@@ -99,8 +102,9 @@ export class Telemetry {
     this.logger.error('home-region conversation state unavailable; answering degraded', { error: describe(cause) });
   }
 
+  /** One count with dimensions [Region], or [Region, ...extra]. */
   private count(name: MetricName, extra: Record<string, string> = {}): void {
-    this.metrics.addDimensions({ [DimensionName.Region]: this.config.region, ...extra });
+    this.metrics.addDimensions(extra);
     this.metrics.addMetric(name, MetricUnit.Count, 1);
     this.metrics.publishStoredMetrics();
   }

@@ -30,6 +30,10 @@ test('a primary answering 503 is answered by the regional fallback, and headers 
   expect(harness.output.sum('RegionalFallbacks')).toBe(1);
   expect(harness.output.sum('Requests', ['Region', 'Path'], { Path: 'regional-fallback' })).toBe(1);
   expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ServerError' })).toBe(1);
+  // AND each record names exactly the dimension sets the dashboard and alarms read, without Powertools complaining
+  const dimensionSets = harness.output.metrics(['Region']).map((record) => (record._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions);
+  expect(dimensionSets).toEqual([[['Region'], ['Region', 'Path']]]);
+  expect(harness.output.logs().filter((line) => String(line.message).includes('EMF'))).toEqual([]);
 });
 
 test('with the primary and every regional target throttled, the degraded model answers and says so', async () => {
