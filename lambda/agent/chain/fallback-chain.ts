@@ -100,6 +100,11 @@ export class FallbackChain {
       }
       const outcome = await this.attempt(target, request, options, attempts);
       if (outcome) return outcome;
+      // Timers may fire a little before the clock reads the deadline: the attempt's verdict decides.
+      if (attempts.at(-1)?.reason === 'BudgetSpent') {
+        budgetSpent = true;
+        break;
+      }
     }
 
     // Every breaker was open: probe the target that would reopen first rather than fail without trying.
@@ -109,7 +114,7 @@ export class FallbackChain {
       const outcome = await this.attempt(probe, request, options, attempts);
       if (outcome) return outcome;
     }
-    budgetSpent ||= clock.now() >= options.firstTokenBy;
+    budgetSpent ||= clock.now() >= options.firstTokenBy || attempts.at(-1)?.reason === 'BudgetSpent';
     return exhausted(attempts, budgetSpent, this.refused.length);
   }
 
@@ -124,16 +129,26 @@ export class FallbackChain {
     const iterator = this.props.invoke(target, request, abort.signal)[Symbol.asyncIterator]();
     const record = (outcome: Attempt['outcome'], reason?: Attempt['reason'], status?: number) =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome, reason, status, durationMs: clock.now() - started });
+    // Each attempt settles its breaker slot exactly once: success, failure or release.
+    let settled = false;
+    const settle = (how: 'success' | 'failure' | 'release'): boolean => {
+      settled = true;
+      if (how === 'success') breakers.recordSuccess(key);
+      else if (how === 'release') breakers.release(key);
+      else return breakers.recordFailure(key);
+      return false;
+    };
     const fail = (reason: TargetErrorReason, action: Classification['action'], error: unknown, status?: number) => {
       record('failed', reason, status);
       // A failure ranks the target as if it had taken the whole deadline, so a fast failure never sorts it first.
       latency.record(key, Math.max(clock.now() - started, firstTokenTimeoutMs));
+      const opened = settle('failure');
       reporter.targetFailed(target, reason, action, error);
-      if (breakers.recordFailure(key)) reporter.breakerOpened(target);
+      if (opened) reporter.breakerOpened(target);
     };
     // The client leaving or the request's budget running out is nobody's failure: the breaker forgets the attempt.
     const notTheTargetsFault = (reason: 'ClientGone' | 'BudgetSpent') => {
-      breakers.release(key);
+      settle('release');
       record('failed', reason);
     };
     let completed = false;
@@ -163,7 +178,7 @@ export class FallbackChain {
           const classification = classifyError(step.failed);
           if (classification.action === 'stop') {
             // The request is at fault, not the target: its breaker and latency stay as they were.
-            breakers.release(key);
+            settle('release');
             record('failed', classification.reason, classification.status);
             reporter.targetFailed(target, classification.reason, 'stop', step.failed);
             return { kind: 'rejected', attempts, message: (step.failed as Error).message ?? 'the model refused the request' };
@@ -195,18 +210,19 @@ export class FallbackChain {
         const step = await nextWithin(iterator, Math.min(this.props.idleTimeoutMs, untilHardDeadline));
         const interrupted = (reason: InterruptionReason, message: string): ChainOutcome => ({ kind: 'interrupted', target, attempts, text, timeToFirstTokenMs, usage, reason, message });
         if (options.signal?.aborted) {
-          breakers.release(key);
+          settle('release');
           return interrupted('ClientGone', 'the client went away');
         }
         if (step === TIMED_OUT && untilHardDeadline <= this.props.idleTimeoutMs) {
-          breakers.release(key);
+          settle('release');
           return interrupted('BudgetSpent', "the request's time budget ran out");
         }
         if (step === TIMED_OUT || 'failed' in step) {
           const reason = step === TIMED_OUT ? TargetErrorReason.IdleTimeout : classifyError(step.failed).reason;
           const error = step === TIMED_OUT ? new Error('the stream went silent') : step.failed;
+          const opened = settle('failure');
           reporter.targetFailed(target, reason, 'next', error);
-          if (breakers.recordFailure(key)) reporter.breakerOpened(target);
+          if (opened) reporter.breakerOpened(target);
           return interrupted(reason, step === TIMED_OUT ? 'the model stopped sending tokens' : ((error as Error).message ?? 'the model stream failed'));
         }
         if (step.done) break;
@@ -218,11 +234,11 @@ export class FallbackChain {
         else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
       }
       completed = true;
-      breakers.recordSuccess(key);
+      settle('success');
       return { kind: 'answered', target, attempts, text, timeToFirstTokenMs, usage, stopReason: stopReason ?? 'end_turn' };
     } catch (error) {
-      // Only the caller's callbacks throw (the response could not be written): the target itself answered.
-      breakers.recordSuccess(key);
+      // The caller's callbacks threw (the response could not be written) after the target answered.
+      if (!settled) settle('success');
       throw error;
     } finally {
       options.signal?.removeEventListener('abort', onClientGone);
