@@ -24,6 +24,8 @@ export interface RequestSummary {
   stateDegraded: boolean;
   stored: boolean;
   incomplete: boolean;
+  /** The caller hung up before the answer ended: its own choice, not a failure of the service. */
+  clientGone: boolean;
   /** Only logged when the configuration allows message text in logs. */
   text?: { question: string; answer: string };
 }
@@ -53,8 +55,8 @@ export class Telemetry {
     });
 
     // No target served it and the fault was upstream (every target failed or throttled, or time ran out);
-    // a request the model rejected as invalid is the caller's error, not a failure or a fallback.
-    const unserved = summary.path === undefined && (summary.status === 429 || summary.status >= 500);
+    // a request the model rejected as invalid, or whose caller hung up, is not a failure or a fallback.
+    const unserved = summary.path === undefined && !summary.clientGone && (summary.status === 429 || summary.status >= 500);
     // A fallback is any request the primary did not serve, so the fallback-rate alarm also fires when nothing could.
     const fellBack = (summary.path !== undefined && summary.path !== 'primary') || unserved;
     const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
@@ -66,7 +68,7 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
     this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
     this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
-    this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || summary.incomplete ? 1 : 0);
+    this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || (summary.incomplete && !summary.clientGone) ? 1 : 0);
     this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
     this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
     if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);

@@ -59,7 +59,7 @@ test('with the primary and every regional target throttled, the degraded model a
 
 test('a stalled primary is abandoned at the first-token deadline and the next target answers', async () => {
   // GIVEN a primary that would stay silent for 30 s, and a 500 ms first-token deadline
-  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 500, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500 } }));
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 500, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500, stateTimeoutMs: 500 } }));
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
   const started = Date.now();
 
@@ -202,7 +202,7 @@ test('when every target throttles, the answer is 429 with a retry-after', async 
 
 test('the request budget comes from the remaining time: no target is started once it is spent', async () => {
   // GIVEN a 1.2 s function timeout with 500 ms kept in reserve, and a primary stalling past it
-  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 5000, totalBudgetMs: 60_000, reserveMs: 500 } }), { requestTimeoutMs: 1200 });
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 5000, totalBudgetMs: 60_000, reserveMs: 500, stateTimeoutMs: 500 } }), { requestTimeoutMs: 1200 });
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
 
   // WHEN
@@ -212,4 +212,26 @@ test('the request budget comes from the remaining time: no target is started onc
   expect(result.status).toBe(504);
   expect((result.json?.error as { code: string }).code).toBe('deadline_exceeded');
   expect(harness.emulator.calls().map((call) => call.region)).toEqual([EU_WEST]);
+});
+
+test('a caller hanging up before the first token is neither a failed request nor a fallback, and costs the target nothing', async () => {
+  // GIVEN a primary that stays silent for a while
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { breaker: { failureThreshold: 1, cooldownMs: 30_000 } }));
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 800 }, times: 1 });
+
+  // WHEN the caller gives up after 100 ms
+  const caller = new AbortController();
+  const pending = fetch(`${harness.server.url}/v1/conversations/c-gone/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hello"}', signal: caller.signal }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  caller.abort();
+  await pending;
+  for (const deadline = Date.now() + 5_000; harness.output.sum('Requests') === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+
+  // THEN the request is counted, but not against the service
+  expect(harness.output.sum('Requests')).toBe(1);
+  expect(harness.output.sum('FailedRequests')).toBe(0);
+  expect(harness.output.sum('Fallbacks')).toBe(0);
+  // AND the primary's breaker (opening at the first failure) stayed closed: the next request goes to it
+  const next = await postMessage(harness.server.url, 'c-gone-2', { text: 'hello again' });
+  expect(next.headers.get('x-agent-path')).toBe('primary');
 });

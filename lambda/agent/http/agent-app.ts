@@ -154,7 +154,8 @@ export class AgentApp {
       },
     );
 
-    const summary = { requestId: request.requestId, conversationId, attempts: outcome.attempts, stateDegraded, text: { question: text, answer: '' } };
+    const clientGone = request.signal?.aborted ?? false;
+    const summary = { requestId: request.requestId, conversationId, attempts: outcome.attempts, stateDegraded, clientGone, text: { question: text, answer: '' } };
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') {
       const claimed = await claim;
       if (claimed !== undefined) await store.abandonExchange(conversationId, claimed).catch((error: unknown) => telemetry.stateUnavailable(error));
