@@ -167,6 +167,10 @@ export const runtimeConfigSchema = z
       if (!jurisdiction.regions.includes(config.table.homeRegion)) {
         ctx.addIssue({ code: 'custom', path: ['table', 'homeRegion'], message: `${config.table.homeRegion} is not a region of jurisdiction ${jurisdiction.name}` });
       }
+      // The reserve must fit the last turn write, or a Lambda could time out in the middle of it.
+      if (config.deadlines.reserveMs < config.deadlines.stateTimeoutMs) {
+        ctx.addIssue({ code: 'custom', path: ['deadlines', 'reserveMs'], message: `${config.deadlines.reserveMs} must be at least deadlines.stateTimeoutMs (${config.deadlines.stateTimeoutMs}), the longest the last turn write may take` });
+      }
       const seen = new Set<string>();
       config.chain.forEach((target, index) => {
         const key = targetKey(target);

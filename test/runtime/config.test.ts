@@ -24,6 +24,7 @@ test.each([
   ['an unknown tier', { ...valid, chain: [{ modelId: 'm', region: 'eu-west-1', tier: 'best' }] }, /chain\.0\.tier/],
   ['a duplicate target', { ...valid, chain: [valid.chain[0], valid.chain[0]] }, /chain\.1: duplicate target/],
   ['a negative deadline', { ...valid, deadlines: { firstTokenTimeoutMs: -1 } }, /deadlines\.firstTokenTimeoutMs/],
+  ['a reserve too short for the last turn write', { ...valid, deadlines: { reserveMs: 1000, stateTimeoutMs: 2000 } }, /deadlines\.reserveMs.*at least deadlines\.stateTimeoutMs/],
   ['a non-URL endpoint', { ...valid, endpoints: { dynamodb: 'localhost' } }, /endpoints\.dynamodb/],
 ])('throws naming the field for %s', (_case, input, message) => {
   expect(() => validateRuntimeConfig(input)).toThrow(message);

@@ -263,11 +263,11 @@ test('when the home region is unreachable the answer is degraded visibly, and ac
 });
 
 test('a home region that hangs costs a request one stateTimeoutMs, its retry included', async () => {
-  // GIVEN a runtime whose table stops answering (connections accepted, never served); each call is bounded by 400 ms
+  // GIVEN a runtime whose table stops answering (connections accepted, never served); each call is bounded by 1 s
   let relay!: OutageRelay;
   harness = await startHarness(async (emulator, dynamo) => {
     relay = await OutageRelay.start(dynamo.endpoint);
-    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 400 } });
+    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 1000 } });
     return { ...config, endpoints: { ...config.endpoints, dynamodb: relay.endpoint } };
   });
   await postMessage(harness.server.url, 'c-hang', { text: 'warm up' });
@@ -279,10 +279,10 @@ test('a home region that hangs costs a request one stateTimeoutMs, its retry inc
     const degraded = await postMessage(harness.server.url, 'c-hang', { text: 'still there?' });
     const elapsedMs = Date.now() - started;
 
-    // THEN it is answered, degraded, after one bounded read: neither the SDK's retry (another 400 ms and a
-    // backoff) nor a second call to the unreachable table (the exchange claim) was waited for
+    // THEN it is answered, degraded, after one bounded read (about 1 s): neither the SDK's retry (another
+    // second and a backoff) nor a second call to the unreachable table (the exchange claim) was waited for
     expect(degraded.events.at(-1)).toMatchObject({ event: 'done', data: { stored: false, state: 'degraded' } });
-    expect(elapsedMs).toBeLessThan(400 * 2);
+    expect(elapsedMs).toBeLessThan(1800);
   } finally {
     await relay.close();
   }

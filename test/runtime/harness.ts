@@ -28,7 +28,7 @@ export function euConfig(emulator: BedrockEmulator, dynamo: LocalDynamoDb, overr
     ],
     jurisdictionHosts: { eu: 'eu.agent.example.com', us: 'us.agent.example.com' },
     table: { name: TABLE, homeRegion: EU_WEST },
-    deadlines: { firstTokenTimeoutMs: 1000, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500 },
+    deadlines: { firstTokenTimeoutMs: 1000, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500, stateTimeoutMs: 500 },
     prices: { [CLAUDE]: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 } },
     endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint },
     ...overrides,
