@@ -61,15 +61,14 @@ export async function changeRegion(options: RegionChangeOptions, context: Region
     const fleet = await discoverFleet(api, options.agent);
     const target = selectRegion(fleet, options);
     const plan = planUpdates(target, options.action);
+    // Our update may have been applied with only its answer lost: record it as if the answer had come.
+    const own = ownChange(conflict, target, plan);
+    conflict = undefined;
+    if (own) await recordChange(own.update, own.newVersion, options.action, context);
     if (plan.length === 0) {
-      const own = ownChange(conflict, target);
-      if (!own) {
-        stdout.write(`${alreadyDoneMessage(target, options.action)}\n`);
-        return ExitCode.ok;
-      }
-      // Our update was applied and only its answer lost: finish it as if the answer had come.
-      await recordChange(own.update, own.newVersion, options.action, context);
-      return finish(target, fleet, options, context);
+      if (own) return finish(target, fleet, options, context);
+      stdout.write(`${alreadyDoneMessage(target, options.action)}\n`);
+      return ExitCode.ok;
     }
 
     const refusals = options.action === 'drain' ? drainRefusals(target, fleet) : [];
@@ -88,7 +87,8 @@ export async function changeRegion(options: RegionChangeOptions, context: Region
 
     conflict = await applyUpdates(plan, options.action, context);
     if (conflict) {
-      stderr.write(`Health check ${conflict.update.check.node.id} of ${target.region} changed while agentctl was updating it; reading it again.\n`);
+      const why = conflict.onRetry ? 'answered a retried update with a version conflict (the first try may have been applied)' : 'changed while agentctl was updating it';
+      stderr.write(`Health check ${conflict.update.check.node.id} of ${target.region} ${why}; reading it again.\n`);
       continue;
     }
     return finish(target, fleet, options, context);
@@ -167,11 +167,12 @@ async function applyUpdates(plan: readonly PlannedUpdate[], action: RegionAction
 /**
  * The conflicting update and the version it made, if the conflict was our own
  * update: met on a retry, and the health check is now exactly one version on
- * and as we asked (the caller's plan came out empty).
+ * and as we asked (the new plan no longer needs to change it).
  */
-function ownChange(conflict: Conflict | undefined, target: RegionState): { update: PlannedUpdate; newVersion: number } | undefined {
+function ownChange(conflict: Conflict | undefined, target: RegionState, plan: readonly PlannedUpdate[]): { update: PlannedUpdate; newVersion: number } | undefined {
   if (!conflict?.onRetry) return undefined;
   const sent = conflict.update.check.node;
+  if (plan.some((update) => update.check.node.id === sent.id)) return undefined;
   const now = target.routingChecks.find((check) => check.node.id === sent.id)?.node;
   return now?.version === sent.version + 1 ? { update: conflict.update, newVersion: now.version } : undefined;
 }

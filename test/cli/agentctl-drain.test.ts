@@ -297,6 +297,24 @@ describe('agentctl drain and restore', () => {
     expect(run.stdout).toContain('Route 53 now considers eu-west-1 unhealthy: it receives no new traffic');
   });
 
+  test('with two routing checks, the first applied although its answer was lost is recorded while the second is applied', async () => {
+    // GIVEN eu-west-1 routes on two health checks, and Route 53 applies the first update, then answers 503
+    const { euWest1 } = seedExampleFleet(emulator());
+    const second = seedRegion(emulator(), 'eu-west-1', 'eu');
+    emulator().injectFault({ operation: 'UpdateHealthCheck', error: 503, afterApplying: true });
+
+    // WHEN
+    const run = await runAgentctl(emulator(), ['drain', 'eu-west-1']);
+
+    // THEN both are drained, reported and tagged
+    expect(run.exitCode).toBe(ExitCode.ok);
+    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409, 200]);
+    for (const id of [euWest1, second]) {
+      expect(emulator().healthCheck(id)).toMatchObject({ inverted: true, version: 2, tags: { [LAST_CHANGE_TAG]: 'drained by alice at 2025-06-01T10:00:00Z' } });
+      expect(run.stdout).toContain(`health check ${id} (https://eu-west-1.agent.example.com/health): done (version 1 → 2).`);
+    }
+  });
+
   test('a retry that meets a drain by someone else as well still reports it as already done', async () => {
     // GIVEN our update is applied, its answer lost, and another operator edits the check before the retry
     const { euWest1 } = seedExampleFleet(emulator());
