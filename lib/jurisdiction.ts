@@ -1,9 +1,9 @@
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { INFERENCE_GEOGRAPHIES, REGION_PATTERN, type InferenceGeography, type JurisdictionConfig } from '../lambda/agent/config';
+import { MultiRegionAgentError } from './errors';
 
 /** The label of the latency records under the public name; no jurisdiction may take it. */
 export const RESERVED_LATENCY_LABEL = 'latency';
-import { MultiRegionAgentError } from './errors';
 
 /** Region name prefixes that belong to each inference geography (a region outside them crosses the border). */
 const GEOGRAPHY_REGION_PREFIXES: Record<InferenceGeography, string[]> = {
