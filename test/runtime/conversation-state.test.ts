@@ -231,14 +231,20 @@ class OutageRelay {
   }
 }
 
-test('when the home region is unreachable the answer is degraded visibly, and acknowledged turns survive', async () => {
-  // GIVEN a runtime whose table sits behind a relay that can go down, and one acknowledged exchange
+/** Starts the harness with its table behind an OutageRelay and the given stateTimeoutMs. */
+async function startBehindRelay(stateTimeoutMs: number): Promise<OutageRelay> {
   let relay!: OutageRelay;
   harness = await startHarness(async (emulator, dynamo) => {
     relay = await OutageRelay.start(dynamo.endpoint);
-    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 500 } });
+    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs } });
     return { ...config, endpoints: { ...config.endpoints, dynamodb: relay.endpoint } };
   });
+  return relay;
+}
+
+test('when the home region is unreachable the answer is degraded visibly, and acknowledged turns survive', async () => {
+  // GIVEN a runtime whose table sits behind a relay that can go down, and one acknowledged exchange
+  const relay = await startBehindRelay(500);
   const acknowledged = await postMessage(harness.server.url, 'c-outage', { text: 'remember this' });
 
   // WHEN the home region goes away
@@ -264,12 +270,7 @@ test('when the home region is unreachable the answer is degraded visibly, and ac
 
 test('a home region that hangs costs a request one stateTimeoutMs, its retry included', async () => {
   // GIVEN a runtime whose table stops answering (connections accepted, never served); each call is bounded by 1 s
-  let relay!: OutageRelay;
-  harness = await startHarness(async (emulator, dynamo) => {
-    relay = await OutageRelay.start(dynamo.endpoint);
-    const config = euConfig(emulator, dynamo, { deadlines: { stateTimeoutMs: 1000 } });
-    return { ...config, endpoints: { ...config.endpoints, dynamodb: relay.endpoint } };
-  });
+  const relay = await startBehindRelay(1000);
   await postMessage(harness.server.url, 'c-hang', { text: 'warm up' });
   relay.stall();
 
