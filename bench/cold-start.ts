@@ -43,7 +43,11 @@ async function bundle(outfile: string, options: BuildOptions): Promise<number> {
 
 function measure(file: string, env: NodeJS.ProcessEnv): Sample {
   const started = performance.now();
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', MEASURE_SCRIPT, file], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', MEASURE_SCRIPT, file], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return { ...(JSON.parse(output) as Omit<Sample, 'processMs'>), processMs: performance.now() - started };
 }
 
@@ -91,7 +95,9 @@ async function main(): Promise<void> {
   process.stdout.write(`Cold start proxy, median of ${RUNS} fresh Node ${process.version} processes each\n\n`);
   process.stdout.write('| bundle | size | module init | whole process | RSS after init |\n|---|---|---|---|---|\n');
   for (const result of [deployed, naive]) {
-    process.stdout.write(`| ${result.label} | ${result.kb.toFixed(0)} KB | ${result.initMs.toFixed(1)} ms | ${result.processMs.toFixed(0)} ms | ${result.rssMb.toFixed(0)} MB |\n`);
+    process.stdout.write(
+      `| ${result.label} | ${result.kb.toFixed(0)} KB | ${result.initMs.toFixed(1)} ms | ${result.processMs.toFixed(0)} ms | ${result.rssMb.toFixed(0)} MB |\n`,
+    );
   }
   process.stdout.write(
     `| naive / deployed | ${(naive.kb / deployed.kb).toFixed(2)}x | ${(naive.initMs / deployed.initMs).toFixed(2)}x | ${(naive.processMs / deployed.processMs).toFixed(2)}x | ${(naive.rssMb / deployed.rssMb).toFixed(2)}x |\n`,

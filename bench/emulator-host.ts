@@ -36,10 +36,15 @@ export async function hostEmulators(options: { regions: string[]; firstTokenDela
     injectFault: (rule) => send({ type: 'fault', rule }),
     clearFaults: () => send({ type: 'clear' }),
     close: async () => {
-      await Promise.all([bedrock, dynamodb].map(({ child }) => new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill();
-      })));
+      await Promise.all(
+        [bedrock, dynamodb].map(
+          ({ child }) =>
+            new Promise<void>((resolve) => {
+              child.once('exit', () => resolve());
+              child.kill();
+            }),
+        ),
+      );
     },
   };
 }

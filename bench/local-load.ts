@@ -58,7 +58,8 @@ async function run(benchCase: Case, requests: number): Promise<Result> {
       {
         method: 'POST',
         body: benchCase.body,
-        setupRequest: (request) => (benchCase.newConversationEachTime ? { ...request, path: `/v1/conversations/load-${process.pid}-${(conversation += 1)}/messages` } : request),
+        setupRequest: (request) =>
+          benchCase.newConversationEachTime ? { ...request, path: `/v1/conversations/load-${process.pid}-${(conversation += 1)}/messages` } : request,
       },
     ],
   };
@@ -71,14 +72,25 @@ async function run(benchCase: Case, requests: number): Promise<Result> {
   const limit = setTimeout(() => stop(), CASE_TIME_LIMIT_MS);
   const result = await finished;
   clearTimeout(limit);
-  return { name: benchCase.name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, completed: result['2xx'] };
+  return {
+    name: benchCase.name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+    completed: result['2xx'],
+  };
 }
 
 async function main(): Promise<void> {
   const playground = await startPlayground();
   try {
     // One request through the front door names the region and model it routes to by default.
-    const warmUp = await fetch(`${playground.url}/v1/conversations/load-warm-up/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hello"}' });
+    const warmUp = await fetch(`${playground.url}/v1/conversations/load-warm-up/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"text":"hello"}',
+    });
     await warmUp.text();
     const region = warmUp.headers.get('x-agent-region')!;
     const model = warmUp.headers.get('x-agent-model')!;
@@ -106,7 +118,9 @@ async function main(): Promise<void> {
     process.stdout.write('| case | requests/s | p50 | p99 | added p50 | added p99 | failed |\n|---|---|---|---|---|---|---|\n');
     for (const result of results) {
       const added = (key: 'p50' | 'p99') => (result === baseline ? '' : `${(result[key] - baseline[key]).toFixed(0)} ms`);
-      process.stdout.write(`| ${result.name} | ${result.rps.toFixed(0)} | ${result.p50} ms | ${result.p99} ms | ${added('p50')} | ${added('p99')} | ${result.failures} of ${result.failures + result.completed} |\n`);
+      process.stdout.write(
+        `| ${result.name} | ${result.rps.toFixed(0)} | ${result.p50} ms | ${result.p99} ms | ${added('p50')} | ${added('p99')} | ${result.failures} of ${result.failures + result.completed} |\n`,
+      );
     }
   } finally {
     await playground.stop();

@@ -134,7 +134,14 @@ async function main(): Promise<void> {
   const naive = { primary: client(emulator, PRIMARY), fallback: client(emulator, FALLBACK) };
   const rows: string[][] = [];
   const report = (name: string, measured: number[], baseline: number[], note = '') => {
-    rows.push([name, fmt(percentile(measured, 50)), fmt(percentile(measured, 99)), fmt(percentile(baseline, 50)), `${(percentile(measured, 50) / percentile(baseline, 50)).toFixed(2)}×`, note]);
+    rows.push([
+      name,
+      fmt(percentile(measured, 50)),
+      fmt(percentile(measured, 99)),
+      fmt(percentile(baseline, 50)),
+      `${(percentile(measured, 50) / percentile(baseline, 50)).toFixed(2)}×`,
+      note,
+    ]);
   };
 
   // 1. Added TTFT on the happy path.
@@ -156,14 +163,26 @@ async function main(): Promise<void> {
     await store.loadRecent(`bench-${randomUUID()}`, 20);
     return performance.now() - started;
   });
-  rows.push(['  of which the state read (dynalite, consistent query)', fmt(percentile(read, 50)), fmt(percentile(read, 99)), '', '', `runtime's own: ${fmt(percentile(healthy, 50) - percentile(baseline, 50) - percentile(read, 50))}`]);
+  rows.push([
+    '  of which the state read (dynalite, consistent query)',
+    fmt(percentile(read, 50)),
+    fmt(percentile(read, 99)),
+    '',
+    '',
+    `runtime's own: ${fmt(percentile(healthy, 50) - percentile(baseline, 50) - percentile(read, 50))}`,
+  ]);
 
   // 2. Failover on 503 and 429, runtime and naive, against a direct call to the fallback.
   const fallbackBaseline = await sample(SAMPLES, () => directTtft(direct.fallback));
   for (const status of [503, 429]) {
     await emulator.injectFault({ region: PRIMARY, model: CLAUDE, fault: { status } });
     report(`primary ${status}: runtime vs direct fallback`, await sample(SAMPLES, () => runtimeTtft(runtime)), fallbackBaseline);
-    report(`primary ${status}: naive vs direct fallback`, await sample(Math.min(SAMPLES, 10), () => naiveTtft(naive.primary, naive.fallback)), fallbackBaseline, 'SDK default retries, then fallback');
+    report(
+      `primary ${status}: naive vs direct fallback`,
+      await sample(Math.min(SAMPLES, 10), () => naiveTtft(naive.primary, naive.fallback)),
+      fallbackBaseline,
+      'SDK default retries, then fallback',
+    );
     await emulator.clearFaults();
   }
 
@@ -180,7 +199,12 @@ async function main(): Promise<void> {
   // 4. A dead (stalled) primary with the breaker open: requests skip it at no cost.
   const withBreaker = createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1, cooldownMs: 600_000 })), { credentials: LOCAL_CREDENTIALS });
   await runtimeTtft(withBreaker); // this request opens the breaker
-  report('primary dead, breaker open: runtime vs direct fallback', await sample(SAMPLES, () => runtimeTtft(withBreaker)), fallbackBaseline, 'the dead primary costs nothing');
+  report(
+    'primary dead, breaker open: runtime vs direct fallback',
+    await sample(SAMPLES, () => runtimeTtft(withBreaker)),
+    fallbackBaseline,
+    'the dead primary costs nothing',
+  );
   report('primary dead, no breaker: runtime vs direct fallback', stalled, fallbackBaseline, 'each request waits out the deadline');
 
   printTable(['case', 'TTFT p50', 'TTFT p99', 'baseline p50', 'ratio', 'note'], rows);

@@ -15,7 +15,10 @@ import { Jurisdiction } from '../lib';
 import { createExampleApp } from '../bin/app';
 
 const REGION_SETS: Record<number, () => Jurisdiction[]> = {
-  4: () => [Jurisdiction.us(['us-east-1', 'us-west-2']), Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] })],
+  4: () => [
+    Jurisdiction.us(['us-east-1', 'us-west-2']),
+    Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
+  ],
   10: () => [
     Jurisdiction.us(['us-east-1', 'us-east-2', 'us-west-2']),
     Jurisdiction.eu(['eu-west-1', 'eu-central-1', 'eu-west-3', 'eu-north-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
@@ -23,8 +26,19 @@ const REGION_SETS: Record<number, () => Jurisdiction[]> = {
   ],
   20: () => [
     Jurisdiction.us(['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2']),
-    Jurisdiction.eu(['eu-west-1', 'eu-central-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-central-2'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
-    Jurisdiction.apac(['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4']),
+    Jurisdiction.eu(['eu-west-1', 'eu-central-1', 'eu-west-2', 'eu-west-3', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-central-2'], {
+      geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)],
+    }),
+    Jurisdiction.apac([
+      'ap-northeast-1',
+      'ap-northeast-2',
+      'ap-northeast-3',
+      'ap-south-1',
+      'ap-southeast-1',
+      'ap-southeast-2',
+      'ap-southeast-3',
+      'ap-southeast-4',
+    ]),
   ],
 };
 
@@ -36,13 +50,22 @@ function synthesizeOnce(regions: number): void {
   const { app } = createExampleApp({ jurisdictions: REGION_SETS[regions]() });
   const assembly = app.synth();
   const elapsed = performance.now() - started;
-  const bundle = fs.readdirSync(outdir).filter((entry) => entry.startsWith('asset.')).map((entry) => path.join(outdir, entry, 'index.mjs')).find((file) => fs.existsSync(file));
+  const bundle = fs
+    .readdirSync(outdir)
+    .filter((entry) => entry.startsWith('asset.'))
+    .map((entry) => path.join(outdir, entry, 'index.mjs'))
+    .find((file) => fs.existsSync(file));
   process.stdout.write(JSON.stringify({ stacks: assembly.stacks.length, synthMs: elapsed, bundleBytes: bundle ? fs.statSync(bundle).size : 0 }));
   fs.rmSync(outdir, { recursive: true, force: true });
 }
 
 function main(): void {
-  const run = (size: string) => execFileSync(process.execPath, ['--import', 'tsx', __filename, size], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } });
+  const run = (size: string) =>
+    execFileSync(process.execPath, ['--import', 'tsx', __filename, size], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    });
   // One unmeasured run fills tsx's compile cache, as any second `cdk synth` finds it.
   run('4');
   const rows = Object.keys(REGION_SETS).map((size) => {
@@ -53,9 +76,13 @@ function main(): void {
   });
   process.stdout.write('| regions | stacks | synthesis (in process) | whole process | target |\n|---|---|---|---|---|\n');
   for (const row of rows) {
-    process.stdout.write(`| ${row.regions} | ${row.stacks} | ${(row.synthMs / 1000).toFixed(1)} s | ${(row.processMs / 1000).toFixed(1)} s | ${row.regions === 20 ? (row.processMs < 30_000 ? 'under 30 s: met' : 'over 30 s: missed') : ''} |\n`);
+    process.stdout.write(
+      `| ${row.regions} | ${row.stacks} | ${(row.synthMs / 1000).toFixed(1)} s | ${(row.processMs / 1000).toFixed(1)} s | ${row.regions === 20 ? (row.processMs < 30_000 ? 'under 30 s: met' : 'over 30 s: missed') : ''} |\n`,
+    );
   }
-  process.stdout.write(`\nruntime bundle: ${(rows[0].bundleBytes / 1024).toFixed(0)} KB (minified ESM: Bedrock Runtime and DynamoDB clients, Powertools logger and metrics, zod)\n`);
+  process.stdout.write(
+    `\nruntime bundle: ${(rows[0].bundleBytes / 1024).toFixed(0)} KB (minified ESM: Bedrock Runtime and DynamoDB clients, Powertools logger and metrics, zod)\n`,
+  );
 }
 
 if (process.argv[2]) synthesizeOnce(Number(process.argv[2]));

@@ -72,7 +72,10 @@ export class PublicNameRouting {
       throw new MultiRegionAgentError('NoDefaultRegion', `${where}: defaultRegion is required: users outside the mapped locations would get no answer`);
     }
     if (!props.regions.includes(props.defaultRegion)) {
-      throw new MultiRegionAgentError('UnknownDefaultRegion', `${where}: defaultRegion ${props.defaultRegion} is not a region of the agent (${props.regions.join(', ')})`);
+      throw new MultiRegionAgentError(
+        'UnknownDefaultRegion',
+        `${where}: defaultRegion ${props.defaultRegion} is not a region of the agent (${props.regions.join(', ')})`,
+      );
     }
     const byRegion = new Map<string, route53.GeoLocation[]>(props.regions.map((region) => [region, []]));
     const owners = new Map<string, string>();
@@ -80,7 +83,11 @@ export class PublicNameRouting {
       const label = geoLabel(location);
       if (label === 'default') throw new MultiRegionAgentError('DefaultGeolocation', `${where}: map the default location with defaultRegion, not in locations`);
       const locations = byRegion.get(region);
-      if (!locations) throw new MultiRegionAgentError('UnknownRoutingRegion', `${where}: location ${label} goes to ${region}, which is not a region of the agent (${props.regions.join(', ')})`);
+      if (!locations)
+        throw new MultiRegionAgentError(
+          'UnknownRoutingRegion',
+          `${where}: location ${label} goes to ${region}, which is not a region of the agent (${props.regions.join(', ')})`,
+        );
       const owner = owners.get(label);
       if (owner) throw new MultiRegionAgentError('DuplicateGeolocation', `${where}: location ${label} goes to both ${owner} and ${region}`);
       owners.set(label, region);
@@ -251,10 +258,18 @@ export class AgentRouting extends Construct {
   private validate(props: AgentRoutingProps): string {
     const region = Stack.of(this).region;
     if (Token.isUnresolved(region)) {
-      throw new MultiRegionAgentError('RegionRequired', 'AgentRouting needs a stack with an explicit env.region: its records and health check belong to that region', this);
+      throw new MultiRegionAgentError(
+        'RegionRequired',
+        'AgentRouting needs a stack with an explicit env.region: its records and health check belong to that region',
+        this,
+      );
     }
     if (!props.jurisdiction.includes(region)) {
-      throw new MultiRegionAgentError('RegionOutsideJurisdiction', `jurisdiction: the stack's region ${region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`, this);
+      throw new MultiRegionAgentError(
+        'RegionOutsideJurisdiction',
+        `jurisdiction: the stack's region ${region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`,
+        this,
+      );
     }
     assertRecordInZone(this, props.recordName, props.hostedZone);
     if (!props.agentName || props.agentName.length > 256) {
@@ -288,7 +303,11 @@ export function assertRecordInZone(scope: Construct, recordName: string, zone: P
 function assertRoute53CanWatch(scope: Construct, alarm: cloudwatch.IAlarm, region: string): void {
   const alarmRegion = Token.isUnresolved(alarm.alarmArn) ? Stack.of(alarm).region : Arn.split(alarm.alarmArn, ArnFormat.COLON_RESOURCE_NAME).region;
   if (!Token.isUnresolved(alarmRegion) && alarmRegion !== region) {
-    throw new MultiRegionAgentError('AlarmInOtherRegion', `alarm: ${alarm.alarmName} is in ${alarmRegion}; the health check of ${region} must watch an alarm of ${region}`, scope);
+    throw new MultiRegionAgentError(
+      'AlarmInOtherRegion',
+      `alarm: ${alarm.alarmName} is in ${alarmRegion}; the health check of ${region} must watch an alarm of ${region}`,
+      scope,
+    );
   }
   const cfnAlarm = alarm instanceof cloudwatch.Alarm ? (alarm.node.defaultChild as cloudwatch.CfnAlarm) : undefined;
   if (cfnAlarm?.metrics !== undefined) {

@@ -132,13 +132,25 @@ export class AgentRuntime extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     if (Token.isUnresolved(stack.region)) {
-      throw new MultiRegionAgentError('RegionRequired', 'AgentRuntime needs a stack with an explicit env.region: its chain, grants and routing are per region', this);
+      throw new MultiRegionAgentError(
+        'RegionRequired',
+        'AgentRuntime needs a stack with an explicit env.region: its chain, grants and routing are per region',
+        this,
+      );
     }
     if (!props.jurisdiction.includes(stack.region)) {
-      throw new MultiRegionAgentError('RegionOutsideJurisdiction', `jurisdiction: the stack's region ${stack.region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`, this);
+      throw new MultiRegionAgentError(
+        'RegionOutsideJurisdiction',
+        `jurisdiction: the stack's region ${stack.region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`,
+        this,
+      );
     }
     if (props.table.jurisdiction.name !== props.jurisdiction.name) {
-      throw new MultiRegionAgentError('TableOfOtherJurisdiction', `table: belongs to jurisdiction '${props.table.jurisdiction.name}', not '${props.jurisdiction.name}'`, this);
+      throw new MultiRegionAgentError(
+        'TableOfOtherJurisdiction',
+        `table: belongs to jurisdiction '${props.table.jurisdiction.name}', not '${props.jurisdiction.name}'`,
+        this,
+      );
     }
     if ((props.recordName === undefined) !== (props.hostedZone === undefined)) {
       throw new MultiRegionAgentError('DomainNeedsZone', 'recordName and hostedZone: give both for a custom domain, or neither', this);
@@ -194,7 +206,11 @@ export class AgentRuntime extends Construct {
     withConstructPath(this, () => validateRuntimeConfig(config), 'InvalidRuntimeConfig');
     const size = Buffer.byteLength(CONFIG_ENV_VAR) + Buffer.byteLength(JSON.stringify(config));
     if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - 256) {
-      throw new MultiRegionAgentError('ConfigTooLarge', `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or the system prompt`, this);
+      throw new MultiRegionAgentError(
+        'ConfigTooLarge',
+        `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or the system prompt`,
+        this,
+      );
     }
     return config;
   }
@@ -206,7 +222,9 @@ export class AgentRuntime extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Agent runtime (${this.jurisdiction.name}, ${this.region})`,
       inlinePolicies: {
-        Logs: new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })] }),
+        Logs: new iam.PolicyDocument({
+          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+        }),
       },
     });
     const common = {
@@ -222,7 +240,11 @@ export class AgentRuntime extends Construct {
     };
     const code = runtimeCodeSource();
     if (code.kind === 'prebundled') {
-      return new lambda.Function(this, 'Function', { ...common, code: lambda.Code.fromAsset(code.directory), handler: `${PREBUNDLED_FILE.replace(/\.mjs$/, '')}.handler` });
+      return new lambda.Function(this, 'Function', {
+        ...common,
+        code: lambda.Code.fromAsset(code.directory),
+        handler: `${PREBUNDLED_FILE.replace(/\.mjs$/, '')}.handler`,
+      });
     }
     return new nodejs.NodejsFunction(this, 'Function', {
       ...common,
@@ -251,12 +273,16 @@ export class AgentRuntime extends Construct {
    */
   private grantBedrock(): void {
     const stack = Stack.of(this);
-    const profileArn = (target: ResolvedTarget) => stack.formatArn({ service: 'bedrock', region: target.region, resource: 'inference-profile', resourceName: target.modelId });
-    const modelArn = (region: string, modelId: string) => stack.formatArn({ service: 'bedrock', region: region === '*' ? '' : region, account: '', resource: 'foundation-model', resourceName: modelId });
+    const profileArn = (target: ResolvedTarget) =>
+      stack.formatArn({ service: 'bedrock', region: target.region, resource: 'inference-profile', resourceName: target.modelId });
+    const modelArn = (region: string, modelId: string) =>
+      stack.formatArn({ service: 'bedrock', region: region === '*' ? '' : region, account: '', resource: 'foundation-model', resourceName: modelId });
     const viaProfile = this.targets.filter((target) => target.invocation.geography !== undefined);
     const inRegion = this.targets.filter((target) => target.invocation.geography === undefined);
     if (viaProfile.length > 0) {
-      this.function.addToRolePolicy(new iam.PolicyStatement({ sid: 'InvokeInferenceProfiles', actions: INVOKE_ACTIONS, resources: unique(viaProfile.map(profileArn)) }));
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({ sid: 'InvokeInferenceProfiles', actions: INVOKE_ACTIONS, resources: unique(viaProfile.map(profileArn)) }),
+      );
       for (const [index, modelId] of unique(viaProfile.map((target) => target.model.modelId)).entries()) {
         const profiles = viaProfile.filter((target) => target.model.modelId === modelId);
         this.function.addToRolePolicy(
@@ -271,7 +297,11 @@ export class AgentRuntime extends Construct {
     }
     if (inRegion.length > 0) {
       this.function.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'InvokeInRegionModels', actions: INVOKE_ACTIONS, resources: unique(inRegion.map((target) => modelArn(target.region, target.modelId))) }),
+        new iam.PolicyStatement({
+          sid: 'InvokeInRegionModels',
+          actions: INVOKE_ACTIONS,
+          resources: unique(inRegion.map((target) => modelArn(target.region, target.modelId))),
+        }),
       );
     }
   }
@@ -307,7 +337,9 @@ export class AgentRuntime extends Construct {
       // One permission for the API rather than one per method and test invocation.
       scopePermissionToMethod: false,
     });
-    const authorizer = props.authorization?.userPool ? new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [props.authorization.userPool] }) : undefined;
+    const authorizer = props.authorization?.userPool
+      ? new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [props.authorization.userPool] })
+      : undefined;
     const authorized: apigateway.MethodOptions = authorizer
       ? { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO }
       : { authorizationType: apigateway.AuthorizationType.IAM };
@@ -327,8 +359,14 @@ export class AgentRuntime extends Construct {
 
     // Route 53 health checks cannot sign requests; the answer reveals only the region.
     const health = api.root.addResource('health').addMethod('GET', integration, { authorizationType: apigateway.AuthorizationType.NONE });
-    Validations.of(health).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'GET /health serves Route 53 health checkers, which cannot authenticate; it returns only the region name.' });
-    Validations.of(health).acknowledge({ id: 'AwsSolutions-COG4', reason: 'GET /health serves Route 53 health checkers, which cannot present Cognito tokens.' });
+    Validations.of(health).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'GET /health serves Route 53 health checkers, which cannot authenticate; it returns only the region name.',
+    });
+    Validations.of(health).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'GET /health serves Route 53 health checkers, which cannot present Cognito tokens.',
+    });
     const conversation = api.root.addResource('v1').addResource('conversations').addResource('{conversationId}');
     const methods = [
       conversation.addMethod('GET', integration, { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator }),
@@ -341,14 +379,23 @@ export class AgentRuntime extends Construct {
     ];
     if (!authorizer) {
       for (const method of methods) {
-        Validations.of(method).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Authorized with IAM (SigV4) instead: callers are IAM principals of the deploying organization; AgentAuthorization.cognito() switches to a user pool.' });
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-COG4',
+          reason:
+            'Authorized with IAM (SigV4) instead: callers are IAM principals of the deploying organization; AgentAuthorization.cognito() switches to a user pool.',
+        });
       }
     }
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason: "API Gateway's account-level logging role is documented with this AWS managed policy; it lets the service write the stage's error and access logs.",
+      reason:
+        "API Gateway's account-level logging role is documented with this AWS managed policy; it lets the service write the stage's error and access logs.",
     });
-    Validations.of(api).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'Callers must sign requests (IAM) or present tokens (Cognito) and the stage is throttled; attach an AWS WAF web ACL to the stage for internet-facing deployments.' });
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Callers must sign requests (IAM) or present tokens (Cognito) and the stage is throttled; attach an AWS WAF web ACL to the stage for internet-facing deployments.',
+    });
     return api;
   }
 
@@ -396,4 +443,3 @@ export class AgentRuntime extends Construct {
 function unique<T>(values: T[]): T[] {
   return [...new Set(values)];
 }
-

@@ -13,7 +13,21 @@ export const DEFAULT_PROFILE_DESTINATIONS: Record<Exclude<InferenceGeography, 'g
   us: ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2'],
   'us-gov': ['us-gov-east-1', 'us-gov-west-1'],
   eu: ['eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-2', 'eu-west-3'],
-  apac: ['ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'me-central-1'],
+  apac: [
+    'ap-east-2',
+    'ap-northeast-1',
+    'ap-northeast-2',
+    'ap-northeast-3',
+    'ap-south-1',
+    'ap-south-2',
+    'ap-southeast-1',
+    'ap-southeast-2',
+    'ap-southeast-3',
+    'ap-southeast-4',
+    'ap-southeast-5',
+    'ap-southeast-7',
+    'me-central-1',
+  ],
   jp: ['ap-northeast-1', 'ap-northeast-3'],
   au: ['ap-southeast-2', 'ap-southeast-4'],
   ca: ['ca-central-1', 'ca-west-1'],
@@ -78,7 +92,10 @@ export class BedrockModel {
     private readonly props: BedrockModelProps,
   ) {
     if (!/^[a-z0-9-]+\.[A-Za-z0-9._:-]+$/.test(modelId)) {
-      throw new MultiRegionAgentError('InvalidModelId', `BedrockModel: modelId must be a foundation model id such as anthropic.claude-sonnet-4-5-20250929-v1:0, got '${modelId}'`);
+      throw new MultiRegionAgentError(
+        'InvalidModelId',
+        `BedrockModel: modelId must be a foundation model id such as anthropic.claude-sonnet-4-5-20250929-v1:0, got '${modelId}'`,
+      );
     }
     // The profile prefix is added per jurisdiction; a profile id here would become `eu.eu.…` or a wrong model ARN.
     const profileGeography = inferenceGeographyOf(modelId);
@@ -110,7 +127,10 @@ export class BedrockModel {
       const destinations = this.props.destinationRegions?.[geography] ?? DEFAULT_PROFILE_DESTINATIONS[geography];
       const outside = destinations.filter((destination) => !isInGeography(destination, geography));
       if (jurisdiction.restricted && outside.length > 0) {
-        throw new MultiRegionAgentError('ProfileCrossesBorder', `model ${this.modelId}: destinationRegions for ${geography} include ${outside.join(', ')}, outside the geography of restricted jurisdiction '${jurisdiction.name}'`);
+        throw new MultiRegionAgentError(
+          'ProfileCrossesBorder',
+          `model ${this.modelId}: destinationRegions for ${geography} include ${outside.join(', ')}, outside the geography of restricted jurisdiction '${jurisdiction.name}'`,
+        );
       }
       return { invocationId: `${geography}.${this.modelId}`, geography, destinationRegions: destinations };
     }
@@ -119,7 +139,9 @@ export class BedrockModel {
       return { invocationId: this.modelId, destinationRegions: [region] };
     }
     const offered = (this.props.inferenceGeographies ?? []).join(', ') || 'none';
-    const noProfile = hasProfile ? `its ${geography} inference profile cannot be called from ${region}, outside the ${geography} geography,` : `it has no ${geography} inference profile (profiles: ${offered})`;
+    const noProfile = hasProfile
+      ? `its ${geography} inference profile cannot be called from ${region}, outside the ${geography} geography,`
+      : `it has no ${geography} inference profile (profiles: ${offered})`;
     throw new MultiRegionAgentError(
       'ModelUnavailable',
       `model ${this.modelId} cannot serve region ${region} of jurisdiction '${jurisdiction.name}': ${noProfile} and is not offered in-region there${jurisdiction.restricted && this.props.inferenceGeographies?.includes('global') ? '; its global profile would cross the border of this restricted jurisdiction' : ''}`,

@@ -121,10 +121,19 @@ export class ConversationTable extends Construct implements IConversationTable {
     const encryption = props.encryption ?? ConversationTableEncryption.awsOwned();
     const missingKeys = encryption.tableKey ? replicaRegions.filter((region) => !encryption.replicaKeyArns[region]) : [];
     if (missingKeys.length > 0) {
-      throw new MultiRegionAgentError('MissingReplicaKey', `encryption: customer-managed encryption needs a replica key ARN for ${missingKeys.join(', ')}`, this);
+      throw new MultiRegionAgentError(
+        'MissingReplicaKey',
+        `encryption: customer-managed encryption needs a replica key ARN for ${missingKeys.join(', ')}`,
+        this,
+      );
     }
     if (props.strongConsistency) this.validateStrongConsistency(jurisdiction, props.witnessRegion);
-    else if (props.witnessRegion) throw new MultiRegionAgentError('WitnessWithoutStrongConsistency', 'witnessRegion: only a strongly consistent table has a witness region; set strongConsistency', this);
+    else if (props.witnessRegion)
+      throw new MultiRegionAgentError(
+        'WitnessWithoutStrongConsistency',
+        'witnessRegion: only a strongly consistent table has a witness region; set strongConsistency',
+        this,
+      );
 
     this.jurisdiction = jurisdiction;
     this.tableName = props.tableName ?? ConversationTable.tableNameFor('agent', jurisdiction);
@@ -138,12 +147,17 @@ export class ConversationTable extends Construct implements IConversationTable {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      encryption: encryption.tableKey ? dynamodb.TableEncryptionV2.customerManagedKey(encryption.tableKey, encryption.replicaKeyArns) : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
+      encryption: encryption.tableKey
+        ? dynamodb.TableEncryptionV2.customerManagedKey(encryption.tableKey, encryption.replicaKeyArns)
+        : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
       replicas: replicaRegions.map((region) => ({ region })),
       ...(props.strongConsistency ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
     });
     if (props.strongConsistency) {
-      Annotations.of(this).addWarningV2('cdk-multi-region-agent:StrongConsistencyNoTtl', 'strongConsistency: conversations will not expire by TTL on a strongly consistent table; delete old conversations yourself');
+      Annotations.of(this).addWarningV2(
+        'cdk-multi-region-agent:StrongConsistencyNoTtl',
+        'strongConsistency: conversations will not expire by TTL on a strongly consistent table; delete old conversations yourself',
+      );
     }
     this.homeTableArn = this.table.tableArn;
     this.homeKeyArn = encryption.tableKey?.keyArn;
@@ -156,7 +170,11 @@ export class ConversationTable extends Construct implements IConversationTable {
   private validateStrongConsistency(jurisdiction: Jurisdiction, witnessRegion: string | undefined): void {
     // A witness replaces a third replica; DynamoDB refuses one in a replica region.
     if (witnessRegion && jurisdiction.includes(witnessRegion)) {
-      throw new MultiRegionAgentError('WitnessIsReplica', `witnessRegion: ${witnessRegion} is a replica region of jurisdiction '${jurisdiction.name}' (${jurisdiction.regions.join(', ')}); a witness must be a third region`, this);
+      throw new MultiRegionAgentError(
+        'WitnessIsReplica',
+        `witnessRegion: ${witnessRegion} is a replica region of jurisdiction '${jurisdiction.name}' (${jurisdiction.regions.join(', ')}); a witness must be a third region`,
+        this,
+      );
     }
     const regions = [...jurisdiction.regions, ...(witnessRegion ? [witnessRegion] : [])];
     if (regions.length !== 3) {
@@ -174,7 +192,10 @@ export class ConversationTable extends Construct implements IConversationTable {
       );
     }
     if (witnessRegion && jurisdiction.restricted) {
-      Annotations.of(this).addWarningV2('cdk-multi-region-agent:WitnessOutsideJurisdiction', `witnessRegion ${witnessRegion} is outside jurisdiction '${jurisdiction.name}'; a witness stores replication metadata, not items`);
+      Annotations.of(this).addWarningV2(
+        'cdk-multi-region-agent:WitnessOutsideJurisdiction',
+        `witnessRegion ${witnessRegion} is outside jurisdiction '${jurisdiction.name}'; a witness stores replication metadata, not items`,
+      );
     }
   }
 }
@@ -190,7 +211,12 @@ class ImportedConversationTable extends Construct implements IConversationTable 
     this.jurisdiction = attrs.jurisdiction;
     this.tableName = attrs.tableName;
     this.homeKeyArn = attrs.homeKeyArn;
-    this.homeTableArn = Stack.of(this).formatArn({ service: 'dynamodb', region: attrs.jurisdiction.homeRegion, resource: 'table', resourceName: attrs.tableName });
+    this.homeTableArn = Stack.of(this).formatArn({
+      service: 'dynamodb',
+      region: attrs.jurisdiction.homeRegion,
+      resource: 'table',
+      resourceName: attrs.tableName,
+    });
   }
 
   grantConversationAccess(grantee: iam.IGrantable): iam.Grant {

@@ -87,28 +87,43 @@ export class FallbackDashboard extends Construct {
         new cloudwatch.TextWidget({
           markdown: [
             `# ${props.agentName}: fallbacks in ${this.metrics.length} regions`,
-            'Paths: **primary** (the region\'s own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included.',
+            "Paths: **primary** (the region's own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included.",
           ].join('\n\n'),
           width: 2 * HALF,
           height: 2,
         }),
       ],
       [
-        this.graph('Requests by path', perRegion((metrics) => TIERS.map((tier) => metrics.requestsByPath(tier, { period: this.period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
-        this.graph('Fallback rate %', perRegion((metrics) => [metrics.fallbackRate({ period: this.period })]), {
-          leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
-          leftAnnotations: [{ value: threshold, label: `alarm threshold ${threshold}%`, color: cloudwatch.Color.RED }],
-        }),
+        this.graph(
+          'Requests by path',
+          perRegion((metrics) => TIERS.map((tier) => metrics.requestsByPath(tier, { period: this.period, label: `${metrics.region} ${tier}` }))),
+          { stacked: true },
+        ),
+        this.graph(
+          'Fallback rate %',
+          perRegion((metrics) => [metrics.fallbackRate({ period: this.period })]),
+          {
+            leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+            leftAnnotations: [{ value: threshold, label: `alarm threshold ${threshold}%`, color: cloudwatch.Color.RED }],
+          },
+        ),
       ],
       [
         this.graph(
           'Time to first token (ms) p50 / p90 / p99',
-          perRegion((metrics) => ['p50', 'p90', 'p99'].map((statistic) => metrics.timeToFirstToken({ period: this.period, statistic, label: `${metrics.region} ${statistic}` }))),
+          perRegion((metrics) =>
+            ['p50', 'p90', 'p99'].map((statistic) => metrics.timeToFirstToken({ period: this.period, statistic, label: `${metrics.region} ${statistic}` })),
+          ),
         ),
         this.graph(
           'Target errors by reason',
           perRegion((metrics) => [
-            this.search(metrics.region, `{${namespace},${DimensionName.Region},${DimensionName.Reason}} MetricName="${MetricName.TargetErrors}" ${DimensionName.Region}="${metrics.region}"`, 'Sum', `${metrics.region} \${PROP('Dim.${DimensionName.Reason}')}`),
+            this.search(
+              metrics.region,
+              `{${namespace},${DimensionName.Region},${DimensionName.Reason}} MetricName="${MetricName.TargetErrors}" ${DimensionName.Region}="${metrics.region}"`,
+              'Sum',
+              `${metrics.region} \${PROP('Dim.${DimensionName.Reason}')}`,
+            ),
           ]),
           { stacked: true },
         ),
@@ -122,11 +137,25 @@ export class FallbackDashboard extends Construct {
             metrics.stateDegraded({ period: this.period, label: `${metrics.region} state degraded` }),
           ]),
         ),
-        this.graph('Estimated cost (USD) by region and path', perRegion((metrics) => TIERS.map((tier) => metrics.estimatedCost(tier, { period: this.period, label: `${metrics.region} ${tier}` }))), { stacked: true }),
+        this.graph(
+          'Estimated cost (USD) by region and path',
+          perRegion((metrics) => TIERS.map((tier) => metrics.estimatedCost(tier, { period: this.period, label: `${metrics.region} ${tier}` }))),
+          { stacked: true },
+        ),
       ],
       [
-        this.graph('Bedrock: throttled invocations per model', perRegion((metrics) => [this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="InvocationThrottles"', 'Sum', `${metrics.region} \${PROP('Dim.ModelId')}`)])),
-        this.graph('Bedrock: time to first token per model (ms, p90)', perRegion((metrics) => [this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="TimeToFirstToken"', 'p90', `${metrics.region} \${PROP('Dim.ModelId')}`)])),
+        this.graph(
+          'Bedrock: throttled invocations per model',
+          perRegion((metrics) => [
+            this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="InvocationThrottles"', 'Sum', `${metrics.region} \${PROP('Dim.ModelId')}`),
+          ]),
+        ),
+        this.graph(
+          'Bedrock: time to first token per model (ms, p90)',
+          perRegion((metrics) => [
+            this.search(metrics.region, '{AWS/Bedrock,ModelId} MetricName="TimeToFirstToken"', 'p90', `${metrics.region} \${PROP('Dim.ModelId')}`),
+          ]),
+        ),
       ],
       ...inRows([...this.tableWidgets(props), this.healthCheckWidget()]),
       ...inRows(this.alarmWidgets(props.alarmNames ?? {}), 4),
@@ -141,25 +170,36 @@ export class FallbackDashboard extends Construct {
 
   private validate(props: FallbackDashboardProps): void {
     if (!/^[A-Za-z0-9_-]{1,245}$/.test(props.agentName)) {
-      throw new MultiRegionAgentError('InvalidAgentName', `agentName must be 1 to 245 letters, digits, - or _ (it prefixes the dashboard name), got '${props.agentName}'`, this);
+      throw new MultiRegionAgentError(
+        'InvalidAgentName',
+        `agentName must be 1 to 245 letters, digits, - or _ (it prefixes the dashboard name), got '${props.agentName}'`,
+        this,
+      );
     }
     withConstructPath(this, () => validateJurisdictions(props.jurisdictions));
     const seconds = (props.period ?? Duration.minutes(1)).toSeconds();
-    if (seconds < 60 || seconds % 60 !== 0) throw new MultiRegionAgentError('InvalidPeriod', `period must be a whole number of minutes, got ${seconds} s`, this);
+    if (seconds < 60 || seconds % 60 !== 0)
+      throw new MultiRegionAgentError('InvalidPeriod', `period must be a whole number of minutes, got ${seconds} s`, this);
     const threshold = props.fallbackRateThresholdPercent ?? 20;
     if (!(threshold > 0 && threshold < 100)) {
       throw new MultiRegionAgentError('InvalidThreshold', `fallbackRateThresholdPercent must be greater than 0 and less than 100, got ${threshold}`, this);
     }
     const names = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
     for (const [jurisdiction, tableName] of Object.entries(props.tableNames ?? {})) {
-      if (!names.includes(jurisdiction)) throw new MultiRegionAgentError('UnknownJurisdiction', `tableNames: '${jurisdiction}' is not one of the jurisdictions (${names.join(', ')})`, this);
+      if (!names.includes(jurisdiction))
+        throw new MultiRegionAgentError('UnknownJurisdiction', `tableNames: '${jurisdiction}' is not one of the jurisdictions (${names.join(', ')})`, this);
       if (Token.isUnresolved(tableName)) {
-        throw new MultiRegionAgentError('TableNameToken', `tableNames: the name of '${jurisdiction}''s table must be a plain string (e.g. ConversationTable.tableNameFor), not a reference into another region's stack`, this);
+        throw new MultiRegionAgentError(
+          'TableNameToken',
+          `tableNames: the name of '${jurisdiction}''s table must be a plain string (e.g. ConversationTable.tableNameFor), not a reference into another region's stack`,
+          this,
+        );
       }
     }
     const regions = props.jurisdictions.flatMap((jurisdiction) => jurisdiction.regions);
     for (const region of Object.keys(props.alarmNames ?? {})) {
-      if (!regions.includes(region)) throw new MultiRegionAgentError('UnknownRegion', `alarmNames: ${region} is not a region of the jurisdictions (${regions.join(', ')})`, this);
+      if (!regions.includes(region))
+        throw new MultiRegionAgentError('UnknownRegion', `alarmNames: ${region} is not a region of the jurisdictions (${regions.join(', ')})`, this);
     }
   }
 

@@ -106,17 +106,18 @@ export class FallbackRateAlarm extends Construct {
     }
   }
 
-  private validate(
-    props: FallbackRateAlarmProps,
-    values: { threshold: number; period: Duration; evaluationPeriods: number; datapointsToAlarm: number },
-  ): void {
+  private validate(props: FallbackRateAlarmProps, values: { threshold: number; period: Duration; evaluationPeriods: number; datapointsToAlarm: number }): void {
     const { threshold, period, evaluationPeriods, datapointsToAlarm } = values;
     if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 100) {
       throw new MultiRegionAgentError('InvalidThreshold', `thresholdPercent must be greater than 0 and less than 100, got ${threshold}`, this);
     }
     const seconds = period.toSeconds();
     if (seconds < 60 || seconds % 60 !== 0) {
-      throw new MultiRegionAgentError('InvalidPeriod', `period must be a whole number of minutes (Route 53 can only watch standard-resolution alarms), got ${seconds} s`, this);
+      throw new MultiRegionAgentError(
+        'InvalidPeriod',
+        `period must be a whole number of minutes (Route 53 can only watch standard-resolution alarms), got ${seconds} s`,
+        this,
+      );
     }
     if (!Number.isInteger(evaluationPeriods) || evaluationPeriods < 1 || evaluationPeriods * seconds > MAX_EVALUATION_SECONDS) {
       throw new MultiRegionAgentError(
@@ -126,14 +127,23 @@ export class FallbackRateAlarm extends Construct {
       );
     }
     if (!Number.isInteger(datapointsToAlarm) || datapointsToAlarm < 1 || datapointsToAlarm > evaluationPeriods) {
-      throw new MultiRegionAgentError('InvalidDatapointsToAlarm', `datapointsToAlarm must be an integer from 1 to evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`, this);
+      throw new MultiRegionAgentError(
+        'InvalidDatapointsToAlarm',
+        `datapointsToAlarm must be an integer from 1 to evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`,
+        this,
+      );
     }
+    // eslint-disable-next-line no-control-regex -- CloudWatch refuses control characters in alarm names: they are exactly what this matches.
     if (!Token.isUnresolved(props.alarmName) && !/^[^\u0000-\u001f]{1,255}$/.test(props.alarmName)) {
       throw new MultiRegionAgentError('InvalidAlarmName', `alarmName must be 1 to 255 printable characters, got '${props.alarmName}'`, this);
     }
     const stackRegion = Stack.of(this).region;
     if (Token.isUnresolved(stackRegion)) {
-      throw new MultiRegionAgentError('RegionRequired', `FallbackRateAlarm needs a stack with an explicit env.region (${props.metrics.region}): alarms watch metrics of their own region`, this);
+      throw new MultiRegionAgentError(
+        'RegionRequired',
+        `FallbackRateAlarm needs a stack with an explicit env.region (${props.metrics.region}): alarms watch metrics of their own region`,
+        this,
+      );
     }
     if (stackRegion !== props.metrics.region) {
       throw new MultiRegionAgentError(
@@ -144,7 +154,11 @@ export class FallbackRateAlarm extends Construct {
     }
     const topicRegion = props.topic?.env.region;
     if (topicRegion && !Token.isUnresolved(topicRegion) && topicRegion !== stackRegion) {
-      throw new MultiRegionAgentError('TopicInOtherRegion', `topic: an alarm can only notify an SNS topic of its own region (${stackRegion}), got a topic in ${topicRegion}`, this);
+      throw new MultiRegionAgentError(
+        'TopicInOtherRegion',
+        `topic: an alarm can only notify an SNS topic of its own region (${stackRegion}), got a topic in ${topicRegion}`,
+        this,
+      );
     }
   }
 }

@@ -52,10 +52,19 @@ export class GeolocationRouting extends Construct {
       for (const location of jurisdiction.geolocations) {
         const label = geoLabel(location);
         if (label === 'default') {
-          throw new MultiRegionAgentError('DefaultGeolocation', `jurisdictions: '${jurisdiction.name}' lists the default location; users outside every jurisdiction's geolocations go to the nearest region of all`, this);
+          throw new MultiRegionAgentError(
+            'DefaultGeolocation',
+            `jurisdictions: '${jurisdiction.name}' lists the default location; users outside every jurisdiction's geolocations go to the nearest region of all`,
+            this,
+          );
         }
         const owner = owners.get(label);
-        if (owner) throw new MultiRegionAgentError('DuplicateGeolocation', `jurisdictions: geolocation ${label} is claimed by both '${owner}' and '${jurisdiction.name}'`, this);
+        if (owner)
+          throw new MultiRegionAgentError(
+            'DuplicateGeolocation',
+            `jurisdictions: geolocation ${label} is claimed by both '${owner}' and '${jurisdiction.name}'`,
+            this,
+          );
         owners.set(label, jurisdiction.name);
         const setIdentifier = `${jurisdiction.name}-${label}`;
         records[setIdentifier] = new route53.ARecord(this, setIdentifier, {

@@ -93,7 +93,10 @@ export class Jurisdiction {
       throw new MultiRegionAgentError('JurisdictionNamedLikeRegion', `${where}: name is a region name, so its host would collide with that region's host`);
     }
     if (props.name === RESERVED_LATENCY_LABEL) {
-      throw new MultiRegionAgentError('ReservedJurisdictionName', `${where}: name '${RESERVED_LATENCY_LABEL}' is reserved for the public name's latency records (latency.<name>)`);
+      throw new MultiRegionAgentError(
+        'ReservedJurisdictionName',
+        `${where}: name '${RESERVED_LATENCY_LABEL}' is reserved for the public name's latency records (latency.<name>)`,
+      );
     }
     if (!(INFERENCE_GEOGRAPHIES as readonly string[]).includes(props.geography)) {
       throw new MultiRegionAgentError('InvalidGeography', `${where}: geography must be one of ${INFERENCE_GEOGRAPHIES.join(', ')}, got '${props.geography}'`);
@@ -101,7 +104,8 @@ export class Jurisdiction {
     if (props.regions.length === 0) throw new MultiRegionAgentError('NoRegions', `${where}: regions must list at least one region`);
     const seen = new Set<string>();
     for (const region of props.regions) {
-      if (!REGION_PATTERN.test(region)) throw new MultiRegionAgentError('InvalidRegion', `${where}: regions contains '${region}', which is not an AWS region name such as eu-west-1`);
+      if (!REGION_PATTERN.test(region))
+        throw new MultiRegionAgentError('InvalidRegion', `${where}: regions contains '${region}', which is not an AWS region name such as eu-west-1`);
       if (seen.has(region)) throw new MultiRegionAgentError('DuplicateRegion', `${where}: regions lists ${region} twice`);
       seen.add(region);
     }
@@ -111,11 +115,17 @@ export class Jurisdiction {
     }
     const restricted = props.restricted ?? props.geography !== 'global';
     if (restricted && props.geography === 'global') {
-      throw new MultiRegionAgentError('RestrictedGlobal', `${where}: a restricted jurisdiction cannot use the global geography, whose profiles route worldwide`);
+      throw new MultiRegionAgentError(
+        'RestrictedGlobal',
+        `${where}: a restricted jurisdiction cannot use the global geography, whose profiles route worldwide`,
+      );
     }
     const outside = props.regions.filter((region) => !isInGeography(region, props.geography));
     if (restricted && outside.length > 0) {
-      throw new MultiRegionAgentError('RegionOutsideGeography', `${where}: regions ${outside.join(', ')} lie outside the ${props.geography} geography, so data would cross the jurisdiction's border`);
+      throw new MultiRegionAgentError(
+        'RegionOutsideGeography',
+        `${where}: regions ${outside.join(', ')} lie outside the ${props.geography} geography, so data would cross the jurisdiction's border`,
+      );
     }
     this.name = props.name;
     // Home region first: stacks, replicas and chains all rely on this order.
@@ -152,7 +162,10 @@ export function validateJurisdictions(jurisdictions: readonly Jurisdiction[]): v
     for (const region of jurisdiction.regions) {
       const previous = owner.get(region);
       if (previous) {
-        throw new MultiRegionAgentError('RegionInTwoJurisdictions', `jurisdictions: region ${region} belongs to both '${previous}' and '${jurisdiction.name}'; a region belongs to exactly one jurisdiction`);
+        throw new MultiRegionAgentError(
+          'RegionInTwoJurisdictions',
+          `jurisdictions: region ${region} belongs to both '${previous}' and '${jurisdiction.name}'; a region belongs to exactly one jurisdiction`,
+        );
       }
       owner.set(region, jurisdiction.name);
     }

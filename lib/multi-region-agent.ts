@@ -91,7 +91,10 @@ export interface MultiRegionAgentProps {
   /** @default - the defaults of FallbackRateAlarm */
   readonly alarms?: MultiRegionAgentAlarmOptions;
   /** Function and runtime settings for every region. */
-  readonly runtime?: Pick<AgentRuntimeProps, 'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'>;
+  readonly runtime?: Pick<
+    AgentRuntimeProps,
+    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
+  >;
   /** Table options for every jurisdiction. */
   readonly table?: MultiRegionAgentTableOptions;
   /**
@@ -127,7 +130,11 @@ export class MultiRegionAgent extends Construct {
     this.agentName = props.agentName ?? id;
     this.jurisdictions = props.jurisdictions;
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(this.agentName)) {
-      throw new MultiRegionAgentError('InvalidAgentName', `agentName must be lowercase letters, digits and dashes (it names stacks, tables and alarms), got '${this.agentName}'`, this);
+      throw new MultiRegionAgentError(
+        'InvalidAgentName',
+        `agentName must be lowercase letters, digits and dashes (it names stacks, tables and alarms), got '${this.agentName}'`,
+        this,
+      );
     }
     if (Token.isUnresolved(props.account) || !/^\d{12}$/.test(props.account)) {
       throw new MultiRegionAgentError('InvalidAccount', `account must be a 12-digit AWS account id, got '${props.account}'`, this);
@@ -140,13 +147,21 @@ export class MultiRegionAgent extends Construct {
     // Per-region and per-jurisdiction maps are looked up by key: a mistyped key would be silently ignored.
     const unknownRegions = Object.keys(props.alarms?.topicArns ?? {}).filter((region) => !allRegions.includes(region));
     if (unknownRegions.length > 0) {
-      throw new MultiRegionAgentError('UnknownAlarmRegion', `alarms.topicArns: unknown region ${unknownRegions.join(', ')} (the agent's regions: ${allRegions.join(', ')})`, this);
+      throw new MultiRegionAgentError(
+        'UnknownAlarmRegion',
+        `alarms.topicArns: unknown region ${unknownRegions.join(', ')} (the agent's regions: ${allRegions.join(', ')})`,
+        this,
+      );
     }
     const { witnessRegions, ...tableOptions } = props.table ?? {};
     const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
     const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
     if (unknownJurisdictions.length > 0) {
-      throw new MultiRegionAgentError('UnknownWitnessJurisdiction', `table.witnessRegions: unknown jurisdiction ${unknownJurisdictions.join(', ')} (the agent's jurisdictions: ${jurisdictionNames.join(', ')})`, this);
+      throw new MultiRegionAgentError(
+        'UnknownWitnessJurisdiction',
+        `table.witnessRegions: unknown jurisdiction ${unknownJurisdictions.join(', ')} (the agent's jurisdictions: ${jurisdictionNames.join(', ')})`,
+        this,
+      );
     }
     // Latency routing is always layered under the public name's geolocation records, so that adding
     // a geolocated jurisdiction later only adds records instead of replacing the public name's.
@@ -182,11 +197,16 @@ export class MultiRegionAgent extends Construct {
         const runtime = new AgentRuntime(stack, 'Runtime', {
           jurisdiction,
           chain: props.chain,
-          table: ConversationTable.fromJurisdiction(stack, 'Conversations', { jurisdiction, tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction) }),
+          table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
+            jurisdiction,
+            tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
+          }),
           recordName: props.recordName,
           hostedZone: zone,
           jurisdictionHosts,
-          authorization: props.cognitoUserPoolArn ? AgentAuthorization.cognito(cognito.UserPool.fromUserPoolArn(stack, 'UserPool', props.cognitoUserPoolArn)) : AgentAuthorization.iam(),
+          authorization: props.cognitoUserPoolArn
+            ? AgentAuthorization.cognito(cognito.UserPool.fromUserPoolArn(stack, 'UserPool', props.cognitoUserPoolArn))
+            : AgentAuthorization.iam(),
           metricsNamespace: props.metricsNamespace,
           ...props.runtime,
         });
@@ -228,9 +248,14 @@ export class MultiRegionAgent extends Construct {
       namespace: props.metricsNamespace,
     });
     if (!routing.geolocation) {
-      new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', { hostedZone: zoneIn(this.monitoringStack), recordName: props.recordName, jurisdictions: props.jurisdictions });
+      new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', {
+        hostedZone: zoneIn(this.monitoringStack),
+        recordName: props.recordName,
+        jurisdictions: props.jurisdictions,
+      });
       // Its alias records point at the regions' latency sets, which must exist first.
-      for (const stack of Object.values(this.regionStacks)) this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
+      for (const stack of Object.values(this.regionStacks))
+        this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
     }
   }
 
@@ -254,4 +279,3 @@ export class MultiRegionAgent extends Construct {
     }
   }
 }
-

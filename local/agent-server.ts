@@ -54,7 +54,9 @@ export class AgentServer {
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (!this.available) {
       request.resume();
-      response.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'region_down', message: 'this region is down (POST /_local/regions/{region}/up restores it)' } }));
+      response
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'region_down', message: 'this region is down (POST /_local/regions/{region}/up restores it)' } }));
       return;
     }
     const deadline = Date.now() + this.requestTimeoutMs;
@@ -67,7 +69,9 @@ export class AgentServer {
     for await (const chunk of request as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        response.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'too_large', message: 'the request body is too large' } }));
+        response
+          .writeHead(413, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: 'too_large', message: 'the request body is too large' } }));
         return;
       }
       chunks.push(chunk);

@@ -183,8 +183,9 @@ export class BedrockEmulator {
   }
 
   private async listen(region: string, host: string, port: number): Promise<void> {
-    const handler = (transport: 'h2' | 'http1') => (request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse | http2.Http2ServerResponse) =>
-      void this.handle(region, transport, request, response as unknown as http.ServerResponse);
+    const handler =
+      (transport: 'h2' | 'http1') => (request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse | http2.Http2ServerResponse) =>
+        void this.handle(region, transport, request, response as unknown as http.ServerResponse);
     const h1 = http.createServer(handler('http1'));
     const h2 = http2.createServer(handler('h2'));
     // A session error (a client resetting mid-stream) must not take the emulator down.
@@ -212,7 +213,12 @@ export class BedrockEmulator {
     this.servers.set(region, { region, listener, sockets, endpoint: await listen(listener, port, host) });
   }
 
-  private async handle(region: string, transport: 'h2' | 'http1', request: http.IncomingMessage | http2.Http2ServerRequest, response: http.ServerResponse): Promise<void> {
+  private async handle(
+    region: string,
+    transport: 'h2' | 'http1',
+    request: http.IncomingMessage | http2.Http2ServerRequest,
+    response: http.ServerResponse,
+  ): Promise<void> {
     const requestId = randomUUID();
     response.on('error', () => undefined);
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec((request.url ?? '').split('?')[0]);
@@ -236,8 +242,20 @@ export class BedrockEmulator {
     }
     const fault = this.takeFault(region, modelId);
     const validationError = rawBody === undefined ? new RequestError(400, 'ValidationException', 'Malformed JSON body') : validate(body);
-    const failure = fault && 'status' in fault ? new RequestError(fault.status, fault.errorType ?? ERROR_TYPE_BY_STATUS[fault.status], fault.message ?? `Emulated ${fault.status} from ${region}`) : validationError;
-    this.recorded.push({ region, modelId, operation, status: failure?.status ?? 200, at: Date.now(), transport, messages: body.messages?.length ?? 0, request: rawBody });
+    const failure =
+      fault && 'status' in fault
+        ? new RequestError(fault.status, fault.errorType ?? ERROR_TYPE_BY_STATUS[fault.status], fault.message ?? `Emulated ${fault.status} from ${region}`)
+        : validationError;
+    this.recorded.push({
+      region,
+      modelId,
+      operation,
+      status: failure?.status ?? 200,
+      at: Date.now(),
+      transport,
+      messages: body.messages?.length ?? 0,
+      request: rawBody,
+    });
 
     if (fault && 'stallMs' in fault && fault.phase === 'headers') {
       if (!(await this.sleep(fault.stallMs, aborted.signal))) return;
@@ -367,7 +385,11 @@ function validate(body: ConverseBody): RequestError | undefined {
     if (index > 0 && message.role === messages[index - 1].role) {
       return new RequestError(400, 'ValidationException', 'A conversation must alternate between user and assistant roles.');
     }
-    if (!Array.isArray(message.content) || message.content.length === 0 || message.content.some((block) => typeof block.text === 'string' && block.text.trim() === '')) {
+    if (
+      !Array.isArray(message.content) ||
+      message.content.length === 0 ||
+      message.content.some((block) => typeof block.text === 'string' && block.text.trim() === '')
+    ) {
       return new RequestError(400, 'ValidationException', `messages.${index}.content: The text field in the ContentBlock object is blank.`);
     }
   }

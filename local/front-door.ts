@@ -136,14 +136,25 @@ export class FrontDoor {
     const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const downUp = /^\/_local\/regions\/([^/]+)\/(down|up)$/.exec(pathname);
     if (pathname === '/_local/regions' && request.method === 'GET') {
-      json(200, this.regions.map((region) => ({ region: region.region, jurisdiction: region.jurisdiction, baseUrl: region.server.url, bedrockEndpoint: region.bedrockEndpoint, healthy: region.server.available })));
+      json(
+        200,
+        this.regions.map((region) => ({
+          region: region.region,
+          jurisdiction: region.jurisdiction,
+          baseUrl: region.server.url,
+          bedrockEndpoint: region.bedrockEndpoint,
+          healthy: region.server.available,
+        })),
+      );
     } else if (pathname === '/_local/faults' && request.method === 'POST') {
       const body = await readJson(request);
       const parsed = faultRequestSchema.safeParse(body);
       if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
       if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
       // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
-      const models = new Set(this.regions.flatMap((region) => region.chain.filter((target) => target.region === parsed.data.region).map((target) => target.modelId)));
+      const models = new Set(
+        this.regions.flatMap((region) => region.chain.filter((target) => target.region === parsed.data.region).map((target) => target.modelId)),
+      );
       if (parsed.data.model !== undefined && !models.has(parsed.data.model)) {
         throw new ControlError(400, `model: no chain calls ${parsed.data.model} in ${parsed.data.region} (it calls ${[...models].join(', ')})`);
       }
@@ -153,7 +164,10 @@ export class FrontDoor {
       this.emulator.clearFaults();
       response.writeHead(204).end();
     } else if (pathname === '/_local/calls' && request.method === 'GET') {
-      json(200, this.emulator.calls().map(({ region, modelId, status, at }) => ({ region, modelId, status, at })));
+      json(
+        200,
+        this.emulator.calls().map(({ region, modelId, status, at }) => ({ region, modelId, status, at })),
+      );
     } else if (pathname === '/_local/metrics' && request.method === 'GET') {
       json(200, this.board.snapshot());
     } else if (downUp && request.method === 'POST') {

@@ -49,22 +49,9 @@ const CHECKERS_PER_REGION = 2;
 const LIST_HEALTH_CHECKS_MAX_ITEMS = 1000;
 const LIST_TAGS_MAX_RESOURCES = 10;
 
-export type Route53Operation =
-  | 'ListHealthChecks'
-  | 'ListTagsForResources'
-  | 'ChangeTagsForResource'
-  | 'GetHealthCheckStatus'
-  | 'UpdateHealthCheck';
+export type Route53Operation = 'ListHealthChecks' | 'ListTagsForResources' | 'ChangeTagsForResource' | 'GetHealthCheckStatus' | 'UpdateHealthCheck';
 
-export type HealthCheckType =
-  | 'HTTP'
-  | 'HTTPS'
-  | 'HTTP_STR_MATCH'
-  | 'HTTPS_STR_MATCH'
-  | 'TCP'
-  | 'CALCULATED'
-  | 'CLOUDWATCH_METRIC'
-  | 'RECOVERY_CONTROL';
+export type HealthCheckType = 'HTTP' | 'HTTPS' | 'HTTP_STR_MATCH' | 'HTTPS_STR_MATCH' | 'TCP' | 'CALCULATED' | 'CLOUDWATCH_METRIC' | 'RECOVERY_CONTROL';
 
 /**
  * What the health checkers see at the endpoint: every checker succeeds, every
@@ -552,9 +539,7 @@ export class Route53Emulator {
         MeasureLatency: false,
         Inverted: stored.inverted,
         Disabled: stored.disabled,
-        ...(isCalculated
-          ? { HealthThreshold: stored.healthThreshold, ChildHealthChecks: { ChildHealthCheck: [...stored.childHealthChecks] } }
-          : {}),
+        ...(isCalculated ? { HealthThreshold: stored.healthThreshold, ChildHealthChecks: { ChildHealthCheck: [...stored.childHealthChecks] } } : {}),
         ...(ENDPOINT_CHECK_TYPES.includes(stored.type) ? { Regions: { Region: [...stored.regions] } } : {}),
       },
       HealthCheckVersion: stored.version,

@@ -63,7 +63,6 @@ export async function changeRegion(options: RegionChangeOptions, context: Region
     const plan = planUpdates(target, options.action);
     // Our update may have been applied with only its answer lost: record it as if the answer had come.
     const own = ownChange(conflict, target, plan);
-    conflict = undefined;
     if (own) await recordChange(own.update, own.newVersion, options.action, context);
     if (plan.length === 0) {
       if (own) return finish(target, fleet, options, context);
@@ -87,7 +86,9 @@ export async function changeRegion(options: RegionChangeOptions, context: Region
 
     conflict = await applyUpdates(plan, options.action, context);
     if (conflict) {
-      const why = conflict.onRetry ? 'answered a retried update with a version conflict (the first try may have been applied)' : 'changed while agentctl was updating it';
+      const why = conflict.onRetry
+        ? 'answered a retried update with a version conflict (the first try may have been applied)'
+        : 'changed while agentctl was updating it';
       stderr.write(`Health check ${conflict.update.check.node.id} of ${target.region} ${why}; reading it again.\n`);
       continue;
     }
@@ -169,7 +170,11 @@ async function applyUpdates(plan: readonly PlannedUpdate[], action: RegionAction
  * update: met on a retry, and the health check is now exactly one version on
  * and as we asked (the new plan no longer needs to change it).
  */
-function ownChange(conflict: Conflict | undefined, target: RegionState, plan: readonly PlannedUpdate[]): { update: PlannedUpdate; newVersion: number } | undefined {
+function ownChange(
+  conflict: Conflict | undefined,
+  target: RegionState,
+  plan: readonly PlannedUpdate[],
+): { update: PlannedUpdate; newVersion: number } | undefined {
   if (!conflict?.onRetry) return undefined;
   const sent = conflict.update.check.node;
   if (plan.some((update) => update.check.node.id === sent.id)) return undefined;
@@ -238,7 +243,8 @@ function doneMessage(target: RegionState, action: RegionAction, fleet: Fleet): s
       '',
     ].join('\n');
   }
-  const failing = target.endpoint.state === 'unhealthy' ? ` Its endpoint is failing (${target.endpoint.basis}): Route 53 sends it no traffic until it recovers.` : '';
+  const failing =
+    target.endpoint.state === 'unhealthy' ? ` Its endpoint is failing (${target.endpoint.basis}): Route 53 sends it no traffic until it recovers.` : '';
   return `Restored ${target.region} (agent ${target.agent}, jurisdiction ${target.jurisdiction}). ${timing}${failing}\n`;
 }
 

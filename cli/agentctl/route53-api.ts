@@ -118,9 +118,7 @@ export class Route53Api {
     const healthChecks: HealthCheck[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call('ListHealthChecks', () =>
-        this.client.send(new ListHealthChecksCommand({ Marker: marker, MaxItems: LIST_PAGE_SIZE })),
-      );
+      const page = await this.call('ListHealthChecks', () => this.client.send(new ListHealthChecksCommand({ Marker: marker, MaxItems: LIST_PAGE_SIZE })));
       healthChecks.push(...(page.HealthChecks ?? []));
       marker = page.IsTruncated ? page.NextMarker : undefined;
     } while (marker);

@@ -30,9 +30,7 @@ export function regionNotes(region: RegionState): string[] {
 
 export function jurisdictionNotes(view: JurisdictionView): string[] {
   if (!view.failOpen) return [];
-  return [
-    `Every ${view.jurisdiction} region is unhealthy to Route 53, so it fails open and answers with all of them, drained ones included.`,
-  ];
+  return [`Every ${view.jurisdiction} region is unhealthy to Route 53, so it fails open and answers with all of them, drained ones included.`];
 }
 
 function yesNo(value: boolean | undefined): string {

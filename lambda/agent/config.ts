@@ -45,7 +45,12 @@ export function inferenceGeographyOf(modelId: string): InferenceGeography | unde
 
 /** An integer with bounds, optionally defaulted: the common shape of the numeric settings. */
 function integer(options: { min?: number; max?: number; positive?: boolean }) {
-  const checks = [z.int(), ...(options.positive ? [z.positive()] : []), ...(options.min !== undefined ? [z.gte(options.min)] : []), ...(options.max !== undefined ? [z.lte(options.max)] : [])];
+  const checks = [
+    z.int(),
+    ...(options.positive ? [z.positive()] : []),
+    ...(options.min !== undefined ? [z.gte(options.min)] : []),
+    ...(options.max !== undefined ? [z.lte(options.max)] : []),
+  ];
   return z.number().check(...checks);
 }
 
@@ -165,11 +170,19 @@ export const runtimeConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['region'], message: `${config.region} is not a region of jurisdiction ${jurisdiction.name}` });
       }
       if (!jurisdiction.regions.includes(config.table.homeRegion)) {
-        ctx.addIssue({ code: 'custom', path: ['table', 'homeRegion'], message: `${config.table.homeRegion} is not a region of jurisdiction ${jurisdiction.name}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['table', 'homeRegion'],
+          message: `${config.table.homeRegion} is not a region of jurisdiction ${jurisdiction.name}`,
+        });
       }
       // The reserve must fit the last turn write, or a Lambda could time out in the middle of it.
       if (config.deadlines.reserveMs < config.deadlines.stateTimeoutMs) {
-        ctx.addIssue({ code: 'custom', path: ['deadlines', 'reserveMs'], message: `${config.deadlines.reserveMs} must be at least deadlines.stateTimeoutMs (${config.deadlines.stateTimeoutMs}), the longest the last turn write may take` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['deadlines', 'reserveMs'],
+          message: `${config.deadlines.reserveMs} must be at least deadlines.stateTimeoutMs (${config.deadlines.stateTimeoutMs}), the longest the last turn write may take`,
+        });
       }
       const seen = new Set<string>();
       config.chain.forEach((target, index) => {

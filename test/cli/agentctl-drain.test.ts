@@ -22,9 +22,11 @@ describe('agentctl drain and restore', () => {
       tags: { [LAST_CHANGE_TAG]: 'drained by alice at 2025-06-01T10:00:00Z' },
     });
     expect(emulator().healthCheck(euCentral1)).toMatchObject({ inverted: false, version: 1 });
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => [call.healthCheckId, call.body])).toEqual([
-      [euWest1, { HealthCheckVersion: '1', Inverted: 'true' }],
-    ]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => [call.healthCheckId, call.body]),
+    ).toEqual([[euWest1, { HealthCheckVersion: '1', Inverted: 'true' }]]);
     expect(run.stdout).toContain(`Invert health check ${euWest1} (https://eu-west-1.agent.example.com/health): done (version 1 → 2).`);
     expect(run.stdout).toContain(`Drained eu-west-1 (agent ${AGENT}, jurisdiction eu).`);
     expect(run.stdout).toContain('new eu requests go to: eu-central-1.');
@@ -65,8 +67,16 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().healthCheck(euWest1)).toMatchObject({ inverted: false, version: 2, tags: { [LAST_CHANGE_TAG]: 'restored by alice at 2025-06-01T10:00:00Z' } });
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.body)).toEqual([{ HealthCheckVersion: '1', Inverted: 'false' }]);
+    expect(emulator().healthCheck(euWest1)).toMatchObject({
+      inverted: false,
+      version: 2,
+      tags: { [LAST_CHANGE_TAG]: 'restored by alice at 2025-06-01T10:00:00Z' },
+    });
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.body),
+    ).toEqual([{ HealthCheckVersion: '1', Inverted: 'false' }]);
     expect(run.stdout).toContain(`Restored eu-west-1 (agent ${AGENT}, jurisdiction eu).`);
   });
 
@@ -236,7 +246,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.body)).toEqual([{ HealthCheckVersion: '1', Inverted: 'true', Disabled: 'false' }]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.body),
+    ).toEqual([{ HealthCheckVersion: '1', Inverted: 'true', Disabled: 'false' }]);
     expect(emulator().healthCheck(euWest1)).toMatchObject({ inverted: true, disabled: false });
     expect(run.stdout).toContain(`Enable and invert health check ${euWest1}`);
   });
@@ -253,7 +267,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.healthCheckId)).toEqual([calculated]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.healthCheckId),
+    ).toEqual([calculated]);
     expect(emulator().healthCheck(calculated).inverted).toBe(true);
     expect(emulator().healthCheck(https).inverted).toBe(false);
     expect(emulator().healthCheck(alarm).inverted).toBe(false);
@@ -269,7 +287,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([409]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.status),
+    ).toEqual([409]);
     expect(run.stderr).toContain(`Health check ${euWest1} of eu-west-1 changed while agentctl was updating it; reading it again.`);
     expect(run.stdout).toContain('eu-west-1 is already drained');
     expect(emulator().healthCheck(euWest1)).toMatchObject({ inverted: true, version: 2 });
@@ -285,7 +307,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.status),
+    ).toEqual([503, 409]);
     expect(emulator().healthCheck(euWest1)).toMatchObject({
       inverted: true,
       version: 2,
@@ -308,7 +334,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN both are drained, reported and tagged
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409, 200]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.status),
+    ).toEqual([503, 409, 200]);
     for (const id of [euWest1, second]) {
       expect(emulator().healthCheck(id)).toMatchObject({ inverted: true, version: 2, tags: { [LAST_CHANGE_TAG]: 'drained by alice at 2025-06-01T10:00:00Z' } });
       expect(run.stdout).toContain(`health check ${id} (https://eu-west-1.agent.example.com/health): done (version 1 → 2).`);
@@ -327,7 +357,11 @@ describe('agentctl drain and restore', () => {
 
     // THEN
     expect(run.exitCode).toBe(ExitCode.ok);
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([503, 409]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.status),
+    ).toEqual([503, 409]);
     expect(run.stdout).toContain('eu-west-1 is already drained');
     expect(emulator().healthCheck(euWest1).tags[LAST_CHANGE_TAG]).toBeUndefined();
   });
@@ -360,14 +394,22 @@ describe('agentctl drain and restore', () => {
     // THEN
     expect(run.exitCode).toBe(ExitCode.conflict);
     expect(run.stderr).toContain('The health checks of eu-west-1 kept changing while agentctl was updating them (3 attempts).');
-    expect(emulator().callsTo('UpdateHealthCheck').map((call) => call.status)).toEqual([409, 409, 409]);
+    expect(
+      emulator()
+        .callsTo('UpdateHealthCheck')
+        .map((call) => call.status),
+    ).toEqual([409, 409, 409]);
     expect(emulator().healthCheck(euWest1).inverted).toBe(false);
   });
 
   test('--wait shows progress until every checker has reported since the change, then what Route 53 makes of it', async () => {
     // GIVEN checkers report region by region, as Route 53's do
     const { euWest1 } = seedExampleFleet(emulator());
-    const rounds = [['eu-west-1', 'us-east-1', 'us-west-1', 'us-west-2'], ['ap-southeast-1', 'ap-southeast-2'], ['ap-northeast-1', 'sa-east-1']];
+    const rounds = [
+      ['eu-west-1', 'us-east-1', 'us-west-1', 'us-west-2'],
+      ['ap-southeast-1', 'ap-southeast-2'],
+      ['ap-northeast-1', 'sa-east-1'],
+    ];
 
     // WHEN
     const run = await runAgentctl(emulator(), ['drain', 'eu-west-1', '--wait'], {

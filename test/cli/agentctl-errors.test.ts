@@ -21,7 +21,8 @@ describe('agentctl errors', () => {
   describe('without credentials', () => {
     const saved: Record<string, string | undefined> = {};
     beforeEach(() => {
-      for (const name of [...CREDENTIAL_SOURCES, 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED']) saved[name] = process.env[name];
+      for (const name of [...CREDENTIAL_SOURCES, 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_EC2_METADATA_DISABLED'])
+        saved[name] = process.env[name];
       for (const name of CREDENTIAL_SOURCES) delete process.env[name];
       process.env.AWS_CONFIG_FILE = '/nonexistent/agentctl-test/config';
       process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/agentctl-test/credentials';
@@ -107,7 +108,11 @@ describe('agentctl errors', () => {
     expect(run.stderr).toContain('Route 53 throttled ListHealthChecks; retry 1 of 4 in 0.1 s');
     expect(run.stderr).toContain('Route 53 throttled ListHealthChecks; retry 2 of 4 in 0.3 s');
     expect(run.stderr).toContain('Route 53 throttled UpdateHealthCheck; retry 1 of 4 in 0.1 s');
-    expect(emulator().callsTo('ListHealthChecks').map((call) => call.status)).toEqual([400, 400, 200]);
+    expect(
+      emulator()
+        .callsTo('ListHealthChecks')
+        .map((call) => call.status),
+    ).toEqual([400, 400, 200]);
     expect(emulator().healthCheck(euWest1).inverted).toBe(true);
   });
 

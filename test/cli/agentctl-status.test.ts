@@ -43,9 +43,7 @@ describe('agentctl status', () => {
       drained: 'no',
       receivesTraffic: false,
       lastChange: null,
-      healthChecks: [
-        { id: fleet.usWest2, type: 'HTTPS', target: 'https://us-west-2.agent.example.com/health', version: 1, inverted: false, disabled: false },
-      ],
+      healthChecks: [{ id: fleet.usWest2, type: 'HTTPS', target: 'https://us-west-2.agent.example.com/health', version: 1, inverted: false, disabled: false }],
       notes: [],
     });
   });
@@ -92,7 +90,9 @@ describe('agentctl status', () => {
     expect(euWest1.healthChecks.map((check: { id: string }) => check.id)).toEqual([calculated]);
     expect(euWest1.endpoint).toMatchObject({ state: 'unhealthy', basis: '1 of 2 child checks healthy, 2 needed' });
     expect(euWest1.receivesTraffic).toBe(false);
-    const statusReads = emulator().callsTo('GetHealthCheckStatus').map((call) => call.healthCheckId);
+    const statusReads = emulator()
+      .callsTo('GetHealthCheckStatus')
+      .map((call) => call.healthCheckId);
     expect(statusReads).toEqual(expect.arrayContaining([https, alarm]));
     expect(statusReads).not.toContain(calculated);
   });
@@ -182,7 +182,11 @@ describe('agentctl status', () => {
     // THEN
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`! Health check ${incomplete} of agent ${AGENT} has no ${RoutingTag.region} tag; ignored.`);
-    expect(emulator().callsTo('GetHealthCheckStatus').map((call) => call.healthCheckId)).not.toContain(incomplete);
+    expect(
+      emulator()
+        .callsTo('GetHealthCheckStatus')
+        .map((call) => call.healthCheckId),
+    ).not.toContain(incomplete);
   });
 
   test('every call is signed for us-east-1, where the global Route 53 API lives', async () => {

@@ -98,7 +98,14 @@ describe('Route 53 API emulator', () => {
 
     // THEN
     expect(ResourceTagSets).toEqual([
-      { ResourceType: 'healthcheck', ResourceId: tagged, Tags: [{ Key: 'team', Value: 'ops' }, { Key: 'multi-region-agent:region', Value: 'eu-west-1' }] },
+      {
+        ResourceType: 'healthcheck',
+        ResourceId: tagged,
+        Tags: [
+          { Key: 'team', Value: 'ops' },
+          { Key: 'multi-region-agent:region', Value: 'eu-west-1' },
+        ],
+      },
       { ResourceType: 'healthcheck', ResourceId: untagged, Tags: [] },
     ]);
     await expect(tooMany).rejects.toBeInstanceOf(InvalidInput);
@@ -109,7 +116,9 @@ describe('Route 53 API emulator', () => {
     const id = emulator.addHealthCheck({ tags: { old: 'x', keep: 'y' } });
 
     // WHEN
-    await client.send(new ChangeTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id, AddTags: [{ Key: 'new', Value: 'z' }], RemoveTagKeys: ['old'] }));
+    await client.send(
+      new ChangeTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id, AddTags: [{ Key: 'new', Value: 'z' }], RemoveTagKeys: ['old'] }),
+    );
 
     // THEN
     expect(emulator.healthCheck(id).tags).toEqual({ keep: 'y', new: 'z' });

@@ -44,7 +44,9 @@ function tagsOf(template: Template, type: string): Record<string, string> {
   return Object.fromEntries((check.Properties.HealthCheckTags as Array<{ Key: string; Value: string }>).map((tag) => [tag.Key, tag.Value]));
 }
 
-const healthCheckOf = (template: Template, type: string) => ({ 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Route53::HealthCheck', { HealthCheckConfig: { Type: type } }), 'HealthCheckId'] });
+const healthCheckOf = (template: Template, type: string) => ({
+  'Fn::GetAtt': [logicalIdOf(template, 'AWS::Route53::HealthCheck', { HealthCheckConfig: { Type: type } }), 'HealthCheckId'],
+});
 
 describe('AgentRouting health checks', () => {
   test("a region's health check calls https://<region>.<name>/health and is tagged for agentctl", () => {
@@ -92,14 +94,24 @@ describe('AgentRouting health checks', () => {
     const template = Template.fromStack(stack);
     const alarmId = logicalIdOf(template, 'AWS::CloudWatch::Alarm', {});
     template.hasResourceProperties('AWS::Route53::HealthCheck', {
-      HealthCheckConfig: { Type: 'CLOUDWATCH_METRIC', AlarmIdentifier: { Name: { Ref: alarmId }, Region: 'eu-west-1' }, InsufficientDataHealthStatus: 'Healthy' },
+      HealthCheckConfig: {
+        Type: 'CLOUDWATCH_METRIC',
+        AlarmIdentifier: { Name: { Ref: alarmId }, Region: 'eu-west-1' },
+        InsufficientDataHealthStatus: 'Healthy',
+      },
     });
     template.hasResourceProperties('AWS::Route53::HealthCheck', {
-      HealthCheckConfig: { Type: 'CALCULATED', HealthThreshold: 2, ChildHealthChecks: [healthCheckOf(template, 'HTTPS'), healthCheckOf(template, 'CLOUDWATCH_METRIC')] },
+      HealthCheckConfig: {
+        Type: 'CALCULATED',
+        HealthThreshold: 2,
+        ChildHealthChecks: [healthCheckOf(template, 'HTTPS'), healthCheckOf(template, 'CLOUDWATCH_METRIC')],
+      },
     });
     // agentctl finds all three by their tags and drains the one the records carry.
     for (const type of ['HTTPS', 'CLOUDWATCH_METRIC', 'CALCULATED']) {
-      expect(tagsOf(template, type)).toEqual(expect.objectContaining({ [RoutingTag.agent]: AGENT, [RoutingTag.region]: 'eu-west-1', [RoutingTag.jurisdiction]: 'eu' }));
+      expect(tagsOf(template, type)).toEqual(
+        expect.objectContaining({ [RoutingTag.agent]: AGENT, [RoutingTag.region]: 'eu-west-1', [RoutingTag.jurisdiction]: 'eu' }),
+      );
     }
     const calculated = healthCheckOf(template, 'CALCULATED');
     for (const name of [`eu.${RECORD}`, RECORD]) expect(recordsNamed(template, name)).toEqual([expect.objectContaining({ HealthCheckId: calculated })]);
@@ -140,7 +152,12 @@ describe('AgentRouting records', () => {
 
     // THEN
     const [regional] = recordsNamed(template, `eu-west-1.${RECORD}`);
-    expect(regional).toEqual({ Type: 'A', HostedZoneId: ZONE_ID, Name: `eu-west-1.${RECORD}.`, AliasTarget: { DNSName: targetOf('regionalDomain', 'eu-west-1'), HostedZoneId: 'ZAPIGATEWAYREGION' } });
+    expect(regional).toEqual({
+      Type: 'A',
+      HostedZoneId: ZONE_ID,
+      Name: `eu-west-1.${RECORD}.`,
+      AliasTarget: { DNSName: targetOf('regionalDomain', 'eu-west-1'), HostedZoneId: 'ZAPIGATEWAYREGION' },
+    });
   });
 
   test('two regions of a jurisdiction put latency records on the same names, each under its own set identifier and region', () => {
@@ -151,7 +168,9 @@ describe('AgentRouting records', () => {
     const templates = stacks.map((stack) => Template.fromStack(stack));
 
     // THEN
-    const identities = templates.flatMap((template) => [`eu.${RECORD}`, RECORD].flatMap((name) => recordsNamed(template, name).map((record) => `${record.Name} ${record.SetIdentifier} ${record.Region}`)));
+    const identities = templates.flatMap((template) =>
+      [`eu.${RECORD}`, RECORD].flatMap((name) => recordsNamed(template, name).map((record) => `${record.Name} ${record.SetIdentifier} ${record.Region}`)),
+    );
     expect(identities.sort()).toEqual([
       `${RECORD}. eu-central-1 eu-central-1`,
       `${RECORD}. eu-west-1 eu-west-1`,
@@ -205,7 +224,12 @@ describe('AgentRouting records', () => {
       ['eu-west-1-default', { CountryCode: '*' }],
     ]);
     for (const record of records) {
-      expect(record).toEqual(expect.objectContaining({ HealthCheckId: healthCheckOf(template, 'HTTPS'), AliasTarget: expect.objectContaining({ DNSName: targetOf('publicDomain', 'eu-west-1') }) }));
+      expect(record).toEqual(
+        expect.objectContaining({
+          HealthCheckId: healthCheckOf(template, 'HTTPS'),
+          AliasTarget: expect.objectContaining({ DNSName: targetOf('publicDomain', 'eu-west-1') }),
+        }),
+      );
       expect(record.Region).toBeUndefined();
     }
   });
@@ -236,7 +260,12 @@ describe('PublicNameRouting.geolocationByRegion', () => {
     });
 
     // THEN
-    const labels = Object.fromEntries(Object.entries(byRegion).map(([region, routing]) => [region, routing.locations.map((location) => [location.continentCode, location.countryCode, location.subdivisionCode])]));
+    const labels = Object.fromEntries(
+      Object.entries(byRegion).map(([region, routing]) => [
+        region,
+        routing.locations.map((location) => [location.continentCode, location.countryCode, location.subdivisionCode]),
+      ]),
+    );
     expect(labels).toEqual({
       'us-east-1': [[undefined, '*', undefined]],
       'us-west-2': [
@@ -251,13 +280,26 @@ describe('PublicNameRouting.geolocationByRegion', () => {
   test.each([
     ['there is no default region', { defaultRegion: '' }, /NoDefaultRegion|defaultRegion is required/],
     ['the default region is not a region of the agent', { defaultRegion: 'ap-south-1' }, /defaultRegion ap-south-1 is not a region/],
-    ['a location goes to an unknown region', { locations: [{ location: route53.GeoLocation.country('DE'), region: 'eu-central-1' }] }, /location DE goes to eu-central-1, which is not a region/],
+    [
+      'a location goes to an unknown region',
+      { locations: [{ location: route53.GeoLocation.country('DE'), region: 'eu-central-1' }] },
+      /location DE goes to eu-central-1, which is not a region/,
+    ],
     [
       'a location goes to two regions',
-      { locations: [{ location: route53.GeoLocation.country('DE'), region: 'eu-west-1' }, { location: route53.GeoLocation.country('DE'), region: 'us-east-1' }] },
+      {
+        locations: [
+          { location: route53.GeoLocation.country('DE'), region: 'eu-west-1' },
+          { location: route53.GeoLocation.country('DE'), region: 'us-east-1' },
+        ],
+      },
       /location DE goes to both eu-west-1 and us-east-1/,
     ],
-    ['the default location is listed as a location', { locations: [{ location: route53.GeoLocation.default(), region: 'eu-west-1' }] }, /map the default location with defaultRegion/],
+    [
+      'the default location is listed as a location',
+      { locations: [{ location: route53.GeoLocation.default(), region: 'eu-west-1' }] },
+      /map the default location with defaultRegion/,
+    ],
   ])('throws if %s', (_, overrides, message) => {
     expect(() => PublicNameRouting.geolocationByRegion({ locations: [], defaultRegion: 'us-east-1', regions, ...overrides })).toThrow(message);
   });
@@ -296,7 +338,9 @@ describe('AgentRouting validation', () => {
   test("throws if the alarm is another region's", () => {
     const stack = regionStack('eu-west-1');
     const alarm = cloudwatch.Alarm.fromAlarmArn(stack, 'Alarm', `arn:aws:cloudwatch:eu-central-1:${ACCOUNT}:alarm:support-eu-central-1-fallback-rate`);
-    expect(() => routingIn(stack, { alarm })).toThrow(/alarm: support-eu-central-1-fallback-rate is in eu-central-1; the health check of eu-west-1 must watch an alarm of eu-west-1/);
+    expect(() => routingIn(stack, { alarm })).toThrow(
+      /alarm: support-eu-central-1-fallback-rate is in eu-central-1; the health check of eu-west-1 must watch an alarm of eu-west-1/,
+    );
   });
 
   test('throws if the alarm uses metric math, which Route 53 health checks cannot watch', () => {

@@ -58,7 +58,7 @@ test('the function is Node 22+ on arm64 with documented memory and timeout, and 
   expect(runtime.runtimeConfig).toEqual(JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG));
 });
 
-test('no Bedrock statement has a wildcard resource; foundation models are reachable only through the chain\'s profiles', () => {
+test("no Bedrock statement has a wildcard resource; foundation models are reachable only through the chain's profiles", () => {
   const { template } = composed();
 
   const statements = bedrockStatements(template);
@@ -151,7 +151,9 @@ test('the messages route streams from Lambda through InvokeWithResponseStream, w
 test('GET /health needs no credentials; the conversation routes do', () => {
   const { template } = composed();
 
-  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`);
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
+    (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
+  );
   expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'POST AWS_IAM']);
 });
 
@@ -207,19 +209,43 @@ test('metric helpers name this region', () => {
 
 test.each([
   ['a region outside the jurisdiction', () => composed({}, 'us-east-1'), /the stack's region us-east-1 is not a region of 'eu'/],
-  ['a table of another jurisdiction', () => {
-    const app = testApp();
-    const stack = new Stack(app, 'S', { env: { account: ACCOUNT, region: 'eu-west-1' } });
-    const us = Jurisdiction.us(['us-east-1']);
-    new AgentRuntime(stack, 'Runtime', { jurisdiction: EU(), chain: chain(), table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: us, tableName: 't-us' }) });
-  }, /table: belongs to jurisdiction 'us'/],
+  [
+    'a table of another jurisdiction',
+    () => {
+      const app = testApp();
+      const stack = new Stack(app, 'S', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+      const us = Jurisdiction.us(['us-east-1']);
+      new AgentRuntime(stack, 'Runtime', {
+        jurisdiction: EU(),
+        chain: chain(),
+        table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: us, tableName: 't-us' }),
+      });
+    },
+    /table: belongs to jurisdiction 'us'/,
+  ],
   ['a record name without a zone', () => composed({ hostedZone: undefined }), /give both for a custom domain/],
-  ['an invalid runtime setting', () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }), /Invalid agent runtime configuration: deadlines.firstTokenTimeoutMs/],
-  ['a configuration over Lambda\'s environment limit', () => composed({ settings: { inference: { systemPrompt: 'x'.repeat(5000) } } }), /of Lambda's 4 KB environment/],
-  ['an environment-agnostic stack', () => {
-    const stack = new Stack(testApp(), 'S');
-    new AgentRuntime(stack, 'Runtime', { jurisdiction: EU(), chain: chain(), table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: EU(), tableName: 't' }) });
-  }, /needs a stack with an explicit env.region/],
+  [
+    'an invalid runtime setting',
+    () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }),
+    /Invalid agent runtime configuration: deadlines.firstTokenTimeoutMs/,
+  ],
+  [
+    "a configuration over Lambda's environment limit",
+    () => composed({ settings: { inference: { systemPrompt: 'x'.repeat(5000) } } }),
+    /of Lambda's 4 KB environment/,
+  ],
+  [
+    'an environment-agnostic stack',
+    () => {
+      const stack = new Stack(testApp(), 'S');
+      new AgentRuntime(stack, 'Runtime', {
+        jurisdiction: EU(),
+        chain: chain(),
+        table: ConversationTable.fromJurisdiction(stack, 'T', { jurisdiction: EU(), tableName: 't' }),
+      });
+    },
+    /needs a stack with an explicit env.region/,
+  ],
 ])('throws for %s, naming the construct', (_case, build, message) => {
   expect(build).toThrow(message);
 });
@@ -229,14 +255,21 @@ test("a global profile's grant names each source region's model and the region-l
   const claude = BedrockModel.of('anthropic.claude-sonnet-4-5-20250929-v1:0', { inferenceGeographies: ['global'] });
   const { template } = composed({ jurisdiction: world, chain: ModelChain.of(claude) }, 'eu-west-1');
 
-  const statement = bedrockStatements(template).find((candidate) => [candidate.Resource].flat().map(flatten).some((resource) => resource.includes(':foundation-model/')))!;
+  const statement = bedrockStatements(template).find((candidate) =>
+    [candidate.Resource]
+      .flat()
+      .map(flatten)
+      .some((resource) => resource.includes(':foundation-model/')),
+  )!;
   // The chain calls the profile from eu-west-1 (primary) and from us-east-1 (regional fallback).
   expect([statement.Resource].flat().map(flatten).sort()).toEqual([
     'arn:AWS::Partition:bedrock:::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
     'arn:AWS::Partition:bedrock:eu-west-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
     'arn:AWS::Partition:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
   ]);
-  expect(flatten((statement.Condition as Record<string, Record<string, unknown>>).StringEquals['bedrock:InferenceProfileArn'])).toContain('inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0');
+  expect(flatten((statement.Condition as Record<string, Record<string, unknown>>).StringEquals['bedrock:InferenceProfileArn'])).toContain(
+    'inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  );
 });
 
 test("API Gateway's account-wide logging role is registered by default, and left to another stack when asked", () => {

@@ -21,12 +21,32 @@ describe('Jurisdiction', () => {
     ['a malformed region name', () => Jurisdiction.eu(['eu-west1']), /regions contains 'eu-west1'/],
     ['duplicate regions', () => Jurisdiction.eu(['eu-west-1', 'eu-west-1']), /lists eu-west-1 twice/],
     ['no regions', () => Jurisdiction.eu([]), /at least one region/],
-    ['a home region not among the regions', () => Jurisdiction.eu(['eu-west-1'], { homeRegion: 'eu-central-1' }), /homeRegion eu-central-1 is not among regions/],
+    [
+      'a home region not among the regions',
+      () => Jurisdiction.eu(['eu-west-1'], { homeRegion: 'eu-central-1' }),
+      /homeRegion eu-central-1 is not among regions/,
+    ],
     ['a region outside a restricted geography', () => Jurisdiction.eu(['eu-west-1', 'us-east-1']), /us-east-1 lie outside the eu geography/],
-    ['a restricted global jurisdiction', () => Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'], restricted: true }), /cannot use the global geography/],
-    ['a name that is not a DNS label', () => Jurisdiction.custom({ name: 'EU!', geography: 'eu', regions: ['eu-west-1'] }), /name must be a lowercase DNS label/],
-    ['a name that is a region name, whose host it would take', () => Jurisdiction.custom({ name: 'eu-west-2', geography: 'eu', regions: ['eu-west-1'] }), /'eu-west-2': name is a region name/],
-    ["the name of the public name's latency records", () => Jurisdiction.custom({ name: 'latency', geography: 'eu', regions: ['eu-west-1'] }), /name 'latency' is reserved/],
+    [
+      'a restricted global jurisdiction',
+      () => Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'], restricted: true }),
+      /cannot use the global geography/,
+    ],
+    [
+      'a name that is not a DNS label',
+      () => Jurisdiction.custom({ name: 'EU!', geography: 'eu', regions: ['eu-west-1'] }),
+      /name must be a lowercase DNS label/,
+    ],
+    [
+      'a name that is a region name, whose host it would take',
+      () => Jurisdiction.custom({ name: 'eu-west-2', geography: 'eu', regions: ['eu-west-1'] }),
+      /'eu-west-2': name is a region name/,
+    ],
+    [
+      "the name of the public name's latency records",
+      () => Jurisdiction.custom({ name: 'latency', geography: 'eu', regions: ['eu-west-1'] }),
+      /name 'latency' is reserved/,
+    ],
   ])('throws for %s', (_case, build, message) => {
     expect(build).toThrow(message);
   });
@@ -58,13 +78,18 @@ describe('BedrockModel', () => {
   test('without a profile for the geography, a model is called in-region', () => {
     const regional = BedrockModel.of('mistral.mistral-large-2407-v1:0');
 
-    expect(regional.invocationFor(Jurisdiction.eu(['eu-west-1']), 'eu-west-1')).toEqual({ invocationId: 'mistral.mistral-large-2407-v1:0', destinationRegions: ['eu-west-1'] });
+    expect(regional.invocationFor(Jurisdiction.eu(['eu-west-1']), 'eu-west-1')).toEqual({
+      invocationId: 'mistral.mistral-large-2407-v1:0',
+      destinationRegions: ['eu-west-1'],
+    });
   });
 
   test('throws if a model is offered neither by profile nor in-region for a restricted jurisdiction', () => {
     const globalOnly = BedrockModel.of('anthropic.claude-opus-5-v1:0', { inferenceGeographies: ['global'], inRegionAvailability: ['us-east-1'] });
 
-    expect(() => globalOnly.invocationFor(Jurisdiction.eu(['eu-west-1']), 'eu-west-1')).toThrow(/no eu inference profile .* global profile would cross the border/);
+    expect(() => globalOnly.invocationFor(Jurisdiction.eu(['eu-west-1']), 'eu-west-1')).toThrow(
+      /no eu inference profile .* global profile would cross the border/,
+    );
   });
 
   test("throws if a profile's destination regions leave a restricted jurisdiction's geography", () => {
@@ -88,7 +113,10 @@ describe('BedrockModel', () => {
 
     test('uses the geographic profile only from regions of its geography, and calls in-region elsewhere', () => {
       expect(claude.invocationFor(atlantic(), 'eu-west-1').invocationId).toBe('eu.anthropic.claude-sonnet-4-5-20250929-v1:0');
-      expect(claude.invocationFor(atlantic(), 'us-east-1')).toEqual({ invocationId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', destinationRegions: ['us-east-1'] });
+      expect(claude.invocationFor(atlantic(), 'us-east-1')).toEqual({
+        invocationId: 'anthropic.claude-sonnet-4-5-20250929-v1:0',
+        destinationRegions: ['us-east-1'],
+      });
     });
 
     test('throws if the model is not offered in-region where the profile cannot be called', () => {
@@ -100,7 +128,9 @@ describe('BedrockModel', () => {
     test('a global profile is used from every region', () => {
       const world = Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['eu-west-1', 'us-east-1', 'ap-south-1'] });
 
-      expect(world.regions.map((region) => claude.invocationFor(world, region).invocationId)).toEqual(Array(3).fill('global.anthropic.claude-sonnet-4-5-20250929-v1:0'));
+      expect(world.regions.map((region) => claude.invocationFor(world, region).invocationId)).toEqual(
+        Array(3).fill('global.anthropic.claude-sonnet-4-5-20250929-v1:0'),
+      );
     });
   });
 });
@@ -134,6 +164,8 @@ describe('ModelChain', () => {
   });
 
   test('throws for a region outside the jurisdiction', () => {
-    expect(() => ModelChain.of(claude).targetsFor(Jurisdiction.eu(['eu-west-1']), 'us-east-1')).toThrow(/region us-east-1 is not a region of jurisdiction 'eu'/);
+    expect(() => ModelChain.of(claude).targetsFor(Jurisdiction.eu(['eu-west-1']), 'us-east-1')).toThrow(
+      /region us-east-1 is not a region of jurisdiction 'eu'/,
+    );
   });
 });

@@ -62,7 +62,9 @@ test('throws if a customer-managed key is missing for a replica region', () => {
   const stack = homeStack();
   const key = new kms.Key(stack, 'Key');
 
-  expect(() => new ConversationTable(stack, 'Table', { jurisdiction: eu(), encryption: ConversationTableEncryption.customerManaged(key, {}) })).toThrow(/replica key ARN for eu-central-1, eu-west-3/);
+  expect(() => new ConversationTable(stack, 'Table', { jurisdiction: eu(), encryption: ConversationTableEncryption.customerManaged(key, {}) })).toThrow(
+    /replica key ARN for eu-central-1, eu-west-3/,
+  );
 });
 
 test("throws if the stack is not in the jurisdiction's home region", () => {
@@ -81,24 +83,36 @@ test.each([
   ['two regions and no witness', ['eu-west-1', 'eu-central-1'], undefined, /exactly three regions/],
   ['regions of no single region set', ['eu-west-1', 'eu-central-1', 'eu-north-1'], undefined, /not all in one region set/],
 ])('throws for strong consistency with %s', (_case, regions, witnessRegion, message) => {
-  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: Jurisdiction.eu(regions), strongConsistency: true, witnessRegion })).toThrow(message);
+  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: Jurisdiction.eu(regions), strongConsistency: true, witnessRegion })).toThrow(
+    message,
+  );
 });
 
 test('a two-region strongly consistent table has its witness in a third region', () => {
   const stack = homeStack();
   new ConversationTable(stack, 'Table', { jurisdiction: Jurisdiction.eu(['eu-west-1', 'eu-west-2']), strongConsistency: true, witnessRegion: 'eu-west-3' });
 
-  Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::GlobalTable', { MultiRegionConsistency: 'STRONG', GlobalTableWitnesses: [{ Region: 'eu-west-3' }] });
+  Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+    MultiRegionConsistency: 'STRONG',
+    GlobalTableWitnesses: [{ Region: 'eu-west-3' }],
+  });
 });
 
 test('throws if the witness region is one of the replica regions', () => {
-  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: Jurisdiction.eu(['eu-west-1', 'eu-west-2']), strongConsistency: true, witnessRegion: 'eu-west-2' })).toThrow(
-    /witnessRegion: eu-west-2 is a replica region of jurisdiction 'eu'/,
-  );
+  expect(
+    () =>
+      new ConversationTable(homeStack(), 'Table', {
+        jurisdiction: Jurisdiction.eu(['eu-west-1', 'eu-west-2']),
+        strongConsistency: true,
+        witnessRegion: 'eu-west-2',
+      }),
+  ).toThrow(/witnessRegion: eu-west-2 is a replica region of jurisdiction 'eu'/);
 });
 
 test('throws if a witness region is given without strong consistency', () => {
-  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: eu(), witnessRegion: 'eu-west-2' })).toThrow(/witnessRegion: only a strongly consistent table/);
+  expect(() => new ConversationTable(homeStack(), 'Table', { jurisdiction: eu(), witnessRegion: 'eu-west-2' })).toThrow(
+    /witnessRegion: only a strongly consistent table/,
+  );
 });
 
 test("an import from another region grants exactly the runtime's actions on the home replica, without references", () => {

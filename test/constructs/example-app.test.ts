@@ -10,7 +10,9 @@ test('the example app passes the cdk-nag AwsSolutions pack with no unacknowledge
 
   const report = new AwsSolutionsChecks(app).validateScope(app);
 
-  expect(report.violations.map((violation) => `${violation.ruleName}: ${violation.violatingResources.map((resource) => resource.resourceLogicalId).join(', ')}`)).toEqual([]);
+  expect(
+    report.violations.map((violation) => `${violation.ruleName}: ${violation.violatingResources.map((resource) => resource.resourceLogicalId).join(', ')}`),
+  ).toEqual([]);
 });
 
 test('acknowledged findings are few, each with a reason', () => {

@@ -25,7 +25,8 @@ function widget(widgets: DashboardWidget[], title: string): DashboardWidget {
 
 /** A metric line of a graph: [namespace, name, dim, value, ..., options]. */
 type Line = unknown[];
-const optionsOf = (line: Line) => line[line.length - 1] as { region?: string; stat?: string; id?: string; visible?: boolean; expression?: string; label?: string; accountId?: string };
+const optionsOf = (line: Line) =>
+  line[line.length - 1] as { region?: string; stat?: string; id?: string; visible?: boolean; expression?: string; label?: string; accountId?: string };
 const dimensionsOf = (line: Line): Record<string, unknown> => {
   const pairs = line.slice(2, -1);
   return Object.fromEntries(pairs.flatMap((value, index) => (index % 2 === 0 ? [[value, pairs[index + 1]]] : [])));
@@ -50,9 +51,15 @@ describe('FallbackDashboard', () => {
     for (const region of REGIONS) {
       const suffix = region.replace(/-/g, '_');
       expect(expressionLines(graph)).toContainEqual(
-        expect.objectContaining({ expression: `IF(requests_${suffix} > 0, 100 * fallbacks_${suffix} / requests_${suffix}, 0)`, label: `${region} fallback rate %` }),
+        expect.objectContaining({
+          expression: `IF(requests_${suffix} > 0, 100 * fallbacks_${suffix} / requests_${suffix}, 0)`,
+          label: `${region} fallback rate %`,
+        }),
       );
-      for (const [metricName, id] of [['Requests', `requests_${suffix}`], ['Fallbacks', `fallbacks_${suffix}`]]) {
+      for (const [metricName, id] of [
+        ['Requests', `requests_${suffix}`],
+        ['Fallbacks', `fallbacks_${suffix}`],
+      ]) {
         const line = metricLines(graph, metricName).find((candidate) => optionsOf(candidate).id === id);
         expect(line?.[0]).toBe('MultiRegionAgent');
         expect(dimensionsOf(line!)).toEqual({ Region: region });
@@ -119,7 +126,9 @@ describe('FallbackDashboard', () => {
 
     // THEN
     const [search] = expressionLines(widget(dashboardBody(dashboard.dashboard).widgets, 'Route 53 health checks (1 = healthy)'));
-    expect(search).toEqual(expect.objectContaining({ region: 'us-east-1', expression: `SEARCH('{AWS/Route53,HealthCheckId} MetricName="HealthCheckStatus"', 'Minimum', 60)` }));
+    expect(search).toEqual(
+      expect.objectContaining({ region: 'us-east-1', expression: `SEARCH('{AWS/Route53,HealthCheckId} MetricName="HealthCheckStatus"', 'Minimum', 60)` }),
+    );
   });
 
   test("DynamoDB's replication latency to each replica and conditional-check failures are read in the table's home region", () => {
@@ -132,7 +141,9 @@ describe('FallbackDashboard', () => {
       ['AWS/DynamoDB', { ReceivingRegion: 'eu-central-1', TableName: 'support-eu-conversations' }, 'eu-west-1'],
     ]);
     const conflicts = metricLines(graph, 'ConditionalCheckFailedRequests');
-    expect(conflicts.map((line) => [dimensionsOf(line), optionsOf(line).region, optionsOf(line).stat])).toEqual([[{ TableName: 'support-eu-conversations' }, 'eu-west-1', 'Sum']]);
+    expect(conflicts.map((line) => [dimensionsOf(line), optionsOf(line).region, optionsOf(line).stat])).toEqual([
+      [{ TableName: 'support-eu-conversations' }, 'eu-west-1', 'Sum'],
+    ]);
   });
 
   test('has no DynamoDB widget for a jurisdiction without a table name', () => {
@@ -159,7 +170,13 @@ describe('FallbackDashboard', () => {
     // THEN
     expect(dashboard.metrics.map((metrics) => [metrics.region, metrics.namespace])).toEqual(REGIONS.map((region) => [region, 'Agents/Support']));
     const ratio = dashboard.metrics[2].fallbackRatio();
-    expect([ratio.namespace, ratio.metricName, ratio.dimensions, ratio.region, ratio.statistic]).toEqual(['Agents/Support', 'Fallbacks', { Region: 'eu-west-1' }, 'eu-west-1', 'Average']);
+    expect([ratio.namespace, ratio.metricName, ratio.dimensions, ratio.region, ratio.statistic]).toEqual([
+      'Agents/Support',
+      'Fallbacks',
+      { Region: 'eu-west-1' },
+      'eu-west-1',
+      'Average',
+    ]);
   });
 
   test('a custom namespace reaches every graph of our metrics', () => {
@@ -186,12 +203,24 @@ describe('FallbackDashboard', () => {
   test.each([
     ['the agent name cannot name a dashboard', { agentName: 'support agent' }, /agentName must be 1 to 245 letters, digits, - or _/],
     ['there is no jurisdiction', { jurisdictions: [] }, /jurisdictions must list at least one jurisdiction/],
-    ['a region belongs to two jurisdictions', { jurisdictions: [euJurisdiction(), Jurisdiction.custom({ name: 'eu2', regions: ['eu-central-1'], geography: 'eu' })] }, /region eu-central-1 belongs to both/],
+    [
+      'a region belongs to two jurisdictions',
+      { jurisdictions: [euJurisdiction(), Jurisdiction.custom({ name: 'eu2', regions: ['eu-central-1'], geography: 'eu' })] },
+      /region eu-central-1 belongs to both/,
+    ],
     ['a table name names an unknown jurisdiction', { tableNames: { apac: 'support-apac' } }, /tableNames: 'apac' is not one of the jurisdictions \(us, eu\)/],
-    ['a table name is a reference into another stack', { tableNames: { eu: Token.asString({ Ref: 'Table' }) } }, /tableNames: the name of 'eu''s table must be a plain string/],
+    [
+      'a table name is a reference into another stack',
+      { tableNames: { eu: Token.asString({ Ref: 'Table' }) } },
+      /tableNames: the name of 'eu''s table must be a plain string/,
+    ],
     ['an alarm names an unknown region', { alarmNames: { 'ap-south-1': 'x' } }, /alarmNames: ap-south-1 is not a region of the jurisdictions/],
     ['the period is not whole minutes', { period: Duration.seconds(90) }, /period must be a whole number of minutes, got 90 s/],
-    ['the threshold line is out of range', { fallbackRateThresholdPercent: 120 }, /fallbackRateThresholdPercent must be greater than 0 and less than 100, got 120/],
+    [
+      'the threshold line is out of range',
+      { fallbackRateThresholdPercent: 120 },
+      /fallbackRateThresholdPercent must be greater than 0 and less than 100, got 120/,
+    ],
   ])('throws if %s', (_, props, message) => {
     expect(() => dashboardIn(props as Partial<FallbackDashboardProps>)).toThrow(message);
   });

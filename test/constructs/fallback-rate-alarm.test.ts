@@ -80,7 +80,10 @@ describe('FallbackRateAlarm', () => {
     stacks.forEach((stack, index) => {
       const template = Template.fromStack(stack);
       template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `support-${regions[index]}-fallback-rate`, Dimensions: [{ Name: 'Region', Value: regions[index] }] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `support-${regions[index]}-fallback-rate`,
+        Dimensions: [{ Name: 'Region', Value: regions[index] }],
+      });
     });
   });
 
@@ -100,8 +103,16 @@ describe('FallbackRateAlarm', () => {
     ['the threshold is 100 (never exceeded)', { thresholdPercent: 100 }, /thresholdPercent must be greater than 0 and less than 100, got 100/],
     ['the period is not whole minutes', { period: Duration.seconds(30) }, /period must be a whole number of minutes .* got 30 s/],
     ['evaluation periods is 0', { evaluationPeriods: 0 }, /evaluationPeriods must be a positive integer/],
-    ['evaluation periods span more than a day', { evaluationPeriods: 25, period: Duration.hours(1) }, /evaluationPeriods × period at most one day, got 25 × 3600 s/],
-    ['datapoints exceed evaluation periods', { evaluationPeriods: 3, datapointsToAlarm: 4 }, /datapointsToAlarm must be an integer from 1 to evaluationPeriods \(3\), got 4/],
+    [
+      'evaluation periods span more than a day',
+      { evaluationPeriods: 25, period: Duration.hours(1) },
+      /evaluationPeriods × period at most one day, got 25 × 3600 s/,
+    ],
+    [
+      'datapoints exceed evaluation periods',
+      { evaluationPeriods: 3, datapointsToAlarm: 4 },
+      /datapointsToAlarm must be an integer from 1 to evaluationPeriods \(3\), got 4/,
+    ],
     ['the alarm name is empty', { alarmName: '' }, /alarmName must be 1 to 255 printable characters/],
   ])('throws if %s', (_, props, message) => {
     const stack = regionStack('eu-west-1');
@@ -110,7 +121,9 @@ describe('FallbackRateAlarm', () => {
 
   test("throws if the stack is in another region than the metrics' (alarms watch their own region only)", () => {
     const stack = regionStack('us-east-1');
-    expect(() => alarmIn(stack, { metrics: new AgentMetrics({ region: 'eu-west-1' }) })).toThrow(/FallbackRateAlarm: metrics: .* this stack is in us-east-1, the metrics are eu-west-1's/);
+    expect(() => alarmIn(stack, { metrics: new AgentMetrics({ region: 'eu-west-1' }) })).toThrow(
+      /FallbackRateAlarm: metrics: .* this stack is in us-east-1, the metrics are eu-west-1's/,
+    );
   });
 
   test('throws if the stack has no explicit region', () => {

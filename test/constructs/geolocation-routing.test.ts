@@ -6,7 +6,12 @@ import { RECORD, ZONE_ID, euJurisdiction, regionStack, usJurisdiction, zoneIn } 
 
 function geolocationTemplate(props: Partial<GeolocationRoutingProps> = {}): Template {
   const stack = regionStack('us-east-1');
-  new GeolocationRouting(stack, 'Geolocation', { hostedZone: zoneIn(stack), recordName: RECORD, jurisdictions: [usJurisdiction(), euJurisdiction()], ...props });
+  new GeolocationRouting(stack, 'Geolocation', {
+    hostedZone: zoneIn(stack),
+    recordName: RECORD,
+    jurisdictions: [usJurisdiction(), euJurisdiction()],
+    ...props,
+  });
   return Template.fromStack(stack);
 }
 
@@ -23,7 +28,9 @@ describe('GeolocationRouting', () => {
 
     // THEN
     const toEu = { DNSName: `eu.latency.${RECORD}`, HostedZoneId: ZONE_ID, EvaluateTargetHealth: false };
-    expect(records['eu-continent-EU']).toEqual(expect.objectContaining({ Type: 'A', HostedZoneId: ZONE_ID, GeoLocation: { ContinentCode: 'EU' }, AliasTarget: toEu }));
+    expect(records['eu-continent-EU']).toEqual(
+      expect.objectContaining({ Type: 'A', HostedZoneId: ZONE_ID, GeoLocation: { ContinentCode: 'EU' }, AliasTarget: toEu }),
+    );
     expect(records['eu-CH']).toEqual(expect.objectContaining({ GeoLocation: { CountryCode: 'CH' }, AliasTarget: toEu }));
   });
 
@@ -34,13 +41,22 @@ describe('GeolocationRouting', () => {
     // THEN
     expect(Object.keys(records).sort()).toEqual(['default', 'eu-CH', 'eu-continent-EU']);
     expect(records.default).toEqual(
-      expect.objectContaining({ GeoLocation: { CountryCode: '*' }, AliasTarget: { DNSName: `latency.${RECORD}`, HostedZoneId: ZONE_ID, EvaluateTargetHealth: false } }),
+      expect.objectContaining({
+        GeoLocation: { CountryCode: '*' },
+        AliasTarget: { DNSName: `latency.${RECORD}`, HostedZoneId: ZONE_ID, EvaluateTargetHealth: false },
+      }),
     );
   });
 
   test("an unrestricted jurisdiction's users fall through to the nearest region of all when its regions are unhealthy", () => {
     // GIVEN
-    const apac = Jurisdiction.custom({ name: 'apac', regions: ['ap-southeast-2'], geography: 'apac', restricted: false, geolocations: [route53.GeoLocation.country('AU')] });
+    const apac = Jurisdiction.custom({
+      name: 'apac',
+      regions: ['ap-southeast-2'],
+      geography: 'apac',
+      restricted: false,
+      geolocations: [route53.GeoLocation.country('AU')],
+    });
 
     // WHEN
     const records = publicRecords(geolocationTemplate({ jurisdictions: [usJurisdiction(), apac] }));
@@ -75,7 +91,9 @@ describe('GeolocationRouting', () => {
 
   test('throws if two jurisdictions claim the same location', () => {
     const us = Jurisdiction.us(['us-east-1'], { geolocations: [route53.GeoLocation.country('CH')] });
-    expect(() => geolocationTemplate({ jurisdictions: [us, euJurisdiction()] })).toThrow(/Geolocation: jurisdictions: geolocation CH is claimed by both 'us' and 'eu'/);
+    expect(() => geolocationTemplate({ jurisdictions: [us, euJurisdiction()] })).toThrow(
+      /Geolocation: jurisdictions: geolocation CH is claimed by both 'us' and 'eu'/,
+    );
   });
 
   test('throws if a jurisdiction lists the default location', () => {

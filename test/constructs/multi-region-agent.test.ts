@@ -48,14 +48,21 @@ test('a fallback-rate alarm per region, in its region, named after the agent', (
   const { agent } = agentApp({ alarms: { thresholdPercent: 30, evaluationPeriods: 4, datapointsToAlarm: 2 } });
 
   for (const [region, stack] of Object.entries(agent.regionStacks)) {
-    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `agent-${region}-fallback-rate`, Threshold: 0.3, EvaluationPeriods: 4, DatapointsToAlarm: 2 });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `agent-${region}-fallback-rate`,
+      Threshold: 0.3,
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 2,
+    });
   }
 });
 
 test("each region's alarm notifies the topic given for its region", () => {
   const { agent } = agentApp({ alarms: { topicArns: { 'eu-west-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } });
 
-  Template.fromStack(agent.regionStacks['eu-west-1']).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`] });
+  Template.fromStack(agent.regionStacks['eu-west-1']).hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`],
+  });
   Template.fromStack(agent.regionStacks['eu-central-1']).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
 });
 
@@ -65,7 +72,10 @@ test("table.witnessRegions gives a two-region jurisdiction's strongly consistent
     table: { strongConsistency: true, witnessRegions: { us: 'us-west-2' } },
   });
 
-  Template.fromStack(agent.homeStacks.us).hasResourceProperties('AWS::DynamoDB::GlobalTable', { MultiRegionConsistency: 'STRONG', GlobalTableWitnesses: [{ Region: 'us-west-2' }] });
+  Template.fromStack(agent.homeStacks.us).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+    MultiRegionConsistency: 'STRONG',
+    GlobalTableWitnesses: [{ Region: 'us-west-2' }],
+  });
 });
 
 test('a record name is checked against the zone as DNS compares names: case-insensitively, ignoring a trailing dot', () => {
@@ -98,13 +108,29 @@ test('starting with one region and adding regions and a jurisdiction later only 
 });
 
 test.each([
-  ['a region in two jurisdictions', () => agentApp({ jurisdictions: [Jurisdiction.us(['us-east-1']), Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'] })] }), /region us-east-1 belongs to both 'us' and 'world'/],
+  [
+    'a region in two jurisdictions',
+    () => agentApp({ jurisdictions: [Jurisdiction.us(['us-east-1']), Jurisdiction.custom({ name: 'world', geography: 'global', regions: ['us-east-1'] })] }),
+    /region us-east-1 belongs to both 'us' and 'world'/,
+  ],
   ['no jurisdictions', () => agentApp({ jurisdictions: [] }), /at least one jurisdiction/],
   ['a malformed account', () => agentApp({ account: '1234' }), /account must be a 12-digit AWS account id, got '1234'/],
   ['an agent name that cannot name stacks', () => agentApp({ agentName: 'Support Bot' }), /agentName must be lowercase/],
-  ['a record name outside the zone', () => agentApp({ recordName: 'agent.example.org' }), /^agent: recordName agent.example.org is not inside hosted zone example.com/],
-  ['an alarm topic for a region the agent does not have', () => agentApp({ alarms: { topicArns: { 'eu-wset-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } }), /alarms.topicArns: unknown region eu-wset-1/],
-  ['a witness region for a jurisdiction the agent does not have', () => agentApp({ table: { strongConsistency: true, witnessRegions: { europe: 'eu-west-3' } } }), /table.witnessRegions: unknown jurisdiction europe/],
+  [
+    'a record name outside the zone',
+    () => agentApp({ recordName: 'agent.example.org' }),
+    /^agent: recordName agent.example.org is not inside hosted zone example.com/,
+  ],
+  [
+    'an alarm topic for a region the agent does not have',
+    () => agentApp({ alarms: { topicArns: { 'eu-wset-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } }),
+    /alarms.topicArns: unknown region eu-wset-1/,
+  ],
+  [
+    'a witness region for a jurisdiction the agent does not have',
+    () => agentApp({ table: { strongConsistency: true, witnessRegions: { europe: 'eu-west-3' } } }),
+    /table.witnessRegions: unknown jurisdiction europe/,
+  ],
 ])('throws for %s', (_case, build, message) => {
   expect(build).toThrow(message);
 });
@@ -114,13 +140,19 @@ describe('RoutingStrategy.geolocation keeps restricted jurisdictions at home', (
 
   test.each([
     ['maps Europe to a US region', [{ location: europe, region: 'us-east-1' }], /jurisdiction 'eu' keeps continent-EU .* sends it to us-east-1/],
-    ['leaves Europe to the default region', [{ location: route53.GeoLocation.continent(route53.Continent.NORTH_AMERICA), region: 'us-east-1' }], /jurisdiction 'eu' keeps continent-EU .* does not map it/],
+    [
+      'leaves Europe to the default region',
+      [{ location: route53.GeoLocation.continent(route53.Continent.NORTH_AMERICA), region: 'us-east-1' }],
+      /jurisdiction 'eu' keeps continent-EU .* does not map it/,
+    ],
   ])('refuses a strategy that %s, naming routing', (_case, locations, message) => {
     expect(() => agentApp({ routing: RoutingStrategy.geolocation({ locations, defaultRegion: 'us-east-1' }) })).toThrow(message);
   });
 
   test('accepts one that sends Europe to an EU region', () => {
-    const { agent } = agentApp({ routing: RoutingStrategy.geolocation({ locations: [{ location: europe, region: 'eu-central-1' }], defaultRegion: 'us-east-1' }) });
+    const { agent } = agentApp({
+      routing: RoutingStrategy.geolocation({ locations: [{ location: europe, region: 'eu-central-1' }], defaultRegion: 'us-east-1' }),
+    });
 
     expect(agent.runtimes).toHaveLength(4);
   });

@@ -10,7 +10,10 @@ export const ZONE_ID = 'Z0123456789ABCDEFGHIJ';
 export const RECORD = 'agent.example.com';
 
 export const usJurisdiction = () => Jurisdiction.us(['us-east-1', 'us-west-2']);
-export const euJurisdiction = () => Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE), route53.GeoLocation.country('CH')] });
+export const euJurisdiction = () =>
+  Jurisdiction.eu(['eu-west-1', 'eu-central-1'], {
+    geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE), route53.GeoLocation.country('CH')],
+  });
 
 export function regionStack(region: string, app = new App()): Stack {
   return new Stack(app, `agent-${region}`, { env: { account: ACCOUNT, region } });
@@ -63,7 +66,12 @@ function joinResolved(value: unknown, stack: Stack): string {
   if (typeof value === 'string') return value;
   const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (join) return join[1].map((part) => joinResolved(part, stack)).join(join[0]);
-  const pseudo: Record<string, string> = { 'AWS::Region': stack.region, 'AWS::AccountId': stack.account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::Region': stack.region,
+    'AWS::AccountId': stack.account,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   const ref = (value as { Ref?: string }).Ref;
   if (ref && pseudo[ref]) return pseudo[ref];
   throw new Error(`unexpected token in dashboard body: ${JSON.stringify(value)} (stack ${stack.stackName})`);

@@ -32,9 +32,9 @@ beforeAll(async () => {
   if (previous === undefined) delete process.env.CDK_OUTDIR;
   else process.env.CDK_OUTDIR = previous;
   const template = JSON.parse(fs.readFileSync(path.join(outdir, 'support-agent-eu-west-1.template.json'), 'utf8'));
-  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }>).find(
-    (resource) => resource.Type === 'AWS::Lambda::Function',
-  )!;
+  const fn = Object.values(
+    template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }>,
+  ).find((resource) => resource.Type === 'AWS::Lambda::Function')!;
   // The function's code is the asset whose hash names its S3 object: cdk.out/asset.<hash>/.
   const assetHash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
   deployed = { bundle: path.join(outdir, `asset.${assetHash}`, 'index.mjs'), config: JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG) };
@@ -73,7 +73,11 @@ afterAll(async () => {
 });
 
 async function say(text: string): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
-  const response = await fetch(`${url}/v1/conversations/eu.e2e-1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+  const response = await fetch(`${url}/v1/conversations/eu.e2e-1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
   return { status: response.status, headers: response.headers, events: parseSse(await response.text()) };
 }
 

@@ -1,10 +1,5 @@
 import * as http from 'node:http';
-import {
-  BedrockRuntimeClient,
-  ConverseCommand,
-  ConverseStreamCommand,
-  type ConverseStreamOutput,
-} from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { BedrockEmulator } from '../../local/bedrock-emulator';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 
@@ -33,7 +28,9 @@ afterAll(async () => {
 
 const question = (text: string, modelId = MODEL) => ({ modelId, messages: [{ role: 'user' as const, content: [{ text }] }] });
 
-async function collect(stream: AsyncIterable<ConverseStreamOutput>): Promise<{ deltas: string[]; events: string[]; stopReason?: string; outputTokens?: number }> {
+async function collect(
+  stream: AsyncIterable<ConverseStreamOutput>,
+): Promise<{ deltas: string[]; events: string[]; stopReason?: string; outputTokens?: number }> {
   const result: { deltas: string[]; events: string[]; stopReason?: string; outputTokens?: number } = { deltas: [], events: [] };
   for await (const event of stream) {
     const name = Object.keys(event).find((key) => (event as unknown as Record<string, unknown>)[key] !== undefined)!;
@@ -226,16 +223,26 @@ test('calls are recorded with region, model, operation, status, transport and me
   await client.send(new ConverseCommand(question('hi')));
 
   expect(emulator.calls()).toEqual([
-    expect.objectContaining({ region: EU_WEST, modelId: MODEL, operation: 'Converse', status: 200, transport: 'h2', messages: 1, request: expect.objectContaining({ messages: expect.any(Array) }) }),
+    expect.objectContaining({
+      region: EU_WEST,
+      modelId: MODEL,
+      operation: 'Converse',
+      status: 200,
+      transport: 'h2',
+      messages: 1,
+      request: expect.objectContaining({ messages: expect.any(Array) }),
+    }),
   ]);
 });
 
 test('unknown paths get a JSON 404 over HTTP/1.1', async () => {
   const status = await new Promise<number>((resolve, reject) => {
-    http.get(`${emulator.endpoint(EU_WEST)}/nope`, (response) => {
-      response.resume();
-      resolve(response.statusCode!);
-    }).on('error', reject);
+    http
+      .get(`${emulator.endpoint(EU_WEST)}/nope`, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      })
+      .on('error', reject);
   });
 
   expect(status).toBe(404);

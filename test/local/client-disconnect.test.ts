@@ -124,7 +124,8 @@ describe('the Lambda host', () => {
 
     aborted.abort();
     // The handler hears the close within moments; a loaded machine gets up to 5 s.
-    for (const deadline = Date.now() + 5_000; !host.stdout().includes('HANDLER_SAW_CLOSE') && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const deadline = Date.now() + 5_000; !host.stdout().includes('HANDLER_SAW_CLOSE') && Date.now() < deadline;)
+      await new Promise((resolve) => setTimeout(resolve, 20));
 
     expect(host.child.exitCode).toBeNull();
     expect(host.stdout()).toContain('HANDLER_SAW_CLOSE');

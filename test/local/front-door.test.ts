@@ -88,11 +88,14 @@ describe('a request target naming another host', () => {
     ['scheme-relative', () => `//${otherUrl.host}/health`],
   ])('in %s is served by the routed region, never forwarded to that host', async (_form, target) => {
     const answer = await new Promise<{ status: number; routedTo: string; body: string }>((resolve, reject) => {
-      const request = http.request({ host: '127.0.0.1', port: new URL(playground.url).port, path: target(), headers: { 'x-local-location': 'us' } }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += String(chunk)));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, routedTo: String(response.headers['x-local-routed-to']), body }));
-      });
+      const request = http.request(
+        { host: '127.0.0.1', port: new URL(playground.url).port, path: target(), headers: { 'x-local-location': 'us' } },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += String(chunk)));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, routedTo: String(response.headers['x-local-routed-to']), body }));
+        },
+      );
       request.on('error', reject).end();
     });
 

@@ -18,7 +18,16 @@ beforeAll(async () => {
   // playwright-core gives each launch a fresh, empty profile.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -39,7 +48,9 @@ test('typing a message streams the answer and shows the path; an injected fault 
   // THEN the answer streams in and names the primary path
   await page.waitForFunction(() => document.querySelector('#served')?.getAttribute('data-path') === 'primary');
   await page.waitForFunction(() => (document.querySelector('#answer')?.textContent ?? '').includes('hello from the browser'));
-  expect(await page.textContent('#answer')).toBe(playground.emulator.expectedAnswer('us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us-east-1', 'hello from the browser'));
+  expect(await page.textContent('#answer')).toBe(
+    playground.emulator.expectedAnswer('us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'us-east-1', 'hello from the browser'),
+  );
 
   // WHEN us-east-1's primary answers 503 and the caller asks again
   await page.selectOption('#fault-region', 'us-east-1');

@@ -13,7 +13,8 @@ const rootPackage = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 
 let workDir: string;
 let appDir: string;
 
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 
 beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-package-'));
@@ -26,7 +27,11 @@ beforeAll(() => {
     JSON.stringify({
       name: 'consumer',
       private: true,
-      dependencies: { 'cdk-multi-region-agent': `file:../${tarball}`, 'aws-cdk-lib': rootPackage.devDependencies['aws-cdk-lib'], constructs: rootPackage.devDependencies.constructs },
+      dependencies: {
+        'cdk-multi-region-agent': `file:../${tarball}`,
+        'aws-cdk-lib': rootPackage.devDependencies['aws-cdk-lib'],
+        constructs: rootPackage.devDependencies.constructs,
+      },
     }),
   );
   // Packages come from the cache `npm ci` filled; their metadata, which `npm ci`
@@ -41,7 +46,14 @@ afterAll(() => {
 test('the tarball holds compiled JavaScript, type declarations and the prebundled runtime, and no sources', () => {
   const installed = path.join(appDir, 'node_modules', 'cdk-multi-region-agent');
 
-  for (const file of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/agent-runtime.d.ts', 'dist/lambda/agent/config.d.ts', 'dist/lambda-bundle/agent/index.mjs', 'dist/bin/agentctl.js']) {
+  for (const file of [
+    'dist/lib/index.js',
+    'dist/lib/index.d.ts',
+    'dist/lib/agent-runtime.d.ts',
+    'dist/lambda/agent/config.d.ts',
+    'dist/lambda-bundle/agent/index.mjs',
+    'dist/bin/agentctl.js',
+  ]) {
     expect(fs.existsSync(path.join(installed, file))).toBe(true);
   }
   expect(fs.existsSync(path.join(installed, 'lib'))).toBe(false);
@@ -71,9 +83,16 @@ app.synth();
 
   // THEN every stack is there, and the function's code is the prebundled ESM handler
   const out = path.join(appDir, 'cdk.out');
-  expect(fs.readdirSync(out).filter((file) => file.endsWith('.template.json')).sort()).toEqual(['consumer-eu-home.template.json', 'consumer-eu-west-1.template.json', 'consumer-monitoring.template.json']);
+  expect(
+    fs
+      .readdirSync(out)
+      .filter((file) => file.endsWith('.template.json'))
+      .sort(),
+  ).toEqual(['consumer-eu-home.template.json', 'consumer-eu-west-1.template.json', 'consumer-monitoring.template.json']);
   const template = JSON.parse(fs.readFileSync(path.join(out, 'consumer-eu-west-1.template.json'), 'utf8'));
-  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Handler: string; Runtime: string } }>).find((resource) => resource.Type === 'AWS::Lambda::Function')!;
+  const fn = Object.values(template.Resources as Record<string, { Type: string; Properties: { Handler: string; Runtime: string } }>).find(
+    (resource) => resource.Type === 'AWS::Lambda::Function',
+  )!;
   expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
   const assets = fs.readdirSync(out).filter((entry) => entry.startsWith('asset.'));
   expect(assets.some((asset) => fs.existsSync(path.join(out, asset, 'index.mjs')))).toBe(true);

@@ -20,7 +20,8 @@ async function send(path: string, init: RequestInit = {}): Promise<{ status: num
   return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } }, headers: response.headers };
 }
 
-const post = (body: string, conversationId = 'c-bad') => send(`/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+const post = (body: string, conversationId = 'c-bad') =>
+  send(`/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
 
 test.each([
   ['malformed JSON', 400, 'invalid_json', () => post('{"text": ')],

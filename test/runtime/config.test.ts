@@ -10,7 +10,14 @@ const valid: RuntimeConfigInput = {
 test('a minimal configuration gets documented defaults', () => {
   const config = validateRuntimeConfig(valid);
 
-  expect(config.deadlines).toEqual({ connectTimeoutMs: 1000, firstTokenTimeoutMs: 5000, idleTimeoutMs: 10000, totalBudgetMs: 60000, reserveMs: 3000, stateTimeoutMs: 2000 });
+  expect(config.deadlines).toEqual({
+    connectTimeoutMs: 1000,
+    firstTokenTimeoutMs: 5000,
+    idleTimeoutMs: 10000,
+    totalBudgetMs: 60000,
+    reserveMs: 3000,
+    stateTimeoutMs: 2000,
+  });
   expect(config.breaker).toEqual({ failureThreshold: 3, cooldownMs: 30000 });
   expect(config.observability).toEqual({ metricsNamespace: 'MultiRegionAgent', serviceName: 'multi-region-agent', logMessageText: false });
   expect(config.table.historyTurns).toBe(20);
@@ -24,7 +31,11 @@ test.each([
   ['an unknown tier', { ...valid, chain: [{ modelId: 'm', region: 'eu-west-1', tier: 'best' }] }, /chain\.0\.tier/],
   ['a duplicate target', { ...valid, chain: [valid.chain[0], valid.chain[0]] }, /chain\.1: duplicate target/],
   ['a negative deadline', { ...valid, deadlines: { firstTokenTimeoutMs: -1 } }, /deadlines\.firstTokenTimeoutMs/],
-  ['a reserve too short for the last turn write', { ...valid, deadlines: { reserveMs: 1000, stateTimeoutMs: 2000 } }, /deadlines\.reserveMs.*at least deadlines\.stateTimeoutMs/],
+  [
+    'a reserve too short for the last turn write',
+    { ...valid, deadlines: { reserveMs: 1000, stateTimeoutMs: 2000 } },
+    /deadlines\.reserveMs.*at least deadlines\.stateTimeoutMs/,
+  ],
   ['a non-URL endpoint', { ...valid, endpoints: { dynamodb: 'localhost' } }, /endpoints\.dynamodb/],
 ])('throws naming the field for %s', (_case, input, message) => {
   expect(() => validateRuntimeConfig(input)).toThrow(message);
@@ -42,6 +53,8 @@ test('the Lambda entry point fails its cold start on a bad configuration, naming
 
   // WHEN / THEN
   try {
+    // A fresh module registry: the entry point validates its configuration when it is first loaded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- isolateModules runs synchronously, so import() cannot be used here.
     expect(() => jest.isolateModules(() => require('../../lambda/agent/index'))).toThrow(/Invalid agent runtime configuration: chain:/);
   } finally {
     if (previous === undefined) delete process.env[CONFIG_ENV_VAR];

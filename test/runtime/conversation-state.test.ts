@@ -36,7 +36,12 @@ test('a conversation is stored turn by turn and sent back to the model as histor
 
   // THEN the second call carried the first exchange
   const [, second] = harness.emulator.calls();
-  expect((second.request as { messages: Array<{ role: string; content: Array<{ text: string }> }> }).messages.map((message) => [message.role, message.content[0].text])).toEqual([
+  expect(
+    (second.request as { messages: Array<{ role: string; content: Array<{ text: string }> }> }).messages.map((message) => [
+      message.role,
+      message.content[0].text,
+    ]),
+  ).toEqual([
     ['user', 'first question'],
     ['assistant', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'first question')],
     ['user', 'second question'],
@@ -74,7 +79,12 @@ test('10 concurrent messages on one conversation are all stored once, in order, 
     expect(turns[index].role).toBe('user');
     expect(turns[index + 1]).toMatchObject({ role: 'assistant', text: harness.emulator.expectedAnswer(CLAUDE, EU_WEST, turns[index].text) });
   }
-  expect(turns.filter((turn) => turn.role === 'user').map((turn) => turn.text).sort()).toEqual([...questions].sort());
+  expect(
+    turns
+      .filter((turn) => turn.role === 'user')
+      .map((turn) => turn.text)
+      .sort(),
+  ).toEqual([...questions].sort());
 });
 
 test('a stream failing after its first token ends with an SSE error event and an incomplete turn is stored', async () => {

@@ -37,7 +37,8 @@ function scripted(scripts: Record<string, Script>, calls: string[]): InvokeTarge
     if (typeof script === 'object' && 'error' in script) throw Object.assign(new Error(String(script.error.name)), script.error);
     const tokens = ['one ', 'two ', 'three'];
     for (const [index, text] of tokens.entries()) {
-      if (typeof script === 'object' && 'failAfter' in script && index === script.failAfter) throw Object.assign(new Error('stream broke'), { name: 'ModelStreamErrorException' });
+      if (typeof script === 'object' && 'failAfter' in script && index === script.failAfter)
+        throw Object.assign(new Error('stream broke'), { name: 'ModelStreamErrorException' });
       yield { type: 'delta', text };
     }
     yield { type: 'stop', stopReason: 'end_turn' };
@@ -45,7 +46,11 @@ function scripted(scripts: Record<string, Script>, calls: string[]): InvokeTarge
   };
 }
 
-function chainOf(targets: ChainTarget[], invoke: InvokeTarget, options: { clock?: FakeClock; latency?: LatencyTracker; breakers?: CircuitBreakers; reporter?: ChainReporter; firstTokenTimeoutMs?: number } = {}) {
+function chainOf(
+  targets: ChainTarget[],
+  invoke: InvokeTarget,
+  options: { clock?: FakeClock; latency?: LatencyTracker; breakers?: CircuitBreakers; reporter?: ChainReporter; firstTokenTimeoutMs?: number } = {},
+) {
   const clock = options.clock ?? new FakeClock();
   return new FallbackChain({
     targets,
@@ -156,7 +161,10 @@ describe('fallback chain', () => {
 
   test('each target is called at most once per request, even when the configuration repeats it', async () => {
     const calls: string[] = [];
-    const chain = chainOf([primary, primary, frankfurt, frankfurt, nova], scripted({ [targetKey(primary)]: unavailable, [targetKey(frankfurt)]: unavailable, [targetKey(nova)]: unavailable }, calls));
+    const chain = chainOf(
+      [primary, primary, frankfurt, frankfurt, nova],
+      scripted({ [targetKey(primary)]: unavailable, [targetKey(frankfurt)]: unavailable, [targetKey(nova)]: unavailable }, calls),
+    );
 
     const { outcome } = await run(chain);
 
@@ -166,7 +174,10 @@ describe('fallback chain', () => {
 
   test('a validation error stops the chain after one call', async () => {
     const calls: string[] = [];
-    const chain = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: { error: { name: 'ValidationException', $metadata: { httpStatusCode: 400 } } } }, calls));
+    const chain = chainOf(
+      [primary, frankfurt],
+      scripted({ [targetKey(primary)]: { error: { name: 'ValidationException', $metadata: { httpStatusCode: 400 } } } }, calls),
+    );
 
     const { outcome } = await run(chain);
 
@@ -200,18 +211,23 @@ describe('fallback chain', () => {
     const chain = chainOf([primary], scripted({}, []));
 
     await expect(
-      chain.run({ messages: [{ role: 'user', text: 'hi' }], maxTokens: 10 }, {
-        firstTokenBy: Date.now() + 1000,
-        hardDeadline: Date.now() + 1000,
-        onFirstToken: () => Promise.reject(new Error('not yours')),
-        onDelta: () => undefined,
-      }),
+      chain.run(
+        { messages: [{ role: 'user', text: 'hi' }], maxTokens: 10 },
+        {
+          firstTokenBy: Date.now() + 1000,
+          hardDeadline: Date.now() + 1000,
+          onFirstToken: () => Promise.reject(new Error('not yours')),
+          onDelta: () => undefined,
+        },
+      ),
     ).rejects.toThrow('not yours');
   });
 
   test('throttling everywhere ends in 429; a spent budget in 504', async () => {
     const allThrottled = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: throttled, [targetKey(frankfurt)]: throttled }, []));
-    const stalled = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: 'stall', [targetKey(frankfurt)]: 'stall' }, []), { firstTokenTimeoutMs: 40 });
+    const stalled = chainOf([primary, frankfurt], scripted({ [targetKey(primary)]: 'stall', [targetKey(frankfurt)]: 'stall' }, []), {
+      firstTokenTimeoutMs: 40,
+    });
 
     expect((await run(allThrottled)).outcome).toMatchObject({ kind: 'exhausted', status: 429 });
     expect((await run(stalled, 60)).outcome).toMatchObject({ kind: 'exhausted', status: 504 });
@@ -220,7 +236,9 @@ describe('fallback chain', () => {
   test('a chain whose every target is refused by the residency guard answers 502 and calls nothing', async () => {
     const calls: string[] = [];
     const refused: string[] = [];
-    const chain = chainOf([{ ...primary, region: 'us-east-1' }], scripted({}, calls), { reporter: { ...quietReporter, residencyRefused: (target) => refused.push(targetKey(target)) } });
+    const chain = chainOf([{ ...primary, region: 'us-east-1' }], scripted({}, calls), {
+      reporter: { ...quietReporter, residencyRefused: (target) => refused.push(targetKey(target)) },
+    });
 
     const { outcome } = await run(chain);
 
@@ -245,10 +263,19 @@ describe('what counts against a target', () => {
     const breakers = breakersOpeningAtFirstFailure();
     const failures: string[] = [];
     const clientGone = new AbortController();
-    const chain = chainOf([primary], oneTokenThenSilence, { breakers, reporter: { ...quietReporter, targetFailed: (_target, reason) => failures.push(reason) } });
+    const chain = chainOf([primary], oneTokenThenSilence, {
+      breakers,
+      reporter: { ...quietReporter, targetFailed: (_target, reason) => failures.push(reason) },
+    });
 
     // WHEN the client leaves after the first token
-    const outcome = await chain.run(request, { firstTokenBy: Date.now() + 1000, hardDeadline: Date.now() + 1000, signal: clientGone.signal, onFirstToken: () => undefined, onDelta: () => clientGone.abort() });
+    const outcome = await chain.run(request, {
+      firstTokenBy: Date.now() + 1000,
+      hardDeadline: Date.now() + 1000,
+      signal: clientGone.signal,
+      onFirstToken: () => undefined,
+      onDelta: () => clientGone.abort(),
+    });
 
     // THEN the partial answer is reported as interrupted by the client, and the target keeps its standing
     expect(outcome).toMatchObject({ kind: 'interrupted', reason: 'ClientGone', text: 'one ' });
@@ -263,7 +290,12 @@ describe('what counts against a target', () => {
 
     // WHEN the budget (50 ms) ends before the target's own first-token deadline (1 s), and then in the middle of an answer
     const beforeFirstToken = await run(stalling, 50);
-    const midAnswer = await slowAnswer.run(request, { firstTokenBy: Date.now() + 1000, hardDeadline: Date.now() + 50, onFirstToken: () => undefined, onDelta: () => undefined });
+    const midAnswer = await slowAnswer.run(request, {
+      firstTokenBy: Date.now() + 1000,
+      hardDeadline: Date.now() + 50,
+      onFirstToken: () => undefined,
+      onDelta: () => undefined,
+    });
 
     // THEN the request gets its 504 and its interruption, and neither breaker opened
     expect(beforeFirstToken.outcome).toMatchObject({ kind: 'exhausted', status: 504 });
@@ -309,7 +341,9 @@ describe('what counts against a target', () => {
     // GIVEN a breaker opening at the second failure, and a target answering 503, then 400, then 503
     const breakers = new CircuitBreakers({ failureThreshold: 2, cooldownMs: 30_000 }, new FakeClock());
     const answers = [unavailable, { error: { name: 'ValidationException', $metadata: { httpStatusCode: 400 } } }, unavailable];
-    const chain = chainOf([primary], (target, modelRequest, signal) => scripted({ [targetKey(primary)]: answers.shift()! }, [])(target, modelRequest, signal), { breakers });
+    const chain = chainOf([primary], (target, modelRequest, signal) => scripted({ [targetKey(primary)]: answers.shift()! }, [])(target, modelRequest, signal), {
+      breakers,
+    });
 
     // WHEN three requests are made
     const outcomes = [(await run(chain)).outcome.kind, (await run(chain)).outcome.kind, (await run(chain)).outcome.kind];

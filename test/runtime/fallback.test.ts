@@ -31,7 +31,9 @@ test('a primary answering 503 is answered by the regional fallback, and headers 
   expect(harness.output.sum('Requests', ['Region', 'Path'], { Path: 'regional-fallback' })).toBe(1);
   expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ServerError' })).toBe(1);
   // AND each record names exactly the dimension sets the dashboard and alarms read, without Powertools complaining
-  const dimensionSets = harness.output.metrics(['Region']).map((record) => (record._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions);
+  const dimensionSets = harness.output
+    .metrics(['Region'])
+    .map((record) => (record._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> }).CloudWatchMetrics[0].Dimensions);
   expect(dimensionSets).toEqual([[['Region'], ['Region', 'Path']]]);
   expect(harness.output.logs().filter((line) => String(line.message).includes('EMF'))).toEqual([]);
 });
@@ -59,7 +61,9 @@ test('with the primary and every regional target throttled, the degraded model a
 
 test('a stalled primary is abandoned at the first-token deadline and the next target answers', async () => {
   // GIVEN a primary that would stay silent for 30 s, and a 500 ms first-token deadline
-  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 500, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500, stateTimeoutMs: 500 } }));
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 500, idleTimeoutMs: 2000, totalBudgetMs: 10_000, reserveMs: 500, stateTimeoutMs: 500 } }),
+  );
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
   const started = Date.now();
 
@@ -202,7 +206,10 @@ test('when every target throttles, the answer is 429 with a retry-after', async 
 
 test('the request budget comes from the remaining time: no target is started once it is spent', async () => {
   // GIVEN a 1.2 s function timeout with 500 ms kept in reserve, and a primary stalling past it
-  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 5000, totalBudgetMs: 60_000, reserveMs: 500, stateTimeoutMs: 500 } }), { requestTimeoutMs: 1200 });
+  harness = await startHarness(
+    (emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 5000, totalBudgetMs: 60_000, reserveMs: 500, stateTimeoutMs: 500 } }),
+    { requestTimeoutMs: 1200 },
+  );
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
 
   // WHEN
@@ -221,11 +228,17 @@ test('a caller hanging up before the first token is neither a failed request nor
 
   // WHEN the caller gives up after 100 ms
   const caller = new AbortController();
-  const pending = fetch(`${harness.server.url}/v1/conversations/c-gone/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hello"}', signal: caller.signal }).catch(() => undefined);
+  const pending = fetch(`${harness.server.url}/v1/conversations/c-gone/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"text":"hello"}',
+    signal: caller.signal,
+  }).catch(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 100));
   caller.abort();
   await pending;
-  for (const deadline = Date.now() + 5_000; harness.output.sum('Requests') === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const deadline = Date.now() + 5_000; harness.output.sum('Requests') === 0 && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 20));
 
   // THEN the request is counted, but not against the service
   expect(harness.output.sum('Requests')).toBe(1);

@@ -79,10 +79,19 @@ export interface MessageResult {
 }
 
 /** Posts a message and reads the whole answer (SSE by default, JSON with `accept`). */
-export async function postMessage(baseUrl: string, conversationId: string, body: unknown, options: { principal?: string; accept?: string; raw?: string } = {}): Promise<MessageResult> {
+export async function postMessage(
+  baseUrl: string,
+  conversationId: string,
+  body: unknown,
+  options: { principal?: string; accept?: string; raw?: string } = {},
+): Promise<MessageResult> {
   const response = await fetch(`${baseUrl}/v1/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(options.accept ? { accept: options.accept } : {}), ...(options.principal ? { 'x-local-principal': options.principal } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.accept ? { accept: options.accept } : {}),
+      ...(options.principal ? { 'x-local-principal': options.principal } : {}),
+    },
     body: options.raw ?? JSON.stringify(body),
   });
   const text = await response.text();
@@ -104,7 +113,10 @@ export function parseSse(text: string): SseEvent[] {
 }
 
 export function answerOf(events: SseEvent[]): string {
-  return events.filter((event) => event.event === 'delta').map((event) => String(event.data.text)).join('');
+  return events
+    .filter((event) => event.event === 'delta')
+    .map((event) => String(event.data.text))
+    .join('');
 }
 
 /** Every item in the table, to prove that a refused request changed nothing. */
@@ -160,4 +172,3 @@ export class CapturedOutput {
     return this.lines.filter((line) => line._aws === undefined);
   }
 }
-

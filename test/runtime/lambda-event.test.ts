@@ -36,7 +36,10 @@ test('a Cognito-authorized event names the user by the sub claim', () => {
 });
 
 test('a base64 body is decoded, and an event without identity has no principal', () => {
-  const request = toAgentRequest(event({ body: Buffer.from('{"text":"é"}').toString('base64'), isBase64Encoded: true, requestContext: { requestId: 'r', identity: {} } as never }), context);
+  const request = toAgentRequest(
+    event({ body: Buffer.from('{"text":"é"}').toString('base64'), isBase64Encoded: true, requestContext: { requestId: 'r', identity: {} } as never }),
+    context,
+  );
 
   expect(request.body).toBe('{"text":"é"}');
   expect(request.principal).toBeUndefined();

@@ -33,7 +33,18 @@ const BY_ERROR_NAME: Record<string, Omit<Classification, 'status'>> = {
   ValidationException: { action: 'stop', reason: TargetErrorReason.Validation },
 };
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', 'ConnectTimeoutError']);
 
 interface ErrorLike {

@@ -12,7 +12,17 @@ import { classifyError, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
-import { targetKey, type Attempt, type ChainOutcome, type Clock, type InterruptionReason, type InvokeTarget, type ModelEvent, type ModelRequest, type Usage } from './types';
+import {
+  targetKey,
+  type Attempt,
+  type ChainOutcome,
+  type Clock,
+  type InterruptionReason,
+  type InvokeTarget,
+  type ModelEvent,
+  type ModelRequest,
+  type Usage,
+} from './types';
 
 /** Hooks through which the engine reports what telemetry must count. */
 export interface ChainReporter {
@@ -208,7 +218,16 @@ export class FallbackChain {
       for (;;) {
         const untilHardDeadline = options.hardDeadline - clock.now();
         const step = await nextWithin(iterator, Math.min(this.props.idleTimeoutMs, untilHardDeadline));
-        const interrupted = (reason: InterruptionReason, message: string): ChainOutcome => ({ kind: 'interrupted', target, attempts, text, timeToFirstTokenMs, usage, reason, message });
+        const interrupted = (reason: InterruptionReason, message: string): ChainOutcome => ({
+          kind: 'interrupted',
+          target,
+          attempts,
+          text,
+          timeToFirstTokenMs,
+          usage,
+          reason,
+          message,
+        });
         if (options.signal?.aborted) {
           settle('release');
           return interrupted('ClientGone', 'the client went away');
@@ -277,7 +296,12 @@ function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: numb
   }
   const misconfigured = (reason: Attempt['reason']) => reason === TargetErrorReason.AccessDenied || reason === TargetErrorReason.NotFound;
   if ((failed.length > 0 && failed.every((attempt) => misconfigured(attempt.reason))) || (attempts.length === 0 && refusedCount > 0)) {
-    return { kind: 'exhausted', attempts, status: 502, message: `no usable model target: check the chain's configuration and grants (${summary || 'every target was refused by the residency guard'})` };
+    return {
+      kind: 'exhausted',
+      attempts,
+      status: 502,
+      message: `no usable model target: check the chain's configuration and grants (${summary || 'every target was refused by the residency guard'})`,
+    };
   }
   return { kind: 'exhausted', attempts, status: 503, message: `every model target failed (${summary})` };
 }

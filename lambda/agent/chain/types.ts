@@ -18,10 +18,7 @@ export interface ModelRequest {
   temperature?: number;
 }
 
-export type ModelEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'stop'; stopReason: string }
-  | { type: 'usage'; inputTokens: number; outputTokens: number };
+export type ModelEvent = { type: 'delta'; text: string } | { type: 'stop'; stopReason: string } | { type: 'usage'; inputTokens: number; outputTokens: number };
 
 /** Calls one target once (no retries); aborting the signal must end the call. */
 export type InvokeTarget = (target: ChainTarget, request: ModelRequest, signal: AbortSignal) => AsyncIterable<ModelEvent>;

@@ -132,7 +132,12 @@ export class AgentApp {
     let exchange: number | undefined;
     let userTurnStored: Promise<boolean> = Promise.resolve(false);
     const outcome = await chain.run(
-      { messages: [...history, { role: 'user', text }], system: config.inference.systemPrompt, maxTokens: config.inference.maxTokens, temperature: config.inference.temperature },
+      {
+        messages: [...history, { role: 'user', text }],
+        system: config.inference.systemPrompt,
+        maxTokens: config.inference.maxTokens,
+        temperature: config.inference.temperature,
+      },
       {
         firstTokenBy: started + Math.min(config.deadlines.totalBudgetMs, remainingMs),
         hardDeadline: started + remainingMs,
@@ -141,11 +146,30 @@ export class AgentApp {
           exchange = await claim;
           if (refusal) throw refusal;
           if (exchange !== undefined) {
-            userTurnStored = this.store(conversationId, { exchange, role: 'user', text, time: isoTime(clock), region: config.region, requestId: request.requestId });
+            userTurnStored = this.store(conversationId, {
+              exchange,
+              role: 'user',
+              text,
+              time: isoTime(clock),
+              region: config.region,
+              requestId: request.requestId,
+            });
           }
           if (!wantsJson) {
-            sink.start(200, { ...this.answerHeaders(request, target, stateDegraded), 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-            sink.write(sse('start', { conversationId, turn: exchange ?? null, ...describeTarget(target), state: stateDegraded ? 'degraded' : 'ok', requestId: request.requestId }));
+            sink.start(200, {
+              ...this.answerHeaders(request, target, stateDegraded),
+              'content-type': 'text/event-stream; charset=utf-8',
+              'cache-control': 'no-cache',
+            });
+            sink.write(
+              sse('start', {
+                conversationId,
+                turn: exchange ?? null,
+                ...describeTarget(target),
+                state: stateDegraded ? 'degraded' : 'ok',
+                requestId: request.requestId,
+              }),
+            );
           }
         },
         onDelta: (delta) => {
@@ -155,12 +179,25 @@ export class AgentApp {
     );
 
     const clientGone = request.signal?.aborted ?? false;
-    const summary = { requestId: request.requestId, conversationId, attempts: outcome.attempts, stateDegraded, clientGone, text: { question: text, answer: '' } };
+    const summary = {
+      requestId: request.requestId,
+      conversationId,
+      attempts: outcome.attempts,
+      stateDegraded,
+      clientGone,
+      text: { question: text, answer: '' },
+    };
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') {
       const claimed = await claim;
       if (claimed !== undefined) await store.abandonExchange(conversationId, claimed).catch((error: unknown) => telemetry.stateUnavailable(error));
       if (refusal) throw refusal;
-      telemetry.requestCompleted({ ...summary, status: outcome.kind === 'rejected' ? 400 : outcome.status, latencyMs: clock.now() - started, stored: false, incomplete: false });
+      telemetry.requestCompleted({
+        ...summary,
+        status: outcome.kind === 'rejected' ? 400 : outcome.status,
+        latencyMs: clock.now() - started,
+        stored: false,
+        incomplete: false,
+      });
       throw failureOf(outcome);
     }
 
@@ -295,12 +332,10 @@ export class AgentApp {
 
   private wrongJurisdiction(jurisdiction: string): HttpError {
     const host = this.props.config.jurisdictionHosts[jurisdiction];
-    return new HttpError(
-      421,
-      'wrong_jurisdiction',
-      `this conversation is held in jurisdiction ${jurisdiction}${host ? `; send it to https://${host}` : ''}`,
-      { jurisdiction, ...(host ? { host } : {}) },
-    );
+    return new HttpError(421, 'wrong_jurisdiction', `this conversation is held in jurisdiction ${jurisdiction}${host ? `; send it to https://${host}` : ''}`, {
+      jurisdiction,
+      ...(host ? { host } : {}),
+    });
   }
 
   private async store(conversationId: string, turn: StoredTurn): Promise<boolean> {
@@ -326,7 +361,12 @@ export class AgentApp {
   }
 
   private sendJson(sink: TrackedSink, request: AgentHttpRequest, status: number, body: string, headers: Record<string, string> = {}): void {
-    sink.start(status, { ...headers, 'content-type': 'application/json', [AgentHeader.requestId]: request.requestId, [AgentHeader.runtimeRegion]: this.props.config.region });
+    sink.start(status, {
+      ...headers,
+      'content-type': 'application/json',
+      [AgentHeader.requestId]: request.requestId,
+      [AgentHeader.runtimeRegion]: this.props.config.region,
+    });
     sink.write(body);
     sink.end();
   }
@@ -388,7 +428,15 @@ function failureOf(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhauste
 }
 
 function publicAttempt(attempt: Attempt) {
-  return { path: attempt.tier, model: attempt.modelId, region: attempt.region, outcome: attempt.outcome, reason: attempt.reason ?? null, status: attempt.status ?? null, durationMs: attempt.durationMs };
+  return {
+    path: attempt.tier,
+    model: attempt.modelId,
+    region: attempt.region,
+    outcome: attempt.outcome,
+    reason: attempt.reason ?? null,
+    status: attempt.status ?? null,
+    durationMs: attempt.durationMs,
+  };
 }
 
 function requireMethod(request: AgentHttpRequest, method: string): void {
@@ -409,7 +457,11 @@ function notFound(conversationId: string): HttpError {
 }
 
 function invalidConversationId(): HttpError {
-  return new HttpError(400, 'invalid_conversation_id', 'conversation ids are 1-128 characters of A-Z a-z 0-9 _ -, optionally prefixed with a jurisdiction and a dot (eu.abc123)');
+  return new HttpError(
+    400,
+    'invalid_conversation_id',
+    'conversation ids are 1-128 characters of A-Z a-z 0-9 _ -, optionally prefixed with a jurisdiction and a dot (eu.abc123)',
+  );
 }
 
 function tooLarge(maxTextBytes: number): HttpError {

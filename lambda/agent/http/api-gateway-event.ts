@@ -6,7 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { AgentHttpRequest } from './types';
 
-export function toAgentRequest(event: APIGatewayProxyEvent, context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>, signal?: AbortSignal): AgentHttpRequest {
+export function toAgentRequest(
+  event: APIGatewayProxyEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+  signal?: AbortSignal,
+): AgentHttpRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const identity = event.requestContext?.identity;

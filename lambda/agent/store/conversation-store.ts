@@ -113,7 +113,8 @@ export class ConversationStore {
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: this.key(conversationId, CONVERSATION_SORT_KEY),
-          UpdateExpression: 'SET #owner = if_not_exists(#owner, :owner), #jurisdiction = if_not_exists(#jurisdiction, :jurisdiction), #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, #ttl = :ttl ADD #exchanges :one',
+          UpdateExpression:
+            'SET #owner = if_not_exists(#owner, :owner), #jurisdiction = if_not_exists(#jurisdiction, :jurisdiction), #createdAt = if_not_exists(#createdAt, :now), #updatedAt = :now, #ttl = :ttl ADD #exchanges :one',
           ConditionExpression: 'attribute_not_exists(#pk) OR (#owner = :owner AND #jurisdiction = :jurisdiction)',
           ExpressionAttributeNames: {
             '#pk': TableSchema.partitionKey,
@@ -186,7 +187,10 @@ export class ConversationStore {
     return { abortSignal: AbortSignal.timeout(this.props.callTimeoutMs) };
   }
 
-  private async query(conversationId: string, options: { ScanIndexForward: boolean; Limit?: number; ExclusiveStartKey?: Record<string, unknown> }): Promise<QueryCommandOutput> {
+  private async query(
+    conversationId: string,
+    options: { ScanIndexForward: boolean; Limit?: number; ExclusiveStartKey?: Record<string, unknown> },
+  ): Promise<QueryCommandOutput> {
     try {
       return await this.props.client.send(
         new QueryCommand({
@@ -224,7 +228,12 @@ function partitionKeyOf(conversationId: string): string {
 }
 
 function toRecord(item: Record<string, unknown>): ConversationRecord {
-  return { owner: String(item.owner ?? ''), jurisdiction: String(item.jurisdiction ?? ''), createdAt: String(item.createdAt ?? ''), exchanges: Number(item.exchanges ?? 0) };
+  return {
+    owner: String(item.owner ?? ''),
+    jurisdiction: String(item.jurisdiction ?? ''),
+    createdAt: String(item.createdAt ?? ''),
+    exchanges: Number(item.exchanges ?? 0),
+  };
 }
 
 function toTurn(item: Record<string, unknown>): StoredTurn {
