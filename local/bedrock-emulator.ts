@@ -24,7 +24,9 @@ export type EmulatorFault =
   | { stallMs: number; phase?: 'headers' | 'first-token' }
   | { tokenDelayMs: number }
   /** Stream K text deltas, then an exception event (default modelStreamErrorException). */
-  | { failAfterTokens: number; exceptionType?: string };
+  | { failAfterTokens: number; exceptionType?: string }
+  /** Stream K text deltas, then end the stream cleanly without the stop event (a connection closed mid-answer). */
+  | { endAfterTokens: number };
 
 export interface FaultRule {
   region: string;
@@ -298,12 +300,17 @@ export class BedrockEmulator {
     if (!(await this.sleep(this.firstTokenDelayMs + stall, signal))) return;
     const tokenDelay = fault && 'tokenDelayMs' in fault ? fault.tokenDelayMs : this.tokenDelayMs;
     const failAfter = fault && 'failAfterTokens' in fault ? fault.failAfterTokens : undefined;
+    const endAfter = fault && 'endAfterTokens' in fault ? fault.endAfterTokens : undefined;
 
     response.write(event('messageStart', { role: 'assistant' }));
     for (const [index, text] of tokens.entries()) {
       if (failAfter !== undefined && index === failAfter) {
         const exceptionType = (fault as { exceptionType?: string }).exceptionType ?? 'modelStreamErrorException';
         response.end(exception(exceptionType, { message: `Emulated ${exceptionType} after ${failAfter} tokens` }));
+        return;
+      }
+      if (endAfter !== undefined && index === endAfter) {
+        response.end();
         return;
       }
       if (index > 0 && !(await this.sleep(tokenDelay, signal))) return;

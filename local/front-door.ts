@@ -58,6 +58,7 @@ const faultSchema = z.union([
   z.strictObject({ stallMs: z.number().check(z.int(), z.positive()) }),
   z.strictObject({ tokenDelayMs: z.number().check(z.int(), z.gte(0)) }),
   z.strictObject({ failAfterTokens: z.number().check(z.int(), z.gte(0)) }),
+  z.strictObject({ endAfterTokens: z.number().check(z.int(), z.gte(0)) }),
 ]);
 const faultRequestSchema = z.strictObject({
   region: z.string(),

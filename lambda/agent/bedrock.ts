@@ -12,7 +12,7 @@ import type { InvokeTarget, ModelEvent } from './chain/types';
 
 export interface BedrockClientSettings {
   connectTimeoutMs: number;
-  /** A stream with no traffic for this long is closed by the handler (a backstop to the chain's idle deadline). */
+  /** A stream with no traffic for this long is closed by the handler: a backstop, longer than the chain's own deadlines. */
   streamIdleTimeoutMs: number;
   endpoints?: Record<string, string>;
   credentials?: { accessKeyId: string; secretAccessKey: string };

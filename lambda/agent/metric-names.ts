@@ -40,6 +40,10 @@ export const TargetErrorReason = {
   StreamError: 'StreamError',
   AccessDenied: 'AccessDenied',
   NotFound: 'NotFound',
+  /** Bedrock refused the target itself as misconfigured (e.g. a model that needs an inference profile, an invalid model id). */
+  Misconfigured: 'Misconfigured',
+  /** The request is beyond one model's limits (context length, maximum output tokens); another model may take it. */
+  ModelLimit: 'ModelLimit',
   Validation: 'Validation',
   ResidencyRefused: 'ResidencyRefused',
 } as const;

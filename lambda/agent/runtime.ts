@@ -17,6 +17,9 @@ import { AgentApp } from './http/agent-app';
 import { ConversationStore } from './store/conversation-store';
 import { Telemetry } from './telemetry';
 
+/** How much later than the chain's deadlines the HTTP/2 handler closes a silent stream. */
+const STREAM_BACKSTOP_MARGIN_MS = 2000;
+
 export interface RuntimeOverrides {
   clock?: Clock;
   /** Replaces the Bedrock call, e.g. to wrap it for measurement; defaults to ConverseStream over the SDK. */
@@ -36,7 +39,8 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const telemetry = new Telemetry(config);
   const bedrock = new BedrockClients({
     connectTimeoutMs: config.deadlines.connectTimeoutMs,
-    streamIdleTimeoutMs: config.deadlines.idleTimeoutMs,
+    // Only a backstop: the chain's own deadlines must fire first, or a silent stream would end as if complete.
+    streamIdleTimeoutMs: Math.max(config.deadlines.idleTimeoutMs, config.deadlines.firstTokenTimeoutMs) + STREAM_BACKSTOP_MARGIN_MS,
     endpoints: config.endpoints?.bedrock,
     credentials: overrides.credentials,
   });

@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
 import { DimensionName, MetricName, TargetErrorReason } from './metric-names';
+import type { Classification } from './chain/classify';
 import type { Attempt, Usage } from './chain/types';
 import { StateUnavailableError } from './store/conversation-store';
 
@@ -80,7 +81,7 @@ export class Telemetry {
     this.metrics.publishStoredMetrics();
   }
 
-  targetFailed(target: ChainTarget, reason: TargetErrorReason, action: 'next' | 'skip' | 'stop', error: unknown): void {
+  targetFailed(target: ChainTarget, reason: TargetErrorReason, action: Classification['action'], error: unknown): void {
     const details = { model: target.modelId, modelRegion: target.region, tier: target.tier, reason, action, error: describe(error) };
     // A skipped target is a misconfiguration (grant or model id): say so loudly.
     if (action === 'skip') this.logger.error('model target misconfigured; skipped', details);

@@ -62,7 +62,11 @@ test('the size limit counts UTF-8 bytes, not characters', async () => {
 
 test('a ValidationException from the model gets 400 after exactly one upstream call, and nothing is stored', async () => {
   // GIVEN
-  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 400, message: 'Input is too long for requested model.' } });
+  harness.emulator.injectFault({
+    region: EU_WEST,
+    model: CLAUDE,
+    fault: { status: 400, message: 'Malformed input request: #: extraneous key [foo] is not permitted, please reformat your input and try again.' },
+  });
   const before = await tableItems(harness.dynamo);
 
   // WHEN

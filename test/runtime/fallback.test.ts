@@ -14,7 +14,7 @@ test('a primary answering 503 is answered by the regional fallback, and headers 
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-503', { text: 'hello there' });
+  const result = await postMessage(harness.server.url, 'eu.c-503', { text: 'hello there' });
 
   // THEN
   expect(result.status).toBe(200);
@@ -45,7 +45,7 @@ test('with the primary and every regional target throttled, the degraded model a
   harness.emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-429', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-429', { text: 'hello' });
 
   // THEN
   expect(result.headers.get('x-agent-path')).toBe('model-fallback');
@@ -68,7 +68,7 @@ test('a stalled primary is abandoned at the first-token deadline and the next ta
   const started = Date.now();
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-stall', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-stall', { text: 'hello' });
 
   // THEN the answer came from the regional fallback, long before the stall would have ended
   expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
@@ -83,10 +83,10 @@ test('once the breaker opens, the primary receives no calls until its cooldown e
   const primaryCalls = () => harness.emulator.calls({ region: EU_WEST, modelId: CLAUDE }).length;
 
   // WHEN two requests fail on the primary, then three more follow at once
-  await postMessage(harness.server.url, 'c-breaker', { text: 'one' });
-  await postMessage(harness.server.url, 'c-breaker', { text: 'two' });
+  await postMessage(harness.server.url, 'eu.c-breaker', { text: 'one' });
+  await postMessage(harness.server.url, 'eu.c-breaker', { text: 'two' });
   const whileOpen = [];
-  for (const text of ['three', 'four', 'five']) whileOpen.push(await postMessage(harness.server.url, 'c-breaker', { text }));
+  for (const text of ['three', 'four', 'five']) whileOpen.push(await postMessage(harness.server.url, 'eu.c-breaker', { text }));
 
   // THEN the open breaker skipped the primary at no cost
   expect(primaryCalls()).toBe(2);
@@ -96,7 +96,7 @@ test('once the breaker opens, the primary receives no calls until its cooldown e
   // WHEN the cooldown has passed and the primary has recovered
   await new Promise((resolve) => setTimeout(resolve, 1600));
   harness.emulator.clearFaults();
-  const probe = await postMessage(harness.server.url, 'c-breaker', { text: 'six' });
+  const probe = await postMessage(harness.server.url, 'eu.c-breaker', { text: 'six' });
 
   // THEN exactly one probe went to the primary, and it serves again
   expect(primaryCalls()).toBe(3);
@@ -109,10 +109,10 @@ test('when every breaker is open, the request still probes the target whose cool
     euConfig(emulator, dynamo, { chain: [{ modelId: CLAUDE, region: EU_WEST, tier: 'primary' }], breaker: { failureThreshold: 1, cooldownMs: 60_000 } }),
   );
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
-  const first = await postMessage(harness.server.url, 'c-all-open', { text: 'one' });
+  const first = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'one' });
 
   // WHEN the next request arrives with the breaker open and the target healthy again
-  const second = await postMessage(harness.server.url, 'c-all-open', { text: 'two' });
+  const second = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'two' });
 
   // THEN it was not failed fast: the target was probed and answered
   expect(first.status).toBe(503);
@@ -134,7 +134,7 @@ test('an EU runtime configured with a US target never calls it', async () => {
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-residency', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-residency', { text: 'hello' });
 
   // THEN the US endpoint received nothing; the EU degraded model answered
   expect(harness.emulator.calls({ region: US_EAST })).toEqual([]);
@@ -153,7 +153,7 @@ test('a restricted jurisdiction never calls a global inference profile, even in 
     }),
   );
 
-  const result = await postMessage(harness.server.url, 'c-global', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-global', { text: 'hello' });
 
   expect(harness.emulator.calls().map((call) => call.modelId)).toEqual([CLAUDE]);
   expect(result.headers.get('x-agent-region')).toBe(EU_CENTRAL);
@@ -163,7 +163,7 @@ test('a target denying access is skipped loudly and the chain goes on', async ()
   harness = await startHarness();
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 403 } });
 
-  const result = await postMessage(harness.server.url, 'c-403', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-403', { text: 'hello' });
 
   expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
   expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'AccessDenied' })).toBe(1);
@@ -176,7 +176,7 @@ test('when every target fails, the answer is 503 with the attempts made, each ta
   for (const region of [EU_WEST, EU_CENTRAL]) harness.emulator.injectFault({ region, fault: { status: 500 } });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-all-fail', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-all-fail', { text: 'hello' });
 
   // THEN
   expect(result.status).toBe(503);
@@ -197,7 +197,7 @@ test('when every target throttles, the answer is 429 with a retry-after', async 
   harness = await startHarness();
   for (const region of [EU_WEST, EU_CENTRAL]) harness.emulator.injectFault({ region, fault: { status: 429 } });
 
-  const result = await postMessage(harness.server.url, 'c-all-429', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-all-429', { text: 'hello' });
 
   expect(result.status).toBe(429);
   expect(result.headers.get('retry-after')).toBe('1');
@@ -213,7 +213,7 @@ test('the request budget comes from the remaining time: no target is started onc
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 30_000 } });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-budget', { text: 'hello' });
+  const result = await postMessage(harness.server.url, 'eu.c-budget', { text: 'hello' });
 
   // THEN the chain gave up inside the function's time instead of being killed mid-chain
   expect(result.status).toBe(504);
@@ -228,7 +228,7 @@ test('a caller hanging up before the first token is neither a failed request nor
 
   // WHEN the caller gives up after 100 ms
   const caller = new AbortController();
-  const pending = fetch(`${harness.server.url}/v1/conversations/c-gone/messages`, {
+  const pending = fetch(`${harness.server.url}/v1/conversations/eu.c-gone/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{"text":"hello"}',
@@ -245,6 +245,65 @@ test('a caller hanging up before the first token is neither a failed request nor
   expect(harness.output.sum('FailedRequests')).toBe(0);
   expect(harness.output.sum('Fallbacks')).toBe(0);
   // AND the primary's breaker (opening at the first failure) stayed closed: the next request goes to it
-  const next = await postMessage(harness.server.url, 'c-gone-2', { text: 'hello again' });
+  const next = await postMessage(harness.server.url, 'eu.c-gone-2', { text: 'hello again' });
   expect(next.headers.get('x-agent-path')).toBe('primary');
+});
+
+describe('ValidationException, told apart by its message', () => {
+  const ON_DEMAND = `Invocation of model ID ${CLAUDE.slice(3)} with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model.`;
+
+  test('a misconfigured target (a model that needs an inference profile) fails, counts against its breaker, and the next target serves', async () => {
+    // GIVEN a primary Bedrock refuses as misconfigured, on every call
+    harness = await startHarness();
+    harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 400, message: ON_DEMAND } });
+
+    // WHEN four messages come
+    const results = [];
+    for (const text of ['one', 'two', 'three', 'four']) results.push(await postMessage(harness.server.url, 'eu.c-misconfigured', { text }));
+
+    // THEN each is answered by the regional fallback, counted as a fallback and as a misconfiguration
+    expect(results.map((result) => result.headers.get('x-agent-path'))).toEqual([
+      'regional-fallback',
+      'regional-fallback',
+      'regional-fallback',
+      'regional-fallback',
+    ]);
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'Misconfigured' })).toBe(3);
+    expect(harness.output.sum('Fallbacks')).toBe(4);
+    // AND after three failures the breaker opened: the fourth message did not call the primary
+    expect(harness.output.sum('BreakerOpened')).toBe(1);
+    expect(harness.emulator.calls({ region: EU_WEST, modelId: CLAUDE })).toHaveLength(3);
+  });
+
+  test("a request beyond one model's limits skips that model everywhere and is answered by the next model", async () => {
+    // GIVEN Claude refuses the input as too long, in every region
+    harness = await startHarness();
+    for (const region of [EU_WEST, EU_CENTRAL])
+      harness.emulator.injectFault({ region, model: CLAUDE, fault: { status: 400, message: 'Input is too long for requested model.' } });
+
+    // WHEN
+    const result = await postMessage(harness.server.url, 'eu.c-too-long', { text: 'a very long question' });
+
+    // THEN Claude was asked once (the same model elsewhere would refuse too), and Nova answered, degraded
+    expect(targetsCalled()).toEqual([`${CLAUDE}@${EU_WEST}:400`, `${NOVA}@${EU_WEST}:200`]);
+    expect(result.headers.get('x-agent-path')).toBe('model-fallback');
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'ModelLimit' })).toBe(1);
+    // AND a limit of the request is not the target's failure
+    expect(harness.output.sum('BreakerOpened')).toBe(0);
+  });
+
+  test('a request beyond the limits of every model is a 400, not an outage', async () => {
+    harness = await startHarness();
+    harness.emulator.injectFault({
+      region: EU_WEST,
+      fault: { status: 400, message: 'The model returned the following errors: prompt is too long: 210000 tokens > 200000 maximum' },
+    });
+
+    const result = await postMessage(harness.server.url, 'eu.c-too-long-everywhere', { text: 'a very long question' });
+
+    expect(result.status).toBe(400);
+    expect(result.json?.error).toMatchObject({ code: 'model_rejected_request' });
+    expect(targetsCalled()).toEqual([`${CLAUDE}@${EU_WEST}:400`, `${NOVA}@${EU_WEST}:400`]);
+    expect(harness.output.sum('FailedRequests')).toBe(0);
+  });
 });

@@ -8,6 +8,7 @@ import { BedrockEmulator } from '../../local/bedrock-emulator';
 import { LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
 import { AgentServer } from '../../local/agent-server';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/agent/config';
+import type { RuntimeOverrides } from '../../lambda/agent/runtime';
 
 export const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
 export const NOVA = 'eu.amazon.nova-pro-v1:0';
@@ -45,13 +46,17 @@ export interface Harness {
 
 export async function startHarness(
   configure: (emulator: BedrockEmulator, dynamo: LocalDynamoDb) => RuntimeConfigInput | Promise<RuntimeConfigInput> = euConfig,
-  options: { requestTimeoutMs?: number } = {},
+  options: { requestTimeoutMs?: number; overrides?: RuntimeOverrides } = {},
 ): Promise<Harness> {
   const output = new CapturedOutput();
   const emulator = await BedrockEmulator.start({ regions: [EU_WEST, EU_CENTRAL, US_EAST] });
   const dynamo = await LocalDynamoDb.start();
   await dynamo.createConversationTable(TABLE);
-  const server = await AgentServer.start({ config: validateRuntimeConfig(await configure(emulator, dynamo)), requestTimeoutMs: options.requestTimeoutMs });
+  const server = await AgentServer.start({
+    config: validateRuntimeConfig(await configure(emulator, dynamo)),
+    requestTimeoutMs: options.requestTimeoutMs,
+    overrides: options.overrides,
+  });
   return {
     emulator,
     dynamo,
@@ -83,7 +88,7 @@ export async function postMessage(
   baseUrl: string,
   conversationId: string,
   body: unknown,
-  options: { principal?: string; accept?: string; raw?: string } = {},
+  options: { principal?: string; accept?: string; raw?: string; idempotencyKey?: string } = {},
 ): Promise<MessageResult> {
   const response = await fetch(`${baseUrl}/v1/conversations/${encodeURIComponent(conversationId)}/messages`, {
     method: 'POST',
@@ -91,6 +96,7 @@ export async function postMessage(
       'content-type': 'application/json',
       ...(options.accept ? { accept: options.accept } : {}),
       ...(options.principal ? { 'x-local-principal': options.principal } : {}),
+      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     },
     body: options.raw ?? JSON.stringify(body),
   });
@@ -171,4 +177,34 @@ export class CapturedOutput {
   logs(): Array<Record<string, unknown>> {
     return this.lines.filter((line) => line._aws === undefined);
   }
+}
+
+export interface HistoryTurn {
+  turn: number;
+  role: string;
+  text: string;
+  path: string | null;
+  model: string | null;
+  region: string;
+  time: string;
+  incomplete?: boolean;
+}
+
+/** GET /v1/conversations/{id} as `principal` (the local server's default caller when omitted). */
+export async function readConversation(
+  baseUrl: string,
+  conversationId: string,
+  principal?: string,
+): Promise<{ status: number; turns: HistoryTurn[]; body: Record<string, unknown> }> {
+  const response = await fetch(`${baseUrl}/v1/conversations/${encodeURIComponent(conversationId)}`, {
+    headers: principal ? { 'x-local-principal': principal } : {},
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, turns: (body.turns as HistoryTurn[]) ?? [], body };
+}
+
+/** The text of each message the emulator's `index`-th call carried, as [role, text] pairs. */
+export function sentMessages(call: { request: unknown }): Array<[string, string]> {
+  const { messages } = call.request as { messages: Array<{ role: string; content: Array<{ text?: string }> }> };
+  return messages.map((message) => [message.role, message.content.map((block) => block.text ?? '').join('')]);
 }

@@ -4,14 +4,21 @@
  * whole retry policy:
  * - next: the target is unavailable now (throttling, 5xx, model not ready or
  *   timing out, network and HTTP/2 faults); the next target may answer;
- * - skip: the target is misconfigured (access denied, unknown model); it is
- *   skipped loudly and the chain goes on;
+ * - skip: the target is misconfigured (access denied, unknown model, a model
+ *   that needs an inference profile); it is skipped loudly, counted against
+ *   its breaker, and the chain goes on;
+ * - other-model: the request is beyond this model's limits (context length,
+ *   maximum output tokens); the same model elsewhere would refuse it too, so
+ *   the chain goes on with the next model;
  * - stop: the request itself is invalid; every target would refuse it.
+ *
+ * Bedrock answers ValidationException for all three of the last kinds, so
+ * those are told apart by the message.
  */
 import { TargetErrorReason } from '../metric-names';
 
 export interface Classification {
-  action: 'next' | 'skip' | 'stop';
+  action: 'next' | 'skip' | 'other-model' | 'stop';
   reason: TargetErrorReason;
   /** HTTP status the target answered, if any. */
   status?: number;
@@ -30,8 +37,32 @@ const BY_ERROR_NAME: Record<string, Omit<Classification, 'status'>> = {
   AccessDeniedException: { action: 'skip', reason: TargetErrorReason.AccessDenied },
   UnrecognizedClientException: { action: 'skip', reason: TargetErrorReason.AccessDenied },
   ResourceNotFoundException: { action: 'skip', reason: TargetErrorReason.NotFound },
-  ValidationException: { action: 'stop', reason: TargetErrorReason.Validation },
 };
+
+/** ValidationException messages that name a misconfigured target rather than a bad request (AWS writes "isn’t" with U+2019). */
+const MISCONFIGURED_MESSAGES = [
+  /on-demand throughput isn.t supported/i,
+  /doesn.t support on-demand throughput/i,
+  /model identifier is invalid/i,
+  /end of its life/i,
+];
+
+/** ValidationException messages that name a limit of one model: another model may take the request. */
+const MODEL_LIMIT_MESSAGES = [
+  /input is too long/i,
+  /prompt is too long/i,
+  /too many (input )?tokens/i,
+  /maximum tokens you requested exceeds/i,
+  /max_tokens\b.*\bmaximum/i,
+  /context (length|window)/i,
+  /does(n.t| not) support (tool use|tools|system messages|images|documents|streaming)/i,
+];
+
+function classifyValidation(message: string, status: number | undefined): Classification {
+  if (MISCONFIGURED_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'skip', reason: TargetErrorReason.Misconfigured, status };
+  if (MODEL_LIMIT_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'other-model', reason: TargetErrorReason.ModelLimit, status };
+  return { action: 'stop', reason: TargetErrorReason.Validation, status };
+}
 
 const NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -49,6 +80,7 @@ const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'AbortError', '
 
 interface ErrorLike {
   name?: string;
+  message?: string;
   code?: string;
   $fault?: 'client' | 'server';
   $metadata?: { httpStatusCode?: number };
@@ -58,13 +90,14 @@ interface ErrorLike {
 export function classifyError(error: unknown): Classification {
   const failure = (error ?? {}) as ErrorLike;
   const status = failure.$metadata?.httpStatusCode;
+  if (failure.name === 'ValidationException') return classifyValidation(failure.message ?? '', status);
   const known = failure.name ? BY_ERROR_NAME[failure.name] : undefined;
   if (known) return { ...known, status };
   if (isNetworkFault(failure)) return { action: 'next', reason: TargetErrorReason.NetworkError, status };
   if (status === 429) return { action: 'next', reason: TargetErrorReason.Throttled, status };
   if (status === 403) return { action: 'skip', reason: TargetErrorReason.AccessDenied, status };
   if (status === 404) return { action: 'skip', reason: TargetErrorReason.NotFound, status };
-  if (status === 400 || status === 413) return { action: 'stop', reason: TargetErrorReason.Validation, status };
+  if (status === 400 || status === 413) return classifyValidation(failure.message ?? '', status);
   if (status !== undefined && status >= 500) return { action: 'next', reason: TargetErrorReason.ServerError, status };
   // Anything unrecognized is treated as the target's fault: moving on keeps the request alive.
   return { action: 'next', reason: status === undefined ? TargetErrorReason.NetworkError : TargetErrorReason.ServerError, status };

@@ -6,7 +6,7 @@
  * stream aborted; once a token has gone to the client the answer is never
  * silently switched to another target.
  */
-import { TIERS, type ChainTarget, type JurisdictionConfig } from '../config';
+import { inferenceGeographyOf, TIERS, type ChainTarget, type JurisdictionConfig } from '../config';
 import { TargetErrorReason } from '../metric-names';
 import { classifyError, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
@@ -98,20 +98,30 @@ export class FallbackChain {
     const { breakers, clock } = this.props;
     const ordered = this.order();
     let budgetSpent = false;
+    // Models whose limits the request exceeds: the same model in another region would refuse it too.
+    const beyondLimits = new Set<string>();
+    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit') =>
+      attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason, durationMs: 0 });
 
     for (const target of ordered) {
       if (options.signal?.aborted || clock.now() >= options.firstTokenBy) {
         budgetSpent = !options.signal?.aborted;
         break;
       }
+      if (beyondLimits.has(foundationModelOf(target))) {
+        skip(target, TargetErrorReason.ModelLimit);
+        continue;
+      }
       if (!breakers.tryAcquire(targetKey(target))) {
-        attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason: 'BreakerOpen', durationMs: 0 });
+        skip(target, 'BreakerOpen');
         continue;
       }
       const outcome = await this.attempt(target, request, options, attempts);
       if (outcome) return outcome;
+      const verdict = attempts.at(-1)?.reason;
+      if (verdict === TargetErrorReason.ModelLimit) beyondLimits.add(foundationModelOf(target));
       // Timers may fire a little before the clock reads the deadline: the attempt's verdict decides.
-      if (attempts.at(-1)?.reason === 'BudgetSpent') {
+      if (verdict === 'BudgetSpent') {
         budgetSpent = true;
         break;
       }
@@ -186,11 +196,12 @@ export class FallbackChain {
         }
         if ('failed' in step) {
           const classification = classifyError(step.failed);
-          if (classification.action === 'stop') {
+          if (classification.action === 'stop' || classification.action === 'other-model') {
             // The request is at fault, not the target: its breaker and latency stay as they were.
             settle('release');
             record('failed', classification.reason, classification.status);
-            reporter.targetFailed(target, classification.reason, 'stop', step.failed);
+            reporter.targetFailed(target, classification.reason, classification.action, step.failed);
+            if (classification.action === 'other-model') return undefined;
             return { kind: 'rejected', attempts, message: (step.failed as Error).message ?? 'the model refused the request' };
           }
           fail(classification.reason, classification.action, step.failed, classification.status);
@@ -244,7 +255,15 @@ export class FallbackChain {
           if (opened) reporter.breakerOpened(target);
           return interrupted(reason, step === TIMED_OUT ? 'the model stopped sending tokens' : ((error as Error).message ?? 'the model stream failed'));
         }
-        if (step.done) break;
+        if (step.done) {
+          if (stopReason !== undefined) break;
+          // A stream that ends without the model's stop event was cut (e.g. a connection closed by a timeout): never a complete answer.
+          const opened = settle('failure');
+          const error = new Error("the stream ended without the model's stop event");
+          reporter.targetFailed(target, TargetErrorReason.StreamError, 'next', error);
+          if (opened) reporter.breakerOpened(target);
+          return interrupted(TargetErrorReason.StreamError, error.message);
+        }
         const event = step.value;
         if (event.type === 'delta') {
           text += event.text;
@@ -285,9 +304,19 @@ async function nextWithin(iterator: AsyncIterator<ModelEvent>, ms: number): Prom
   }
 }
 
+/** The foundation model a target calls, whatever the inference profile: `eu.anthropic.x` and `anthropic.x` are one model. */
+function foundationModelOf(target: ChainTarget): string {
+  const geography = inferenceGeographyOf(target.modelId);
+  return geography ? target.modelId.slice(geography.length + 1) : target.modelId;
+}
+
 function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: number): ChainOutcome {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed');
   const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  // Beyond the limits of every model that was tried: the request itself must change.
+  if (!budgetSpent && failed.length > 0 && failed.every((attempt) => attempt.reason === TargetErrorReason.ModelLimit)) {
+    return { kind: 'rejected', attempts, message: `the request exceeds the limits of every model of the chain (${summary})` };
+  }
   if (budgetSpent) {
     return { kind: 'exhausted', attempts, status: 504, message: `no model answered within the request's time budget (${summary || 'no attempt'})` };
   }

@@ -39,7 +39,7 @@ export interface Attempt {
   region: string;
   tier: Tier;
   outcome: 'answered' | 'failed' | 'skipped';
-  /** Why it failed or was skipped; the last three are not the target's failures and count against no breaker. */
+  /** Why it failed or was skipped; the last three (and ModelLimit) are not the target's failures and count against no breaker. */
   reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
