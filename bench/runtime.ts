@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConversationStore } from '../lambda/agent/store/conversation-store';
+import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversation-store';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { tapRuntimeOutput } from '../local/metrics-board';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
@@ -84,10 +84,10 @@ async function runtimeTtft(runtime: AgentRuntime): Promise<number> {
   await runtime.app.handle(
     {
       method: 'POST',
-      path: `/v1/conversations/bench-${randomUUID()}/messages`,
+      path: `/v1/conversations/eu.bench-${randomUUID()}/messages`,
       headers: {},
-      body: JSON.stringify({ text: question.messages[0].content[0].text }),
-      principal: 'bench',
+      body: Buffer.from(JSON.stringify({ text: question.messages[0].content[0].text })),
+      caller: { arn: 'bench' },
       requestId: randomUUID(),
       remainingTimeMs: () => 60_000,
     },
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   const healthy = await sample(SAMPLES, () => runtimeTtft(runtime));
   report('healthy primary: runtime vs direct call', healthy, baseline, `added ${fmt(percentile(healthy, 50) - percentile(baseline, 50))} at the median`);
   // The one read the design puts before the model call, measured alone against the same table.
-  const store = new ConversationStore({
+  const store = new DynamoConversationStore({
     client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: PRIMARY, endpoint: emulator.dynamodb, credentials: LOCAL_CREDENTIALS })),
     tableName: TABLE,
     ttlDays: 1,
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     // Spaced like the runtime's reads, which each follow a model call: back-to-back reads run warmer.
     await new Promise((resolve) => setTimeout(resolve, MODEL_TTFT_MS));
     const started = performance.now();
-    await store.loadRecent(`bench-${randomUUID()}`, 20);
+    await store.load(`eu.bench-${randomUUID()}`, { turns: 20 });
     return performance.now() - started;
   });
   rows.push([

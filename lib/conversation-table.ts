@@ -14,8 +14,8 @@ const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
   ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
 ];
 
-/** The DynamoDB actions the runtime uses (lambda/agent/store/conversation-store.ts), and nothing else. */
-const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/** The DynamoDB actions the runtime uses (lambda/agent/store/dynamo-conversation-store.ts), and nothing else; GetItem reads back a write whose condition failed. */
+const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 const RUNTIME_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 /** What a runtime needs of its jurisdiction's table, wherever it is deployed. */

@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeConfig } from '../lambda/agent/config';
+import type { Caller } from '../lambda/agent/http/identity';
 import { createAgentRuntime, type AgentRuntime, type RuntimeOverrides } from '../lambda/agent/runtime';
 import { LOCAL_CREDENTIALS } from './dynamodb';
 import { listen } from './listen';
@@ -84,8 +85,8 @@ export class AgentServer {
         method: request.method ?? 'GET',
         path: url.pathname,
         headers,
-        body: chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined,
-        principal: headers[PRINCIPAL_HEADER] ?? DEFAULT_PRINCIPAL,
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+        caller: localCaller(headers),
         requestId: randomUUID(),
         remainingTimeMs: () => deadline - Date.now(),
         signal: clientGone.signal,
@@ -100,4 +101,10 @@ export class AgentServer {
       },
     );
   }
+}
+
+/** The caller a local request plays: the IAM principal named by `x-local-principal` (empty: no identity at all). */
+export function localCaller(headers: Record<string, string | undefined>): Caller | undefined {
+  const principal = headers[PRINCIPAL_HEADER] ?? DEFAULT_PRINCIPAL;
+  return principal ? { arn: principal } : undefined;
 }

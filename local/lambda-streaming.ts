@@ -67,7 +67,7 @@ class PreludeResponseStream extends Writable {
 }
 
 /** An API Gateway REST proxy event for a local request, signed in as `x-local-principal`. */
-function restProxyEvent(request: http.IncomingMessage, body: string): APIGatewayProxyEvent {
+function restProxyEvent(request: http.IncomingMessage, body: Buffer): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
   const principal = headers[PRINCIPAL_HEADER] ?? DEFAULT_PRINCIPAL;
@@ -81,8 +81,9 @@ function restProxyEvent(request: http.IncomingMessage, body: string): APIGateway
     multiValueQueryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length > 0 ? body : null,
-    isBase64Encoded: false,
+    // Base64, as API Gateway sends binary bodies: the bytes reach the handler exactly as sent.
+    body: body.length > 0 ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
     requestContext: {
       requestId: randomUUID(),
       stage: 'prod',
@@ -130,7 +131,7 @@ export class LambdaStreamingServer {
       if (!response.writableFinished) stream.destroy();
     });
     try {
-      await this.handler(restProxyEvent(request, Buffer.concat(chunks).toString('utf8')), stream, context);
+      await this.handler(restProxyEvent(request, Buffer.concat(chunks)), stream, context);
     } catch (error) {
       // As in Lambda: the invocation fails, its error is logged, the caller gets a 502 if nothing was sent yet.
       process.stderr.write(`${JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message })}\n`);

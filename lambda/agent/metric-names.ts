@@ -19,6 +19,8 @@ export const MetricName = {
   EstimatedCost: 'EstimatedCost',
   /** Requests served while the home region's table could not be reached. */
   StateDegraded: 'StateDegraded',
+  /** Retried requests (same Idempotency-Key) answered with the stored exchange instead of a new one. */
+  ReplayedRequests: 'ReplayedRequests',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 

@@ -14,7 +14,7 @@ import { FallbackChain } from './chain/fallback-chain';
 import { LatencyTracker } from './chain/latency-tracker';
 import { systemClock, type Clock, type InvokeTarget } from './chain/types';
 import { AgentApp } from './http/agent-app';
-import { ConversationStore } from './store/conversation-store';
+import { DynamoConversationStore } from './store/dynamo-conversation-store';
 import { Telemetry } from './telemetry';
 
 /** How much later than the chain's deadlines the HTTP/2 handler closes a silent stream. */
@@ -52,7 +52,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     maxAttempts: 2,
     requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
   });
-  const store = new ConversationStore({
+  const store = new DynamoConversationStore({
     client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }),
     tableName: config.table.name,
     ttlDays: config.table.ttlDays,

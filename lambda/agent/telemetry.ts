@@ -15,6 +15,8 @@ import { StateUnavailableError } from './store/conversation-store';
 export interface RequestSummary {
   requestId: string;
   conversationId: string;
+  /** The caller's full identity (an assumed role's session included), for logs only. */
+  caller: string;
   status: number;
   path?: Tier;
   target?: ChainTarget;
@@ -79,6 +81,12 @@ export class Telemetry {
     }
     if (costUsd !== undefined) this.metrics.addMetric(MetricName.EstimatedCost, MetricUnit.NoUnit, costUsd);
     this.metrics.publishStoredMetrics();
+  }
+
+  /** A retried request answered from the store: no model was called. */
+  requestReplayed(replay: { requestId: string; conversationId: string; caller: string; turn: number }): void {
+    this.logger.info('message replayed', replay);
+    this.count(MetricName.ReplayedRequests);
   }
 
   targetFailed(target: ChainTarget, reason: TargetErrorReason, action: Classification['action'], error: unknown): void {

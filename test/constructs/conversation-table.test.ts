@@ -126,7 +126,7 @@ test("an import from another region grants exactly the runtime's actions on the 
   // THEN
   const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0];
   const statement = policy.Properties.PolicyDocument.Statement[0];
-  // Exactly what lambda/agent/store/conversation-store.ts sends: Query, PutItem, UpdateItem, DeleteItem.
-  expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+  // Exactly what lambda/agent/store/dynamo-conversation-store.ts sends: Query, GetItem, PutItem, UpdateItem, DeleteItem.
+  expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   expect(flatten(statement.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu`);
 });

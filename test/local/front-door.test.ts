@@ -33,7 +33,7 @@ type Outcome = { outcome: 'ended' | 'cut' | 'hung'; body: string };
 function streamAndDrop(drop: (socket: Socket) => void): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let body = '';
-    const request = http.request(`${playground.url}/v1/conversations/drop-${Date.now()}/messages`, {
+    const request = http.request(`${playground.url}/v1/conversations/us.drop-${Date.now()}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-local-location': 'us' },
     });

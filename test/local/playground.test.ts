@@ -26,10 +26,15 @@ async function control(method: string, path: string, body?: unknown): Promise<{ 
   return { status: response.status, json: text ? JSON.parse(text) : undefined };
 }
 
-async function ask(conversationId: string, options: { location?: string } = {}): Promise<{ status: number; headers: Headers; body: string }> {
+/** Asks in a new conversation, minted by the region the caller reaches (its id carries that jurisdiction). */
+async function ask(options: { location?: string } = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const located: Record<string, string> = options.location ? { 'x-local-location': options.location } : {};
+  const minted = await fetch(`${playground.url}/v1/conversations`, { method: 'POST', headers: located });
+  if (minted.status !== 201) return { status: minted.status, headers: minted.headers, body: await minted.text() };
+  const { conversationId } = (await minted.json()) as { conversationId: string };
   const response = await fetch(`${playground.url}/v1/conversations/${conversationId}/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(options.location ? { 'x-local-location': options.location } : {}) },
+    headers: { 'content-type': 'application/json', ...located },
     body: JSON.stringify({ text: 'where am I served?' }),
   });
   return { status: response.status, headers: response.headers, body: await response.text() };
@@ -60,8 +65,8 @@ test('each baseUrl serves that one region', async () => {
 });
 
 test('a caller in the EU is served by an EU region; one in the US by a US region', async () => {
-  const eu = await ask('route-eu', { location: 'eu-central' });
-  const us = await ask('route-us', { location: 'us' });
+  const eu = await ask({ location: 'eu-central' });
+  const us = await ask({ location: 'us' });
 
   expect(eu.headers.get('x-local-routed-to')).toBe('eu-central-1');
   expect(eu.headers.get('x-agent-region')).toBe('eu-central-1');
@@ -71,7 +76,7 @@ test('a caller in the EU is served by an EU region; one in the US by a US region
 test('with its nearest EU region down, an EU caller goes to the other EU region, never to a US one', async () => {
   await control('POST', '/_local/regions/eu-central-1/down');
 
-  const answer = await ask('route-eu-down', { location: 'eu-central' });
+  const answer = await ask({ location: 'eu-central' });
 
   expect(answer.status).toBe(200);
   expect(answer.headers.get('x-local-routed-to')).toBe('eu-west-1');
@@ -81,7 +86,7 @@ test('with every EU region down, an EU caller stays in the EU and meets the outa
   await control('POST', '/_local/regions/eu-west-1/down');
   await control('POST', '/_local/regions/eu-central-1/down');
 
-  const answer = await ask('route-eu-all-down', { location: 'eu' });
+  const answer = await ask({ location: 'eu' });
 
   expect(answer.status).toBe(503);
   expect(answer.headers.get('x-local-routed-to')).toMatch(/^eu-/);
@@ -107,7 +112,7 @@ test('an injected 503 turns into a regional fallback that the calls and metrics 
   playground.emulator.clearCalls();
 
   // WHEN
-  const answer = await ask('fault-503', { location: 'us' });
+  const answer = await ask({ location: 'us' });
 
   // THEN
   expect(injected.status).toBe(201);
@@ -124,7 +129,7 @@ test('DELETE /_local/faults clears every fault', async () => {
   await control('POST', '/_local/faults', { region: 'us-east-1', fault: { status: 503 } });
 
   const cleared = await control('DELETE', '/_local/faults');
-  const answer = await ask('faults-cleared', { location: 'us' });
+  const answer = await ask({ location: 'us' });
 
   expect(cleared.status).toBe(204);
   expect(answer.headers.get('x-agent-path')).toBe('primary');
@@ -139,7 +144,7 @@ test.each([
   ['a model no chain calls in that region', { region: 'us-east-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } }],
 ])('a fault request with %s is refused with 400 and injects nothing', async (_case, body) => {
   const response = await control('POST', '/_local/faults', body);
-  const answer = await ask('nothing-injected', { location: 'us' });
+  const answer = await ask({ location: 'us' });
 
   expect(response.status).toBe(400);
   expect((response.json as { error: { message: string } }).error.message).toEqual(expect.any(String));
@@ -149,7 +154,7 @@ test.each([
 test('a fault for a model names the model when no chain calls it there, and is injected when one does', async () => {
   const unused = await control('POST', '/_local/faults', { region: 'us-east-1', model: 'us.anthropic.claude-opus-4', fault: { status: 503 } });
   const used = await control('POST', '/_local/faults', { region: 'us-east-1', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } });
-  const answer = await ask('model-fault', { location: 'us' });
+  const answer = await ask({ location: 'us' });
 
   expect(unused.status).toBe(400);
   expect((unused.json as { error: { message: string } }).error.message).toContain('us.anthropic.claude-opus-4');

@@ -20,11 +20,19 @@ async function send(path: string, init: RequestInit = {}): Promise<{ status: num
   return { status: response.status, body: (await response.json()) as { error?: { code: string; message: string } }, headers: response.headers };
 }
 
-const post = (body: string, conversationId = 'c-bad') =>
-  send(`/v1/conversations/${conversationId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+/** Posts a body as it is given: a string as UTF-8, bytes as they are (invalid UTF-8 included). */
+const post = (body: string | Buffer, conversationId = 'eu.c-bad') =>
+  send(`/v1/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+  });
 
 test.each([
   ['malformed JSON', 400, 'invalid_json', () => post('{"text": ')],
+  ['a body that is not valid UTF-8', 400, 'invalid_json', () => post(Buffer.concat([Buffer.from('{"text": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]))],
+  ['a lone surrogate escaped in the text', 400, 'invalid_json', () => post('{"text": "half \\ud800 a pair"}')],
+  ['a new conversation without the jurisdiction prefix', 400, 'unprefixed_conversation_id', () => post('{"text": "hi"}', 'no-prefix')],
   ['a missing text', 400, 'invalid_request', () => post('{}')],
   ['an empty text', 400, 'invalid_request', () => post('{"text": "   "}')],
   ['a text that is not a string', 400, 'invalid_request', () => post('{"text": 42}')],
@@ -35,8 +43,8 @@ test.each([
   ['an over-long conversation id', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'a'.repeat(129))],
   ['an unknown jurisdiction prefix', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'mars.abc')],
   ['an unknown route', 404, 'not_found', () => send('/v1/nope')],
-  ['a wrong method on messages', 405, 'method_not_allowed', () => send('/v1/conversations/c-bad/messages', { method: 'GET' })],
-  ['a wrong method on a conversation', 405, 'method_not_allowed', () => send('/v1/conversations/c-bad', { method: 'DELETE' })],
+  ['a wrong method on messages', 405, 'method_not_allowed', () => send('/v1/conversations/eu.c-bad/messages', { method: 'GET' })],
+  ['a wrong method on a conversation', 405, 'method_not_allowed', () => send('/v1/conversations/eu.c-bad', { method: 'DELETE' })],
 ])('%s gets a %i %s JSON error, calls no model and stores nothing', async (_case, status, code, request) => {
   // GIVEN
   const before = await tableItems(harness.dynamo);
@@ -51,6 +59,24 @@ test.each([
   expect(response.headers.get('x-request-id')).toEqual(expect.any(String));
   expect(harness.emulator.calls()).toEqual([]);
   expect(await tableItems(harness.dynamo)).toEqual(before);
+});
+
+test('a short text padded with whitespace past the body limit is refused for its body size, not its text', async () => {
+  const response = await post(`{"text": "hi"${' '.repeat(300_000)}}`);
+
+  expect(response.status).toBe(413);
+  expect(response.body.error?.message).toMatch(/^the request body is 300014 bytes; at most 197632 are accepted/);
+});
+
+test('HEAD answers like GET without a body, on /health and on a conversation', async () => {
+  const health = await fetch(`${harness.server.url}/health`, { method: 'HEAD' });
+  const missing = await fetch(`${harness.server.url}/v1/conversations/eu.c-none`, { method: 'HEAD' });
+
+  expect(health.status).toBe(200);
+  expect(health.headers.get('content-type')).toBe('application/json');
+  expect(await health.text()).toBe('');
+  expect(missing.status).toBe(404);
+  expect(await missing.text()).toBe('');
 });
 
 test('the size limit counts UTF-8 bytes, not characters', async () => {
@@ -70,7 +96,7 @@ test('a ValidationException from the model gets 400 after exactly one upstream c
   const before = await tableItems(harness.dynamo);
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-validation', { text: 'a question the model refuses' });
+  const result = await postMessage(harness.server.url, 'eu.c-validation', { text: 'a question the model refuses' });
 
   // THEN
   expect(result.status).toBe(400);
@@ -84,7 +110,7 @@ test('a ValidationException from the model gets 400 after exactly one upstream c
 
 test('a request without an identity gets 401', async () => {
   // The local server fills the identity from x-local-principal; an empty one means none.
-  const response = await send('/v1/conversations/c-anon/messages', { method: 'POST', headers: { 'x-local-principal': '' }, body: '{"text":"hi"}' });
+  const response = await send('/v1/conversations/eu.c-anon/messages', { method: 'POST', headers: { 'x-local-principal': '' }, body: '{"text":"hi"}' });
 
   expect(response.status).toBe(401);
   expect(harness.emulator.calls()).toEqual([]);

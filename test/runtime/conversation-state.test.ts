@@ -1,7 +1,8 @@
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
-import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, startHarness, TABLE, tableItems, type Harness } from './harness';
+import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, readConversation, startHarness, TABLE, tableItems, type Harness } from './harness';
 
 let harness: Harness;
 
@@ -9,30 +10,15 @@ afterEach(async () => {
   await harness?.close();
 });
 
-interface Turn {
-  turn: number;
-  role: string;
-  text: string;
-  path: string | null;
-  model: string | null;
-  region: string;
-  time: string;
-  incomplete?: boolean;
-}
-
-async function history(conversationId: string, principal?: string): Promise<{ status: number; turns: Turn[]; body: Record<string, unknown> }> {
-  const response = await fetch(`${harness.server.url}/v1/conversations/${conversationId}`, { headers: principal ? { 'x-local-principal': principal } : {} });
-  const body = (await response.json()) as Record<string, unknown>;
-  return { status: response.status, turns: (body.turns as Turn[]) ?? [], body };
-}
+const history = (conversationId: string, principal?: string) => readConversation(harness.server.url, conversationId, principal);
 
 test('a conversation is stored turn by turn and sent back to the model as history', async () => {
   // GIVEN
   harness = await startHarness();
 
   // WHEN
-  await postMessage(harness.server.url, 'c-history', { text: 'first question' });
-  await postMessage(harness.server.url, 'c-history', { text: 'second question' });
+  await postMessage(harness.server.url, 'eu.c-history', { text: 'first question' });
+  await postMessage(harness.server.url, 'eu.c-history', { text: 'second question' });
 
   // THEN the second call carried the first exchange
   const [, second] = harness.emulator.calls();
@@ -47,7 +33,7 @@ test('a conversation is stored turn by turn and sent back to the model as histor
     ['user', 'second question'],
   ]);
   // AND the history reads back oldest first, each turn saying what served it
-  const { status, turns } = await history('c-history');
+  const { status, turns } = await history('eu.c-history');
   expect(status).toBe(200);
   expect(turns.map((turn) => [turn.turn, turn.role, turn.text, turn.path, turn.model])).toEqual([
     [1, 'user', 'first question', null, null],
@@ -65,14 +51,14 @@ test('10 concurrent messages on one conversation are all stored once, in order, 
   const questions = Array.from({ length: 10 }, (_, index) => `question number ${index + 1}`);
 
   // WHEN
-  const results = await Promise.all(questions.map((text) => postMessage(harness.server.url, 'c-concurrent', { text })));
+  const results = await Promise.all(questions.map((text) => postMessage(harness.server.url, 'eu.c-concurrent', { text })));
 
   // THEN every request was acknowledged with its own turn
   const done = results.map((result) => result.events.find((event) => event.event === 'done')?.data);
   expect(done.every((data) => data?.stored === true)).toBe(true);
   expect(new Set(done.map((data) => data?.turn)).size).toBe(10);
   // AND the table holds 10 exchanges, numbered 1..10, each answer beside its own question
-  const { turns } = await history('c-concurrent');
+  const { turns } = await history('eu.c-concurrent');
   expect(turns).toHaveLength(20);
   expect(turns.map((turn) => turn.turn)).toEqual(Array.from({ length: 10 }, (_, index) => [index + 1, index + 1]).flat());
   for (let index = 0; index < turns.length; index += 2) {
@@ -93,7 +79,7 @@ test('a stream failing after its first token ends with an SSE error event and an
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { failAfterTokens: 3 }, times: 1 });
 
   // WHEN
-  const result = await postMessage(harness.server.url, 'c-midstream', { text: 'tell me a story about rivers' });
+  const result = await postMessage(harness.server.url, 'eu.c-midstream', { text: 'tell me a story about rivers' });
 
   // THEN the client saw the partial answer and an error, never a silent switch to another target
   expect(result.status).toBe(200);
@@ -101,12 +87,12 @@ test('a stream failing after its first token ends with an SSE error event and an
   expect(result.events.at(-1)?.data).toMatchObject({ code: 'stream_interrupted', retryable: true, stored: true, path: 'primary' });
   expect(harness.emulator.calls()).toHaveLength(1);
   // AND the partial answer is stored, marked incomplete
-  const { turns } = await history('c-midstream');
+  const { turns } = await history('eu.c-midstream');
   expect(turns[1]).toMatchObject({ role: 'assistant', text: answerOf(result.events), incomplete: true });
   expect(harness.output.sum('FailedRequests')).toBe(1);
 
   // WHEN the conversation goes on
-  await postMessage(harness.server.url, 'c-midstream', { text: 'try again' });
+  await postMessage(harness.server.url, 'eu.c-midstream', { text: 'try again' });
 
   // THEN the incomplete exchange is not sent to the model as history
   expect(harness.emulator.calls()[1].messages).toBe(1);
@@ -115,13 +101,13 @@ test('a stream failing after its first token ends with an SSE error event and an
 test("someone else's conversation is answered 404, and nothing is processed", async () => {
   // GIVEN alice's conversation
   harness = await startHarness();
-  await postMessage(harness.server.url, 'c-alice', { text: 'private' }, { principal: 'alice' });
+  await postMessage(harness.server.url, 'eu.c-alice', { text: 'private' }, { principal: 'alice' });
   harness.emulator.clearCalls();
   const before = await tableItems(harness.dynamo);
 
   // WHEN bob writes to it and reads it
-  const write = await postMessage(harness.server.url, 'c-alice', { text: 'let me in' }, { principal: 'bob' });
-  const read = await history('c-alice', 'bob');
+  const write = await postMessage(harness.server.url, 'eu.c-alice', { text: 'let me in' }, { principal: 'bob' });
+  const read = await history('eu.c-alice', 'bob');
 
   // THEN
   expect(write.status).toBe(404);
@@ -130,18 +116,24 @@ test("someone else's conversation is answered 404, and nothing is processed", as
   expect(await tableItems(harness.dynamo)).toEqual(before);
 });
 
-test('a conversation id of another jurisdiction is answered 421 naming its host, and nothing is processed', async () => {
+test('a conversation id of another jurisdiction is answered 409 naming its host, once: Node fetch does not resend it, and nothing is processed', async () => {
+  // GIVEN a proxy counting the requests that reach the runtime
   harness = await startHarness();
+  const counter = await CountingProxy.start(harness.server.url);
 
-  const result = await postMessage(harness.server.url, 'us.c-123', { text: 'hello' });
+  // WHEN Node's fetch posts a US conversation to the EU runtime
+  const result = await postMessage(counter.url, 'us.c-123', { text: 'hello' });
 
-  expect(result.status).toBe(421);
+  // THEN one request, one JSON answer naming where to go; a 421 here would be resent by fetch on a new connection
+  expect(result.status).toBe(409);
   expect(result.json?.error).toMatchObject({ code: 'wrong_jurisdiction', jurisdiction: 'us', host: 'us.agent.example.com' });
+  expect(counter.requests).toBe(1);
   expect(harness.emulator.calls()).toEqual([]);
   expect(await tableItems(harness.dynamo)).toEqual([]);
+  await counter.close();
 });
 
-test('a conversation recorded by another jurisdiction is answered 421, even without a prefix', async () => {
+test('a conversation recorded by another jurisdiction is answered 409, even without a prefix', async () => {
   // GIVEN a conversation item written by a US runtime sharing the table
   harness = await startHarness();
   const client = new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
@@ -157,21 +149,21 @@ test('a conversation recorded by another jurisdiction is answered 421, even with
   const result = await postMessage(harness.server.url, 'c-us', { text: 'hello' });
 
   // THEN
-  expect(result.status).toBe(421);
-  expect(result.json?.error).toMatchObject({ host: 'us.agent.example.com' });
+  expect(result.status).toBe(409);
+  expect(result.json?.error).toMatchObject({ code: 'wrong_jurisdiction', host: 'us.agent.example.com' });
   expect(harness.emulator.calls()).toEqual([]);
 });
 
 test('Accept: application/json gets the same result as one JSON body, with the same headers', async () => {
   harness = await startHarness();
 
-  const result = await postMessage(harness.server.url, 'c-json', { text: 'hello json' }, { accept: 'application/json' });
+  const result = await postMessage(harness.server.url, 'eu.c-json', { text: 'hello json' }, { accept: 'application/json' });
 
   expect(result.status).toBe(200);
   expect(result.headers.get('content-type')).toBe('application/json');
   expect(result.headers.get('x-agent-path')).toBe('primary');
   expect(result.json).toMatchObject({
-    conversationId: 'c-json',
+    conversationId: 'eu.c-json',
     turn: 1,
     text: harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'hello json'),
     path: 'primary',
@@ -255,11 +247,11 @@ async function startBehindRelay(stateTimeoutMs: number): Promise<OutageRelay> {
 test('when the home region is unreachable the answer is degraded visibly, and acknowledged turns survive', async () => {
   // GIVEN a runtime whose table sits behind a relay that can go down, and one acknowledged exchange
   const relay = await startBehindRelay(500);
-  const acknowledged = await postMessage(harness.server.url, 'c-outage', { text: 'remember this' });
+  const acknowledged = await postMessage(harness.server.url, 'eu.c-outage', { text: 'remember this' });
 
   // WHEN the home region goes away
   relay.down();
-  const degraded = await postMessage(harness.server.url, 'c-outage', { text: 'and this?' });
+  const degraded = await postMessage(harness.server.url, 'eu.c-outage', { text: 'and this?' });
 
   // THEN the answer still comes, flagged: a header, the events and a metric say it was not stored
   expect(acknowledged.events.at(-1)?.data).toMatchObject({ stored: true });
@@ -271,7 +263,7 @@ test('when the home region is unreachable the answer is degraded visibly, and ac
 
   // WHEN the region comes back
   relay.up();
-  const { turns } = await history('c-outage');
+  const { turns } = await history('eu.c-outage');
 
   // THEN the acknowledged exchange is intact and the unacknowledged one was never half-written
   expect(turns.map((turn) => turn.text)).toEqual(['remember this', harness.emulator.expectedAnswer(CLAUDE, EU_WEST, 'remember this')]);
@@ -281,13 +273,13 @@ test('when the home region is unreachable the answer is degraded visibly, and ac
 test('a home region that hangs costs a request one stateTimeoutMs, its retry included', async () => {
   // GIVEN a runtime whose table stops answering (connections accepted, never served); each call is bounded by 1 s
   const relay = await startBehindRelay(1000);
-  await postMessage(harness.server.url, 'c-hang', { text: 'warm up' });
+  await postMessage(harness.server.url, 'eu.c-hang', { text: 'warm up' });
   relay.stall();
 
   try {
     // WHEN a message is sent
     const started = Date.now();
-    const degraded = await postMessage(harness.server.url, 'c-hang', { text: 'still there?' });
+    const degraded = await postMessage(harness.server.url, 'eu.c-hang', { text: 'still there?' });
     const elapsedMs = Date.now() - started;
 
     // THEN it is answered, degraded, after one bounded read (about 1 s): neither the SDK's retry (another
@@ -298,3 +290,38 @@ test('a home region that hangs costs a request one stateTimeoutMs, its retry inc
     await relay.close();
   }
 });
+
+/** An HTTP proxy in front of the runtime that counts the requests it passes on. */
+class CountingProxy {
+  static async start(target: string): Promise<CountingProxy> {
+    const proxy = new CountingProxy(new URL(target));
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', () => resolve()));
+    return proxy;
+  }
+
+  requests = 0;
+  private readonly server: http.Server;
+
+  private constructor(target: URL) {
+    this.server = http.createServer((request, response) => {
+      this.requests += 1;
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: request.url, method: request.method, headers: request.headers },
+        (answer) => {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      request.pipe(upstream);
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

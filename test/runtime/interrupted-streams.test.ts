@@ -56,3 +56,23 @@ test('a stream that ends without the stop event is interrupted, never taken as a
   expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'StreamError' })).toBe(1);
   expect(harness.output.sum('FailedRequests')).toBe(1);
 });
+
+test('totalBudgetMs also ends an answer that is still streaming, and the target is not blamed', async () => {
+  // GIVEN a 1.5 s budget and tokens 400 ms apart (the answer would take about 4 s)
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, { deadlines: { firstTokenTimeoutMs: 1000, idleTimeoutMs: 2000, totalBudgetMs: 1500, reserveMs: 500, stateTimeoutMs: 500 } }),
+  );
+  harness.emulator.setLatency({ tokenDelayMs: 400 });
+
+  // WHEN
+  const question = 'one two three four five six seven eight';
+  const result = await postMessage(harness.server.url, 'eu.c-budget-stream', { text: question });
+
+  // THEN the stream ended with an error once the budget ran out, after part of the answer
+  expect(result.events.at(-1)).toMatchObject({ event: 'error', data: { code: 'stream_interrupted' } });
+  const full = harness.emulator.expectedAnswer(CLAUDE, EU_WEST, question);
+  expect(full.startsWith(answerOf(result.events))).toBe(true);
+  expect(answerOf(result.events).length).toBeLessThan(full.length);
+  // AND no target error was counted: running out of time is nobody's fault
+  expect(harness.output.sum('TargetErrors', ['Region', 'Reason'])).toBe(0);
+});

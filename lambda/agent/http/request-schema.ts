@@ -1,17 +1,105 @@
 /**
- * What a client may send. zod gives field-level messages for 400 answers
- * from the same declaration that types the handler.
+ * What a client may send, and the 4xx answers for what it may not. zod gives
+ * field-level messages for 400 answers from the same declaration that types
+ * the handler.
  */
 import * as z from 'zod/mini';
+import { HttpError } from './http-error';
 
 /**
- * Conversation ids are opaque client-chosen tokens, optionally prefixed with
- * the jurisdiction that holds them (`eu.3f0c...`): with a prefix, any region
- * can tell where a conversation lives without reading another
- * jurisdiction's data, and answers 421 naming the right host.
+ * Conversation ids are opaque tokens, prefixed with the jurisdiction that
+ * holds them (`eu.3f0c...`): with the prefix, any region can tell where a
+ * conversation lives without reading another jurisdiction's data. The
+ * server mints them (POST /v1/conversations); ids without a prefix are
+ * accepted for conversations that already exist, and for new ones only in
+ * jurisdictions that are not restricted.
  */
 export const CONVERSATION_ID_PATTERN = /^(?:([a-z][a-z0-9-]{0,30})\.)?([A-Za-z0-9_-]{1,128})$/;
 
-export const messageBodySchema = z.strictObject({
+/** Printable ASCII without `#` (it separates the key from the generation in the table's sort keys): UUIDs, ULIDs and the like. */
+const IDEMPOTENCY_KEY_PATTERN = /^[!-"$-~]{1,128}$/;
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+const messageBodySchema = z.strictObject({
   text: z.string({ error: 'text must be a string' }).check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
 });
+
+/** A parsed conversation id: the whole id, and the jurisdiction prefix if it has one. */
+export interface ConversationId {
+  id: string;
+  prefix?: string;
+}
+
+export function parseConversationId(encoded: string): ConversationId {
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    throw invalidConversationId();
+  }
+  const match = CONVERSATION_ID_PATTERN.exec(id);
+  if (!match) throw invalidConversationId();
+  return { id, prefix: match[1] };
+}
+
+/** The message text of a POST body; 400 for anything but `{"text": "..."}` in valid UTF-8, 413 past the limits. */
+export function parseMessageText(body: Uint8Array | undefined, maxTextBytes: number): string {
+  const bytes = body ?? new Uint8Array();
+  // JSON escaping can take up to 6 bytes per text byte; a larger body cannot hold an acceptable text.
+  const maxBodyBytes = maxTextBytes * 6 + 1024;
+  if (bytes.byteLength > maxBodyBytes) {
+    throw new HttpError(
+      413,
+      'too_large',
+      `the request body is ${bytes.byteLength} bytes; at most ${maxBodyBytes} are accepted (text: at most ${maxTextBytes} bytes of UTF-8)`,
+    );
+  }
+  const parsed = parseJson(decodeUtf8(bytes));
+  const result = messageBodySchema.safeParse(parsed);
+  if (!result.success) {
+    throw new HttpError(400, 'invalid_request', result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+  }
+  const { text } = result.data;
+  // JSON may spell a lone surrogate (`"\ud800"`); it is not text, and could not be stored or sent on as UTF-8.
+  if (LONE_SURROGATE.test(text))
+    throw new HttpError(400, 'invalid_json', 'text contains a lone UTF-16 surrogate (an escape such as \\ud800 that is not half of a pair)');
+  if (Buffer.byteLength(text) > maxTextBytes) throw new HttpError(413, 'too_large', `text must be at most ${maxTextBytes} bytes of UTF-8`);
+  return text;
+}
+
+export function parseIdempotencyKey(headers: Record<string, string | undefined>): string | undefined {
+  const key = headers[IDEMPOTENCY_KEY_HEADER];
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters other than # (a UUID, for instance)');
+  }
+  return key;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not valid UTF-8');
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body must be a JSON object such as {"text": "..."}');
+  }
+}
+
+function invalidConversationId(): HttpError {
+  return new HttpError(
+    400,
+    'invalid_conversation_id',
+    'conversation ids are 1-128 characters of A-Z a-z 0-9 _ -, prefixed with a jurisdiction and a dot (eu.abc123); POST /v1/conversations mints one',
+  );
+}

@@ -3,15 +3,18 @@
  * Lambda response-streaming adapter (index.ts) and the local server
  * (local/agent-server.ts) both translate to and from these shapes.
  */
+import type { Caller } from './identity';
+
 export interface AgentHttpRequest {
   method: string;
   /** The path without query string, e.g. /v1/conversations/abc/messages. */
   path: string;
   /** Header names in lower case. */
   headers: Record<string, string | undefined>;
-  body?: string;
+  /** The body's bytes, undecoded: the app refuses what is not valid UTF-8 instead of replacing it. */
+  body?: Uint8Array;
   /** The authenticated caller; undefined when the request carries no identity. */
-  principal?: string;
+  caller?: Caller;
   requestId: string;
   /** Milliseconds left before the serving environment stops this request. */
   remainingTimeMs(): number;

@@ -1,0 +1,91 @@
+/**
+ * Writing answers: the headers every answer carries, JSON bodies, SSE
+ * events, and a sink that remembers whether the status line went out.
+ */
+import type { ChainTarget, Tier } from '../config';
+import type { AgentHttpRequest, ResponseSink } from './types';
+
+/** Header names of the public contract. */
+export const AgentHeader = {
+  path: 'x-agent-path',
+  model: 'x-agent-model',
+  region: 'x-agent-region',
+  degraded: 'x-agent-degraded',
+  requestId: 'x-request-id',
+  /** `degraded` when the home region's state could not be read or written for this request. */
+  state: 'x-agent-state',
+  /** The region whose runtime handled the request (the model may have answered from another). */
+  runtimeRegion: 'x-agent-runtime-region',
+  /** `true` on the stored answer of a retried request (same Idempotency-Key). */
+  replayed: 'idempotent-replayed',
+} as const;
+
+/** The target that served (or is serving) an answer, as the API describes it. */
+export interface ServedBy {
+  path: Tier;
+  model: string;
+  region: string;
+  degraded: boolean;
+}
+
+export function servedBy(target: Pick<ChainTarget, 'tier' | 'modelId' | 'region'>): ServedBy {
+  return { path: target.tier, model: target.modelId, region: target.region, degraded: target.tier === 'model-fallback' };
+}
+
+/** Headers naming what answered, sent with the first model output. */
+export function answerHeaders(request: AgentHttpRequest, runtimeRegion: string, target: ServedBy, stateDegraded: boolean): Record<string, string> {
+  return {
+    [AgentHeader.requestId]: request.requestId,
+    [AgentHeader.runtimeRegion]: runtimeRegion,
+    [AgentHeader.path]: target.path,
+    [AgentHeader.model]: target.model,
+    [AgentHeader.region]: target.region,
+    [AgentHeader.degraded]: String(target.degraded),
+    [AgentHeader.state]: stateDegraded ? 'degraded' : 'ok',
+  };
+}
+
+export function sse(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * Remembers whether the status line has gone out, ends once, and sends no
+ * body for HEAD (same status and headers as GET, RFC 9110).
+ */
+export class TrackedSink implements ResponseSink {
+  started = false;
+  private ended = false;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    private readonly headOnly: boolean,
+  ) {}
+
+  start(status: number, headers: Record<string, string>): void {
+    this.started = true;
+    this.sink.start(status, headers);
+  }
+
+  write(chunk: string): void {
+    if (!this.ended && !this.headOnly) this.sink.write(chunk);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.end();
+  }
+
+  /** One JSON answer, with the headers every answer carries. */
+  json(request: AgentHttpRequest, runtimeRegion: string, status: number, body: string, headers: Record<string, string> = {}): void {
+    this.start(status, {
+      ...headers,
+      'content-type': 'application/json',
+      [AgentHeader.requestId]: request.requestId,
+      [AgentHeader.runtimeRegion]: runtimeRegion,
+    });
+    this.write(body);
+    this.end();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * How an answer reaches the client: as server-sent events while it is
+ * produced (`start`, `delta`…, then `done` or `error`), or, when the client
+ * asked for `Accept: application/json`, as one JSON body with the same
+ * fields once it is complete.
+ */
+import type { AgentHttpRequest } from '../http/types';
+import { sse, type TrackedSink } from '../http/responses';
+
+/** The first model output: the headers naming what answers, and the `start` event. */
+export interface AnswerStart {
+  headers: Record<string, string>;
+  event: Record<string, unknown>;
+}
+
+/** How the answer ended: complete, or cut after its first token (never silently replaced). */
+export type AnswerEnd =
+  | { kind: 'answered'; conversationId: string; text: string; stopReason: string; result: Record<string, unknown> }
+  | { kind: 'interrupted'; conversationId: string; text: string; message: string; result: Record<string, unknown> };
+
+export interface AnswerWriter {
+  begin(start: AnswerStart): void;
+  text(delta: string): void;
+  end(end: AnswerEnd): void;
+}
+
+export function answerWriter(request: AgentHttpRequest, sink: TrackedSink, runtimeRegion: string, wantsJson: boolean): AnswerWriter {
+  return wantsJson ? new JsonAnswerWriter(request, sink, runtimeRegion) : new SseAnswerWriter(sink);
+}
+
+/** Whether the client asked for one JSON body rather than a stream. */
+export function prefersJson(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('application/json') && !accept.includes('text/event-stream');
+}
+
+class SseAnswerWriter implements AnswerWriter {
+  constructor(private readonly sink: TrackedSink) {}
+
+  begin(start: AnswerStart): void {
+    this.sink.start(200, { ...start.headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+    this.sink.write(sse('start', start.event));
+  }
+
+  text(delta: string): void {
+    this.sink.write(sse('delta', { text: delta }));
+  }
+
+  end(end: AnswerEnd): void {
+    if (end.kind === 'answered') this.sink.write(sse('done', { stopReason: end.stopReason, ...end.result }));
+    else this.sink.write(sse('error', { code: 'stream_interrupted', message: end.message, retryable: true, ...end.result }));
+    this.sink.end();
+  }
+}
+
+class JsonAnswerWriter implements AnswerWriter {
+  private headers: Record<string, string> = {};
+
+  constructor(
+    private readonly request: AgentHttpRequest,
+    private readonly sink: TrackedSink,
+    private readonly runtimeRegion: string,
+  ) {}
+
+  begin(start: AnswerStart): void {
+    this.headers = start.headers;
+  }
+
+  text(): void {
+    // The whole text goes out in end().
+  }
+
+  end(end: AnswerEnd): void {
+    if (end.kind === 'answered') {
+      this.send(200, { conversationId: end.conversationId, text: end.text, stopReason: end.stopReason, ...end.result });
+    } else {
+      this.send(502, { error: { code: 'stream_interrupted', message: end.message, retryable: true, partialText: end.text, ...end.result } });
+    }
+  }
+
+  private send(status: number, body: unknown): void {
+    this.sink.json(this.request, this.runtimeRegion, status, JSON.stringify(body), this.headers);
+  }
+}

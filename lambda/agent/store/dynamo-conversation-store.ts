@@ -1,0 +1,446 @@
+/**
+ * The conversation store in the jurisdiction's home-region DynamoDB table.
+ *
+ * Items of one conversation share the partition key `conversation#<id>`:
+ * - the conversation item (sort key `~conversation`, which sorts after every
+ *   other item so that one descending query returns it first, followed by the
+ *   most recent turns) records the owner, the jurisdiction, the exchange
+ *   counter and the generation;
+ * - each exchange N owns two turn items, `turn#<generation>#<N>#1` (user) and
+ *   `…#2` (assistant), so answers stay next to their questions even when
+ *   several messages of one conversation are in flight. Conversations stored
+ *   before generations existed keep their `turn#<N>#1|2` keys and go on with
+ *   them. Generations start with the creation time, so a later lifetime's
+ *   turns sort after an earlier one's;
+ * - a retried request's idempotency key is an item `idempotency#<key>#<generation>`.
+ *
+ * Expiry: TTL deletes items in no particular order and days late, so every
+ * read ignores items past their `expiresAt`, and a conversation item past it
+ * counts as gone: the next message starts a new generation, whoever sends it.
+ *
+ * Concurrency: an exchange number is claimed with one conditional UpdateItem
+ * on the conversation item (atomic counter, owner, jurisdiction and expiry
+ * checked in the same write), so concurrent messages never share a number;
+ * turns are written with attribute_not_exists, so nothing is overwritten. A
+ * write whose condition fails is read back: if the item is the same
+ * request's (the SDK retried a write whose answer was lost), it was stored.
+ * No transactions: multi-region strongly consistent global tables do not
+ * support them.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Clock } from '../chain/types';
+import { TableSchema } from '../table-schema';
+import {
+  ConversationClaimedError,
+  IdempotencyKeyTakenError,
+  StateUnavailableError,
+  TurnTakenError,
+  type Claim,
+  type Claimant,
+  type ConversationRecord,
+  type ConversationStore,
+  type IdempotencyEntry,
+  type LoadedConversation,
+  type StoredTurn,
+} from './conversation-store';
+
+const CONVERSATION_SORT_KEY = '~conversation';
+const TURN_PREFIX = 'turn#';
+const IDEMPOTENCY_PREFIX = 'idempotency#';
+/** A claim races only with other claims of the same id: a few rounds always settle it. */
+const MAX_CLAIM_ROUNDS = 3;
+
+type Item = Record<string, unknown>;
+interface Condition {
+  expression: string;
+  names: Record<string, string>;
+  values?: Item;
+}
+
+export interface DynamoConversationStoreProps {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  ttlDays: number;
+  clock: Clock;
+  /** Bound on each call, retries included: past it the call fails and the request degrades visibly. */
+  callTimeoutMs: number;
+}
+
+export class DynamoConversationStore implements ConversationStore {
+  constructor(private readonly props: DynamoConversationStoreProps) {}
+
+  async load(conversationId: string, options: { turns: number; idempotencyKey?: string }): Promise<LoadedConversation> {
+    const [items, idempotencyItems] = await Promise.all([
+      this.query(conversationId, { ScanIndexForward: false, Limit: options.turns + 1 }),
+      options.idempotencyKey === undefined ? Promise.resolve([]) : this.queryIdempotency(conversationId, options.idempotencyKey),
+    ]);
+    const loaded = this.interpret(items);
+    // The key's item is named by the generation, which is only known once the conversation item is read.
+    const entry = idempotencyItems.find((item) => item[TableSchema.sortKey] === idempotencySortKey(loaded.record?.generation, options.idempotencyKey ?? ''));
+    if (loaded.record && entry && this.isLive(entry)) loaded.idempotency = toIdempotencyEntry(entry);
+    return { ...loaded, turns: loaded.turns.reverse() };
+  }
+
+  async loadAll(conversationId: string): Promise<LoadedConversation> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.queryPage(conversationId, { ScanIndexForward: true, ExclusiveStartKey: startKey });
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return this.interpret(items);
+  }
+
+  async loadExchange(conversationId: string, record: ConversationRecord, exchange: number): Promise<StoredTurn[]> {
+    const items = await this.query(conversationId, {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': TableSchema.partitionKey, '#sk': TableSchema.sortKey },
+      ExpressionAttributeValues: { ':pk': partitionKeyOf(conversationId), ':prefix': turnPrefixOf(record.generation, exchange) },
+    });
+    return items.filter((item) => this.isLive(item)).map(toTurn);
+  }
+
+  async create(conversationId: string, owner: string, jurisdiction: string): Promise<ConversationRecord> {
+    const record = this.newRecord(owner, jurisdiction, 0);
+    try {
+      await this.call('create the conversation', (options) =>
+        this.props.client.send(
+          this.putRecord(conversationId, record, {
+            expression: 'attribute_not_exists(#pk) OR #ttl <= :nowSeconds',
+            names: { '#pk': TableSchema.partitionKey, '#ttl': TableSchema.ttlAttribute },
+            values: { ':nowSeconds': this.nowSeconds() },
+          }),
+          options,
+        ),
+      );
+      return record;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.conditionFailedItem(conversationId, CONVERSATION_SORT_KEY, error);
+      // A retried create whose first answer was lost finds its own conversation.
+      if (existing && existing.owner === owner && existing.jurisdiction === jurisdiction && existing.exchanges === 0) return toRecord(existing);
+      throw new ConversationClaimedError(toRecord(existing ?? {}));
+    }
+  }
+
+  async claim(conversationId: string, claimant: Claimant): Promise<Claim> {
+    const claim = await this.claimNumber(conversationId, claimant);
+    if (claimant.idempotencyKey !== undefined) await this.holdIdempotencyKey(conversationId, claim, claimant, claimant.idempotencyKey);
+    return claim;
+  }
+
+  async release(conversationId: string, claim: Claim, claimant: Claimant): Promise<void> {
+    if (claimant.idempotencyKey !== undefined) {
+      await this.deleteIfMatches(conversationId, idempotencySortKey(claim.generation, claimant.idempotencyKey), {
+        expression: '#requestId = :requestId',
+        names: { '#requestId': 'requestId' },
+        values: { ':requestId': claimant.requestId },
+      });
+    }
+    // A conversation this claim created is removed again unless another message has claimed a number since.
+    if (claim.created) {
+      await this.deleteIfMatches(conversationId, CONVERSATION_SORT_KEY, {
+        expression: '#exchanges = :one AND #generation = :generation',
+        names: { '#exchanges': 'exchanges', '#generation': 'generation' },
+        values: { ':one': 1, ':generation': claim.generation },
+      });
+    }
+  }
+
+  async putTurn(conversationId: string, claim: Claim, turn: StoredTurn): Promise<void> {
+    const sortKey = `${turnPrefixOf(claim.generation, turn.exchange)}${turn.role === 'user' ? 1 : 2}`;
+    try {
+      await this.call('store a turn', (options) =>
+        this.props.client.send(
+          new PutCommand({
+            TableName: this.props.tableName,
+            Item: {
+              ...this.key(conversationId, sortKey),
+              ...turn,
+              ...(claim.generation ? { generation: claim.generation } : {}),
+              [TableSchema.ttlAttribute]: this.expiresAt(),
+            },
+            ConditionExpression: 'attribute_not_exists(#sk)',
+            ExpressionAttributeNames: { '#sk': TableSchema.sortKey },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.conditionFailedItem(conversationId, sortKey, error);
+      if (existing?.requestId !== turn.requestId) throw new TurnTakenError(`turn ${sortKey} is held by another request`);
+    }
+  }
+
+  /** The exchange counter's next number: continue a live conversation, or create it (again). */
+  private async claimNumber(conversationId: string, claimant: Claimant): Promise<Claim> {
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
+      try {
+        return await this.continueConversation(conversationId, claimant);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = await this.conditionFailedItem(conversationId, CONVERSATION_SORT_KEY, error);
+        if (existing && this.isLive(existing) && (!ownedBy(existing, claimant) || existing.jurisdiction !== claimant.jurisdiction)) {
+          throw new ConversationClaimedError(toRecord(existing));
+        }
+        // Absent or expired: start a new generation, unless someone else does so first (then go round again).
+        if (!existing || !this.isLive(existing)) {
+          const created = await this.startConversation(conversationId, claimant, existing);
+          if (created) return created;
+        }
+      }
+    }
+    throw new StateUnavailableError(`could not claim an exchange in the home region: conversation ${conversationId} kept changing`, undefined);
+  }
+
+  private async continueConversation(conversationId: string, claimant: Claimant): Promise<Claim> {
+    const owners = Object.fromEntries([claimant.owner, ...claimant.ownerAliases].map((owner, index) => [`:owner${index}`, owner]));
+    const output = await this.call('claim an exchange', (options) =>
+      this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: this.key(conversationId, CONVERSATION_SORT_KEY),
+          UpdateExpression: 'SET #updatedAt = :now, #ttl = :ttl ADD #exchanges :one',
+          ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds`,
+          ExpressionAttributeNames: {
+            '#pk': TableSchema.partitionKey,
+            '#owner': 'owner',
+            '#jurisdiction': 'jurisdiction',
+            '#updatedAt': 'updatedAt',
+            '#exchanges': 'exchanges',
+            '#ttl': TableSchema.ttlAttribute,
+          },
+          ExpressionAttributeValues: {
+            ...owners,
+            ':jurisdiction': claimant.jurisdiction,
+            ':now': this.nowIso(),
+            ':ttl': this.expiresAt(),
+            ':nowSeconds': this.nowSeconds(),
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        options,
+      ),
+    );
+    const record = toRecord(output.Attributes ?? {});
+    return { exchange: record.exchanges, generation: record.generation, created: false };
+  }
+
+  /** Writes a new conversation item over nothing, or over the expired one seen; undefined when another write got there first. */
+  private async startConversation(conversationId: string, claimant: Claimant, expired: Item | undefined): Promise<Claim | undefined> {
+    const record = this.newRecord(claimant.owner, claimant.jurisdiction, 1);
+    const condition: Condition = expired
+      ? { expression: '#ttl = :seenTtl', names: { '#ttl': TableSchema.ttlAttribute }, values: { ':seenTtl': expired[TableSchema.ttlAttribute] } }
+      : { expression: 'attribute_not_exists(#pk)', names: { '#pk': TableSchema.partitionKey } };
+    try {
+      await this.call('claim an exchange', (options) => this.props.client.send(this.putRecord(conversationId, record, condition), options));
+      return { exchange: 1, generation: record.generation, created: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  private async holdIdempotencyKey(conversationId: string, claim: Claim, claimant: Claimant, key: string): Promise<void> {
+    const sortKey = idempotencySortKey(claim.generation, key);
+    const entry: IdempotencyEntry = {
+      requestId: claimant.requestId,
+      exchange: claim.exchange,
+      generation: claim.generation,
+      inFlightUntil: claimant.inFlightUntil,
+    };
+    try {
+      await this.call('hold the idempotency key', (options) =>
+        this.props.client.send(
+          new PutCommand({
+            TableName: this.props.tableName,
+            Item: { ...this.key(conversationId, sortKey), ...entry, [TableSchema.ttlAttribute]: this.expiresAt() },
+            // Free, ours already (a retried write), or left behind by a request past its own time limit.
+            ConditionExpression: 'attribute_not_exists(#sk) OR #requestId = :requestId OR #inFlightUntil < :nowMs',
+            ExpressionAttributeNames: { '#sk': TableSchema.sortKey, '#requestId': 'requestId', '#inFlightUntil': 'inFlightUntil' },
+            ExpressionAttributeValues: { ':requestId': claimant.requestId, ':nowMs': this.props.clock.now() },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.conditionFailedItem(conversationId, sortKey, error);
+      if (existing?.requestId !== claimant.requestId) throw new IdempotencyKeyTakenError(toIdempotencyEntry(existing ?? {}));
+    }
+  }
+
+  private async deleteIfMatches(conversationId: string, sortKey: string, condition: Condition): Promise<void> {
+    try {
+      await this.call('give back a claim', (options) =>
+        this.props.client.send(
+          new DeleteCommand({
+            TableName: this.props.tableName,
+            Key: this.key(conversationId, sortKey),
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: condition.names,
+            ExpressionAttributeValues: condition.values,
+          }),
+          options,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The item a failed condition saw: DynamoDB returns it (ALL_OLD); where it does not, read it. */
+  private async conditionFailedItem(conversationId: string, sortKey: string, error: ConditionalCheckFailedException): Promise<Item | undefined> {
+    // lib-dynamodb unmarshalls outputs, not errors: the old item comes back in attribute-value form.
+    if (error.Item) return unmarshall(error.Item);
+    const output = await this.call('read back a write', (options) =>
+      this.props.client.send(new GetCommand({ TableName: this.props.tableName, Key: this.key(conversationId, sortKey), ConsistentRead: true }), options),
+    );
+    return output.Item;
+  }
+
+  /** Keeps the conversation item if it is live, and only its own generation's live turns. */
+  private interpret(items: Item[]): LoadedConversation {
+    const recordItem = items.find((item) => item[TableSchema.sortKey] === CONVERSATION_SORT_KEY);
+    const record = recordItem && this.isLive(recordItem) ? toRecord(recordItem) : undefined;
+    if (!record) return { turns: [] };
+    const turns = items
+      .filter((item) => String(item[TableSchema.sortKey]).startsWith(TURN_PREFIX) && item.generation === record.generation && this.isLive(item))
+      .map(toTurn);
+    return { record, turns };
+  }
+
+  private newRecord(owner: string, jurisdiction: string, exchanges: number): ConversationRecord {
+    return { owner, jurisdiction, createdAt: this.nowIso(), exchanges, generation: this.newGeneration(), expiresAt: this.expiresAt() };
+  }
+
+  /** `g`, the creation time in ms (so later generations sort later), and randomness against two at the same ms. */
+  private newGeneration(): string {
+    return `g${String(this.props.clock.now()).padStart(13, '0')}${randomBytes(4).toString('hex')}`;
+  }
+
+  private putRecord(conversationId: string, record: ConversationRecord, condition: Condition): PutCommand {
+    const { expiresAt, ...attributes } = record;
+    return new PutCommand({
+      TableName: this.props.tableName,
+      Item: { ...this.key(conversationId, CONVERSATION_SORT_KEY), ...attributes, updatedAt: record.createdAt, [TableSchema.ttlAttribute]: expiresAt },
+      ConditionExpression: condition.expression,
+      ExpressionAttributeNames: condition.names,
+      ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  }
+
+  /** The key's entries of every generation (a handful at most); the live generation's is picked once the record is known. */
+  private async queryIdempotency(conversationId: string, key: string): Promise<Item[]> {
+    return this.query(conversationId, {
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': TableSchema.partitionKey, '#sk': TableSchema.sortKey },
+      ExpressionAttributeValues: { ':pk': partitionKeyOf(conversationId), ':prefix': `${IDEMPOTENCY_PREFIX}${key}#` },
+    });
+  }
+
+  private async query(conversationId: string, options: Partial<QueryCommandInput>): Promise<Item[]> {
+    return (await this.queryPage(conversationId, options)).Items ?? [];
+  }
+
+  private queryPage(conversationId: string, input: Partial<QueryCommandInput>) {
+    return this.call('read the conversation', (options) =>
+      this.props.client.send(
+        new QueryCommand({
+          TableName: this.props.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': TableSchema.partitionKey },
+          ExpressionAttributeValues: { ':pk': partitionKeyOf(conversationId) },
+          ConsistentRead: true,
+          ...input,
+        }),
+        options,
+      ),
+    );
+  }
+
+  /** Makes one call within the call bound; a failed condition is passed on, anything else makes the state unavailable. */
+  private async call<Output>(action: string, request: (options: { abortSignal: AbortSignal }) => Promise<Output>): Promise<Output> {
+    try {
+      return await request({ abortSignal: AbortSignal.timeout(this.props.callTimeoutMs) });
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw new StateUnavailableError(`could not ${action} in the home region: ${(error as Error).name ?? 'error'}`, error);
+    }
+  }
+
+  private isLive(item: Item): boolean {
+    const expiresAt = Number(item[TableSchema.ttlAttribute]);
+    return !Number.isFinite(expiresAt) || expiresAt > this.nowSeconds();
+  }
+
+  private key(conversationId: string, sortKey: string): Record<string, string> {
+    return { [TableSchema.partitionKey]: partitionKeyOf(conversationId), [TableSchema.sortKey]: sortKey };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.props.clock.now() / 1000);
+  }
+
+  private nowIso(): string {
+    return new Date(this.props.clock.now()).toISOString();
+  }
+
+  private expiresAt(): number {
+    return this.nowSeconds() + this.props.ttlDays * 86_400;
+  }
+}
+
+function ownedBy(item: Item, claimant: Claimant): boolean {
+  return item.owner === claimant.owner || claimant.ownerAliases.includes(String(item.owner));
+}
+
+function partitionKeyOf(conversationId: string): string {
+  return `conversation#${conversationId}`;
+}
+
+/** The sort-key prefix of one exchange's turns: generation-scoped, or the format of conversations stored before generations. */
+function turnPrefixOf(generation: string | undefined, exchange: number): string {
+  const number = String(exchange).padStart(10, '0');
+  return generation ? `${TURN_PREFIX}${generation}#${number}#` : `${TURN_PREFIX}${number}#`;
+}
+
+/** Key first, so that one query finds a key's entries whatever the generation (keys cannot contain `#`). */
+function idempotencySortKey(generation: string | undefined, key: string): string {
+  return `${IDEMPOTENCY_PREFIX}${key}#${generation ?? 'legacy'}`;
+}
+
+function toRecord(item: Item): ConversationRecord {
+  return {
+    owner: String(item.owner ?? ''),
+    jurisdiction: String(item.jurisdiction ?? ''),
+    createdAt: String(item.createdAt ?? ''),
+    exchanges: Number(item.exchanges ?? 0),
+    generation: typeof item.generation === 'string' ? item.generation : undefined,
+    expiresAt: Number(item[TableSchema.ttlAttribute] ?? 0),
+  };
+}
+
+function toIdempotencyEntry(item: Item): IdempotencyEntry {
+  return {
+    requestId: String(item.requestId ?? ''),
+    exchange: Number(item.exchange ?? 0),
+    generation: typeof item.generation === 'string' ? item.generation : undefined,
+    inFlightUntil: Number(item.inFlightUntil ?? 0),
+  };
+}
+
+function toTurn(item: Item): StoredTurn {
+  const { [TableSchema.partitionKey]: _pk, [TableSchema.sortKey]: _sk, [TableSchema.ttlAttribute]: _ttl, generation: _generation, ...turn } = item;
+  return turn as unknown as StoredTurn;
+}
