@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import type { AgentDomains } from './agent-runtime';
+import type { AgentDomains } from './agent-domain-names';
 import { MultiRegionAgentError } from './errors';
 import { RESERVED_LATENCY_LABEL, type Jurisdiction } from './jurisdiction';
 import { RoutingTag } from './routing-tags';

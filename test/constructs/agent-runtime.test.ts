@@ -1,6 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AgentAuthorization, AgentRuntime, BedrockModel, ConversationTable, Jurisdiction, ModelChain, type AgentRuntimeProps } from '../../lib';
 import { validateRuntimeConfig } from '../../lambda/agent/config';
@@ -23,7 +24,16 @@ function composed(props: Partial<AgentRuntimeProps> = {}, region = 'eu-central-1
     hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE),
     ...props,
   });
-  return { app, stack, runtime, template: Template.fromStack(stack) };
+  let template: Template | undefined;
+  // Synthesized on first use, so that a test can still add to the stack before asserting.
+  return {
+    app,
+    stack,
+    runtime,
+    get template() {
+      return (template ??= Template.fromStack(stack));
+    },
+  };
 }
 
 function bedrockStatements(template: Template): Array<{ Action: string[]; Resource: unknown; Condition?: unknown; Sid?: string }> {
@@ -155,6 +165,49 @@ test('GET /health needs no credentials; the conversation routes do', () => {
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
   expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'POST AWS_IAM']);
+});
+
+test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent's routes of this API, in this account and region", () => {
+  // GIVEN
+  const { stack, runtime } = composed();
+  const caller = new iam.User(stack, 'Caller');
+
+  // WHEN
+  runtime.grantInvoke(caller);
+
+  // THEN
+  const template = Template.fromStack(stack);
+  const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Users: [{ Ref: Match.stringLikeRegexp('^Caller') }] } }))[0];
+  const statements = policy.Properties.PolicyDocument.Statement;
+  expect(statements).toHaveLength(1);
+  expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+  const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
+  const stageId = Object.keys(template.findResources('AWS::ApiGateway::Stage'))[0];
+  const resources = [statements[0].Resource].flat();
+  // The API and its stage are referenced; account and region are this stack's, never '*'.
+  expect(resources.map(flatten).sort()).toEqual(
+    ['GET/v1/conversations/*', 'POST/v1/conversations/*/messages'].map(
+      (route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`,
+    ),
+  );
+  for (const resource of resources) expect(JSON.stringify(resource)).toContain(`{"Ref":"${stageId}"}`);
+});
+
+test('grantInvoke works through the API construct too, for a role, and grants nothing on /health', () => {
+  // GIVEN
+  const { stack, runtime } = composed();
+  const role = new iam.Role(stack, 'CallerRole', { assumedBy: new iam.AccountPrincipal(ACCOUNT) });
+
+  // WHEN
+  runtime.agentApi.grantInvoke(role);
+
+  // THEN
+  const policy = Object.values(
+    Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CallerRole') }] } }),
+  )[0];
+  const arns = [policy.Properties.PolicyDocument.Statement[0].Resource].flat().map(flatten);
+  expect(arns).toHaveLength(2);
+  expect(arns.join(' ')).not.toContain('/health');
 });
 
 test('a Cognito user pool can authorize callers instead', () => {
