@@ -8,6 +8,9 @@ import { Construct } from 'constructs';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 
+/** The path Route 53's health checks request. */
+const HEALTH_PATH = 'health';
+
 /** Who may call the agent's API. */
 export class AgentAuthorization {
   /** SigV4-signed requests by IAM principals allowed `execute-api:Invoke` (the caller's ARN is the owner of its conversations). */
@@ -49,6 +52,13 @@ export interface AgentApiProps {
    */
   readonly throttling?: AgentThrottling;
   /**
+   * Throttling of `GET` and `HEAD /health`, a bucket of their own so that a
+   * load spike on the agent routes never throttles Route 53's health checkers
+   * (about one request per second per health check).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly healthThrottling?: AgentThrottling;
+  /**
    * Turn off the execute-api URL, so that clients use the custom domains (whose routing it would bypass).
    * @default false
    */
@@ -70,7 +80,8 @@ export interface AgentApiProps {
  * One region's REST API in front of the agent runtime: response streaming
  * from Lambda, IAM or Cognito authorization, request validation, access logs
  * (no bodies), throttling, API Gateway's own errors in the runtime's JSON
- * error shape, and an unauthenticated `GET /health` for Route 53.
+ * error shape, and an unauthenticated `GET`/`HEAD /health` for Route 53,
+ * answered by API Gateway itself with its own throttle.
  */
 export class AgentApi extends Construct {
   readonly api: apigateway.RestApi;
@@ -82,6 +93,14 @@ export class AgentApi extends Construct {
     const stack = Stack.of(this);
     const throttling = props.throttling ?? { rateLimit: 50, burstLimit: 100 };
     assertThrottling(this, 'throttling', throttling);
+    const healthThrottling = props.healthThrottling ?? { rateLimit: 10, burstLimit: 20 };
+    assertThrottling(this, 'healthThrottling', healthThrottling);
+    const logging = { loggingLevel: apigateway.MethodLoggingLevel.ERROR, dataTraceEnabled: false, metricsEnabled: true };
+    const healthMethodOptions: apigateway.MethodDeploymentOptions = {
+      ...logging,
+      throttlingRateLimit: healthThrottling.rateLimit,
+      throttlingBurstLimit: healthThrottling.burstLimit,
+    };
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     // 'Default' keeps the API's logical ids what they were when AgentRuntime created it directly.
     this.api = new apigateway.RestApi(this, 'Default', {
@@ -94,12 +113,12 @@ export class AgentApi extends Construct {
         stageName: 'prod',
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Execution logs would otherwise carry request bodies, i.e. message text.
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...logging,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
+        // The stage's limits apply to each method; /health's own settings replace them for its methods.
+        methodOptions: { [`/${HEALTH_PATH}/GET`]: healthMethodOptions, [`/${HEALTH_PATH}/HEAD`]: healthMethodOptions },
       },
     });
     this.addJsonGatewayResponses();
@@ -131,7 +150,7 @@ export class AgentApi extends Construct {
     const validator = this.api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
     const conversationIdRequired = { 'method.request.path.conversationId': true };
 
-    this.addHealthRoute(integration);
+    this.addHealthRoute(props.jurisdiction);
     const conversation = this.api.root.addResource('v1').addResource('conversations').addResource('{conversationId}');
     this.agentMethods = [
       conversation.addMethod('GET', integration, { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator }),
@@ -176,17 +195,41 @@ export class AgentApi extends Construct {
     });
   }
 
-  private addHealthRoute(integration: apigateway.Integration): void {
-    // Route 53 health checks cannot sign requests; the answer reveals only the region.
-    const health = this.api.root.addResource('health').addMethod('GET', integration, { authorizationType: apigateway.AuthorizationType.NONE });
-    Validations.of(health).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason: 'GET /health serves Route 53 health checkers, which cannot authenticate; it returns only the region name.',
+  /**
+   * `GET` and `HEAD /health`, answered by API Gateway itself (a MOCK
+   * integration): no Lambda concurrency or agent-route throttle to compete
+   * for, so a load spike cannot make Route 53 see the region as unhealthy.
+   * Route 53 thus checks the region's front door (DNS, certificate, API
+   * Gateway); the runtime's own failures reach DNS through the fallback-rate
+   * alarm (`AgentRouting`'s `alarm`).
+   */
+  private addHealthRoute(jurisdiction: Jurisdiction): void {
+    const region = Stack.of(this).region;
+    const integration = new apigateway.MockIntegration({
+      // A mock integration answers with the status code its request template names.
+      requestTemplates: { 'application/json': JSON.stringify({ statusCode: 200 }) },
+      // Checkers send no body; anything but JSON (or no content type) is refused rather than passed to the mock.
+      passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+      integrationResponses: [
+        { statusCode: '200', responseTemplates: { 'application/json': JSON.stringify({ status: 'ok', region, jurisdiction: jurisdiction.name }) } },
+      ],
     });
-    Validations.of(health).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason: 'GET /health serves Route 53 health checkers, which cannot present Cognito tokens.',
-    });
+    const health = this.api.root.addResource(HEALTH_PATH);
+    for (const httpMethod of ['GET', 'HEAD']) {
+      // Route 53 health checks cannot sign requests; the answer reveals only the region and jurisdiction.
+      const method = health.addMethod(httpMethod, integration, {
+        authorizationType: apigateway.AuthorizationType.NONE,
+        methodResponses: [{ statusCode: '200' }],
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${httpMethod} /health serves Route 53 health checkers, which cannot authenticate; it returns only the region and jurisdiction names.`,
+      });
+      Validations.of(method).acknowledge({
+        id: 'AwsSolutions-COG4',
+        reason: `${httpMethod} /health serves Route 53 health checkers, which cannot present Cognito tokens.`,
+      });
+    }
   }
 
   /** API Gateway's own errors (auth, validation, throttling) in the runtime's JSON error shape. */

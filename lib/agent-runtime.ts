@@ -67,6 +67,11 @@ export interface AgentRuntimeProps {
   readonly reservedConcurrentExecutions?: number;
   /** Throttling of the agent routes (the stage's default for each method). @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttling?: AgentThrottling;
+  /**
+   * Throttling of `GET` and `HEAD /health`, separate from the agent routes'.
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly healthThrottling?: AgentThrottling;
   /** @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
   /** @default 'MultiRegionAgent' */
@@ -159,6 +164,7 @@ export class AgentRuntime extends Construct {
       timeout,
       authorization: props.authorization,
       throttling: props.throttling,
+      healthThrottling: props.healthThrottling,
       // The execute-api URL would bypass the custom domains' routing; clients use the domains.
       disableExecuteApiEndpoint: props.recordName !== undefined,
       manageApiGatewayAccount: props.manageApiGatewayAccount,

@@ -94,7 +94,7 @@ export interface MultiRegionAgentProps {
   /** Function and runtime settings for every region. */
   readonly runtime?: Pick<
     AgentRuntimeProps,
-    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
+    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'healthThrottling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
   >;
   /** Table options for every jurisdiction. */
   readonly table?: MultiRegionAgentTableOptions;

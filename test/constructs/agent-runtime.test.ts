@@ -158,13 +158,91 @@ test('the messages route streams from Lambda through InvokeWithResponseStream, w
   template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ required: ['text'], additionalProperties: false }) });
 });
 
-test('GET /health needs no credentials; the conversation routes do', () => {
+test('GET and HEAD /health need no credentials; the conversation routes do', () => {
   const { template } = composed();
 
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
-  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'POST AWS_IAM']);
+  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'HEAD NONE', 'POST AWS_IAM']);
+});
+
+/** The methods of the /health resource, by HTTP method. */
+interface MethodProperties {
+  readonly HttpMethod: string;
+  readonly Integration: {
+    readonly Type: string;
+    readonly Uri?: unknown;
+    readonly RequestTemplates: Record<string, string>;
+    readonly IntegrationResponses: Array<{ readonly StatusCode: string; readonly ResponseTemplates: Record<string, string> }>;
+  };
+  readonly MethodResponses: unknown;
+}
+
+function healthMethods(template: Template): Record<string, { Properties: MethodProperties }> {
+  const [healthId] = Object.entries(template.findResources('AWS::ApiGateway::Resource')).find(([, resource]) => resource.Properties.PathPart === 'health')!;
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: healthId } } }));
+  return Object.fromEntries(methods.map((method) => [method.Properties.HttpMethod, method]));
+}
+
+test.each(['GET', 'HEAD'])('%s /health is answered by API Gateway itself (MOCK), with no Lambda behind it', (httpMethod) => {
+  // GIVEN
+  const { template } = composed();
+
+  // WHEN
+  const method = healthMethods(template)[httpMethod];
+
+  // THEN
+  expect(method.Properties.Integration).toMatchObject({ Type: 'MOCK', PassthroughBehavior: 'NEVER' });
+  expect(method.Properties.Integration.Uri).toBeUndefined();
+  expect(JSON.parse(method.Properties.Integration.RequestTemplates['application/json'])).toEqual({ statusCode: 200 });
+  const [response] = method.Properties.Integration.IntegrationResponses;
+  expect(response.StatusCode).toBe('200');
+  expect(JSON.parse(response.ResponseTemplates['application/json'])).toEqual({ status: 'ok', region: 'eu-central-1', jurisdiction: 'eu' });
+  expect(method.Properties.MethodResponses).toEqual([{ StatusCode: '200' }]);
+});
+
+test('HEAD /health is configured exactly like GET /health', () => {
+  const { template } = composed();
+
+  const { GET, HEAD } = healthMethods(template);
+
+  expect({ ...HEAD.Properties, HttpMethod: 'GET' }).toEqual(GET.Properties);
+});
+
+test('/health has its own throttle, separate from the stage default that the agent routes draw on', () => {
+  // GIVEN
+  const { template } = composed({ throttling: { rateLimit: 200, burstLimit: 400 }, healthThrottling: { rateLimit: 5, burstLimit: 8 } });
+
+  // WHEN
+  const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0];
+
+  // THEN
+  const settings = Object.fromEntries(
+    (stage.Properties.MethodSettings as Array<Record<string, unknown>>).map((setting) => [`${setting.ResourcePath} ${setting.HttpMethod}`, setting]),
+  );
+  expect(Object.keys(settings).sort()).toEqual(['/* *', '/~1health GET', '/~1health HEAD']);
+  expect(settings['/* *']).toMatchObject({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+  for (const key of ['/~1health GET', '/~1health HEAD']) {
+    expect(settings[key]).toMatchObject({
+      ThrottlingRateLimit: 5,
+      ThrottlingBurstLimit: 8,
+      LoggingLevel: 'ERROR',
+      DataTraceEnabled: false,
+      MetricsEnabled: true,
+    });
+  }
+});
+
+test('/health is throttled at 10 requests per second (burst 20) by default', () => {
+  const { template } = composed();
+
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    MethodSettings: Match.arrayWith([
+      Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'GET', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+      Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'HEAD', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+    ]),
+  });
 });
 
 test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent's routes of this API, in this account and region", () => {
@@ -224,7 +302,16 @@ test('the stage logs access, not message bodies, and is throttled; gateway error
 
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
     AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-    MethodSettings: [Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+    MethodSettings: Match.arrayWith([
+      Match.objectLike({
+        ResourcePath: '/*',
+        HttpMethod: '*',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
+      }),
+    ]),
   });
   template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
     ResponseType: 'BAD_REQUEST_BODY',
@@ -277,6 +364,16 @@ test.each([
     /table: belongs to jurisdiction 'us'/,
   ],
   ['a record name without a zone', () => composed({ hostedZone: undefined }), /give both for a custom domain/],
+  [
+    'a health throttle that lets nothing through',
+    () => composed({ healthThrottling: { rateLimit: 0, burstLimit: 20 } }),
+    /healthThrottling: rateLimit must be a positive number/,
+  ],
+  [
+    'a fractional burst limit',
+    () => composed({ throttling: { rateLimit: 50, burstLimit: 1.5 } }),
+    /throttling: rateLimit must be a positive number and burstLimit a positive integer/,
+  ],
   [
     'an invalid runtime setting',
     () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }),
