@@ -232,16 +232,28 @@ export class AgentApi extends Construct {
     }
   }
 
-  /** API Gateway's own errors (auth, validation, throttling) in the runtime's JSON error shape. */
+  /**
+   * API Gateway's own errors (auth, validation, throttling) in the runtime's
+   * JSON error shape. Their messages are fixed: gateway response templates
+   * are not run by VTL (no `$util.escapeJavaScript`), only plain variable
+   * substitution, and the variables with detail (`$context.error.message`,
+   * `validationErrorString`) hold quotes and newlines that would break the
+   * JSON. The request id goes out in `x-request-id`.
+   */
   private addJsonGatewayResponses(): void {
     const body = (code: string, message: string) => JSON.stringify({ error: { code, message } });
     const responses: Array<[string, apigateway.ResponseType, string, string]> = [
-      ['BadBody', apigateway.ResponseType.BAD_REQUEST_BODY, 'invalid_request', '$context.error.validationErrorString'],
-      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'unauthenticated', '$context.error.message'],
+      ['BadBody', apigateway.ResponseType.BAD_REQUEST_BODY, 'invalid_request', 'the body must be {"text": "..."}: a non-empty string, no other field'],
+      ['BadParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 'invalid_request', 'a required path parameter is missing or empty'],
+      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'unauthenticated', 'missing or invalid credentials'],
       ['MissingToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'not_found', 'no such route, or no credentials'],
-      ['Throttled', apigateway.ResponseType.THROTTLED, 'throttled', '$context.error.message'],
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'request_refused', '$context.error.message'],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'gateway_error', '$context.error.message'],
+      ['InvalidSignature', apigateway.ResponseType.INVALID_SIGNATURE, 'unauthenticated', 'the signature does not match; check the key, region and service'],
+      ['ExpiredToken', apigateway.ResponseType.EXPIRED_TOKEN, 'unauthenticated', 'the credentials have expired; sign again with fresh ones'],
+      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, 'forbidden', 'the caller is not allowed to call this route'],
+      ['TooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, 'too_large', 'the request is larger than API Gateway accepts'],
+      ['Throttled', apigateway.ResponseType.THROTTLED, 'throttled', 'too many requests to this region; retry after a short wait'],
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'request_refused', 'API Gateway refused the request'],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'gateway_error', 'API Gateway could not complete the request; retry'],
     ];
     for (const [id, type, code, message] of responses) {
       this.api.addGatewayResponse(id, {
