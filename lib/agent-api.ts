@@ -151,9 +151,17 @@ export class AgentApi extends Construct {
     const conversationIdRequired = { 'method.request.path.conversationId': true };
 
     this.addHealthRoute(props.jurisdiction);
-    const conversation = this.api.root.addResource('v1').addResource('conversations').addResource('{conversationId}');
+    const conversations = this.api.root.addResource('v1').addResource('conversations');
+    const conversation = conversations.addResource('{conversationId}');
+    const readConversation: apigateway.MethodOptions = { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator };
+    // Proxy integrations pass every header on, and the validator checks only the parameters declared
+    // required: the optional Idempotency-Key header of POST .../messages reaches the runtime as is.
     this.agentMethods = [
-      conversation.addMethod('GET', integration, { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator }),
+      // The server mints the conversation id (with its jurisdiction prefix); the request has no body.
+      conversations.addMethod('POST', integration, authorized),
+      conversation.addMethod('GET', integration, readConversation),
+      // HEAD answers like GET, headers only (a client checking that a conversation exists).
+      conversation.addMethod('HEAD', integration, readConversation),
       conversation.addResource('messages').addMethod('POST', integration, {
         ...authorized,
         requestParameters: conversationIdRequired,

@@ -164,7 +164,7 @@ test('GET and HEAD /health need no credentials; the conversation routes do', () 
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
-  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'HEAD NONE', 'POST AWS_IAM']);
+  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'HEAD AWS_IAM', 'HEAD NONE', 'POST AWS_IAM', 'POST AWS_IAM']);
 });
 
 /** The methods of the /health resource, by HTTP method. */
@@ -264,7 +264,7 @@ test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent
   const resources = [statements[0].Resource].flat();
   // The API and its stage are referenced; account and region are this stack's, never '*'.
   expect(resources.map(flatten).sort()).toEqual(
-    ['GET/v1/conversations/*', 'POST/v1/conversations/*/messages'].map(
+    ['GET/v1/conversations/*', 'HEAD/v1/conversations/*', 'POST/v1/conversations', 'POST/v1/conversations/*/messages'].map(
       (route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`,
     ),
   );
@@ -284,8 +284,53 @@ test('grantInvoke works through the API construct too, for a role, and grants no
     Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CallerRole') }] } }),
   )[0];
   const arns = [policy.Properties.PolicyDocument.Statement[0].Resource].flat().map(flatten);
-  expect(arns).toHaveLength(2);
+  expect(arns).toHaveLength(4);
   expect(arns.join(' ')).not.toContain('/health');
+});
+
+/** The methods of the API resource at `path`, by HTTP method. */
+function methodsAt(template: Template, path: string): Record<string, Record<string, unknown>> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const parent = resources[id]?.Properties.ParentId;
+    return `${parent?.Ref && resources[parent.Ref] ? pathOf(parent.Ref) : ''}/${resources[id].Properties.PathPart}`;
+  };
+  const id = Object.keys(resources).find((candidate) => pathOf(candidate) === path)!;
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: id } } }));
+  return Object.fromEntries(methods.map((method) => [method.Properties.HttpMethod, method.Properties]));
+}
+
+test('HEAD on a conversation has the same authorization, parameters and validation as GET, and reaches the runtime', () => {
+  const { template } = composed();
+
+  const { GET, HEAD } = methodsAt(template, '/v1/conversations/{conversationId}');
+
+  expect({ ...HEAD, HttpMethod: 'GET' }).toEqual(GET);
+  expect(HEAD).toMatchObject({
+    AuthorizationType: 'AWS_IAM',
+    RequestParameters: { 'method.request.path.conversationId': true },
+    RequestValidatorId: { Ref: expect.stringMatching(/RequestValidator/) },
+    Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' },
+  });
+});
+
+test('POST /v1/conversations mints conversations: authorized like the other routes, streamed to the runtime, with no request model', () => {
+  const { template } = composed();
+
+  const { POST } = methodsAt(template, '/v1/conversations');
+
+  expect(POST).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+  expect(POST.RequestModels).toBeUndefined();
+  expect(POST.RequestValidatorId).toBeUndefined();
+});
+
+test('the message route declares no headers, so the optional Idempotency-Key header is passed to the runtime, not validated away', () => {
+  const { template } = composed();
+
+  const { POST } = methodsAt(template, '/v1/conversations/{conversationId}/messages');
+
+  expect(Object.keys(POST.RequestParameters as object)).toEqual(['method.request.path.conversationId']);
+  expect(POST.Integration).toMatchObject({ Type: 'AWS_PROXY' });
 });
 
 test('a Cognito user pool can authorize callers instead', () => {
@@ -294,7 +339,17 @@ test('a Cognito user pool can authorize callers instead', () => {
   const { template } = composed({ authorization: AgentAuthorization.cognito(pool) });
 
   template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-  template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'COGNITO_USER_POOLS' });
+  const authorizations = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
+    (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
+  );
+  expect(authorizations.sort()).toEqual([
+    'GET COGNITO_USER_POOLS',
+    'GET NONE',
+    'HEAD COGNITO_USER_POOLS',
+    'HEAD NONE',
+    'POST COGNITO_USER_POOLS',
+    'POST COGNITO_USER_POOLS',
+  ]);
 });
 
 test('the stage logs access, not message bodies, and is throttled; gateway errors use the JSON error shape', () => {
