@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +11,8 @@ import { AgentDomainNames, type AgentDomains } from './agent-domain-names';
 import { AgentFunction } from './agent-function';
 import { AgentMetrics } from './agent-metrics';
 import { grantBedrockTargets } from './bedrock-grants';
-import type { IConversationTable } from './conversation-table';
+import { ConversationTable, type IConversationTable } from './conversation-table';
+import { assertDeployedAfterTable, orderAfterApiGatewayAccount } from './deployment-order';
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import type { ModelChain, ResolvedTarget } from './model-chain';
@@ -34,7 +35,15 @@ export interface AgentRuntimeProps {
   readonly jurisdiction: Jurisdiction;
   /** The fallback spec, expanded here into this region's targets. */
   readonly chain: ModelChain;
-  /** The jurisdiction's conversation table (its home-region replica is read and written). */
+  /**
+   * The jurisdiction's conversation table (its home-region replica is read and written).
+   *
+   * Note: given the `ConversationTable` construct of another stack, the
+   * runtime references it by name (no cross-region reference) and makes its
+   * own stack depend on the table's. Given `ConversationTable.fromJurisdiction()`
+   * of a table that the app defines in another stack, synthesis refuses
+   * unless the runtime's stack depends on that stack.
+   */
   readonly table: IConversationTable;
   /**
    * The public DNS name of the agent, e.g. `agent.example.com`. With
@@ -83,6 +92,13 @@ export interface AgentRuntimeProps {
    * account. That registration is one setting per account and region
    * (AWS::ApiGateway::Account): set false when another stack already makes it,
    * such as a second agent in the same account or your landing zone.
+   *
+   * Note: with false, the stage's access logging needs that registration to
+   * exist first. When a stack of the same app, account and region makes it
+   * (an `apigateway.CfnAccount`, e.g. another AgentRuntime left at true), this
+   * runtime's stack is made to depend on it (synthesis refuses if that stack
+   * depends on this one). When no stack of the app makes it, it is left to
+   * its owner (a landing zone), which must have deployed it.
    * @default true
    */
   readonly manageApiGatewayAccount?: boolean;
@@ -156,7 +172,15 @@ export class AgentRuntime extends Construct {
     });
     this.function = agentFunction.function;
     grantBedrockTargets(this.function, stack, this.targets);
-    props.table.grantConversationAccess(this.function);
+    this.tableReference(props.table).grantConversationAccess(this.function);
+    if (props.manageApiGatewayAccount === false) {
+      // Every construct of the app exists once aspects run, whatever the order they were created in.
+      Aspects.of(this).add({
+        visit: (node) => {
+          if (node === this) orderAfterApiGatewayAccount(this);
+        },
+      });
+    }
 
     this.agentApi = new AgentApi(this, 'Api', {
       handler: this.function,
@@ -187,6 +211,44 @@ export class AgentRuntime extends Construct {
   /** Lets an IAM principal call this region's agent routes (`execute-api:Invoke` on exactly those methods of the API). */
   grantInvoke(grantee: iam.IGrantable): iam.Grant {
     return this.agentApi.grantInvoke(grantee);
+  }
+
+  /**
+   * The table as this stack may use it: a `ConversationTable` of another
+   * stack by name (its ARN token cannot cross regions), with this stack
+   * deployed after the table's; an import checked at synthesis against the
+   * app's tables of that name.
+   */
+  private tableReference(table: IConversationTable): IConversationTable {
+    const stack = Stack.of(this);
+    if (!(table instanceof ConversationTable)) {
+      this.node.addValidation({
+        validate: () => {
+          assertDeployedAfterTable(this, table.tableName);
+          return [];
+        },
+      });
+      return table;
+    }
+    const tableStack = Stack.of(table);
+    if (tableStack === stack) return table;
+    if (Token.isUnresolved(table.tableName)) {
+      throw new MultiRegionAgentError(
+        'TableNameToken',
+        `table: the name of the table in stack ${tableStack.stackName} is a reference; give the ConversationTable a plain tableName (e.g. ConversationTable.tableNameFor) so that other stacks can use it by name`,
+        this,
+      );
+    }
+    if (table.homeKeyArn && Token.isUnresolved(table.homeKeyArn) && tableStack.region !== stack.region) {
+      throw new MultiRegionAgentError(
+        'TableKeyAcrossRegions',
+        `table: its customer-managed key is a reference into stack ${tableStack.stackName} (${tableStack.region}), which cannot cross regions; ` +
+          'pass ConversationTable.fromJurisdiction(scope, id, { jurisdiction, tableName, homeKeyArn: "<the key ARN>" }) and add the stack dependency',
+        this,
+      );
+    }
+    stack.addDependency(tableStack, 'the runtime reads and writes its jurisdiction table');
+    return ConversationTable.fromJurisdiction(this, 'Table', { jurisdiction: table.jurisdiction, tableName: table.tableName, homeKeyArn: table.homeKeyArn });
   }
 
   /** Fallback rate % of this region (metric math over Fallbacks and Requests). */

@@ -1,9 +1,20 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AgentAuthorization, AgentRuntime, BedrockModel, ConversationTable, Jurisdiction, ModelChain, type AgentRuntimeProps } from '../../lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import {
+  AgentAuthorization,
+  AgentRuntime,
+  BedrockModel,
+  ConversationTable,
+  ConversationTableEncryption,
+  Jurisdiction,
+  ModelChain,
+  type AgentRuntimeProps,
+} from '../../lib';
 import { validateRuntimeConfig } from '../../lambda/agent/config';
 import { ACCOUNT, chain, flatten, RECORD, testApp, ZONE } from './fixtures';
 
@@ -19,7 +30,8 @@ function composed(props: Partial<AgentRuntimeProps> = {}, region = 'eu-central-1
   const runtime = new AgentRuntime(stack, 'Runtime', {
     jurisdiction,
     chain: chain(),
-    table: ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction, tableName: table.tableName }),
+    // The README's composition: the table construct itself, referenced by name.
+    table,
     recordName: RECORD,
     hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE),
     ...props,
@@ -36,19 +48,162 @@ function composed(props: Partial<AgentRuntimeProps> = {}, region = 'eu-central-1
   };
 }
 
+/** The stacks (not asset manifests) a stack of the assembly is deployed after, sorted. */
+function stacksBefore(assembly: CloudAssembly, stackName: string): string[] {
+  return assembly
+    .getStackByName(stackName)
+    .dependencies.filter((dependency) => dependency instanceof CloudFormationStackArtifact)
+    .map((dependency) => dependency.id)
+    .sort();
+}
+
 function bedrockStatements(template: Template): Array<{ Action: string[]; Resource: unknown; Condition?: unknown; Sid?: string }> {
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
     .filter((statement: { Action: string | string[] }) => [statement.Action].flat().some((action) => action.startsWith('bedrock:')));
 }
 
-test('AgentRuntime and ConversationTable compose in your own stacks, and the table stack synthesizes alone', () => {
+test('AgentRuntime and ConversationTable compose in your own stacks, the runtime deployed after its table by construction', () => {
+  // GIVEN / WHEN
   const { app, runtime } = composed();
+
+  // THEN
+  const assembly = app.synth();
+  expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['RuntimeStack', 'TableStack']);
+  expect(stacksBefore(assembly, 'RuntimeStack')).toEqual(['TableStack']);
+  expect(runtime.domains).toBeDefined();
+});
+
+test('the table of another region is referenced by name: no cross-stack export, no import', () => {
+  const { app } = composed();
 
   const assembly = app.synth();
 
-  expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['RuntimeStack', 'TableStack']);
-  expect(runtime.domains).toBeDefined();
+  expect(JSON.stringify(assembly.getStackByName('RuntimeStack').template)).not.toMatch(/Fn::ImportValue/);
+  expect(JSON.stringify(assembly.getStackByName('TableStack').template)).not.toMatch(/"Outputs"|Export/);
+});
+
+/** The README's other composition: the table imported by name into the runtime's stack. */
+function composedWithImport(options: { dependency: boolean }): App {
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction, tableName: 'my-agent-conversations-eu' });
+  const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+  if (options.dependency) stack.addDependency(home);
+  new AgentRuntime(stack, 'Runtime', {
+    jurisdiction,
+    chain: chain(),
+    table: ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction, tableName: table.tableName }),
+  });
+  return app;
+}
+
+test("an imported table defined in a stack the runtime's stack does not depend on is refused at synthesis, naming both stacks and the fix", () => {
+  // GIVEN
+  const app = composedWithImport({ dependency: false });
+
+  // WHEN / THEN
+  expect(() => app.synth()).toThrow(
+    /RuntimeStack\/Runtime: table: 'my-agent-conversations-eu' is defined in stack TableStack, which stack RuntimeStack does not depend on.*Fix: RuntimeStack.addDependency\(TableStack\)/,
+  );
+});
+
+test("an imported table is accepted once the runtime's stack depends on the table's", () => {
+  // GIVEN
+  const direct = composedWithImport({ dependency: true });
+
+  // WHEN / THEN
+  expect(stacksBefore(direct.synth(), 'RuntimeStack')).toEqual(['TableStack']);
+});
+
+test("the refusal error is the library's, with a stable code", () => {
+  const app = composedWithImport({ dependency: false });
+
+  expect(() => app.synth()).toThrow(expect.objectContaining({ name: 'MultiRegionAgentError', code: 'MissingTableDependency' }));
+});
+
+test('a table with a customer-managed key in another region is refused: its key ARN cannot cross regions', () => {
+  // GIVEN
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const key = new kms.Key(home, 'Key');
+  const table = new ConversationTable(home, 'Conversations', {
+    jurisdiction,
+    encryption: ConversationTableEncryption.customerManaged(key, { 'eu-central-1': `arn:aws:kms:eu-central-1:${ACCOUNT}:key/replica` }),
+  });
+  const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+
+  // WHEN / THEN
+  expect(() => new AgentRuntime(stack, 'Runtime', { jurisdiction, chain: chain(), table })).toThrow(
+    /table: its customer-managed key is a reference into stack TableStack \(eu-west-1\), which cannot cross regions/,
+  );
+});
+
+/** Two runtimes of one account and region: the first registers API Gateway's logging role, the second leaves it. */
+function twoAgentsInOneRegion(options: { secondDependsOnFirst?: boolean; firstDependsOnSecond?: boolean } = {}): { app: App; first: Stack; second: Stack } {
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction });
+  const runtimeIn = (id: string, manageApiGatewayAccount: boolean) => {
+    const stack = new Stack(app, id, { env: { account: ACCOUNT, region: 'eu-central-1' } });
+    new AgentRuntime(stack, 'Runtime', { jurisdiction, chain: chain(), table, manageApiGatewayAccount });
+    return stack;
+  };
+  // The one leaving the registration alone is created first: the order of construction must not matter.
+  const second = runtimeIn('SecondAgent', false);
+  const first = runtimeIn('FirstAgent', true);
+  if (options.firstDependsOnSecond) first.addDependency(second);
+  return { app, first, second };
+}
+
+test('with manageApiGatewayAccount: false, the stack is deployed after the stack of the same app, account and region that registers the logging role', () => {
+  // GIVEN
+  const { app } = twoAgentsInOneRegion();
+
+  // WHEN
+  const assembly = app.synth();
+
+  // THEN
+  expect(stacksBefore(assembly, 'SecondAgent')).toEqual(['FirstAgent', 'TableStack']);
+  expect(stacksBefore(assembly, 'FirstAgent')).toEqual(['TableStack']);
+  Template.fromJSON(assembly.getStackByName('FirstAgent').template).resourceCountIs('AWS::ApiGateway::Account', 1);
+  Template.fromJSON(assembly.getStackByName('SecondAgent').template).resourceCountIs('AWS::ApiGateway::Account', 0);
+});
+
+test('with manageApiGatewayAccount: false, an order that cannot be right (the registering stack depends on this one) is refused with the fix', () => {
+  const { app } = twoAgentsInOneRegion({ firstDependsOnSecond: true });
+
+  expect(() => app.synth()).toThrow(
+    /SecondAgent\/Runtime: manageApiGatewayAccount: false leaves API Gateway's logging role of 123456789012\/eu-central-1 to stack FirstAgent, which must be deployed first, but it depends on stack SecondAgent\. Fix:/,
+  );
+});
+
+test('with manageApiGatewayAccount: false and no stack of the app registering the logging role (a landing zone owns it), nothing is added', () => {
+  const { app } = composed({ manageApiGatewayAccount: false });
+
+  const assembly = app.synth();
+
+  expect(stacksBefore(assembly, 'RuntimeStack')).toEqual(['TableStack']);
+});
+
+test('a registration of another region or account is not a dependency', () => {
+  // GIVEN
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction });
+  new AgentRuntime(home, 'Runtime', { jurisdiction, chain: chain(), table });
+  const other = new Stack(app, 'OtherRegion', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+  new AgentRuntime(other, 'Runtime', { jurisdiction, chain: chain(), table, manageApiGatewayAccount: false });
+
+  // WHEN
+  const assembly = app.synth();
+
+  // THEN
+  expect(stacksBefore(assembly, 'OtherRegion')).toEqual(['TableStack']);
 });
 
 test('the function is Node 22+ on arm64 with documented memory and timeout, and carries a valid configuration', () => {
