@@ -247,7 +247,7 @@ export class AgentRuntime extends Construct {
         this,
       );
     }
-    stack.addDependency(tableStack, 'the runtime reads and writes its jurisdiction table');
+    stack.addStackDependency(tableStack, 'the runtime reads and writes its jurisdiction table');
     return ConversationTable.fromJurisdiction(this, 'Table', { jurisdiction: table.jurisdiction, tableName: table.tableName, homeKeyArn: table.homeKeyArn });
   }
 

@@ -47,7 +47,7 @@ export function assertDeployedAfterTable(scope: IConstruct, tableName: string): 
     throw new MultiRegionAgentError(
       'MissingTableDependency',
       `table: '${tableName}' is defined in stack ${tableStack.stackName}, which stack ${stack.stackName} does not depend on, so \`cdk deploy --all\` may deploy this runtime before its table. ` +
-        `Fix: ${stack.node.id}.addDependency(${tableStack.node.id}) (the stacks' construct ids), or pass the ConversationTable construct itself as table`,
+        `Fix: ${stack.node.id}.addStackDependency(${tableStack.node.id}) (the stacks' construct ids), or pass the ConversationTable construct itself as table`,
       scope,
     );
   }
@@ -77,6 +77,6 @@ export function orderAfterApiGatewayAccount(scope: IConstruct): void {
         scope,
       );
     }
-    stack.addDependency(owner, "API Gateway's account-wide logging role is registered there");
+    stack.addStackDependency(owner, "API Gateway's account-wide logging role is registered there");
   }
 }

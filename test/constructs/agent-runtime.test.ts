@@ -90,7 +90,7 @@ function composedWithImport(options: { dependency: boolean }): App {
   const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
   const table = new ConversationTable(home, 'Conversations', { jurisdiction, tableName: 'my-agent-conversations-eu' });
   const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
-  if (options.dependency) stack.addDependency(home);
+  if (options.dependency) stack.addStackDependency(home);
   new AgentRuntime(stack, 'Runtime', {
     jurisdiction,
     chain: chain(),
@@ -105,7 +105,7 @@ test("an imported table defined in a stack the runtime's stack does not depend o
 
   // WHEN / THEN
   expect(() => app.synth()).toThrow(
-    /RuntimeStack\/Runtime: table: 'my-agent-conversations-eu' is defined in stack TableStack, which stack RuntimeStack does not depend on.*Fix: RuntimeStack.addDependency\(TableStack\)/,
+    /RuntimeStack\/Runtime: table: 'my-agent-conversations-eu' is defined in stack TableStack, which stack RuntimeStack does not depend on.*Fix: RuntimeStack.addStackDependency\(TableStack\)/,
   );
 });
 
@@ -155,7 +155,7 @@ function twoAgentsInOneRegion(options: { secondDependsOnFirst?: boolean; firstDe
   // The one leaving the registration alone is created first: the order of construction must not matter.
   const second = runtimeIn('SecondAgent', false);
   const first = runtimeIn('FirstAgent', true);
-  if (options.firstDependsOnSecond) first.addDependency(second);
+  if (options.firstDependsOnSecond) first.addStackDependency(second);
   return { app, first, second };
 }
 
