@@ -126,12 +126,26 @@ export class AgentMetrics {
    * metric queries, which Route 53 refuses as well.
    */
   fallbackRatio(options: { readonly period?: Duration } = {}): cloudwatch.Metric {
+    return this.plainMetric(MetricName.Fallbacks, 'Average', options.period);
+  }
+
+  /**
+   * Messages handled (Sum) as one plain, unlabelled metric, for alarms that
+   * a Route 53 health check watches (see `fallbackRatio()`): the request
+   * volume below which a fallback rate means little.
+   */
+  requestVolume(options: { readonly period?: Duration } = {}): cloudwatch.Metric {
+    return this.plainMetric(MetricName.Requests, 'Sum', options.period);
+  }
+
+  /** A metric of this region's [Region] dimension set with no label (Route 53 refuses alarms on labelled metrics). */
+  private plainMetric(name: MetricName, statistic: string, period = Duration.minutes(1)): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.namespace,
-      metricName: MetricName.Fallbacks,
+      metricName: name,
       dimensionsMap: { [DimensionName.Region]: this.region },
-      statistic: 'Average',
-      period: options.period ?? Duration.minutes(1),
+      statistic,
+      period,
       region: this.region,
       account: this.account,
     });

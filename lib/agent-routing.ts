@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
-import type { AgentDomains } from './agent-runtime';
+import type { AgentDomains } from './agent-domain-names';
 import { MultiRegionAgentError } from './errors';
 import { RESERVED_LATENCY_LABEL, type Jurisdiction } from './jurisdiction';
 import { RoutingTag } from './routing-tags';
@@ -143,6 +143,19 @@ export interface AgentRoutingProps {
    */
   readonly alarm?: cloudwatch.IAlarm;
   /**
+   * With `alarm`: an alarm of the region in ALARM while it has enough
+   * requests for `alarm` to mean something (`FallbackRateAlarm.requestVolumeAlarm`).
+   * The region then leaves DNS only while both fire, so a quiet region with
+   * a few fallbacks stays. Route 53 can watch neither composite nor
+   * metric-math alarms, and a calculated health check counts its children
+   * without weights and cannot have calculated children: the region's
+   * `/health` is then checked twice (the second check also requires the
+   * answer to name the region), and the calculated check needs 3 of: both
+   * endpoint checks, the rate alarm OK, the volume alarm OK.
+   * @default - `alarm` alone decides
+   */
+  readonly requestVolumeAlarm?: cloudwatch.IAlarm;
+  /**
    * Seconds between two checks by one Route 53 checker: 30, or 10 (fast, billed higher).
    * @default 30
    */
@@ -189,36 +202,48 @@ export class AgentRouting extends Construct {
       { key: RoutingTag.jurisdiction, value: props.jurisdiction.name },
       { key: 'Name', value: `${props.agentName} ${region} ${role}` },
     ];
+    const endpoint = {
+      fullyQualifiedDomainName: this.regionalHostName,
+      resourcePath: '/health',
+      port: 443,
+      enableSni: true,
+      requestInterval: props.healthCheckIntervalSeconds ?? 30,
+      failureThreshold: props.healthCheckFailureThreshold ?? 3,
+    };
     this.endpointHealthCheck = new route53.CfnHealthCheck(this, 'HealthCheck', {
-      healthCheckConfig: {
-        type: 'HTTPS',
-        fullyQualifiedDomainName: this.regionalHostName,
-        resourcePath: '/health',
-        port: 443,
-        enableSni: true,
-        requestInterval: props.healthCheckIntervalSeconds ?? 30,
-        failureThreshold: props.healthCheckFailureThreshold ?? 3,
-      },
+      healthCheckConfig: { type: 'HTTPS', ...endpoint },
       healthCheckTags: tags('https /health'),
     });
     let routingCheck = this.endpointHealthCheck;
     if (props.alarm) {
-      const alarmCheck = new route53.CfnHealthCheck(this, 'AlarmHealthCheck', {
-        healthCheckConfig: {
-          type: 'CLOUDWATCH_METRIC',
-          alarmIdentifier: { name: props.alarm.alarmName, region },
-          // No data means no evidence of trouble: a new or idle region stays in DNS.
-          insufficientDataHealthStatus: 'Healthy',
-        },
-        healthCheckTags: tags('fallback-rate alarm'),
-      });
+      const alarmCheck = (checkId: string, alarm: cloudwatch.IAlarm, role: string) =>
+        new route53.CfnHealthCheck(this, checkId, {
+          healthCheckConfig: {
+            type: 'CLOUDWATCH_METRIC',
+            alarmIdentifier: { name: alarm.alarmName, region },
+            // No data means no evidence of trouble (a new or idle region stays in DNS), and no requests is a quiet region.
+            insufficientDataHealthStatus: 'Healthy',
+          },
+          healthCheckTags: tags(role),
+        });
+      const children = [this.endpointHealthCheck, alarmCheck('AlarmHealthCheck', props.alarm, 'fallback-rate alarm')];
+      if (props.requestVolumeAlarm) {
+        // The front door counts twice: healthy = both endpoint checks and (rate OK or quiet), i.e. 3 of 4.
+        children.push(
+          new route53.CfnHealthCheck(this, 'RegionHealthCheck', {
+            healthCheckConfig: { type: 'HTTPS_STR_MATCH', ...endpoint, searchString: `"region":"${region}"` },
+            healthCheckTags: tags('https /health names the region'),
+          }),
+          alarmCheck('RequestVolumeHealthCheck', props.requestVolumeAlarm, 'request-volume alarm'),
+        );
+      }
       routingCheck = new route53.CfnHealthCheck(this, 'CombinedHealthCheck', {
         healthCheckConfig: {
           type: 'CALCULATED',
-          childHealthChecks: [this.endpointHealthCheck.attrHealthCheckId, alarmCheck.attrHealthCheckId],
-          healthThreshold: 2,
+          childHealthChecks: children.map((child) => child.attrHealthCheckId),
+          healthThreshold: props.requestVolumeAlarm ? 3 : 2,
         },
-        healthCheckTags: tags('https and alarm'),
+        healthCheckTags: tags(props.requestVolumeAlarm ? 'https and alarm with request volume' : 'https and alarm'),
       });
     }
     this.healthCheck = route53.HealthCheck.fromHealthCheckId(this, 'RoutingHealthCheck', routingCheck.attrHealthCheckId);
@@ -283,7 +308,13 @@ export class AgentRouting extends Construct {
     if (interval !== 10 && interval !== 30) {
       throw new MultiRegionAgentError('InvalidHealthCheckInterval', `healthCheckIntervalSeconds must be 10 or 30, got ${interval}`, this);
     }
-    if (props.alarm) assertRoute53CanWatch(this, props.alarm, region);
+    if (props.alarm) assertRoute53CanWatch(this, 'alarm', props.alarm, region);
+    if (props.requestVolumeAlarm) {
+      if (!props.alarm) {
+        throw new MultiRegionAgentError('VolumeAlarmWithoutAlarm', 'requestVolumeAlarm: only gates `alarm`; give the fallback-rate alarm as `alarm` too', this);
+      }
+      assertRoute53CanWatch(this, 'requestVolumeAlarm', props.requestVolumeAlarm, region);
+    }
     return region;
   }
 }
@@ -300,12 +331,19 @@ export function assertRecordInZone(scope: Construct, recordName: string, zone: P
 }
 
 /** Route 53 can watch an alarm of the region on one plain metric only; refuse what it would reject at deployment. */
-function assertRoute53CanWatch(scope: Construct, alarm: cloudwatch.IAlarm, region: string): void {
+function assertRoute53CanWatch(scope: Construct, prop: string, alarm: cloudwatch.IAlarm, region: string): void {
   const alarmRegion = Token.isUnresolved(alarm.alarmArn) ? Stack.of(alarm).region : Arn.split(alarm.alarmArn, ArnFormat.COLON_RESOURCE_NAME).region;
   if (!Token.isUnresolved(alarmRegion) && alarmRegion !== region) {
     throw new MultiRegionAgentError(
       'AlarmInOtherRegion',
-      `alarm: ${alarm.alarmName} is in ${alarmRegion}; the health check of ${region} must watch an alarm of ${region}`,
+      `${prop}: ${alarm.alarmName} is in ${alarmRegion}; the health check of ${region} must watch an alarm of ${region}`,
+      scope,
+    );
+  }
+  if (alarm instanceof cloudwatch.CompositeAlarm) {
+    throw new MultiRegionAgentError(
+      'CompositeAlarmNotWatchable',
+      `${prop}: Route 53 health checks cannot watch composite alarms (only alarms on one plain metric); give FallbackRateAlarm.alarm and .requestVolumeAlarm, which the health check combines itself`,
       scope,
     );
   }
@@ -313,7 +351,7 @@ function assertRoute53CanWatch(scope: Construct, alarm: cloudwatch.IAlarm, regio
   if (cfnAlarm?.metrics !== undefined) {
     throw new MultiRegionAgentError(
       'AlarmNotSingleMetric',
-      'alarm: Route 53 health checks can only watch alarms on one plain metric, and this alarm uses metric math or a labelled metric; use FallbackRateAlarm.alarm',
+      `${prop}: Route 53 health checks can only watch alarms on one plain metric, and this alarm uses metric math or a labelled metric; use FallbackRateAlarm.alarm or .requestVolumeAlarm`,
       scope,
     );
   }

@@ -1,49 +1,24 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import type * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import { Aspects, Duration, Stack, Token } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { AgentApi, type AgentAuthorization, type AgentThrottling } from './agent-api';
+import { AgentDomainNames, type AgentDomains } from './agent-domain-names';
+import { AgentFunction } from './agent-function';
 import { AgentMetrics } from './agent-metrics';
-import type { IConversationTable } from './conversation-table';
+import { grantBedrockTargets } from './bedrock-grants';
+import { ConversationTable, type IConversationTable } from './conversation-table';
+import { assertDeployedAfterTable, orderAfterApiGatewayAccount } from './deployment-order';
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import type { ModelChain, ResolvedTarget } from './model-chain';
-import { PREBUNDLED_FILE, RUNTIME_BUNDLE_OPTIONS, runtimeCodeSource } from './runtime-bundle';
 
 /** Lambda allows 4 KB of environment variables in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-const INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'];
-
-/** Who may call the agent's API. */
-export class AgentAuthorization {
-  /** SigV4-signed requests by IAM principals allowed `execute-api:Invoke` (the caller's ARN is the owner of its conversations). */
-  static iam(): AgentAuthorization {
-    return new AgentAuthorization(undefined);
-  }
-
-  /** Bearer ID tokens of a Cognito user pool (the user's `sub` is the owner of its conversations). */
-  static cognito(userPool: cognito.IUserPool): AgentAuthorization {
-    return new AgentAuthorization(userPool);
-  }
-
-  private constructor(readonly userPool: cognito.IUserPool | undefined) {}
-}
-
-/** The host names one region's API answers on. */
-export interface AgentDomains {
-  /** The public name shared by every region (latency- or geolocation-routed). */
-  readonly publicDomain: apigateway.IDomainName;
-  /** `<jurisdiction>.<name>`, shared by the jurisdiction's regions. */
-  readonly jurisdictionDomain: apigateway.IDomainName;
-  /** `<region>.<name>`, this region only: health checks and operators use it. */
-  readonly regionalDomain: apigateway.IDomainName;
-}
 
 /** Runtime settings passed through to the configuration (see README, Agent runtime). */
 export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'latencySamples' | 'inference' | 'limits'> & {
@@ -60,7 +35,15 @@ export interface AgentRuntimeProps {
   readonly jurisdiction: Jurisdiction;
   /** The fallback spec, expanded here into this region's targets. */
   readonly chain: ModelChain;
-  /** The jurisdiction's conversation table (its home-region replica is read and written). */
+  /**
+   * The jurisdiction's conversation table (its home-region replica is read and written).
+   *
+   * Note: given the `ConversationTable` construct of another stack, the
+   * runtime references it by name (no cross-region reference) and makes its
+   * own stack depend on the table's. Given `ConversationTable.fromJurisdiction()`
+   * of a table that the app defines in another stack, synthesis refuses
+   * unless the runtime's stack depends on that stack.
+   */
   readonly table: IConversationTable;
   /**
    * The public DNS name of the agent, e.g. `agent.example.com`. With
@@ -91,8 +74,13 @@ export interface AgentRuntimeProps {
   readonly timeout?: Duration;
   /** @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
-  /** Stage throttling. @default { rateLimit: 50, burstLimit: 100 } */
-  readonly throttling?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Throttling of the agent routes (the stage's default for each method). @default { rateLimit: 50, burstLimit: 100 } */
+  readonly throttling?: AgentThrottling;
+  /**
+   * Throttling of `GET` and `HEAD /health`, separate from the agent routes'.
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  readonly healthThrottling?: AgentThrottling;
   /** @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
   /** @default 'MultiRegionAgent' */
@@ -104,22 +92,33 @@ export interface AgentRuntimeProps {
    * account. That registration is one setting per account and region
    * (AWS::ApiGateway::Account): set false when another stack already makes it,
    * such as a second agent in the same account or your landing zone.
+   *
+   * Note: with false, the stage's access logging needs that registration to
+   * exist first. When a stack of the same app, account and region makes it
+   * (an `apigateway.CfnAccount`, e.g. another AgentRuntime left at true), this
+   * runtime's stack is made to depend on it (synthesis refuses if that stack
+   * depends on this one). When no stack of the app makes it, it is left to
+   * its owner (a landing zone), which must have deployed it.
    * @default true
    */
   readonly manageApiGatewayAccount?: boolean;
 }
 
 /**
- * One region's agent runtime: the streaming Lambda function, its REST API
- * (response streaming, request validation, access logs, throttling, IAM or
- * Cognito authorization, `/health`), its custom domains, and grants for
- * exactly the Bedrock targets of its chain and its jurisdiction's table.
+ * One region's agent runtime, composed of an `AgentFunction` (the streaming
+ * Lambda function), an `AgentApi` (its REST API: response streaming, request
+ * validation, access logs, throttling, IAM or Cognito authorization,
+ * `/health`) and `AgentDomainNames` (certificate and custom domains), with
+ * the runtime's validated configuration and grants for exactly the Bedrock
+ * targets of its chain and its jurisdiction's table.
  */
 export class AgentRuntime extends Construct {
   /** The configuration given to the function as AGENT_CONFIG (also used by the local playground). */
   readonly runtimeConfig: RuntimeConfigInput;
   readonly function: lambda.Function;
   readonly api: apigateway.RestApi;
+  /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
+  readonly agentApi: AgentApi;
   /** Present when `recordName` and `hostedZone` were given. */
   readonly domains?: AgentDomains;
   readonly metrics: AgentMetrics;
@@ -162,12 +161,94 @@ export class AgentRuntime extends Construct {
     this.runtimeConfig = this.buildConfig(props);
 
     const timeout = props.timeout ?? Duration.minutes(2);
-    this.function = this.createFunction(props, timeout);
-    this.grantBedrock();
-    props.table.grantConversationAccess(this.function);
+    const agentFunction = new AgentFunction(this, 'Function', {
+      jurisdiction: this.jurisdiction,
+      region: this.region,
+      runtimeConfig: this.runtimeConfig,
+      memorySize: props.memorySize,
+      timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      logRetention: props.logRetention,
+    });
+    this.function = agentFunction.function;
+    grantBedrockTargets(this.function, stack, this.targets);
+    this.tableReference(props.table).grantConversationAccess(this.function);
+    if (props.manageApiGatewayAccount === false) {
+      // Every construct of the app exists once aspects run, whatever the order they were created in.
+      Aspects.of(this).add({
+        visit: (node) => {
+          if (node === this) orderAfterApiGatewayAccount(this);
+        },
+      });
+    }
 
-    this.api = this.createApi(props, timeout);
-    if (props.recordName && props.hostedZone) this.domains = this.createDomains(props.recordName, props.hostedZone);
+    this.agentApi = new AgentApi(this, 'Api', {
+      handler: this.function,
+      jurisdiction: this.jurisdiction,
+      timeout,
+      authorization: props.authorization,
+      throttling: props.throttling,
+      healthThrottling: props.healthThrottling,
+      // The execute-api URL would bypass the custom domains' routing; clients use the domains.
+      disableExecuteApiEndpoint: props.recordName !== undefined,
+      manageApiGatewayAccount: props.manageApiGatewayAccount,
+      logRetention: props.logRetention,
+    });
+    this.api = this.agentApi.api;
+    if (props.recordName && props.hostedZone) {
+      // 'Default' keeps the domains' and certificate's logical ids what they were when AgentRuntime created them
+      // directly: a replaced API Gateway domain name would collide with the old one during the update.
+      this.domains = new AgentDomainNames(this, 'Default', {
+        api: this.api,
+        recordName: props.recordName,
+        hostedZone: props.hostedZone,
+        jurisdiction: this.jurisdiction,
+        region: this.region,
+      });
+    }
+  }
+
+  /** Lets an IAM principal call this region's agent routes (`execute-api:Invoke` on exactly those methods of the API). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.agentApi.grantInvoke(grantee);
+  }
+
+  /**
+   * The table as this stack may use it: a `ConversationTable` of another
+   * stack by name (its ARN token cannot cross regions), with this stack
+   * deployed after the table's; an import checked at synthesis against the
+   * app's tables of that name.
+   */
+  private tableReference(table: IConversationTable): IConversationTable {
+    const stack = Stack.of(this);
+    if (!(table instanceof ConversationTable)) {
+      this.node.addValidation({
+        validate: () => {
+          assertDeployedAfterTable(this, table.tableName);
+          return [];
+        },
+      });
+      return table;
+    }
+    const tableStack = Stack.of(table);
+    if (tableStack === stack) return table;
+    if (Token.isUnresolved(table.tableName)) {
+      throw new MultiRegionAgentError(
+        'TableNameToken',
+        `table: the name of the table in stack ${tableStack.stackName} is a reference; give the ConversationTable a plain tableName (e.g. ConversationTable.tableNameFor) so that other stacks can use it by name`,
+        this,
+      );
+    }
+    if (table.homeKeyArn && Token.isUnresolved(table.homeKeyArn) && tableStack.region !== stack.region) {
+      throw new MultiRegionAgentError(
+        'TableKeyAcrossRegions',
+        `table: its customer-managed key is a reference into stack ${tableStack.stackName} (${tableStack.region}), which cannot cross regions; ` +
+          'pass ConversationTable.fromJurisdiction(scope, id, { jurisdiction, tableName, homeKeyArn: "<the key ARN>" }) and add the stack dependency',
+        this,
+      );
+    }
+    stack.addStackDependency(tableStack, 'the runtime reads and writes its jurisdiction table');
+    return ConversationTable.fromJurisdiction(this, 'Table', { jurisdiction: table.jurisdiction, tableName: table.tableName, homeKeyArn: table.homeKeyArn });
   }
 
   /** Fallback rate % of this region (metric math over Fallbacks and Requests). */
@@ -214,232 +295,4 @@ export class AgentRuntime extends Construct {
     }
     return config;
   }
-
-  private createFunction(props: AgentRuntimeProps, timeout: Duration): lambda.Function {
-    const logGroup = new logs.LogGroup(this, 'FunctionLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    // Our own role: writing to its one log group, instead of the managed basic-execution policy for every group.
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Agent runtime (${this.jurisdiction.name}, ${this.region})`,
-      inlinePolicies: {
-        Logs: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
-        }),
-      },
-    });
-    const common = {
-      role,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 1024,
-      timeout,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      logGroup,
-      environment: { [CONFIG_ENV_VAR]: JSON.stringify(this.runtimeConfig) },
-      description: `Multi-region agent runtime (${this.jurisdiction.name}, ${this.region})`,
-    };
-    const code = runtimeCodeSource();
-    if (code.kind === 'prebundled') {
-      return new lambda.Function(this, 'Function', {
-        ...common,
-        code: lambda.Code.fromAsset(code.directory),
-        handler: `${PREBUNDLED_FILE.replace(/\.mjs$/, '')}.handler`,
-      });
-    }
-    return new nodejs.NodejsFunction(this, 'Function', {
-      ...common,
-      entry: code.entry,
-      handler: 'handler',
-      projectRoot: code.projectRoot,
-      depsLockFilePath: code.lockFile,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: RUNTIME_BUNDLE_OPTIONS.target,
-        minify: RUNTIME_BUNDLE_OPTIONS.minify,
-        mainFields: [...RUNTIME_BUNDLE_OPTIONS.mainFields],
-        banner: RUNTIME_BUNDLE_OPTIONS.banner,
-        // Bundle the SDK clients we pinned and tested instead of the runtime's copy.
-        bundleAwsSDK: true,
-        sourceMap: false,
-      },
-    });
-  }
-
-  /**
-   * bedrock:InvokeModel* on exactly this region's targets: each inference
-   * profile by its ARN, and the foundation model in the profile's
-   * destination regions only when called through that profile; in-region
-   * models by their own ARN.
-   */
-  private grantBedrock(): void {
-    const stack = Stack.of(this);
-    const profileArn = (target: ResolvedTarget) =>
-      stack.formatArn({ service: 'bedrock', region: target.region, resource: 'inference-profile', resourceName: target.modelId });
-    const modelArn = (region: string, modelId: string) =>
-      stack.formatArn({ service: 'bedrock', region: region === '*' ? '' : region, account: '', resource: 'foundation-model', resourceName: modelId });
-    const viaProfile = this.targets.filter((target) => target.invocation.geography !== undefined);
-    const inRegion = this.targets.filter((target) => target.invocation.geography === undefined);
-    if (viaProfile.length > 0) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({ sid: 'InvokeInferenceProfiles', actions: INVOKE_ACTIONS, resources: unique(viaProfile.map(profileArn)) }),
-      );
-      for (const [index, modelId] of unique(viaProfile.map((target) => target.model.modelId)).entries()) {
-        const profiles = viaProfile.filter((target) => target.model.modelId === modelId);
-        this.function.addToRolePolicy(
-          new iam.PolicyStatement({
-            sid: `InvokeModelThroughProfile${index}`,
-            actions: INVOKE_ACTIONS,
-            resources: unique(profiles.flatMap((target) => target.invocation.destinationRegions.map((region) => modelArn(region, modelId)))),
-            conditions: { StringEquals: { 'bedrock:InferenceProfileArn': unique(profiles.map(profileArn)) } },
-          }),
-        );
-      }
-    }
-    if (inRegion.length > 0) {
-      this.function.addToRolePolicy(
-        new iam.PolicyStatement({
-          sid: 'InvokeInRegionModels',
-          actions: INVOKE_ACTIONS,
-          resources: unique(inRegion.map((target) => modelArn(target.region, target.modelId))),
-        }),
-      );
-    }
-  }
-
-  private createApi(props: AgentRuntimeProps, timeout: Duration): apigateway.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    const throttling = props.throttling ?? { rateLimit: 50, burstLimit: 100 };
-    const api = new apigateway.RestApi(this, 'Api', {
-      restApiName: `${Stack.of(this).stackName}-agent`,
-      description: `Multi-region agent API (${this.jurisdiction.name}, ${this.region})`,
-      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      // The execute-api URL would bypass the custom domains' routing; clients use the domains.
-      disableExecuteApiEndpoint: props.recordName !== undefined,
-      cloudWatchRole: props.manageApiGatewayAccount ?? true,
-      deployOptions: {
-        stageName: 'prod',
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        // Execution logs would otherwise carry request bodies, i.e. message text.
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        throttlingRateLimit: throttling.rateLimit,
-        throttlingBurstLimit: throttling.burstLimit,
-      },
-    });
-    this.addJsonGatewayResponses(api);
-
-    const integration = new apigateway.LambdaIntegration(this.function, {
-      proxy: true,
-      responseTransferMode: apigateway.ResponseTransferMode.STREAM,
-      timeout,
-      // One permission for the API rather than one per method and test invocation.
-      scopePermissionToMethod: false,
-    });
-    const authorizer = props.authorization?.userPool
-      ? new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [props.authorization.userPool] })
-      : undefined;
-    const authorized: apigateway.MethodOptions = authorizer
-      ? { authorizer, authorizationType: apigateway.AuthorizationType.COGNITO }
-      : { authorizationType: apigateway.AuthorizationType.IAM };
-
-    const messageModel = api.addModel('MessageModel', {
-      contentType: 'application/json',
-      schema: {
-        schema: apigateway.JsonSchemaVersion.DRAFT4,
-        type: apigateway.JsonSchemaType.OBJECT,
-        required: ['text'],
-        additionalProperties: false,
-        properties: { text: { type: apigateway.JsonSchemaType.STRING, minLength: 1 } },
-      },
-    });
-    const validator = api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
-    const conversationIdRequired = { 'method.request.path.conversationId': true };
-
-    // Route 53 health checks cannot sign requests; the answer reveals only the region.
-    const health = api.root.addResource('health').addMethod('GET', integration, { authorizationType: apigateway.AuthorizationType.NONE });
-    Validations.of(health).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason: 'GET /health serves Route 53 health checkers, which cannot authenticate; it returns only the region name.',
-    });
-    Validations.of(health).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason: 'GET /health serves Route 53 health checkers, which cannot present Cognito tokens.',
-    });
-    const conversation = api.root.addResource('v1').addResource('conversations').addResource('{conversationId}');
-    const methods = [
-      conversation.addMethod('GET', integration, { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator }),
-      conversation.addResource('messages').addMethod('POST', integration, {
-        ...authorized,
-        requestParameters: conversationIdRequired,
-        requestModels: { 'application/json': messageModel },
-        requestValidator: validator,
-      }),
-    ];
-    if (!authorizer) {
-      for (const method of methods) {
-        Validations.of(method).acknowledge({
-          id: 'AwsSolutions-COG4',
-          reason:
-            'Authorized with IAM (SigV4) instead: callers are IAM principals of the deploying organization; AgentAuthorization.cognito() switches to a user pool.',
-        });
-      }
-    }
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        "API Gateway's account-level logging role is documented with this AWS managed policy; it lets the service write the stage's error and access logs.",
-    });
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'Callers must sign requests (IAM) or present tokens (Cognito) and the stage is throttled; attach an AWS WAF web ACL to the stage for internet-facing deployments.',
-    });
-    return api;
-  }
-
-  /** API Gateway's own errors (auth, validation, throttling) in the runtime's JSON error shape. */
-  private addJsonGatewayResponses(api: apigateway.RestApi): void {
-    const body = (code: string, message: string) => JSON.stringify({ error: { code, message } });
-    const responses: Array<[string, apigateway.ResponseType, string, string]> = [
-      ['BadBody', apigateway.ResponseType.BAD_REQUEST_BODY, 'invalid_request', '$context.error.validationErrorString'],
-      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'unauthenticated', '$context.error.message'],
-      ['MissingToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, 'not_found', 'no such route, or no credentials'],
-      ['Throttled', apigateway.ResponseType.THROTTLED, 'throttled', '$context.error.message'],
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'request_refused', '$context.error.message'],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'gateway_error', '$context.error.message'],
-    ];
-    for (const [id, type, code, message] of responses) {
-      api.addGatewayResponse(id, { type, templates: { 'application/json': body(code, message) }, responseHeaders: { 'x-request-id': 'context.requestId' } });
-    }
-  }
-
-  private createDomains(recordName: string, zone: route53.IHostedZone): AgentDomains {
-    const certificate = new acm.Certificate(this, 'Certificate', {
-      domainName: recordName,
-      // <jurisdiction>.<name> and <region>.<name>
-      subjectAlternativeNames: [`*.${recordName}`],
-      validation: acm.CertificateValidation.fromDns(zone),
-    });
-    const domain = (id: string, domainName: string) => {
-      const created = new apigateway.DomainName(this, id, {
-        domainName,
-        certificate,
-        endpointType: apigateway.EndpointType.REGIONAL,
-        securityPolicy: apigateway.SecurityPolicy.TLS_1_2,
-      });
-      created.addBasePathMapping(this.api);
-      return created;
-    };
-    return {
-      publicDomain: domain('PublicDomain', recordName),
-      jurisdictionDomain: domain('JurisdictionDomain', this.jurisdiction.hostName(recordName)),
-      regionalDomain: domain('RegionalDomain', `${this.region}.${recordName}`),
-    };
-  }
-}
-
-function unique<T>(values: T[]): T[] {
-  return [...new Set(values)];
 }

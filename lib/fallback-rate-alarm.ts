@@ -46,21 +46,38 @@ export interface FallbackRateAlarmProps {
    */
   readonly datapointsToAlarm?: number;
   /**
-   * Notified when the alarm fires and when it recovers. It must be a topic of
-   * the alarm's region.
+   * Requests a period must have for its fallback rate to count: the region
+   * alarms only while it also had at least this many requests in
+   * `datapointsToAlarm` of `evaluationPeriods` periods, so that a quiet
+   * region with a few fallbacks in a minute neither pages nor (with
+   * `AgentRouting`'s `requestVolumeAlarm`) leaves DNS. A positive integer.
+   * @default 20
+   */
+  readonly minRequests?: number;
+  /**
+   * Notified when the region's alarm (`compositeAlarm`: rate and request
+   * volume) fires and when it recovers. It must be a topic of the alarm's
+   * region.
    * @default - no notification
    */
   readonly topic?: sns.ITopic;
 }
 
 /**
- * Alarms when too many of one region's requests fall back: its primary model
- * endpoint is throttling or failing. A period without requests counts as not
- * breaching.
+ * Alarms when too many of a busy region's requests fall back: its primary
+ * model endpoint is throttling or failing. Three alarms:
+ * - `alarm` (named `alarmName`): the fallback rate, on one plain metric
+ *   (`AgentMetrics.fallbackRatio()`, the share of requests that fell back);
+ * - `requestVolumeAlarm` (`<alarmName>-request-volume`): at least
+ *   `minRequests` requests per period, on the plain `Requests` Sum;
+ * - `compositeAlarm` (`<alarmName>-composite`): both at once. It is the one
+ *   that notifies `topic`.
+ * A period without requests counts as not breaching for both.
  *
- * The alarm watches one plain metric (`AgentMetrics.fallbackRatio()`, the
- * share of requests that fell back) rather than metric math, so that a Route
- * 53 health check can watch it too (`AgentRouting`'s `alarm`).
+ * The two metric alarms watch plain metrics rather than metric math so that
+ * Route 53 health checks can watch them (`AgentRouting`'s `alarm` and
+ * `requestVolumeAlarm`): Route 53 can watch neither metric-math nor
+ * composite alarms, so it combines the two itself.
  */
 export class FallbackRateAlarm extends Construct {
   /** The alarm name this library uses for a region's fallback-rate alarm. */
@@ -68,10 +85,26 @@ export class FallbackRateAlarm extends Construct {
     return `${agentName}-${region}-fallback-rate`;
   }
 
+  /** The name of the request-volume alarm beside the rate alarm `alarmName`. */
+  static requestVolumeNameOf(alarmName: string): string {
+    return `${alarmName}-request-volume`;
+  }
+
+  /** The name of the composite alarm (rate and volume) beside the rate alarm `alarmName`. */
+  static compositeNameOf(alarmName: string): string {
+    return `${alarmName}-composite`;
+  }
+
+  /** The fallback-rate alarm (named `alarmName`). */
   readonly alarm: cloudwatch.Alarm;
   /** The metric the alarm watches (a share from 0 to 1). */
   readonly metric: cloudwatch.Metric;
   readonly thresholdPercent: number;
+  /** In ALARM while the region had at least `minRequests` requests per period. */
+  readonly requestVolumeAlarm: cloudwatch.Alarm;
+  /** The rate alarm and the request-volume alarm both in ALARM: the region's alarm for people (notifications, dashboards). */
+  readonly compositeAlarm: cloudwatch.CompositeAlarm;
+  readonly minRequests: number;
 
   constructor(scope: Construct, id: string, props: FallbackRateAlarmProps) {
     super(scope, id);
@@ -79,7 +112,8 @@ export class FallbackRateAlarm extends Construct {
     const period = props.period ?? Duration.minutes(1);
     const evaluationPeriods = props.evaluationPeriods ?? 5;
     const datapointsToAlarm = props.datapointsToAlarm ?? 3;
-    this.validate(props, { threshold, period, evaluationPeriods, datapointsToAlarm });
+    const minRequests = props.minRequests ?? 20;
+    this.validate(props, { threshold, period, evaluationPeriods, datapointsToAlarm, minRequests });
     if (threshold < NOISY_THRESHOLD_PERCENT) {
       Annotations.of(this).addWarningV2(
         'cdk-multi-region-agent:fallbackRateThresholdLow',
@@ -88,26 +122,47 @@ export class FallbackRateAlarm extends Construct {
     }
 
     this.thresholdPercent = threshold;
+    this.minRequests = minRequests;
+    const region = props.metrics.region;
+    const window = `in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${period.toMinutes()} min`;
+    const evaluation = { evaluationPeriods, datapointsToAlarm, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
     this.metric = props.metrics.fallbackRatio({ period });
     this.alarm = new cloudwatch.Alarm(this, 'Resource', {
       alarmName: props.alarmName,
-      alarmDescription: `More than ${threshold}% of the agent's requests in ${props.metrics.region} were answered by a fallback (another region or a degraded model) in ${datapointsToAlarm} of ${evaluationPeriods} periods of ${period.toMinutes()} min. The metric is the share of requests (0-1).`,
+      alarmDescription: `More than ${threshold}% of the agent's requests in ${region} were answered by a fallback (another region or a degraded model) ${window}. The metric is the share of requests (0-1). Alone it also fires in a quiet region; ${FallbackRateAlarm.compositeNameOf(props.alarmName)} needs ${minRequests} requests per period as well.`,
       metric: this.metric,
       threshold: threshold / 100,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods,
-      datapointsToAlarm,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...evaluation,
+    });
+    this.requestVolumeAlarm = new cloudwatch.Alarm(this, 'RequestVolume', {
+      alarmName: FallbackRateAlarm.requestVolumeNameOf(props.alarmName),
+      alarmDescription: `The agent in ${region} had at least ${minRequests} requests ${window}: enough for its fallback rate to count.`,
+      metric: props.metrics.requestVolume({ period }),
+      threshold: minRequests,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...evaluation,
+    });
+    this.compositeAlarm = new cloudwatch.CompositeAlarm(this, 'Composite', {
+      compositeAlarmName: FallbackRateAlarm.compositeNameOf(props.alarmName),
+      alarmDescription: `More than ${threshold}% of the agent's requests in ${region} fell back while it had at least ${minRequests} requests per period (${window}).`,
+      alarmRule: cloudwatch.AlarmRule.allOf(this.alarm, this.requestVolumeAlarm),
     });
     if (props.topic) {
       const action = new actions.SnsAction(props.topic);
-      this.alarm.addAlarmAction(action);
-      this.alarm.addOkAction(action);
+      this.compositeAlarm.addAlarmAction(action);
+      this.compositeAlarm.addOkAction(action);
     }
   }
 
-  private validate(props: FallbackRateAlarmProps, values: { threshold: number; period: Duration; evaluationPeriods: number; datapointsToAlarm: number }): void {
-    const { threshold, period, evaluationPeriods, datapointsToAlarm } = values;
+  private validate(
+    props: FallbackRateAlarmProps,
+    values: { threshold: number; period: Duration; evaluationPeriods: number; datapointsToAlarm: number; minRequests: number },
+  ): void {
+    const { threshold, period, evaluationPeriods, datapointsToAlarm, minRequests } = values;
+    if (!Number.isInteger(minRequests) || minRequests < 1) {
+      throw new MultiRegionAgentError('InvalidMinRequests', `minRequests must be a positive integer (requests per period), got ${minRequests}`, this);
+    }
     if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 100) {
       throw new MultiRegionAgentError('InvalidThreshold', `thresholdPercent must be greater than 0 and less than 100, got ${threshold}`, this);
     }
@@ -133,9 +188,14 @@ export class FallbackRateAlarm extends Construct {
         this,
       );
     }
-    // eslint-disable-next-line no-control-regex -- CloudWatch refuses control characters in alarm names: they are exactly what this matches.
-    if (!Token.isUnresolved(props.alarmName) && !/^[^\u0000-\u001f]{1,255}$/.test(props.alarmName)) {
-      throw new MultiRegionAgentError('InvalidAlarmName', `alarmName must be 1 to 255 printable characters, got '${props.alarmName}'`, this);
+    // CloudWatch refuses control characters in alarm names. The derived names (the longest adds '-request-volume') must fit CloudWatch's 255 characters too.
+    const maxLength = 255 - FallbackRateAlarm.requestVolumeNameOf('').length;
+    if (!Token.isUnresolved(props.alarmName) && !new RegExp(`^[^\\u0000-\\u001f]{1,${maxLength}}$`).test(props.alarmName)) {
+      throw new MultiRegionAgentError(
+        'InvalidAlarmName',
+        `alarmName must be 1 to ${maxLength} printable characters (derived alarm names add a suffix), got '${props.alarmName}'`,
+        this,
+      );
     }
     const stackRegion = Stack.of(this).region;
     if (Token.isUnresolved(stackRegion)) {

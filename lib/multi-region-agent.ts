@@ -3,7 +3,8 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AgentAuthorization, AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
+import { AgentAuthorization } from './agent-api';
+import { AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
 import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
 import { MultiRegionAgentError, withConstructPath } from './errors';
@@ -41,11 +42,19 @@ export interface MultiRegionAgentAlarmOptions {
   readonly evaluationPeriods?: number;
   /** @default 3 */
   readonly datapointsToAlarm?: number;
+  /**
+   * Requests per period a region needs for its fallback rate to alarm (and,
+   * with `removeRegionFromDns`, to drain it): a quiet region with a few
+   * fallbacks does neither. A positive integer.
+   * @default 20
+   */
+  readonly minRequests?: number;
   /** SNS topic ARN per region to notify (an alarm can only notify a topic of its region). @default - none */
   readonly topicArns?: Record<string, string>;
   /**
-   * Take a region out of DNS while its fallback-rate alarm fires (a
-   * calculated Route 53 health check of HTTPS and alarm).
+   * Take a region out of DNS while its fallback-rate alarm fires with at
+   * least `minRequests` requests per period (a calculated Route 53 health
+   * check of HTTPS, the rate alarm and the request-volume alarm).
    * @default false
    */
   readonly removeRegionFromDns?: boolean;
@@ -93,7 +102,7 @@ export interface MultiRegionAgentProps {
   /** Function and runtime settings for every region. */
   readonly runtime?: Pick<
     AgentRuntimeProps,
-    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
+    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'healthThrottling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
   >;
   /** Table options for every jurisdiction. */
   readonly table?: MultiRegionAgentTableOptions;
@@ -218,6 +227,7 @@ export class MultiRegionAgent extends Construct {
           thresholdPercent: props.alarms?.thresholdPercent,
           evaluationPeriods: props.alarms?.evaluationPeriods,
           datapointsToAlarm: props.alarms?.datapointsToAlarm,
+          minRequests: props.alarms?.minRequests,
           topic: topicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn) : undefined,
         });
         this.alarms.push(alarm);
@@ -230,6 +240,7 @@ export class MultiRegionAgent extends Construct {
             domains: runtime.domains!,
             publicName: publicNames[region],
             alarm: props.alarms?.removeRegionFromDns ? alarm.alarm : undefined,
+            requestVolumeAlarm: props.alarms?.removeRegionFromDns ? alarm.requestVolumeAlarm : undefined,
           }),
         );
       }

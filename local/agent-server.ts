@@ -5,6 +5,7 @@
  * per-request time limit standing in for the Lambda timeout.
  */
 import * as http from 'node:http';
+import type * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeConfig } from '../lambda/agent/config';
 import type { Caller } from '../lambda/agent/http/identity';
@@ -15,6 +16,8 @@ import { listen } from './listen';
 export const PRINCIPAL_HEADER = 'x-local-principal';
 export const DEFAULT_PRINCIPAL = 'local-user';
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How long a connection refused mid-upload keeps discarding what the client still sends before it is destroyed. */
+const LINGER_MS = 2000;
 
 export interface AgentServerOptions {
   config: RuntimeConfig;
@@ -65,17 +68,10 @@ export class AgentServer {
     response.on('close', () => {
       if (!response.writableFinished) clientGone.abort();
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        response
-          .writeHead(413, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ error: { code: 'too_large', message: 'the request body is too large' } }));
-        return;
-      }
-      chunks.push(chunk);
+    const body = await readBody(request);
+    if (body === undefined) {
+      refuseOversized(request, response);
+      return;
     }
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -85,7 +81,7 @@ export class AgentServer {
         method: request.method ?? 'GET',
         path: url.pathname,
         headers,
-        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+        body: body.length > 0 ? body : undefined,
         caller: localCaller(headers),
         requestId: randomUUID(),
         remainingTimeMs: () => deadline - Date.now(),
@@ -107,4 +103,56 @@ export class AgentServer {
 export function localCaller(headers: Record<string, string | undefined>): Caller | undefined {
   const principal = headers[PRINCIPAL_HEADER] ?? DEFAULT_PRINCIPAL;
   return principal ? { arn: principal } : undefined;
+}
+
+/**
+ * The request body, or undefined once it passes MAX_BODY_BYTES (the rest is
+ * then left unread). Rejects when the client hangs up mid-upload.
+ */
+function readBody(request: http.IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off('data', onData).off('end', onEnd);
+      resolve(undefined);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    request.on('data', onData).once('end', onEnd).once('error', reject);
+    request.once('close', () => {
+      if (!request.complete) reject(new Error('the client hung up mid-upload'));
+    });
+  });
+}
+
+/**
+ * Answers 413 before the body has been read, and closes the connection:
+ * the unread rest of the body cannot be told from a next request. The close
+ * lingers. Node ends a `connection: close` socket and destroys it as soon as
+ * the answer is written; the client's bytes still arriving then make the
+ * kernel reset the connection, and a reset can discard the 413 before the
+ * client has read it. Instead the socket is half-closed after the answer,
+ * keeps discarding what arrives, and is destroyed when the client closes
+ * its side or after LINGER_MS.
+ */
+function refuseOversized(request: http.IncomingMessage, response: http.ServerResponse): void {
+  const socket = request.socket;
+  socket.destroySoon = () => lingeringClose(socket);
+  // Discard the rest of the body as it arrives.
+  request.resume();
+  response
+    .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+    .end(JSON.stringify({ error: { code: 'too_large', message: `the request body is over ${MAX_BODY_BYTES} bytes` } }));
+}
+
+function lingeringClose(socket: net.Socket): void {
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
 }

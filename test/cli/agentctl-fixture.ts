@@ -4,6 +4,8 @@
  * us: us-east-1, us-west-2), and a way to run agentctl's main function against
  * it with captured output, a fake clock and recorded sleeps.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { RoutingTag } from '../../lib/routing-tags';
 import { type AgentctlRuntime, main } from '../../cli/agentctl/main';
 import { type HealthCheckSeed, Route53Emulator } from '../../local/route53-emulator';
@@ -109,4 +111,44 @@ export function useEmulator(): () => Route53Emulator {
     if (!emulator) throw new Error('The emulator starts in beforeEach');
     return emulator;
   };
+}
+
+/** The repository's root, where agentctl's entry point and npm script are. */
+export const ROOT = path.resolve(__dirname, '../..');
+
+/** Static test credentials for a process's environment. */
+export const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDAGENTCTLTEST', AWS_SECRET_ACCESS_KEY: 'agentctl-test-secret' };
+
+export interface ProcessResult {
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command in the repository's root with only PATH and the given
+ * environment: no AWS configuration or credentials of the machine's user.
+ */
+export function runCommand(command: string, args: readonly string[], env: Record<string, string>): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: '/nonexistent/agentctl-test-home',
+        AWS_CONFIG_FILE: '/nonexistent/agentctl-test/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/agentctl-test/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
 }

@@ -1,43 +1,13 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ExitCode } from '../../cli/agentctl/main';
-import { AGENT, seedExampleFleet, useEmulator } from './agentctl-fixture';
+import { AGENT, CREDENTIALS, ROOT, runCommand, seedExampleFleet, useEmulator, type ProcessResult } from './agentctl-fixture';
 
-const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
-interface ProcessResult {
-  readonly exitCode: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs bin/agentctl.ts as an operator would (`npx tsx bin/agentctl.ts ...`), with only the given environment. */
+/** Runs bin/agentctl.ts as an operator would while developing (`npx tsx bin/agentctl.ts ...`), with only the given environment. */
 function runEntry(args: readonly string[], env: Record<string, string>): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['bin/agentctl.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: '/nonexistent/agentctl-test-home',
-        AWS_CONFIG_FILE: '/nonexistent/agentctl-test/config',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/agentctl-test/credentials',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
+  return runCommand(TSX, ['bin/agentctl.ts', ...args], env);
 }
-
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIDAGENTCTLTEST', AWS_SECRET_ACCESS_KEY: 'agentctl-test-secret' };
 
 describe('agentctl as a process', () => {
   const emulator = useEmulator();

@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AgentMetrics } from '../../lib/agent-metrics';
@@ -8,6 +8,7 @@ import { FallbackRateAlarm } from '../../lib/fallback-rate-alarm';
 import { Jurisdiction } from '../../lib/jurisdiction';
 import { RoutingTag } from '../../lib/routing-tags';
 import { ACCOUNT, RECORD, ZONE_ID, domainsIn, euJurisdiction, regionStack, targetOf, zoneIn } from './routing-fixtures';
+import { flatten } from './fixtures';
 
 const AGENT = 'support';
 
@@ -42,6 +43,14 @@ function logicalIdOf(template: Template, type: string, properties: Record<string
 function tagsOf(template: Template, type: string): Record<string, string> {
   const [check] = Object.values(template.findResources('AWS::Route53::HealthCheck', { Properties: { HealthCheckConfig: { Type: type } } }));
   return Object.fromEntries((check.Properties.HealthCheckTags as Array<{ Key: string; Value: string }>).map((tag) => [tag.Key, tag.Value]));
+}
+
+/** The region's FallbackRateAlarm, as MultiRegionAgent makes it. */
+function fallbackRateAlarmIn(stack: Stack): FallbackRateAlarm {
+  return new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
+    metrics: new AgentMetrics({ region: stack.region }),
+    alarmName: FallbackRateAlarm.nameFor(AGENT, stack.region),
+  });
 }
 
 const healthCheckOf = (template: Template, type: string) => ({
@@ -82,17 +91,14 @@ describe('AgentRouting health checks', () => {
   test("with the region's fallback-rate alarm, its records carry a calculated check that needs both the HTTPS check and the alarm", () => {
     // GIVEN
     const stack = regionStack('eu-west-1');
-    const alarm = new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
-      metrics: new AgentMetrics({ region: 'eu-west-1' }),
-      alarmName: FallbackRateAlarm.nameFor(AGENT, 'eu-west-1'),
-    });
+    const alarm = fallbackRateAlarmIn(stack);
 
     // WHEN
     routingIn(stack, { alarm: alarm.alarm });
 
     // THEN
     const template = Template.fromStack(stack);
-    const alarmId = logicalIdOf(template, 'AWS::CloudWatch::Alarm', {});
+    const alarmId = logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: FallbackRateAlarm.nameFor(AGENT, 'eu-west-1') });
     template.hasResourceProperties('AWS::Route53::HealthCheck', {
       HealthCheckConfig: {
         Type: 'CLOUDWATCH_METRIC',
@@ -115,6 +121,88 @@ describe('AgentRouting health checks', () => {
     }
     const calculated = healthCheckOf(template, 'CALCULATED');
     for (const name of [`eu.${RECORD}`, RECORD]) expect(recordsNamed(template, name)).toEqual([expect.objectContaining({ HealthCheckId: calculated })]);
+  });
+
+  test('with the request-volume alarm too, a quiet region stays in DNS: it leaves only while the rate alarm fires with enough requests, or /health fails', () => {
+    // GIVEN
+    const stack = regionStack('eu-west-1');
+    const alarm = fallbackRateAlarmIn(stack);
+
+    // WHEN
+    routingIn(stack, { alarm: alarm.alarm, requestVolumeAlarm: alarm.requestVolumeAlarm });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const alarmCheck = (alarmName: string) => ({
+      'Fn::GetAtt': [
+        logicalIdOf(template, 'AWS::Route53::HealthCheck', {
+          HealthCheckConfig: Match.objectLike({
+            Type: 'CLOUDWATCH_METRIC',
+            AlarmIdentifier: { Name: { Ref: logicalIdOf(template, 'AWS::CloudWatch::Alarm', { AlarmName: alarmName }) }, Region: 'eu-west-1' },
+            InsufficientDataHealthStatus: 'Healthy',
+          }),
+        }),
+        'HealthCheckId',
+      ],
+    });
+    template.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: {
+        Type: 'HTTPS_STR_MATCH',
+        FullyQualifiedDomainName: `eu-west-1.${RECORD}`,
+        ResourcePath: '/health',
+        Port: 443,
+        EnableSNI: true,
+        SearchString: '"region":"eu-west-1"',
+        RequestInterval: 30,
+        FailureThreshold: 3,
+      },
+    });
+    // 3 of 4: both endpoint checks, and the rate alarm OK or the region quiet (volume alarm OK).
+    template.hasResourceProperties('AWS::Route53::HealthCheck', {
+      HealthCheckConfig: {
+        Type: 'CALCULATED',
+        HealthThreshold: 3,
+        ChildHealthChecks: [
+          healthCheckOf(template, 'HTTPS'),
+          alarmCheck(FallbackRateAlarm.nameFor(AGENT, 'eu-west-1')),
+          healthCheckOf(template, 'HTTPS_STR_MATCH'),
+          alarmCheck(FallbackRateAlarm.requestVolumeNameOf(FallbackRateAlarm.nameFor(AGENT, 'eu-west-1'))),
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::Route53::HealthCheck', 5);
+    const calculated = healthCheckOf(template, 'CALCULATED');
+    for (const name of [`eu.${RECORD}`, RECORD]) expect(recordsNamed(template, name)).toEqual([expect.objectContaining({ HealthCheckId: calculated })]);
+  });
+
+  test.each([
+    // [front door up, rate alarm OK, quiet] → healthy: what 3 of the 4 children (the front door counted twice) decide
+    [true, true, true, true],
+    [true, true, false, true],
+    [true, false, true, true],
+    [true, false, false, false],
+    [false, true, true, false],
+    [false, true, false, false],
+    [false, false, true, false],
+  ])('the calculated check with front door up %s, rate OK %s, quiet %s is healthy: %s', (frontDoor, rateOk, quiet, healthy) => {
+    // GIVEN the calculated check's children and threshold as synthesized
+    const stack = regionStack('eu-west-1');
+    const alarm = fallbackRateAlarmIn(stack);
+    routingIn(stack, { alarm: alarm.alarm, requestVolumeAlarm: alarm.requestVolumeAlarm });
+    const template = Template.fromStack(stack);
+    const checks = template.findResources('AWS::Route53::HealthCheck');
+    const calculated = Object.values(checks).find((check) => check.Properties.HealthCheckConfig.Type === 'CALCULATED')!.Properties.HealthCheckConfig;
+
+    // WHEN each child is healthy or not
+    const childHealthy = (id: string) => {
+      const config = checks[id].Properties.HealthCheckConfig;
+      if (config.Type.startsWith('HTTPS')) return frontDoor;
+      return flatten(config.AlarmIdentifier.Name).includes('RequestVolume') ? quiet : rateOk;
+    };
+    const healthyChildren = calculated.ChildHealthChecks.filter((child: { 'Fn::GetAtt': [string] }) => childHealthy(child['Fn::GetAtt'][0])).length;
+
+    // THEN
+    expect(healthyChildren >= calculated.HealthThreshold).toBe(healthy);
   });
 });
 
@@ -341,6 +429,18 @@ describe('AgentRouting validation', () => {
     expect(() => routingIn(stack, { alarm })).toThrow(
       /alarm: support-eu-central-1-fallback-rate is in eu-central-1; the health check of eu-west-1 must watch an alarm of eu-west-1/,
     );
+  });
+
+  test('throws if the alarm is a composite alarm, which Route 53 health checks cannot watch', () => {
+    const stack = regionStack('eu-west-1');
+    const alarm = fallbackRateAlarmIn(stack);
+    expect(() => routingIn(stack, { alarm: alarm.compositeAlarm })).toThrow(/alarm: Route 53 health checks cannot watch composite alarms/);
+  });
+
+  test('throws if a request-volume alarm comes without the rate alarm it gates', () => {
+    const stack = regionStack('eu-west-1');
+    const alarm = fallbackRateAlarmIn(stack);
+    expect(() => routingIn(stack, { requestVolumeAlarm: alarm.requestVolumeAlarm })).toThrow(/requestVolumeAlarm: only gates `alarm`/);
   });
 
   test('throws if the alarm uses metric math, which Route 53 health checks cannot watch', () => {

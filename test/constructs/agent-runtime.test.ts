@@ -1,8 +1,20 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AgentAuthorization, AgentRuntime, BedrockModel, ConversationTable, Jurisdiction, ModelChain, type AgentRuntimeProps } from '../../lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import {
+  AgentAuthorization,
+  AgentRuntime,
+  BedrockModel,
+  ConversationTable,
+  ConversationTableEncryption,
+  Jurisdiction,
+  ModelChain,
+  type AgentRuntimeProps,
+} from '../../lib';
 import { validateRuntimeConfig } from '../../lambda/agent/config';
 import { ACCOUNT, chain, flatten, RECORD, testApp, ZONE } from './fixtures';
 
@@ -18,12 +30,31 @@ function composed(props: Partial<AgentRuntimeProps> = {}, region = 'eu-central-1
   const runtime = new AgentRuntime(stack, 'Runtime', {
     jurisdiction,
     chain: chain(),
-    table: ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction, tableName: table.tableName }),
+    // The README's composition: the table construct itself, referenced by name.
+    table,
     recordName: RECORD,
     hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', ZONE),
     ...props,
   });
-  return { app, stack, runtime, template: Template.fromStack(stack) };
+  let template: Template | undefined;
+  // Synthesized on first use, so that a test can still add to the stack before asserting.
+  return {
+    app,
+    stack,
+    runtime,
+    get template() {
+      return (template ??= Template.fromStack(stack));
+    },
+  };
+}
+
+/** The stacks (not asset manifests) a stack of the assembly is deployed after, sorted. */
+function stacksBefore(assembly: CloudAssembly, stackName: string): string[] {
+  return assembly
+    .getStackByName(stackName)
+    .dependencies.filter((dependency) => dependency instanceof CloudFormationStackArtifact)
+    .map((dependency) => dependency.id)
+    .sort();
 }
 
 function bedrockStatements(template: Template): Array<{ Action: string[]; Resource: unknown; Condition?: unknown; Sid?: string }> {
@@ -32,13 +63,147 @@ function bedrockStatements(template: Template): Array<{ Action: string[]; Resour
     .filter((statement: { Action: string | string[] }) => [statement.Action].flat().some((action) => action.startsWith('bedrock:')));
 }
 
-test('AgentRuntime and ConversationTable compose in your own stacks, and the table stack synthesizes alone', () => {
+test('AgentRuntime and ConversationTable compose in your own stacks, the runtime deployed after its table by construction', () => {
+  // GIVEN / WHEN
   const { app, runtime } = composed();
+
+  // THEN
+  const assembly = app.synth();
+  expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['RuntimeStack', 'TableStack']);
+  expect(stacksBefore(assembly, 'RuntimeStack')).toEqual(['TableStack']);
+  expect(runtime.domains).toBeDefined();
+});
+
+test('the table of another region is referenced by name: no cross-stack export, no import', () => {
+  const { app } = composed();
 
   const assembly = app.synth();
 
-  expect(assembly.stacks.map((stack) => stack.stackName).sort()).toEqual(['RuntimeStack', 'TableStack']);
-  expect(runtime.domains).toBeDefined();
+  expect(JSON.stringify(assembly.getStackByName('RuntimeStack').template)).not.toMatch(/Fn::ImportValue/);
+  expect(JSON.stringify(assembly.getStackByName('TableStack').template)).not.toMatch(/"Outputs"|Export/);
+});
+
+/** The README's other composition: the table imported by name into the runtime's stack. */
+function composedWithImport(options: { dependency: boolean }): App {
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction, tableName: 'my-agent-conversations-eu' });
+  const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+  if (options.dependency) stack.addStackDependency(home);
+  new AgentRuntime(stack, 'Runtime', {
+    jurisdiction,
+    chain: chain(),
+    table: ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction, tableName: table.tableName }),
+  });
+  return app;
+}
+
+test("an imported table defined in a stack the runtime's stack does not depend on is refused at synthesis, naming both stacks and the fix", () => {
+  // GIVEN
+  const app = composedWithImport({ dependency: false });
+
+  // WHEN / THEN
+  expect(() => app.synth()).toThrow(
+    /RuntimeStack\/Runtime: table: 'my-agent-conversations-eu' is defined in stack TableStack, which stack RuntimeStack does not depend on.*Fix: RuntimeStack.addStackDependency\(TableStack\)/,
+  );
+});
+
+test("an imported table is accepted once the runtime's stack depends on the table's", () => {
+  // GIVEN
+  const direct = composedWithImport({ dependency: true });
+
+  // WHEN / THEN
+  expect(stacksBefore(direct.synth(), 'RuntimeStack')).toEqual(['TableStack']);
+});
+
+test("the refusal error is the library's, with a stable code", () => {
+  const app = composedWithImport({ dependency: false });
+
+  expect(() => app.synth()).toThrow(expect.objectContaining({ name: 'MultiRegionAgentError', code: 'MissingTableDependency' }));
+});
+
+test('a table with a customer-managed key in another region is refused: its key ARN cannot cross regions', () => {
+  // GIVEN
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const key = new kms.Key(home, 'Key');
+  const table = new ConversationTable(home, 'Conversations', {
+    jurisdiction,
+    encryption: ConversationTableEncryption.customerManaged(key, { 'eu-central-1': `arn:aws:kms:eu-central-1:${ACCOUNT}:key/replica` }),
+  });
+  const stack = new Stack(app, 'RuntimeStack', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+
+  // WHEN / THEN
+  expect(() => new AgentRuntime(stack, 'Runtime', { jurisdiction, chain: chain(), table })).toThrow(
+    /table: its customer-managed key is a reference into stack TableStack \(eu-west-1\), which cannot cross regions/,
+  );
+});
+
+/** Two runtimes of one account and region: the first registers API Gateway's logging role, the second leaves it. */
+function twoAgentsInOneRegion(options: { secondDependsOnFirst?: boolean; firstDependsOnSecond?: boolean } = {}): { app: App; first: Stack; second: Stack } {
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction });
+  const runtimeIn = (id: string, manageApiGatewayAccount: boolean) => {
+    const stack = new Stack(app, id, { env: { account: ACCOUNT, region: 'eu-central-1' } });
+    new AgentRuntime(stack, 'Runtime', { jurisdiction, chain: chain(), table, manageApiGatewayAccount });
+    return stack;
+  };
+  // The one leaving the registration alone is created first: the order of construction must not matter.
+  const second = runtimeIn('SecondAgent', false);
+  const first = runtimeIn('FirstAgent', true);
+  if (options.firstDependsOnSecond) first.addStackDependency(second);
+  return { app, first, second };
+}
+
+test('with manageApiGatewayAccount: false, the stack is deployed after the stack of the same app, account and region that registers the logging role', () => {
+  // GIVEN
+  const { app } = twoAgentsInOneRegion();
+
+  // WHEN
+  const assembly = app.synth();
+
+  // THEN
+  expect(stacksBefore(assembly, 'SecondAgent')).toEqual(['FirstAgent', 'TableStack']);
+  expect(stacksBefore(assembly, 'FirstAgent')).toEqual(['TableStack']);
+  Template.fromJSON(assembly.getStackByName('FirstAgent').template).resourceCountIs('AWS::ApiGateway::Account', 1);
+  Template.fromJSON(assembly.getStackByName('SecondAgent').template).resourceCountIs('AWS::ApiGateway::Account', 0);
+});
+
+test('with manageApiGatewayAccount: false, an order that cannot be right (the registering stack depends on this one) is refused with the fix', () => {
+  const { app } = twoAgentsInOneRegion({ firstDependsOnSecond: true });
+
+  expect(() => app.synth()).toThrow(
+    /SecondAgent\/Runtime: manageApiGatewayAccount: false leaves API Gateway's logging role of 123456789012\/eu-central-1 to stack FirstAgent, which must be deployed first, but it depends on stack SecondAgent\. Fix:/,
+  );
+});
+
+test('with manageApiGatewayAccount: false and no stack of the app registering the logging role (a landing zone owns it), nothing is added', () => {
+  const { app } = composed({ manageApiGatewayAccount: false });
+
+  const assembly = app.synth();
+
+  expect(stacksBefore(assembly, 'RuntimeStack')).toEqual(['TableStack']);
+});
+
+test('a registration of another region or account is not a dependency', () => {
+  // GIVEN
+  const app = testApp();
+  const jurisdiction = EU();
+  const home = new Stack(app, 'TableStack', { env: { account: ACCOUNT, region: 'eu-west-1' } });
+  const table = new ConversationTable(home, 'Conversations', { jurisdiction });
+  new AgentRuntime(home, 'Runtime', { jurisdiction, chain: chain(), table });
+  const other = new Stack(app, 'OtherRegion', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+  new AgentRuntime(other, 'Runtime', { jurisdiction, chain: chain(), table, manageApiGatewayAccount: false });
+
+  // WHEN
+  const assembly = app.synth();
+
+  // THEN
+  expect(stacksBefore(assembly, 'OtherRegion')).toEqual(['TableStack']);
 });
 
 test('the function is Node 22+ on arm64 with documented memory and timeout, and carries a valid configuration', () => {
@@ -148,13 +313,179 @@ test('the messages route streams from Lambda through InvokeWithResponseStream, w
   template.hasResourceProperties('AWS::ApiGateway::Model', { Schema: Match.objectLike({ required: ['text'], additionalProperties: false }) });
 });
 
-test('GET /health needs no credentials; the conversation routes do', () => {
+test('GET and HEAD /health need no credentials; the conversation routes do', () => {
   const { template } = composed();
 
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
-  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'POST AWS_IAM']);
+  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'HEAD AWS_IAM', 'HEAD NONE', 'POST AWS_IAM', 'POST AWS_IAM']);
+});
+
+/** The methods of the /health resource, by HTTP method. */
+interface MethodProperties {
+  readonly HttpMethod: string;
+  readonly Integration: {
+    readonly Type: string;
+    readonly Uri?: unknown;
+    readonly RequestTemplates: Record<string, string>;
+    readonly IntegrationResponses: Array<{ readonly StatusCode: string; readonly ResponseTemplates: Record<string, string> }>;
+  };
+  readonly MethodResponses: unknown;
+}
+
+function healthMethods(template: Template): Record<string, { Properties: MethodProperties }> {
+  const [healthId] = Object.entries(template.findResources('AWS::ApiGateway::Resource')).find(([, resource]) => resource.Properties.PathPart === 'health')!;
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: healthId } } }));
+  return Object.fromEntries(methods.map((method) => [method.Properties.HttpMethod, method]));
+}
+
+test.each(['GET', 'HEAD'])('%s /health is answered by API Gateway itself (MOCK), with no Lambda behind it', (httpMethod) => {
+  // GIVEN
+  const { template } = composed();
+
+  // WHEN
+  const method = healthMethods(template)[httpMethod];
+
+  // THEN
+  expect(method.Properties.Integration).toMatchObject({ Type: 'MOCK', PassthroughBehavior: 'NEVER' });
+  expect(method.Properties.Integration.Uri).toBeUndefined();
+  expect(JSON.parse(method.Properties.Integration.RequestTemplates['application/json'])).toEqual({ statusCode: 200 });
+  const [response] = method.Properties.Integration.IntegrationResponses;
+  expect(response.StatusCode).toBe('200');
+  expect(JSON.parse(response.ResponseTemplates['application/json'])).toEqual({ status: 'ok', region: 'eu-central-1', jurisdiction: 'eu' });
+  expect(method.Properties.MethodResponses).toEqual([{ StatusCode: '200' }]);
+});
+
+test('HEAD /health is configured exactly like GET /health', () => {
+  const { template } = composed();
+
+  const { GET, HEAD } = healthMethods(template);
+
+  expect({ ...HEAD.Properties, HttpMethod: 'GET' }).toEqual(GET.Properties);
+});
+
+test('/health has its own throttle, separate from the stage default that the agent routes draw on', () => {
+  // GIVEN
+  const { template } = composed({ throttling: { rateLimit: 200, burstLimit: 400 }, healthThrottling: { rateLimit: 5, burstLimit: 8 } });
+
+  // WHEN
+  const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0];
+
+  // THEN
+  const settings = Object.fromEntries(
+    (stage.Properties.MethodSettings as Array<Record<string, unknown>>).map((setting) => [`${setting.ResourcePath} ${setting.HttpMethod}`, setting]),
+  );
+  expect(Object.keys(settings).sort()).toEqual(['/* *', '/~1health GET', '/~1health HEAD']);
+  expect(settings['/* *']).toMatchObject({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 });
+  for (const key of ['/~1health GET', '/~1health HEAD']) {
+    expect(settings[key]).toMatchObject({
+      ThrottlingRateLimit: 5,
+      ThrottlingBurstLimit: 8,
+      LoggingLevel: 'ERROR',
+      DataTraceEnabled: false,
+      MetricsEnabled: true,
+    });
+  }
+});
+
+test('/health is throttled at 10 requests per second (burst 20) by default', () => {
+  const { template } = composed();
+
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    MethodSettings: Match.arrayWith([
+      Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'GET', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+      Match.objectLike({ ResourcePath: '/~1health', HttpMethod: 'HEAD', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+    ]),
+  });
+});
+
+test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent's routes of this API, in this account and region", () => {
+  // GIVEN
+  const { stack, runtime } = composed();
+  const caller = new iam.User(stack, 'Caller');
+
+  // WHEN
+  runtime.grantInvoke(caller);
+
+  // THEN
+  const template = Template.fromStack(stack);
+  const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Users: [{ Ref: Match.stringLikeRegexp('^Caller') }] } }))[0];
+  const statements = policy.Properties.PolicyDocument.Statement;
+  expect(statements).toHaveLength(1);
+  expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'execute-api:Invoke' });
+  const apiId = Object.keys(template.findResources('AWS::ApiGateway::RestApi'))[0];
+  const stageId = Object.keys(template.findResources('AWS::ApiGateway::Stage'))[0];
+  const resources = [statements[0].Resource].flat();
+  // The API and its stage are referenced; account and region are this stack's, never '*'.
+  expect(resources.map(flatten).sort()).toEqual(
+    ['GET/v1/conversations/*', 'HEAD/v1/conversations/*', 'POST/v1/conversations', 'POST/v1/conversations/*/messages'].map(
+      (route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`,
+    ),
+  );
+  for (const resource of resources) expect(JSON.stringify(resource)).toContain(`{"Ref":"${stageId}"}`);
+});
+
+test('grantInvoke works through the API construct too, for a role, and grants nothing on /health', () => {
+  // GIVEN
+  const { stack, runtime } = composed();
+  const role = new iam.Role(stack, 'CallerRole', { assumedBy: new iam.AccountPrincipal(ACCOUNT) });
+
+  // WHEN
+  runtime.agentApi.grantInvoke(role);
+
+  // THEN
+  const policy = Object.values(
+    Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CallerRole') }] } }),
+  )[0];
+  const arns = [policy.Properties.PolicyDocument.Statement[0].Resource].flat().map(flatten);
+  expect(arns).toHaveLength(4);
+  expect(arns.join(' ')).not.toContain('/health');
+});
+
+/** The methods of the API resource at `path`, by HTTP method. */
+function methodsAt(template: Template, path: string): Record<string, Record<string, unknown>> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const parent = resources[id]?.Properties.ParentId;
+    return `${parent?.Ref && resources[parent.Ref] ? pathOf(parent.Ref) : ''}/${resources[id].Properties.PathPart}`;
+  };
+  const id = Object.keys(resources).find((candidate) => pathOf(candidate) === path)!;
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { ResourceId: { Ref: id } } }));
+  return Object.fromEntries(methods.map((method) => [method.Properties.HttpMethod, method.Properties]));
+}
+
+test('HEAD on a conversation has the same authorization, parameters and validation as GET, and reaches the runtime', () => {
+  const { template } = composed();
+
+  const { GET, HEAD } = methodsAt(template, '/v1/conversations/{conversationId}');
+
+  expect({ ...HEAD, HttpMethod: 'GET' }).toEqual(GET);
+  expect(HEAD).toMatchObject({
+    AuthorizationType: 'AWS_IAM',
+    RequestParameters: { 'method.request.path.conversationId': true },
+    RequestValidatorId: { Ref: expect.stringMatching(/RequestValidator/) },
+    Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' },
+  });
+});
+
+test('POST /v1/conversations mints conversations: authorized like the other routes, streamed to the runtime, with no request model', () => {
+  const { template } = composed();
+
+  const { POST } = methodsAt(template, '/v1/conversations');
+
+  expect(POST).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+  expect(POST.RequestModels).toBeUndefined();
+  expect(POST.RequestValidatorId).toBeUndefined();
+});
+
+test('the message route declares no headers, so the optional Idempotency-Key header is passed to the runtime, not validated away', () => {
+  const { template } = composed();
+
+  const { POST } = methodsAt(template, '/v1/conversations/{conversationId}/messages');
+
+  expect(Object.keys(POST.RequestParameters as object)).toEqual(['method.request.path.conversationId']);
+  expect(POST.Integration).toMatchObject({ Type: 'AWS_PROXY' });
 });
 
 test('a Cognito user pool can authorize callers instead', () => {
@@ -163,7 +494,17 @@ test('a Cognito user pool can authorize callers instead', () => {
   const { template } = composed({ authorization: AgentAuthorization.cognito(pool) });
 
   template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-  template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'COGNITO_USER_POOLS' });
+  const authorizations = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
+    (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
+  );
+  expect(authorizations.sort()).toEqual([
+    'GET COGNITO_USER_POOLS',
+    'GET NONE',
+    'HEAD COGNITO_USER_POOLS',
+    'HEAD NONE',
+    'POST COGNITO_USER_POOLS',
+    'POST COGNITO_USER_POOLS',
+  ]);
 });
 
 test('the stage logs access, not message bodies, and is throttled; gateway errors use the JSON error shape', () => {
@@ -171,7 +512,16 @@ test('the stage logs access, not message bodies, and is throttled; gateway error
 
   template.hasResourceProperties('AWS::ApiGateway::Stage', {
     AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
-    MethodSettings: [Match.objectLike({ DataTraceEnabled: false, LoggingLevel: 'ERROR', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })],
+    MethodSettings: Match.arrayWith([
+      Match.objectLike({
+        ResourcePath: '/*',
+        HttpMethod: '*',
+        DataTraceEnabled: false,
+        LoggingLevel: 'ERROR',
+        ThrottlingRateLimit: 50,
+        ThrottlingBurstLimit: 100,
+      }),
+    ]),
   });
   template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
     ResponseType: 'BAD_REQUEST_BODY',
@@ -224,6 +574,16 @@ test.each([
     /table: belongs to jurisdiction 'us'/,
   ],
   ['a record name without a zone', () => composed({ hostedZone: undefined }), /give both for a custom domain/],
+  [
+    'a health throttle that lets nothing through',
+    () => composed({ healthThrottling: { rateLimit: 0, burstLimit: 20 } }),
+    /healthThrottling: rateLimit must be a positive number/,
+  ],
+  [
+    'a fractional burst limit',
+    () => composed({ throttling: { rateLimit: 50, burstLimit: 1.5 } }),
+    /throttling: rateLimit must be a positive number and burstLimit a positive integer/,
+  ],
   [
     'an invalid runtime setting',
     () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }),

@@ -49,7 +49,50 @@ describe('FallbackRateAlarm', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 0.35, Period: 120, EvaluationPeriods: 10, DatapointsToAlarm: 4 });
   });
 
-  test('notifies the SNS topic when it fires and when it recovers', () => {
+  test('a request-volume alarm, on one plain metric, is in ALARM only with at least minRequests requests per period', () => {
+    // GIVEN / WHEN
+    const template = alarmTemplate('eu-west-1');
+
+    // THEN
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'support-eu-west-1-fallback-rate-request-volume',
+      Namespace: 'MultiRegionAgent',
+      MetricName: 'Requests',
+      Dimensions: [{ Name: 'Region', Value: 'eu-west-1' }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+      // No requests at all is a quiet region.
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.absent(),
+    });
+  });
+
+  test('the composite alarm fires only while the rate alarm and the request-volume alarm both do', () => {
+    // GIVEN / WHEN
+    const template = alarmTemplate('eu-west-1', { minRequests: 50, period: Duration.minutes(2) });
+
+    // THEN
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Requests', Threshold: 50, Period: 120 });
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const idOf = (name: string) => Object.keys(alarms).find((id) => alarms[id].Properties.AlarmName === name)!;
+    const arnOf = (name: string) => ({ 'Fn::GetAtt': [idOf(name), 'Arn'] });
+    // A quiet region with a few fallbacks leaves the volume alarm OK, so the composite cannot fire.
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmName: 'support-eu-west-1-fallback-rate-composite',
+      AlarmRule: {
+        'Fn::Join': [
+          '',
+          ['(ALARM("', arnOf('support-eu-west-1-fallback-rate'), '") AND ALARM("', arnOf('support-eu-west-1-fallback-rate-request-volume'), '"))'],
+        ],
+      },
+    });
+  });
+
+  test('notifies the SNS topic when the composite alarm fires and recovers, not on the rate alone', () => {
     // GIVEN
     const stack = regionStack('eu-west-1');
     const topic = new sns.Topic(stack, 'Oncall');
@@ -60,11 +103,14 @@ describe('FallbackRateAlarm', () => {
     // THEN
     const template = Template.fromStack(stack);
     const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
+    expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: Match.anyValue() } })).toEqual({});
   });
 
   test('has no action without a topic', () => {
-    alarmTemplate('eu-west-1').hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent(), OKActions: Match.absent() });
+    const template = alarmTemplate('eu-west-1');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent(), OKActions: Match.absent() });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: Match.absent(), OKActions: Match.absent() });
   });
 
   test("each region's alarm lives in that region's stack and watches that region's metric, under its own name", () => {
@@ -79,7 +125,8 @@ describe('FallbackRateAlarm', () => {
     // THEN
     stacks.forEach((stack, index) => {
       const template = Template.fromStack(stack);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+      template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `support-${regions[index]}-fallback-rate`,
         Dimensions: [{ Name: 'Region', Value: regions[index] }],
@@ -113,7 +160,11 @@ describe('FallbackRateAlarm', () => {
       { evaluationPeriods: 3, datapointsToAlarm: 4 },
       /datapointsToAlarm must be an integer from 1 to evaluationPeriods \(3\), got 4/,
     ],
-    ['the alarm name is empty', { alarmName: '' }, /alarmName must be 1 to 255 printable characters/],
+    ['the alarm name is empty', { alarmName: '' }, /alarmName must be 1 to 240 printable characters/],
+    ['the alarm name has a control character', { alarmName: 'a\nb' }, /alarmName must be 1 to 240 printable characters/],
+    ['the alarm name leaves no room for the request-volume suffix', { alarmName: 'a'.repeat(241) }, /alarmName must be 1 to 240 printable characters/],
+    ['minRequests is 0', { minRequests: 0 }, /minRequests must be a positive integer \(requests per period\), got 0/],
+    ['minRequests is fractional', { minRequests: 2.5 }, /minRequests must be a positive integer \(requests per period\), got 2.5/],
   ])('throws if %s', (_, props, message) => {
     const stack = regionStack('eu-west-1');
     expect(() => alarmIn(stack, props)).toThrow(message);

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Jurisdiction, RoutingStrategy } from '../../lib';
 import { ACCOUNT, agentApp, eu, us, ZONE } from './fixtures';
 
@@ -57,13 +58,64 @@ test('a fallback-rate alarm per region, in its region, named after the agent', (
   }
 });
 
-test("each region's alarm notifies the topic given for its region", () => {
+test("each region's alarm (rate and request volume together) notifies the topic given for its region", () => {
   const { agent } = agentApp({ alarms: { topicArns: { 'eu-west-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } });
 
-  Template.fromStack(agent.regionStacks['eu-west-1']).hasResourceProperties('AWS::CloudWatch::Alarm', {
+  Template.fromStack(agent.regionStacks['eu-west-1']).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+    AlarmName: 'agent-eu-west-1-fallback-rate-composite',
     AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`],
   });
-  Template.fromStack(agent.regionStacks['eu-central-1']).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
+  Template.fromStack(agent.regionStacks['eu-central-1']).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: Match.absent() });
+});
+
+test('alarms.minRequests sets the request count each region needs before its fallback rate can alarm', () => {
+  // GIVEN / WHEN
+  const { agent } = agentApp({ alarms: { minRequests: 100 } });
+
+  // THEN
+  for (const [region, stack] of Object.entries(agent.regionStacks)) {
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `agent-${region}-fallback-rate-request-volume`,
+      MetricName: 'Requests',
+      Threshold: 100,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+      AlarmRule: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['") AND ALARM("'])] }),
+    });
+  }
+});
+
+test('with removeRegionFromDns, a region leaves DNS only when its rate alarm fires with enough requests (or /health fails)', () => {
+  // GIVEN / WHEN
+  const { agent } = agentApp({ alarms: { removeRegionFromDns: true } });
+
+  // THEN
+  const template = Template.fromStack(agent.regionStacks['eu-west-1']);
+  template.hasResourceProperties('AWS::Route53::HealthCheck', {
+    HealthCheckConfig: Match.objectLike({ Type: 'CALCULATED', HealthThreshold: 3 }),
+  });
+  const calculated = Object.values(template.findResources('AWS::Route53::HealthCheck')).find(
+    (check) => check.Properties.HealthCheckConfig.Type === 'CALCULATED',
+  )!;
+  expect(calculated.Properties.HealthCheckConfig.ChildHealthChecks).toHaveLength(4);
+  const watched = Object.values(template.findResources('AWS::Route53::HealthCheck'))
+    .filter((check) => check.Properties.HealthCheckConfig.Type === 'CLOUDWATCH_METRIC')
+    .map((check) => check.Properties.HealthCheckConfig.AlarmIdentifier.Name.Ref);
+  const alarms = template.findResources('AWS::CloudWatch::Alarm');
+  expect(watched.map((id: string) => alarms[id].Properties.AlarmName).sort()).toEqual([
+    'agent-eu-west-1-fallback-rate',
+    'agent-eu-west-1-fallback-rate-request-volume',
+  ]);
+});
+
+test("the dashboard still shows each region's fallback-rate alarm", () => {
+  const { agent } = agentApp({ alarms: { minRequests: 5 } });
+
+  const body = JSON.stringify(agent.monitoringStack.resolve((agent.dashboard.dashboard.node.defaultChild as cloudwatch.CfnDashboard).dashboardBody));
+
+  for (const region of Object.keys(agent.regionStacks)) expect(body).toContain(`alarm:agent-${region}-fallback-rate\\"`);
 });
 
 test("table.witnessRegions gives a two-region jurisdiction's strongly consistent table its witness", () => {
@@ -121,6 +173,7 @@ test.each([
     () => agentApp({ recordName: 'agent.example.org' }),
     /^agent: recordName agent.example.org is not inside hosted zone example.com/,
   ],
+  ['alarms.minRequests is not a positive integer', () => agentApp({ alarms: { minRequests: 0 } }), /FallbackRateAlarm: minRequests must be a positive integer/],
   [
     'an alarm topic for a region the agent does not have',
     () => agentApp({ alarms: { topicArns: { 'eu-wset-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } }),

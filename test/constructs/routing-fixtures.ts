@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import type { AgentDomains } from '../../lib/agent-runtime';
+import type { AgentDomains } from '../../lib';
 import { Jurisdiction } from '../../lib/jurisdiction';
 
 export const ACCOUNT = '123456789012';
