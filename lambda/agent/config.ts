@@ -60,6 +60,8 @@ export const chainTargetSchema = z.object({
   /** The Bedrock Runtime endpoint region the call is sent to. */
   region: regionName,
   tier: z.enum(TIERS),
+  /** The model reads Bedrock prompt-cache points: one follows the instructions, so long ones are not paid in full on every step. */
+  promptCaching: z.optional(z.boolean()),
 });
 export type ChainTarget = z.output<typeof chainTargetSchema>;
 
@@ -98,6 +100,8 @@ export const runtimeConfigSchema = z
       homeRegion: regionName,
       /** How many past turns are sent to the model with each message. */
       historyTurns: z._default(integer({ min: 0, max: 200 }), 20),
+      /** The most UTF-8 bytes of past exchanges sent with each message: older exchanges are left out first. */
+      historyBytes: z._default(integer({ min: 0, max: 10_000_000 }), 200_000),
       /** Items expire this many days after their last write. */
       ttlDays: z._default(integer({ min: 1, max: 3650 }), 30),
     }),
@@ -141,6 +145,8 @@ export const runtimeConfigSchema = z
       z.object({
         /** Largest accepted message text, in UTF-8 bytes; larger gets 413. */
         maxTextBytes: z._default(integer({ positive: true }), 32768),
+        /** Largest tool result given to the model and stored, in UTF-8 bytes of JSON; a larger one is cut, visibly. */
+        toolResultBytes: z._default(integer({ min: 256, max: 200_000 }), 32768),
       }),
       {},
     ),
@@ -160,6 +166,8 @@ export const runtimeConfigSchema = z
       z.object({
         bedrock: z.optional(z.record(z.string(), z.url())),
         dynamodb: z.optional(z.url()),
+        /** The Lambda API, for tools that are Lambda functions. */
+        lambda: z.optional(z.url()),
       }),
     ),
   })

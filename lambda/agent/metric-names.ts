@@ -21,6 +21,16 @@ export const MetricName = {
   StateDegraded: 'StateDegraded',
   /** Retried requests (same Idempotency-Key) answered with the stored exchange instead of a new one. */
   ReplayedRequests: 'ReplayedRequests',
+  /** Model calls of one message's tool loop (one per message, [Region]). */
+  Steps: 'Steps',
+  /** Steps of a message served by another target than the primary ([Region]). */
+  StepFallbacks: 'StepFallbacks',
+  /** Tool calls ([Region, Tool]). */
+  ToolCalls: 'ToolCalls',
+  /** Tool calls that failed: threw, timed out, got invalid input or returned what is not JSON ([Region, Tool]). */
+  ToolErrors: 'ToolErrors',
+  /** Time a tool call took, in ms ([Region, Tool]). */
+  ToolLatency: 'ToolLatency',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -28,6 +38,8 @@ export const DimensionName = {
   Region: 'Region',
   Path: 'Path',
   Reason: 'Reason',
+  /** A tool's name. */
+  Tool: 'Tool',
 } as const;
 
 /** Values of the `Reason` dimension of `TargetErrors`. */

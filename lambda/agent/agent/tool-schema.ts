@@ -1,0 +1,125 @@
+/**
+ * A tool's input schema, whatever it was written with, as the two things
+ * the runtime needs: the JSON Schema Bedrock is sent, and a validator for the
+ * input a model produces. Accepted, as the AI SDK's `tool()` accepts them:
+ * - a Standard JSON Schema (zod 4.2 and later, valibot's and arktype's
+ *   adapters): converted and validated through its `~standard` interface;
+ * - the AI SDK's `jsonSchema(...)` (or a function returning it);
+ * - a plain JSON Schema object, validated with @cfworker/json-schema (a
+ *   small validator without code generation, which Lambda's init favours).
+ * The schema must describe an object: Bedrock sends tool input as one.
+ */
+import { Validator } from '@cfworker/json-schema';
+
+export type JsonSchema = Record<string, unknown>;
+
+export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
+
+export interface NormalizedSchema {
+  jsonSchema: JsonSchema;
+  validate(input: unknown): Promise<ValidationResult>;
+}
+
+/** Thrown for a schema that cannot become a tool's input schema; the message says why. */
+export class ToolSchemaError extends Error {
+  override readonly name = 'ToolSchemaError';
+}
+
+const AI_SDK_SCHEMA = Symbol.for('vercel.ai.schema');
+
+interface StandardSchema {
+  '~standard': {
+    vendor: string;
+    validate(value: unknown): StandardResult | Promise<StandardResult>;
+    jsonSchema?: { input(options: { target: string }): JsonSchema };
+  };
+}
+type StandardResult =
+  { value: unknown; issues?: undefined } | { issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> };
+
+interface AiSdkSchema {
+  jsonSchema: JsonSchema | PromiseLike<JsonSchema>;
+  validate?(
+    value: unknown,
+  ): { success: true; value: unknown } | { success: false; error: Error } | PromiseLike<{ success: true; value: unknown } | { success: false; error: Error }>;
+}
+
+export function normalizeSchema(schema: unknown): NormalizedSchema {
+  const resolved = typeof schema === 'function' ? (schema as () => unknown)() : schema;
+  if (!resolved || typeof resolved !== 'object') throw new ToolSchemaError('inputSchema must be a zod schema, a JSON Schema object or the AI SDK jsonSchema()');
+  if (AI_SDK_SCHEMA in resolved) return fromAiSdk(resolved as unknown as AiSdkSchema);
+  if ('~standard' in resolved) return fromStandard(resolved as StandardSchema);
+  return fromJsonSchema(resolved as JsonSchema);
+}
+
+function fromStandard(schema: StandardSchema): NormalizedSchema {
+  const standard = schema['~standard'];
+  if (!standard.jsonSchema) {
+    throw new ToolSchemaError(
+      `a ${standard.vendor} schema without JSON Schema conversion (Standard JSON Schema); use zod 4.2 or later (its classic API, not zod/mini), or give a JSON Schema object`,
+    );
+  }
+  const jsonSchema = objectSchema(standard.jsonSchema.input({ target: 'draft-07' }));
+  return {
+    jsonSchema,
+    validate: async (input) => {
+      const result = await standard.validate(input);
+      if (!result.issues) return { ok: true, value: result.value };
+      return { ok: false, message: result.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`).join('; ') };
+    },
+  };
+}
+
+function fromAiSdk(schema: AiSdkSchema): NormalizedSchema {
+  const jsonSchema = schema.jsonSchema;
+  if (typeof (jsonSchema as PromiseLike<unknown>).then === 'function')
+    throw new ToolSchemaError('an AI SDK schema whose JSON Schema is asynchronous; give it synchronously');
+  const checked = objectSchema(jsonSchema as JsonSchema);
+  const validate = schema.validate;
+  if (!validate) return fromJsonSchema(checked);
+  return {
+    jsonSchema: checked,
+    validate: async (input) => {
+      const result = await validate(input);
+      return result.success ? { ok: true, value: result.value } : { ok: false, message: result.error.message };
+    },
+  };
+}
+
+function fromJsonSchema(schema: JsonSchema): NormalizedSchema {
+  const jsonSchema = objectSchema(schema);
+  let validator: Validator;
+  try {
+    validator = new Validator(jsonSchema as never, '7', false);
+  } catch (error) {
+    throw new ToolSchemaError(`not a valid JSON Schema: ${(error as Error).message}`);
+  }
+  return {
+    jsonSchema,
+    validate: async (input) => {
+      const result = validator.validate(input);
+      if (result.valid) return { ok: true, value: input };
+      // The innermost errors say what is wrong; the outer ones only that something below is.
+      const details = result.errors.filter((error) => !['properties', 'allOf', 'anyOf', 'items'].includes(error.keyword));
+      return {
+        ok: false,
+        message: (details.length > 0 ? details : result.errors).map((error) => `${error.instanceLocation || '#'}: ${error.error}`).join('; '),
+      };
+    },
+  };
+}
+
+/** Bedrock sends tool input as a JSON object: a schema of anything else cannot be satisfied. */
+function objectSchema(schema: JsonSchema): JsonSchema {
+  if (schema.type !== 'object') {
+    throw new ToolSchemaError(
+      `the input schema must describe an object (type: "object"), got ${schema.type === undefined ? 'no type' : `type: ${JSON.stringify(schema.type)}`}`,
+    );
+  }
+  return schema;
+}
+
+function pathOf(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
+  if (!path || path.length === 0) return 'input';
+  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
+}
