@@ -8,6 +8,11 @@ module.exports = {
     // tsconfig.json, ts-jest only transpiles each file.
     '^.+\\.ts$': 'ts-jest',
   },
+  // The package's own names, as the example imports them (tsconfig.json's paths, for ts-jest).
+  moduleNameMapper: {
+    '^cdk-multi-region-agent$': '<rootDir>/lib/index.ts',
+    '^cdk-multi-region-agent/agent$': '<rootDir>/lambda/agent/agent/index.ts',
+  },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,
 };
