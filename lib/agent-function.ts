@@ -1,12 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
 import type { Jurisdiction } from './jurisdiction';
-import { PREBUNDLED_FILE, RUNTIME_BUNDLE_OPTIONS, runtimeCodeSource } from './runtime-bundle';
+import { stageDirectory } from './code-staging';
+import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
 
 export interface AgentFunctionProps {
   /** The jurisdiction of the region: named in the role's and the function's descriptions. */
@@ -40,14 +40,21 @@ export interface AgentFunctionProps {
 
 /**
  * The agent runtime's Lambda function: Node.js 24 on arm64, the runtime's
- * code (bundled here by esbuild, or prebundled in the published package), its
- * own log group, and a role that may write only to that log group. Other
- * grants (Bedrock, the table) are added by whoever composes it.
+ * handler (bundled here by esbuild, or prebundled in the published package)
+ * in a code asset of its own, its own log group, and a role that may write
+ * only to that log group. Other grants (Bedrock, the table) are added by
+ * whoever composes it.
  */
 export class AgentFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.IRole;
   readonly logGroup: logs.ILogGroup;
+  /**
+   * The directory the function's code asset is made of: the runtime's
+   * handler (`index.mjs`) and the agent's files beside it. Without the
+   * handler in a stack whose bundling is skipped.
+   */
+  readonly codeDirectory: string;
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
@@ -63,7 +70,11 @@ export class AgentFunction extends Construct {
         }),
       },
     });
-    const common = {
+    // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
+    const files: Record<string, Uint8Array> = Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {};
+    this.codeDirectory = stageDirectory(files);
+    // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
+    this.function = new lambda.Function(this, 'Default', {
       role: this.role,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -73,33 +84,8 @@ export class AgentFunction extends Construct {
       logGroup: this.logGroup,
       environment: { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) },
       description: `Multi-region agent runtime (${where})`,
-    };
-    // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
-    const code = runtimeCodeSource();
-    if (code.kind === 'prebundled') {
-      this.function = new lambda.Function(this, 'Default', {
-        ...common,
-        code: lambda.Code.fromAsset(code.directory),
-        handler: `${PREBUNDLED_FILE.replace(/\.mjs$/, '')}.handler`,
-      });
-      return;
-    }
-    this.function = new nodejs.NodejsFunction(this, 'Default', {
-      ...common,
-      entry: code.entry,
-      handler: 'handler',
-      projectRoot: code.projectRoot,
-      depsLockFilePath: code.lockFile,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: RUNTIME_BUNDLE_OPTIONS.target,
-        minify: RUNTIME_BUNDLE_OPTIONS.minify,
-        mainFields: [...RUNTIME_BUNDLE_OPTIONS.mainFields],
-        banner: RUNTIME_BUNDLE_OPTIONS.banner,
-        // Bundle the SDK clients we pinned and tested instead of the runtime's copy.
-        bundleAwsSDK: true,
-        sourceMap: false,
-      },
+      code: lambda.Code.fromAsset(this.codeDirectory),
+      handler: RUNTIME_HANDLER,
     });
   }
 }

@@ -116,6 +116,8 @@ export class AgentRuntime extends Construct {
   /** The configuration given to the function as AGENT_CONFIG (also used by the local playground). */
   readonly runtimeConfig: RuntimeConfigInput;
   readonly function: lambda.Function;
+  /** The directory of the function's code asset (see `AgentFunction.codeDirectory`; also used by the local playground). */
+  readonly codeDirectory: string;
   readonly api: apigateway.RestApi;
   /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
   readonly agentApi: AgentApi;
@@ -171,6 +173,7 @@ export class AgentRuntime extends Construct {
       logRetention: props.logRetention,
     });
     this.function = agentFunction.function;
+    this.codeDirectory = agentFunction.codeDirectory;
     grantBedrockTargets(this.function, stack, this.targets);
     this.tableReference(props.table).grantConversationAccess(this.function);
     if (props.manageApiGatewayAccount === false) {
