@@ -4,9 +4,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
+import { AgentAsset } from '../lambda/agent/agent/asset-layout';
+import type { AgentManifest } from '../lambda/agent/agent/definition';
+import type { AgentCode } from './agent-code';
+import type { AgentInstructions } from './agent-instructions';
+import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import { stageDirectory } from './code-staging';
 import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
+
+/** Lambda allows 4 KB of environment variables in total. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Kept free for what Lambda itself counts against the limit. */
+const ENVIRONMENT_HEADROOM_BYTES = 256;
 
 export interface AgentFunctionProps {
   /** The jurisdiction of the region: named in the role's and the function's descriptions. */
@@ -15,6 +25,20 @@ export interface AgentFunctionProps {
   readonly region: string;
   /** The runtime's configuration, given to the function as `AGENT_CONFIG` (validated by the caller). */
   readonly runtimeConfig: RuntimeConfigInput;
+  /**
+   * The user's agent, bundled into the code asset as `agent.mjs` and
+   * validated at synthesis.
+   * @default - no code: the runtime answers with its instructions alone
+   */
+  readonly agent?: AgentCode;
+  /**
+   * Instructions given to the construct rather than in the agent's code,
+   * written into the code asset as `instructions.md`.
+   *
+   * Note: an agent whose code defines instructions cannot be given these too.
+   * @default - the instructions of the agent's code, or none
+   */
+  readonly instructions?: AgentInstructions;
   /**
    * Memory of the function. Answers are I/O-bound; 1024 MB buys the CPU that
    * keeps cold starts and SDK (de)serialization short.
@@ -55,6 +79,8 @@ export class AgentFunction extends Construct {
    * handler in a stack whose bundling is skipped.
    */
   readonly codeDirectory: string;
+  /** What the agent's code declares, when it was given. */
+  readonly agentManifest?: AgentManifest;
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
@@ -70,9 +96,23 @@ export class AgentFunction extends Construct {
         }),
       },
     });
+    const agent = props.agent?.bind(this);
+    this.agentManifest = agent?.manifest;
+    if (agent && agent.manifest.instructionsBytes > 0 && props.instructions) {
+      throw new MultiRegionAgentError(
+        'InstructionsGivenTwice',
+        `instructions: the agent's code (${agent.entry}) defines ${agent.manifest.instructionsBytes} bytes of instructions, and the construct was given ${Buffer.byteLength(props.instructions.text)} bytes more (instructions, or settings.inference.systemPrompt); give them in one place`,
+        this,
+      );
+    }
+    const environment = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
+    this.assertEnvironmentFits(environment);
     // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
-    const files: Record<string, Uint8Array> = Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {};
-    this.codeDirectory = stageDirectory(files);
+    this.codeDirectory = stageDirectory({
+      ...(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {}),
+      ...(agent ? { [AgentAsset.agentModule]: agent.bundle } : {}),
+      ...(props.instructions ? { [AgentAsset.instructions]: props.instructions.text } : {}),
+    });
     // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
     this.function = new lambda.Function(this, 'Default', {
       role: this.role,
@@ -82,10 +122,22 @@ export class AgentFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(2),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup: this.logGroup,
-      environment: { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) },
+      environment,
       description: `Multi-region agent runtime (${where})`,
       code: lambda.Code.fromAsset(this.codeDirectory),
       handler: RUNTIME_HANDLER,
     });
+  }
+
+  /** Instructions and tool specifications are files of the asset; what is left must fit Lambda's 4 KB of environment. */
+  private assertEnvironmentFits(environment: Record<string, string>): void {
+    const size = Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+    if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - ENVIRONMENT_HEADROOM_BYTES) {
+      throw new MultiRegionAgentError(
+        'ConfigTooLarge',
+        `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or jurisdictionHosts`,
+        this,
+      );
+    }
   }
 }

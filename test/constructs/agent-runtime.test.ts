@@ -591,7 +591,7 @@ test.each([
   ],
   [
     "a configuration over Lambda's environment limit",
-    () => composed({ settings: { inference: { systemPrompt: 'x'.repeat(5000) } } }),
+    () => composed({ jurisdictionHosts: Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`j${index}`, `j${index}.agent.example.com`])) }),
     /of Lambda's 4 KB environment/,
   ],
   [
