@@ -1,13 +1,14 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
-import { AgentAsset } from '../lambda/agent/agent/asset-layout';
-import type { AgentManifest } from '../lambda/agent/agent/definition';
+import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
 import type { AgentCode } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import { stageDirectory } from './code-staging';
@@ -17,6 +18,8 @@ import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bund
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 /** Kept free for what Lambda itself counts against the limit. */
 const ENVIRONMENT_HEADROOM_BYTES = 256;
+/** A long Lambda function ARN (partition, region and a 64-character name), for ARNs that are tokens at synthesis. */
+const FUNCTION_ARN_BYTES = 140;
 
 export interface AgentFunctionProps {
   /** The jurisdiction of the region: named in the role's and the function's descriptions. */
@@ -39,6 +42,17 @@ export interface AgentFunctionProps {
    * @default - the instructions of the agent's code, or none
    */
   readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions, listed in the code asset's
+   * `lambda-tools.json`, their ARNs in `AGENT_TOOL_FUNCTIONS`, and each
+   * function invocable by the role (`lambda:InvokeFunction` on exactly their ARNs).
+   *
+   * Note: each function must run in a region of `jurisdiction` (tool inputs
+   * carry the conversation's data), and tool names must be unique among
+   * these and the tools of the agent's code.
+   * @default - none
+   */
+  readonly tools?: readonly AgentTool[];
   /**
    * Memory of the function. Answers are I/O-bound; 1024 MB buys the CPU that
    * keeps cold starts and SDK (de)serialization short.
@@ -81,6 +95,8 @@ export class AgentFunction extends Construct {
   readonly codeDirectory: string;
   /** What the agent's code declares, when it was given. */
   readonly agentManifest?: AgentManifest;
+  /** The tools that are Lambda functions. */
+  readonly lambdaTools: readonly AgentTool[];
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
@@ -105,13 +121,20 @@ export class AgentFunction extends Construct {
         this,
       );
     }
-    const environment = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
-    this.assertEnvironmentFits(environment);
+    this.lambdaTools = props.tools ?? [];
+    this.assertToolsAllowed(props, agent?.manifest);
+    const toolSpecs = this.lambdaTools.map((tool) => tool.specFor(agent?.manifest.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS));
+    const toolFunctions = Object.fromEntries(this.lambdaTools.map((tool) => [tool.name, tool.function.functionArn]));
+    const environment: Record<string, string> = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
+    // ARNs are known at deployment only: CloudFormation resolves them inside the JSON.
+    if (this.lambdaTools.length > 0) environment[TOOL_FUNCTIONS_ENV_VAR] = Stack.of(this).toJsonString(toolFunctions);
+    this.assertEnvironmentFits(environment, toolFunctions);
     // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
     this.codeDirectory = stageDirectory({
       ...(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {}),
       ...(agent ? { [AgentAsset.agentModule]: agent.bundle } : {}),
       ...(props.instructions ? { [AgentAsset.instructions]: props.instructions.text } : {}),
+      ...(toolSpecs.length > 0 ? { [AgentAsset.lambdaTools]: JSON.stringify(toolSpecs, null, 2) } : {}),
     });
     // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
     this.function = new lambda.Function(this, 'Default', {
@@ -127,15 +150,64 @@ export class AgentFunction extends Construct {
       code: lambda.Code.fromAsset(this.codeDirectory),
       handler: RUNTIME_HANDLER,
     });
+    if (this.lambdaTools.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeToolFunctions',
+          actions: ['lambda:InvokeFunction'],
+          resources: [...new Set(this.lambdaTools.map((tool) => tool.function.functionArn))],
+        }),
+      );
+    }
+  }
+
+  /** Unique tool names, and every tool function in the jurisdiction: its inputs carry the conversation's data. */
+  private assertToolsAllowed(props: AgentFunctionProps, manifest: AgentManifest | undefined): void {
+    const seen = new Set<string>();
+    for (const tool of this.lambdaTools) {
+      if (seen.has(tool.name)) throw new MultiRegionAgentError('DuplicateToolName', `tools: two Lambda tools are named '${tool.name}'`, this);
+      seen.add(tool.name);
+      if (manifest?.tools.some((codeTool) => codeTool.name === tool.name)) {
+        throw new MultiRegionAgentError(
+          'DuplicateToolName',
+          `tools: '${tool.name}' names both a tool of the agent's code and a Lambda tool (${tool.function.node.path}); rename one`,
+          this,
+        );
+      }
+      const region = tool.function.env.region;
+      if (Token.isUnresolved(region)) {
+        throw new MultiRegionAgentError(
+          'ToolRegionUnknown',
+          `tools: the region of tool '${tool.name}' (${tool.function.node.path}) is not known at synthesis, so its residency cannot be checked; ` +
+            'define its function in a stack with an explicit env.region, or import it by a literal ARN (lambda.Function.fromFunctionArn)',
+          this,
+        );
+      }
+      if (!props.jurisdiction.includes(region)) {
+        throw new MultiRegionAgentError(
+          'ToolOutsideJurisdiction',
+          `tools: tool '${tool.name}' runs in ${region}, outside jurisdiction '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')}); ` +
+            "tool inputs carry the conversation's data: deploy its function in one of the jurisdiction's regions",
+          this,
+        );
+      }
+    }
   }
 
   /** Instructions and tool specifications are files of the asset; what is left must fit Lambda's 4 KB of environment. */
-  private assertEnvironmentFits(environment: Record<string, string>): void {
-    const size = Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
+  private assertEnvironmentFits(environment: Record<string, string>, toolFunctions: Record<string, string>): void {
+    // A tool's ARN is a token until deployment: counted at the length of a long function ARN.
+    const toolFunctionsBytes = Buffer.byteLength(
+      JSON.stringify(Object.fromEntries(Object.keys(toolFunctions).map((name) => [name, 'x'.repeat(FUNCTION_ARN_BYTES)]))),
+    );
+    const sizes = Object.entries(environment).map(
+      ([name, value]) => Buffer.byteLength(name) + (name === TOOL_FUNCTIONS_ENV_VAR ? toolFunctionsBytes : Buffer.byteLength(value)),
+    );
+    const size = sizes.reduce((sum, bytes) => sum + bytes, 0);
     if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - ENVIRONMENT_HEADROOM_BYTES) {
       throw new MultiRegionAgentError(
         'ConfigTooLarge',
-        `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or jurisdictionHosts`,
+        `the runtime configuration and tool ARNs take ${size} bytes of Lambda's 4 KB environment; shorten the chain or jurisdictionHosts, or use fewer Lambda tools`,
         this,
       );
     }

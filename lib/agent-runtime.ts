@@ -9,6 +9,7 @@ import type { AgentManifest } from '../lambda/agent/agent/definition';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import type { AgentCode } from './agent-code';
 import { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
 import { AgentApi, type AgentAuthorization, type AgentThrottling } from './agent-api';
 import { AgentDomainNames, type AgentDomains } from './agent-domain-names';
 import { AgentFunction } from './agent-function';
@@ -59,6 +60,14 @@ export interface AgentRuntimeProps {
    * @default - the instructions of the agent's code, or none
    */
   readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions (`AgentTool.fromFunction`), beside the
+   * tools of the agent's code; the function's role may invoke exactly them.
+   *
+   * Note: each tool's function must run in a region of `jurisdiction`.
+   * @default - none
+   */
+  readonly tools?: readonly AgentTool[];
   /**
    * The jurisdiction's conversation table (its home-region replica is read and written).
    *
@@ -144,6 +153,8 @@ export class AgentRuntime extends Construct {
   readonly codeDirectory: string;
   /** What the agent's code declares (tools, maxSteps, instructions' size), when `agent` was given. */
   readonly agentManifest?: AgentManifest;
+  /** The tools that are Lambda functions. */
+  readonly lambdaTools: readonly AgentTool[];
   readonly api: apigateway.RestApi;
   /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
   readonly agentApi: AgentApi;
@@ -196,6 +207,7 @@ export class AgentRuntime extends Construct {
       runtimeConfig: this.runtimeConfig,
       agent: props.agent,
       instructions,
+      tools: props.tools,
       memorySize: props.memorySize,
       timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
@@ -204,6 +216,7 @@ export class AgentRuntime extends Construct {
     this.function = agentFunction.function;
     this.codeDirectory = agentFunction.codeDirectory;
     this.agentManifest = agentFunction.agentManifest;
+    this.lambdaTools = agentFunction.lambdaTools;
     grantBedrockTargets(this.function, stack, this.targets);
     this.tableReference(props.table).grantConversationAccess(this.function);
     if (props.manageApiGatewayAccount === false) {

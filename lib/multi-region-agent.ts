@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { AgentAuthorization } from './agent-api';
 import type { AgentCode } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
 import { AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
 import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
@@ -105,6 +106,16 @@ export interface MultiRegionAgentProps {
    * @default - the instructions of the agent's code, or none
    */
   readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions, made per region: called once in each
+   * region's stack, with a scope of its own in it (`<agent>-<region>/Tools`),
+   * so that each region deploys its own tool functions in its jurisdiction.
+   *
+   * Note: a tool's function must run in a region of the region's
+   * jurisdiction (in the given scope, or imported from one).
+   * @default - none
+   */
+  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction) => AgentTool[];
   /** @default RoutingStrategy.latency() */
   readonly routing?: RoutingStrategy;
   /**
@@ -223,6 +234,7 @@ export class MultiRegionAgent extends Construct {
           chain: props.chain,
           agent: props.agent,
           instructions: props.instructions,
+          tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction),
           table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
             jurisdiction,
             tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
