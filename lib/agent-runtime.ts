@@ -332,7 +332,8 @@ export class AgentRuntime extends Construct {
     const config: RuntimeConfigInput = {
       region: this.region,
       jurisdiction: props.jurisdiction.toConfig(),
-      chain: this.targets.map(({ modelId, region, tier }) => ({ modelId, region, tier })),
+      // promptCaching only where it is true: every byte of AGENT_CONFIG counts against Lambda's 4 KB.
+      chain: this.targets.map(({ modelId, region, tier, model }) => ({ modelId, region, tier, ...(model.promptCaching ? { promptCaching: true } : {}) })),
       jurisdictionHosts: props.jurisdictionHosts ?? (props.recordName ? { [props.jurisdiction.name]: props.jurisdiction.hostName(props.recordName) } : {}),
       table: {
         name: props.table.tableName,
