@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
 import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
 import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
-import type { AgentCode } from './agent-code';
+import type { AgentCode, AgentCodeConfig } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
 import type { AgentTool } from './agent-tool';
 import { MultiRegionAgentError } from './errors';
@@ -77,11 +77,12 @@ export interface AgentFunctionProps {
 }
 
 /**
- * The agent runtime's Lambda function: Node.js 24 on arm64, the runtime's
- * handler (bundled here by esbuild, or prebundled in the published package)
- * in a code asset of its own, its own log group, and a role that may write
- * only to that log group. Other grants (Bedrock, the table) are added by
- * whoever composes it.
+ * The agent runtime's Lambda function: Node.js 24 on arm64, a code asset of
+ * its own holding the runtime's handler (bundled here by esbuild, or
+ * prebundled in the published package) and the agent's files (its bundled
+ * code, instructions, Lambda tools), its own log group, and a role that may
+ * write only to that log group and invoke only its Lambda tools. Other
+ * grants (Bedrock, the table) are added by whoever composes it.
  */
 export class AgentFunction extends Construct {
   readonly function: lambda.Function;
@@ -114,13 +115,7 @@ export class AgentFunction extends Construct {
     });
     const agent = props.agent?.bind(this);
     this.agentManifest = agent?.manifest;
-    if (agent && agent.manifest.instructionsBytes > 0 && props.instructions) {
-      throw new MultiRegionAgentError(
-        'InstructionsGivenTwice',
-        `instructions: the agent's code (${agent.entry}) defines ${agent.manifest.instructionsBytes} bytes of instructions, and the construct was given ${Buffer.byteLength(props.instructions.text)} bytes more (instructions, or settings.inference.systemPrompt); give them in one place`,
-        this,
-      );
-    }
+    if (agent) this.assertInstructionsOnce(agent, props.instructions);
     this.lambdaTools = props.tools ?? [];
     this.assertToolsAllowed(props, agent?.manifest);
     const toolSpecs = this.lambdaTools.map((tool) => tool.specFor(agent?.manifest.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS));
@@ -150,15 +145,27 @@ export class AgentFunction extends Construct {
       code: lambda.Code.fromAsset(this.codeDirectory),
       handler: RUNTIME_HANDLER,
     });
-    if (this.lambdaTools.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'InvokeToolFunctions',
-          actions: ['lambda:InvokeFunction'],
-          resources: [...new Set(this.lambdaTools.map((tool) => tool.function.functionArn))],
-        }),
-      );
-    }
+    if (this.lambdaTools.length > 0) this.grantToolFunctions();
+  }
+
+  /** Exactly lambda:InvokeFunction on exactly the tools' functions (grantInvoke would add every version and alias, `<arn>:*`). */
+  private grantToolFunctions(): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeToolFunctions',
+        actions: ['lambda:InvokeFunction'],
+        resources: [...new Set(this.lambdaTools.map((tool) => tool.function.functionArn))],
+      }),
+    );
+  }
+
+  private assertInstructionsOnce(agent: AgentCodeConfig, instructions: AgentInstructions | undefined): void {
+    if (agent.manifest.instructionsBytes === 0 || !instructions) return;
+    throw new MultiRegionAgentError(
+      'InstructionsGivenTwice',
+      `instructions: the agent's code (${agent.entry}) defines ${agent.manifest.instructionsBytes} bytes of instructions, and the construct was given ${Buffer.byteLength(instructions.text)} bytes more (instructions, or settings.inference.systemPrompt); give them in one place`,
+      this,
+    );
   }
 
   /** Unique tool names, and every tool function in the jurisdiction: its inputs carry the conversation's data. */

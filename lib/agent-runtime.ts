@@ -139,7 +139,8 @@ export interface AgentRuntimeProps {
 
 /**
  * One region's agent runtime, composed of an `AgentFunction` (the streaming
- * Lambda function), an `AgentApi` (its REST API: response streaming, request
+ * Lambda function, the agent's code, instructions and Lambda tools in its
+ * code asset), an `AgentApi` (its REST API: response streaming, request
  * validation, access logs, throttling, IAM or Cognito authorization,
  * `/health`) and `AgentDomainNames` (certificate and custom domains), with
  * the runtime's validated configuration and grants for exactly the Bedrock
@@ -315,7 +316,7 @@ export class AgentRuntime extends Construct {
   /** `instructions`, or the older `settings.inference.systemPrompt` as the same file of the asset. */
   private instructionsOf(props: AgentRuntimeProps): AgentInstructions | undefined {
     const systemPrompt = props.settings?.inference?.systemPrompt;
-    if (systemPrompt === undefined || systemPrompt === '') return props.instructions;
+    if (systemPrompt === undefined || systemPrompt.trim() === '') return props.instructions;
     if (props.instructions) {
       throw new MultiRegionAgentError(
         'InstructionsGivenTwice',

@@ -73,6 +73,12 @@ describe('the code asset', () => {
     expect(fileOf(runtime, 'instructions.md')).toBe(fs.readFileSync(agentEntry('support/instructions.md'), 'utf8'));
   });
 
+  test('a blank settings.inference.systemPrompt is no instructions, as before', () => {
+    const runtime = runtimeIn(testApp(), { settings: { inference: { systemPrompt: ' ' } } });
+
+    expect(filesOf(runtime)).toEqual([]);
+  });
+
   test('settings.inference keeps its other fields in AGENT_CONFIG when the system prompt moves to the asset', () => {
     const runtime = runtimeIn(testApp(), { settings: { inference: { systemPrompt: 'Be brief.', maxTokens: 2048, temperature: 0.2 } } });
 
