@@ -7,6 +7,14 @@ module.exports = {
     // Type checking runs once in `npm run typecheck`; with isolatedModules in
     // tsconfig.json, ts-jest only transpiles each file.
     '^.+\\.ts$': 'ts-jest',
+    '\\.(md|txt)$': '<rootDir>/test/text-transform.js',
+  },
+  // Jest's defaults, and the text files an agent imports.
+  moduleFileExtensions: ['js', 'mjs', 'cjs', 'jsx', 'ts', 'tsx', 'json', 'node', 'md', 'txt'],
+  // The package's own names, as the example imports them (tsconfig.json's paths, for ts-jest).
+  moduleNameMapper: {
+    '^cdk-multi-region-agent$': '<rootDir>/lib/index.ts',
+    '^cdk-multi-region-agent/agent$': '<rootDir>/lambda/agent/agent/index.ts',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testTimeout: 60000,

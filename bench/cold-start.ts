@@ -1,6 +1,6 @@
 /**
  * Cold start proxy: the runtime bundle as deployed (esbuild with the
- * settings NodejsFunction uses here: minified ESM, dependencies' ESM entry
+ * settings AgentFunction uses: minified ESM, dependencies' ESM entry
  * points, tree-shaken) against a naive bundle of the same handler
  * (unminified CommonJS from the packages' `main` entry points, no tree
  * shaking, so every SDK client and command is in it). For each: its size,
@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { RUNTIME_BUNDLE_OPTIONS } from '../lib/runtime-bundle';
+import { runtimeBuildOptions } from '../lib/runtime-bundle';
 import { exampleRegions } from '../local/example-regions';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -37,7 +37,7 @@ process.stdout.write(JSON.stringify({ initMs, rssBytes: process.memoryUsage().rs
 type Sample = { initMs: number; rssBytes: number; processMs: number };
 
 async function bundle(outfile: string, options: BuildOptions): Promise<number> {
-  await build({ entryPoints: [ENTRY], outfile, bundle: true, platform: 'node', logLevel: 'warning', ...options });
+  await build({ entryPoints: [ENTRY], outfile, bundle: true, platform: 'node', ...options, logLevel: 'warning' });
   return fs.statSync(outfile).size;
 }
 
@@ -58,13 +58,7 @@ async function main(): Promise<void> {
   const deployedFile = path.join(directory, 'deployed', 'index.mjs');
   const naiveFile = path.join(directory, 'naive', 'index.js');
   const sizes = {
-    deployed: await bundle(deployedFile, {
-      format: RUNTIME_BUNDLE_OPTIONS.format,
-      target: RUNTIME_BUNDLE_OPTIONS.target,
-      minify: RUNTIME_BUNDLE_OPTIONS.minify,
-      mainFields: [...RUNTIME_BUNDLE_OPTIONS.mainFields],
-      banner: { js: RUNTIME_BUNDLE_OPTIONS.banner },
-    }),
+    deployed: await bundle(deployedFile, runtimeBuildOptions()),
     naive: await bundle(naiveFile, { format: 'cjs', target: 'node22', minify: false, treeShaking: false, mainFields: ['main'] }),
   };
   // The configuration the example deployment gives its first region, so initialization validates a real one.

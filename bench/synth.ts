@@ -53,6 +53,8 @@ function synthesizeOnce(regions: number): void {
   const bundle = fs
     .readdirSync(outdir)
     .filter((entry) => entry.startsWith('asset.'))
+    // The runtime's asset, which holds the agent's bundle beside the handler (the tool functions' assets have their own index.mjs).
+    .filter((entry) => fs.existsSync(path.join(outdir, entry, 'agent.mjs')))
     .map((entry) => path.join(outdir, entry, 'index.mjs'))
     .find((file) => fs.existsSync(file));
   process.stdout.write(JSON.stringify({ stacks: assembly.stacks.length, synthMs: elapsed, bundleBytes: bundle ? fs.statSync(bundle).size : 0 }));

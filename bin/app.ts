@@ -6,15 +6,20 @@
  *   eu: eu-west-1 (home) and eu-central-1, restricted, European users kept in the EU
  *
  * Claude Sonnet 4.5 answers; Amazon Nova Pro is the degraded fallback. The
+ * agent is the support agent of examples/support-agent/: its code (agent.ts:
+ * instructions and the refund_policy tool) and a Lambda tool, lookup_order,
+ * deployed in every region's stack (tools.ts). The
  * account and DNS come from context (cdk.json or -c key=value) with
  * placeholder defaults, so `npx cdk synth` works offline on a fresh clone:
  *
  *   npx cdk deploy --all -c account=123456789012 -c hostedZoneId=Z123... -c zoneName=example.com -c recordName=agent.example.com
  */
+import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent } from '../lib';
+import { LOOKUP_ORDER, supportTools } from '../examples/support-agent/tools';
+import { AgentCode, BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent } from '../lib';
 
 export const EXAMPLE_DEFAULTS = {
   account: '111111111111',
@@ -22,6 +27,16 @@ export const EXAMPLE_DEFAULTS = {
   zoneName: 'example.com',
   recordName: 'agent.example.com',
 };
+
+/**
+ * The example's agent, for running it without AWS (the local playground):
+ * the entry file to bundle, and the handler module (export `handler`) of
+ * each tool that is a Lambda function, by tool name.
+ */
+export const EXAMPLE_AGENT = {
+  entry: path.join(__dirname, '..', 'examples', 'support-agent', 'agent.ts'),
+  lambdaToolHandlers: { [LOOKUP_ORDER.name]: LOOKUP_ORDER.handlerModule } as Readonly<Record<string, string>>,
+} as const;
 
 export function createExampleApp(options: { context?: Record<string, unknown>; jurisdictions?: Jurisdiction[] } = {}): { app: App; agent: MultiRegionAgent } {
   const app = new App({ context: options.context });
@@ -35,6 +50,8 @@ export function createExampleApp(options: { context?: Record<string, unknown>; j
       Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
     ],
     chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5, BedrockModel.AMAZON_NOVA_PRO),
+    agent: AgentCode.fromEntry(EXAMPLE_AGENT.entry),
+    tools: supportTools,
   });
   // The example is held to the AWS Solutions rules; findings fail synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

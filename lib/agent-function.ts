@@ -1,12 +1,25 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
+import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
+import type { AgentCode, AgentCodeConfig } from './agent-code';
+import type { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
+import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
-import { PREBUNDLED_FILE, RUNTIME_BUNDLE_OPTIONS, runtimeCodeSource } from './runtime-bundle';
+import { stageDirectory } from './code-staging';
+import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
+
+/** Lambda allows 4 KB of environment variables in total. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Kept free for what Lambda itself counts against the limit. */
+const ENVIRONMENT_HEADROOM_BYTES = 256;
+/** A long Lambda function ARN (partition, region and a 64-character name), for ARNs that are tokens at synthesis. */
+const FUNCTION_ARN_BYTES = 140;
 
 export interface AgentFunctionProps {
   /** The jurisdiction of the region: named in the role's and the function's descriptions. */
@@ -15,6 +28,31 @@ export interface AgentFunctionProps {
   readonly region: string;
   /** The runtime's configuration, given to the function as `AGENT_CONFIG` (validated by the caller). */
   readonly runtimeConfig: RuntimeConfigInput;
+  /**
+   * The user's agent, bundled into the code asset as `agent.mjs` and
+   * validated at synthesis.
+   * @default - no code: the runtime answers with its instructions alone
+   */
+  readonly agent?: AgentCode;
+  /**
+   * Instructions given to the construct rather than in the agent's code,
+   * written into the code asset as `instructions.md`.
+   *
+   * Note: an agent whose code defines instructions cannot be given these too.
+   * @default - the instructions of the agent's code, or none
+   */
+  readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions, listed in the code asset's
+   * `lambda-tools.json`, their ARNs in `AGENT_TOOL_FUNCTIONS`, and each
+   * function invocable by the role (`lambda:InvokeFunction` on exactly their ARNs).
+   *
+   * Note: each function must run in a region of `jurisdiction` (tool inputs
+   * carry the conversation's data), and tool names must be unique among
+   * these and the tools of the agent's code.
+   * @default - none
+   */
+  readonly tools?: readonly AgentTool[];
   /**
    * Memory of the function. Answers are I/O-bound; 1024 MB buys the CPU that
    * keeps cold starts and SDK (de)serialization short.
@@ -39,15 +77,27 @@ export interface AgentFunctionProps {
 }
 
 /**
- * The agent runtime's Lambda function: Node.js 24 on arm64, the runtime's
- * code (bundled here by esbuild, or prebundled in the published package), its
- * own log group, and a role that may write only to that log group. Other
+ * The agent runtime's Lambda function: Node.js 24 on arm64, a code asset of
+ * its own holding the runtime's handler (bundled here by esbuild, or
+ * prebundled in the published package) and the agent's files (its bundled
+ * code, instructions, Lambda tools), its own log group, and a role that may
+ * write only to that log group and invoke only its Lambda tools. Other
  * grants (Bedrock, the table) are added by whoever composes it.
  */
 export class AgentFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.IRole;
   readonly logGroup: logs.ILogGroup;
+  /**
+   * The directory the function's code asset is made of: the runtime's
+   * handler (`index.mjs`) and the agent's files beside it. Without the
+   * handler in a stack whose bundling is skipped.
+   */
+  readonly codeDirectory: string;
+  /** What the agent's code declares, when it was given. */
+  readonly agentManifest?: AgentManifest;
+  /** The tools that are Lambda functions. */
+  readonly lambdaTools: readonly AgentTool[];
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
@@ -63,7 +113,26 @@ export class AgentFunction extends Construct {
         }),
       },
     });
-    const common = {
+    const agent = props.agent?.bind(this);
+    this.agentManifest = agent?.manifest;
+    if (agent) this.assertInstructionsOnce(agent, props.instructions);
+    this.lambdaTools = props.tools ?? [];
+    this.assertToolsAllowed(props, agent?.manifest);
+    const toolSpecs = this.lambdaTools.map((tool) => tool.specFor(agent?.manifest.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS));
+    const toolFunctions = Object.fromEntries(this.lambdaTools.map((tool) => [tool.name, tool.function.functionArn]));
+    const environment: Record<string, string> = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
+    // ARNs are known at deployment only: CloudFormation resolves them inside the JSON.
+    if (this.lambdaTools.length > 0) environment[TOOL_FUNCTIONS_ENV_VAR] = Stack.of(this).toJsonString(toolFunctions);
+    this.assertEnvironmentFits(environment, toolFunctions);
+    // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
+    this.codeDirectory = stageDirectory({
+      ...(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {}),
+      ...(agent ? { [AgentAsset.agentModule]: agent.bundle } : {}),
+      ...(props.instructions ? { [AgentAsset.instructions]: props.instructions.text } : {}),
+      ...(toolSpecs.length > 0 ? { [AgentAsset.lambdaTools]: JSON.stringify(toolSpecs, null, 2) } : {}),
+    });
+    // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
+    this.function = new lambda.Function(this, 'Default', {
       role: this.role,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -71,35 +140,83 @@ export class AgentFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(2),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup: this.logGroup,
-      environment: { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) },
+      environment,
       description: `Multi-region agent runtime (${where})`,
-    };
-    // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
-    const code = runtimeCodeSource();
-    if (code.kind === 'prebundled') {
-      this.function = new lambda.Function(this, 'Default', {
-        ...common,
-        code: lambda.Code.fromAsset(code.directory),
-        handler: `${PREBUNDLED_FILE.replace(/\.mjs$/, '')}.handler`,
-      });
-      return;
-    }
-    this.function = new nodejs.NodejsFunction(this, 'Default', {
-      ...common,
-      entry: code.entry,
-      handler: 'handler',
-      projectRoot: code.projectRoot,
-      depsLockFilePath: code.lockFile,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: RUNTIME_BUNDLE_OPTIONS.target,
-        minify: RUNTIME_BUNDLE_OPTIONS.minify,
-        mainFields: [...RUNTIME_BUNDLE_OPTIONS.mainFields],
-        banner: RUNTIME_BUNDLE_OPTIONS.banner,
-        // Bundle the SDK clients we pinned and tested instead of the runtime's copy.
-        bundleAwsSDK: true,
-        sourceMap: false,
-      },
+      code: lambda.Code.fromAsset(this.codeDirectory),
+      handler: RUNTIME_HANDLER,
     });
+    if (this.lambdaTools.length > 0) this.grantToolFunctions();
+  }
+
+  /** Exactly lambda:InvokeFunction on exactly the tools' functions (grantInvoke would add every version and alias, `<arn>:*`). */
+  private grantToolFunctions(): void {
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeToolFunctions',
+        actions: ['lambda:InvokeFunction'],
+        resources: [...new Set(this.lambdaTools.map((tool) => tool.function.functionArn))],
+      }),
+    );
+  }
+
+  private assertInstructionsOnce(agent: AgentCodeConfig, instructions: AgentInstructions | undefined): void {
+    if (agent.manifest.instructionsBytes === 0 || !instructions) return;
+    throw new MultiRegionAgentError(
+      'InstructionsGivenTwice',
+      `instructions: the agent's code (${agent.entry}) defines ${agent.manifest.instructionsBytes} bytes of instructions, and the construct was given ${Buffer.byteLength(instructions.text)} bytes more (instructions, or settings.inference.systemPrompt); give them in one place`,
+      this,
+    );
+  }
+
+  /** Unique tool names, and every tool function in the jurisdiction: its inputs carry the conversation's data. */
+  private assertToolsAllowed(props: AgentFunctionProps, manifest: AgentManifest | undefined): void {
+    const seen = new Set<string>();
+    for (const tool of this.lambdaTools) {
+      if (seen.has(tool.name)) throw new MultiRegionAgentError('DuplicateToolName', `tools: two Lambda tools are named '${tool.name}'`, this);
+      seen.add(tool.name);
+      if (manifest?.tools.some((codeTool) => codeTool.name === tool.name)) {
+        throw new MultiRegionAgentError(
+          'DuplicateToolName',
+          `tools: '${tool.name}' names both a tool of the agent's code and a Lambda tool (${tool.function.node.path}); rename one`,
+          this,
+        );
+      }
+      const region = tool.function.env.region;
+      if (Token.isUnresolved(region)) {
+        throw new MultiRegionAgentError(
+          'ToolRegionUnknown',
+          `tools: the region of tool '${tool.name}' (${tool.function.node.path}) is not known at synthesis, so its residency cannot be checked; ` +
+            'define its function in a stack with an explicit env.region, or import it by a literal ARN (lambda.Function.fromFunctionArn)',
+          this,
+        );
+      }
+      if (!props.jurisdiction.includes(region)) {
+        throw new MultiRegionAgentError(
+          'ToolOutsideJurisdiction',
+          `tools: tool '${tool.name}' runs in ${region}, outside jurisdiction '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')}); ` +
+            "tool inputs carry the conversation's data: deploy its function in one of the jurisdiction's regions",
+          this,
+        );
+      }
+    }
+  }
+
+  /** Instructions and tool specifications are files of the asset; what is left must fit Lambda's 4 KB of environment. */
+  private assertEnvironmentFits(environment: Record<string, string>, toolFunctions: Record<string, string>): void {
+    // A tool's ARN is a token until deployment: counted at the length of a long function ARN.
+    const toolFunctionsBytes = Buffer.byteLength(
+      JSON.stringify(Object.fromEntries(Object.keys(toolFunctions).map((name) => [name, 'x'.repeat(FUNCTION_ARN_BYTES)]))),
+    );
+    const sizes = Object.entries(environment).map(
+      ([name, value]) => Buffer.byteLength(name) + (name === TOOL_FUNCTIONS_ENV_VAR ? toolFunctionsBytes : Buffer.byteLength(value)),
+    );
+    const size = sizes.reduce((sum, bytes) => sum + bytes, 0);
+    if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - ENVIRONMENT_HEADROOM_BYTES) {
+      throw new MultiRegionAgentError(
+        'ConfigTooLarge',
+        `the runtime configuration and tool ARNs take ${size} bytes of Lambda's 4 KB environment; shorten the chain or jurisdictionHosts, or use fewer Lambda tools`,
+        this,
+      );
+    }
   }
 }

@@ -24,7 +24,7 @@ export interface AgentMetricsProps {
  * Every metric carries its region (and account), so the same factory serves
  * an alarm in that region and a widget on a dashboard in any region.
  *
- * Defaults: a one-minute period; counts are sums, latencies p50.
+ * Defaults: a one-minute period; counts are sums, latencies p50, steps per message an average.
  */
 export class AgentMetrics {
   /** The region whose runtime emits the metrics. */
@@ -96,6 +96,31 @@ export class AgentMetrics {
   /** Failed calls to model targets for one reason (Sum). */
   targetErrors(reason: TargetErrorReason, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.TargetErrors, 'Sum', options, { [DimensionName.Reason]: reason });
+  }
+
+  /** Model calls of a message's tool loop: the runtime emits one value per message, so the default Average is the steps per message. */
+  steps(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.Steps, 'Average', options);
+  }
+
+  /** Steps served by another target than the primary (Sum). */
+  stepFallbacks(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.StepFallbacks, 'Sum', options);
+  }
+
+  /** Calls of one tool (Sum). */
+  toolCalls(tool: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.ToolCalls, 'Sum', options, { [DimensionName.Tool]: tool });
+  }
+
+  /** Calls of one tool that failed: threw, timed out, got invalid input or returned what is not JSON (Sum). */
+  toolErrors(tool: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.ToolErrors, 'Sum', options, { [DimensionName.Tool]: tool });
+  }
+
+  /** Time one tool's calls took, in ms (p50 unless `statistic` says otherwise). */
+  toolLatency(tool: string, options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.ToolLatency, 'p50', options, { [DimensionName.Tool]: tool });
   }
 
   /**

@@ -5,7 +5,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
-import { CONFIG_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import type { AgentManifest } from '../lambda/agent/agent/definition';
+import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import type { AgentCode } from './agent-code';
+import { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
 import { AgentApi, type AgentAuthorization, type AgentThrottling } from './agent-api';
 import { AgentDomainNames, type AgentDomains } from './agent-domain-names';
 import { AgentFunction } from './agent-function';
@@ -17,15 +21,20 @@ import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import type { ModelChain, ResolvedTarget } from './model-chain';
 
-/** Lambda allows 4 KB of environment variables in total. */
-const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-
-/** Runtime settings passed through to the configuration (see README, Agent runtime). */
+/**
+ * Runtime settings passed through to the configuration (see README, Agent runtime).
+ *
+ * Note: `inference.systemPrompt` is written into the code asset as
+ * `instructions.md` (as `instructions: AgentInstructions.fromText(...)` is),
+ * not into the configuration; prefer `instructions` or the agent's code.
+ */
 export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'latencySamples' | 'inference' | 'limits'> & {
   /** @default false */
   readonly logMessageText?: boolean;
   /** @default 20 */
   readonly historyTurns?: number;
+  /** The most UTF-8 bytes of past exchanges sent with each message; older exchanges are left out first. @default 200000 */
+  readonly historyBytes?: number;
   /** @default 30 */
   readonly ttlDays?: number;
 };
@@ -35,6 +44,30 @@ export interface AgentRuntimeProps {
   readonly jurisdiction: Jurisdiction;
   /** The fallback spec, expanded here into this region's targets. */
   readonly chain: ModelChain;
+  /**
+   * The user's agent: an entry file whose default export is
+   * `defineAgent({ instructions, tools, maxSteps })`, bundled into the
+   * function's code asset and validated at synthesis.
+   * @default - no code: the model answers with `instructions` alone
+   */
+  readonly agent?: AgentCode;
+  /**
+   * Instructions for an agent whose code does not define them, written into
+   * the code asset as `instructions.md` (of any practical size).
+   *
+   * Note: give instructions in one place: not with instructions in the
+   * agent's code, nor with `settings.inference.systemPrompt`.
+   * @default - the instructions of the agent's code, or none
+   */
+  readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions (`AgentTool.fromFunction`), beside the
+   * tools of the agent's code; the function's role may invoke exactly them.
+   *
+   * Note: each tool's function must run in a region of `jurisdiction`.
+   * @default - none
+   */
+  readonly tools?: readonly AgentTool[];
   /**
    * The jurisdiction's conversation table (its home-region replica is read and written).
    *
@@ -106,7 +139,8 @@ export interface AgentRuntimeProps {
 
 /**
  * One region's agent runtime, composed of an `AgentFunction` (the streaming
- * Lambda function), an `AgentApi` (its REST API: response streaming, request
+ * Lambda function, the agent's code, instructions and Lambda tools in its
+ * code asset), an `AgentApi` (its REST API: response streaming, request
  * validation, access logs, throttling, IAM or Cognito authorization,
  * `/health`) and `AgentDomainNames` (certificate and custom domains), with
  * the runtime's validated configuration and grants for exactly the Bedrock
@@ -116,6 +150,12 @@ export class AgentRuntime extends Construct {
   /** The configuration given to the function as AGENT_CONFIG (also used by the local playground). */
   readonly runtimeConfig: RuntimeConfigInput;
   readonly function: lambda.Function;
+  /** The directory of the function's code asset (see `AgentFunction.codeDirectory`; also used by the local playground). */
+  readonly codeDirectory: string;
+  /** What the agent's code declares (tools, maxSteps, instructions' size), when `agent` was given. */
+  readonly agentManifest?: AgentManifest;
+  /** The tools that are Lambda functions. */
+  readonly lambdaTools: readonly AgentTool[];
   readonly api: apigateway.RestApi;
   /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
   readonly agentApi: AgentApi;
@@ -159,18 +199,25 @@ export class AgentRuntime extends Construct {
     this.metrics = new AgentMetrics({ region: this.region, account: stack.account, namespace: props.metricsNamespace });
     this.targets = withConstructPath(this, () => props.chain.targetsFor(props.jurisdiction, this.region));
     this.runtimeConfig = this.buildConfig(props);
+    const instructions = this.instructionsOf(props);
 
     const timeout = props.timeout ?? Duration.minutes(2);
     const agentFunction = new AgentFunction(this, 'Function', {
       jurisdiction: this.jurisdiction,
       region: this.region,
       runtimeConfig: this.runtimeConfig,
+      agent: props.agent,
+      instructions,
+      tools: props.tools,
       memorySize: props.memorySize,
       timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetention: props.logRetention,
     });
     this.function = agentFunction.function;
+    this.codeDirectory = agentFunction.codeDirectory;
+    this.agentManifest = agentFunction.agentManifest;
+    this.lambdaTools = agentFunction.lambdaTools;
     grantBedrockTargets(this.function, stack, this.targets);
     this.tableReference(props.table).grantConversationAccess(this.function);
     if (props.manageApiGatewayAccount === false) {
@@ -266,33 +313,53 @@ export class AgentRuntime extends Construct {
     return this.metrics.requests(options);
   }
 
+  /** `instructions`, or the older `settings.inference.systemPrompt` as the same file of the asset. */
+  private instructionsOf(props: AgentRuntimeProps): AgentInstructions | undefined {
+    const systemPrompt = props.settings?.inference?.systemPrompt;
+    if (systemPrompt === undefined || systemPrompt.trim() === '') return props.instructions;
+    if (props.instructions) {
+      throw new MultiRegionAgentError(
+        'InstructionsGivenTwice',
+        'instructions and settings.inference.systemPrompt: give the instructions once (instructions: AgentInstructions.fromText(...) replaces systemPrompt)',
+        this,
+      );
+    }
+    return AgentInstructions.fromText(systemPrompt);
+  }
+
   private buildConfig(props: AgentRuntimeProps): RuntimeConfigInput {
     const settings = props.settings ?? {};
     const prices = Object.fromEntries(this.targets.filter((target) => target.model.price).map((target) => [target.modelId, target.model.price!]));
     const config: RuntimeConfigInput = {
       region: this.region,
       jurisdiction: props.jurisdiction.toConfig(),
-      chain: this.targets.map(({ modelId, region, tier }) => ({ modelId, region, tier })),
+      // promptCaching only where it is true: every byte of AGENT_CONFIG counts against Lambda's 4 KB.
+      chain: this.targets.map(({ modelId, region, tier, model }) => ({ modelId, region, tier, ...(model.promptCaching ? { promptCaching: true } : {}) })),
       jurisdictionHosts: props.jurisdictionHosts ?? (props.recordName ? { [props.jurisdiction.name]: props.jurisdiction.hostName(props.recordName) } : {}),
-      table: { name: props.table.tableName, homeRegion: props.jurisdiction.homeRegion, historyTurns: settings.historyTurns, ttlDays: settings.ttlDays },
+      table: {
+        name: props.table.tableName,
+        homeRegion: props.jurisdiction.homeRegion,
+        historyTurns: settings.historyTurns,
+        historyBytes: settings.historyBytes,
+        ttlDays: settings.ttlDays,
+      },
       deadlines: settings.deadlines,
       breaker: settings.breaker,
       latencySamples: settings.latencySamples,
-      inference: settings.inference,
+      // The system prompt goes into the code asset (instructionsOf), never into the 4 KB environment.
+      inference: withoutSystemPrompt(settings.inference),
       limits: settings.limits,
       prices,
       observability: { metricsNamespace: this.metrics.namespace, logMessageText: settings.logMessageText },
     };
     // The runtime validates the same document at cold start; failing here keeps a bad one from deploying.
     withConstructPath(this, () => validateRuntimeConfig(config), 'InvalidRuntimeConfig');
-    const size = Buffer.byteLength(CONFIG_ENV_VAR) + Buffer.byteLength(JSON.stringify(config));
-    if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES - 256) {
-      throw new MultiRegionAgentError(
-        'ConfigTooLarge',
-        `the runtime configuration takes ${size} bytes of Lambda's 4 KB environment; shorten the chain or the system prompt`,
-        this,
-      );
-    }
     return config;
   }
+}
+
+function withoutSystemPrompt(inference: RuntimeConfigInput['inference']): RuntimeConfigInput['inference'] {
+  if (!inference) return inference;
+  const { systemPrompt: _systemPrompt, ...rest } = inference;
+  return rest;
 }

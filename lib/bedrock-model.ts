@@ -53,6 +53,15 @@ export interface BedrockModelProps {
    */
   readonly destinationRegions?: Partial<Record<Exclude<InferenceGeography, 'global'>, string[]>>;
   /**
+   * Whether the model reads Bedrock prompt-cache points: the runtime then
+   * marks one after the instructions (and tool specifications), so long
+   * instructions are not paid in full on every step of the tool loop.
+   * Set it only for models that support prompt caching in Bedrock, since
+   * others refuse a request with a cache point.
+   * @default false
+   */
+  readonly promptCaching?: boolean;
+  /**
    * On-demand price, for the EstimatedCost metric.
    * @default - no cost is estimated for this model
    */
@@ -71,15 +80,17 @@ export interface ModelInvocation {
 
 /** A Bedrock foundation model, resolved per jurisdiction to its geographic inference profile. */
 export class BedrockModel {
-  /** Anthropic Claude Sonnet 4.5 (profiles in every geography). */
+  /** Anthropic Claude Sonnet 4.5 (profiles in every geography; prompt caching). */
   static readonly ANTHROPIC_CLAUDE_SONNET_4_5 = BedrockModel.of('anthropic.claude-sonnet-4-5-20250929-v1:0', {
     inferenceGeographies: ['us', 'eu', 'apac', 'jp', 'au', 'global'],
+    promptCaching: true,
     price: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 },
   });
 
-  /** Amazon Nova Pro: a different model family, for degraded fallback. */
+  /** Amazon Nova Pro: a different model family, for degraded fallback (prompt caching). */
   static readonly AMAZON_NOVA_PRO = BedrockModel.of('amazon.nova-pro-v1:0', {
     inferenceGeographies: ['us', 'eu', 'apac'],
+    promptCaching: true,
     price: { inputPer1kTokens: 0.0008, outputPer1kTokens: 0.0032 },
   });
 
@@ -109,6 +120,11 @@ export class BedrockModel {
 
   get price(): ModelPrice | undefined {
     return this.props.price;
+  }
+
+  /** Whether the model reads Bedrock prompt-cache points. */
+  get promptCaching(): boolean {
+    return this.props.promptCaching ?? false;
   }
 
   /**

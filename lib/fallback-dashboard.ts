@@ -51,7 +51,8 @@ export interface FallbackDashboardProps {
  * One CloudWatch dashboard over every region of the agent: requests by path,
  * fallback rate (metric math), time to first token p50/p90/p99, target errors
  * by reason, breaker openings and degraded state, estimated cost by region
- * and path, and beside them the services' own signals: Bedrock throttles and
+ * and path, tool calls, errors and latency by tool with steps per message
+ * and step fallbacks, and beside them the services' own signals: Bedrock throttles and
  * time to first token per model, DynamoDB replication latency and
  * conditional-check failures, Route 53 health-check status, and the
  * regions' fallback-rate alarms.
@@ -87,7 +88,7 @@ export class FallbackDashboard extends Construct {
         new cloudwatch.TextWidget({
           markdown: [
             `# ${props.agentName}: fallbacks in ${this.metrics.length} regions`,
-            "Paths: **primary** (the region's own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included.",
+            "Paths: **primary** (the region's own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included. A step is one model call of a message's tool loop.",
           ].join('\n\n'),
           width: 2 * HALF,
           height: 2,
@@ -117,14 +118,7 @@ export class FallbackDashboard extends Construct {
         ),
         this.graph(
           'Target errors by reason',
-          perRegion((metrics) => [
-            this.search(
-              metrics.region,
-              `{${namespace},${DimensionName.Region},${DimensionName.Reason}} MetricName="${MetricName.TargetErrors}" ${DimensionName.Region}="${metrics.region}"`,
-              'Sum',
-              `${metrics.region} \${PROP('Dim.${DimensionName.Reason}')}`,
-            ),
-          ]),
+          perRegion((metrics) => [this.searchBy(metrics, MetricName.TargetErrors, DimensionName.Reason, 'Sum')]),
           { stacked: true },
         ),
       ],
@@ -157,6 +151,7 @@ export class FallbackDashboard extends Construct {
           ]),
         ),
       ],
+      ...this.toolRows(perRegion),
       ...inRows([...this.tableWidgets(props), this.healthCheckWidget()]),
       ...inRows(this.alarmWidgets(props.alarmNames ?? {}), 4),
     ];
@@ -215,6 +210,51 @@ export class FallbackDashboard extends Construct {
       period: this.period,
       searchRegion: region,
     });
+  }
+
+  /**
+   * The agents' tool loops: calls, errors and latency by tool (searched, so
+   * that every tool of every region shows without being listed here), steps
+   * per message and the steps that fell back.
+   */
+  private toolRows(perRegion: (make: (metrics: AgentMetrics) => cloudwatch.IMetric[]) => cloudwatch.IMetric[]): cloudwatch.IWidget[][] {
+    return [
+      [
+        this.graph(
+          'Tool calls by tool',
+          perRegion((metrics) => [this.searchBy(metrics, MetricName.ToolCalls, DimensionName.Tool, 'Sum')]),
+          { stacked: true },
+        ),
+        this.graph(
+          'Tool errors by tool',
+          perRegion((metrics) => [this.searchBy(metrics, MetricName.ToolErrors, DimensionName.Tool, 'Sum')]),
+          { stacked: true },
+        ),
+      ],
+      [
+        this.graph(
+          'Tool latency (ms) p50 / p99 by tool',
+          perRegion((metrics) =>
+            ['p50', 'p99'].map((statistic) => this.searchBy(metrics, MetricName.ToolLatency, DimensionName.Tool, statistic, ` ${statistic}`)),
+          ),
+        ),
+        this.graph(
+          'Steps per message (average) and step fallbacks',
+          perRegion((metrics) => [metrics.steps({ period: this.period, label: `${metrics.region} steps per message` })]),
+          { right: perRegion((metrics) => [metrics.stepFallbacks({ period: this.period, label: `${metrics.region} step fallbacks` })]) },
+        ),
+      ],
+    ];
+  }
+
+  /** A SEARCH of one region's runtime metric by a second dimension beside Region, one line per value of it. */
+  private searchBy(metrics: AgentMetrics, metricName: MetricName, dimension: string, statistic: string, labelSuffix = ''): cloudwatch.MathExpression {
+    return this.search(
+      metrics.region,
+      `{${metrics.namespace},${DimensionName.Region},${dimension}} MetricName="${metricName}" ${DimensionName.Region}="${metrics.region}"`,
+      statistic,
+      `${metrics.region} \${PROP('Dim.${dimension}')}${labelSuffix}`,
+    );
   }
 
   /** DynamoDB's own signals of each jurisdiction's table, from its home region (where turns are written). */

@@ -4,6 +4,9 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AgentAuthorization } from './agent-api';
+import type { AgentCode } from './agent-code';
+import type { AgentInstructions } from './agent-instructions';
+import type { AgentTool } from './agent-tool';
 import { AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
 import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
@@ -90,6 +93,29 @@ export interface MultiRegionAgentProps {
   /** The jurisdictions and their regions; a region belongs to exactly one. */
   readonly jurisdictions: Jurisdiction[];
   readonly chain: ModelChain;
+  /**
+   * The user's agent, run by every region: an entry file whose default
+   * export is `defineAgent({ instructions, tools, maxSteps })`, bundled once
+   * and validated at synthesis (see `AgentCode.fromEntry`).
+   * @default - no code: the model answers with `instructions` alone
+   */
+  readonly agent?: AgentCode;
+  /**
+   * Instructions for an agent whose code does not define them, written into
+   * each region's code asset as `instructions.md`.
+   * @default - the instructions of the agent's code, or none
+   */
+  readonly instructions?: AgentInstructions;
+  /**
+   * Tools that are Lambda functions, made per region: called once in each
+   * region's stack, with a scope of its own in it (`<agent>-<region>/Tools`),
+   * so that each region deploys its own tool functions in its jurisdiction.
+   *
+   * Note: a tool's function must run in a region of the region's
+   * jurisdiction (in the given scope, or imported from one).
+   * @default - none
+   */
+  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction) => AgentTool[];
   /** @default RoutingStrategy.latency() */
   readonly routing?: RoutingStrategy;
   /**
@@ -206,6 +232,9 @@ export class MultiRegionAgent extends Construct {
         const runtime = new AgentRuntime(stack, 'Runtime', {
           jurisdiction,
           chain: props.chain,
+          agent: props.agent,
+          instructions: props.instructions,
+          tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction),
           table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
             jurisdiction,
             tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),

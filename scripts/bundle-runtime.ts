@@ -1,26 +1,20 @@
 /**
  * Prebundles the agent runtime into dist/lambda-bundle/agent/index.mjs with
- * the same esbuild settings NodejsFunction uses in this repository, so that
+ * the same esbuild settings AgentFunction uses in this repository, so that
  * the published package deploys it without asking its consumers for a
  * bundler (see lib/runtime-bundle.ts). Part of `npm run build`.
  */
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { PREBUNDLED_FILE, RUNTIME_BUNDLE_OPTIONS } from '../lib/runtime-bundle';
+import { PREBUNDLED_FILE, runtimeBuildOptions } from '../lib/runtime-bundle';
 
 async function main(): Promise<void> {
   const root = path.join(__dirname, '..');
   const outfile = path.join(root, 'dist', 'lambda-bundle', 'agent', PREBUNDLED_FILE);
   const result = await build({
     entryPoints: [path.join(root, 'lambda', 'agent', 'index.ts')],
+    ...runtimeBuildOptions(),
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: RUNTIME_BUNDLE_OPTIONS.format,
-    target: RUNTIME_BUNDLE_OPTIONS.target,
-    minify: RUNTIME_BUNDLE_OPTIONS.minify,
-    mainFields: [...RUNTIME_BUNDLE_OPTIONS.mainFields],
-    banner: { js: RUNTIME_BUNDLE_OPTIONS.banner },
     metafile: true,
     logLevel: 'warning',
   });

@@ -218,9 +218,30 @@ test('the function is Node 22+ on arm64 with documented memory and timeout, and 
     table: { name: 'agent-conversations-eu', homeRegion: 'eu-west-1' },
     jurisdictionHosts: { eu: 'eu.agent.example.com' },
   });
-  expect(config.chain[0]).toEqual({ modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'eu-central-1', tier: 'primary' });
+  expect(config.chain[0]).toEqual({ modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'eu-central-1', tier: 'primary', promptCaching: true });
   expect(config.prices['eu.anthropic.claude-sonnet-4-5-20250929-v1:0']).toEqual({ inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 });
   expect(runtime.runtimeConfig).toEqual(JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG));
+});
+
+test("each chain target carries its model's prompt caching, and says nothing for a model without it", () => {
+  // GIVEN Claude (prompt caching) then a model that does not read cache points
+  const mistral = BedrockModel.of('mistral.mistral-large-2407-v1:0');
+  const { runtime } = composed({ chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5, mistral) });
+
+  // WHEN
+  const targets = runtime.runtimeConfig.chain;
+
+  // THEN
+  expect(targets.filter((target) => target.modelId.includes('claude')).every((target) => target.promptCaching === true)).toBe(true);
+  for (const target of targets.filter((candidate) => candidate.modelId.startsWith('mistral.'))) expect(target).not.toHaveProperty('promptCaching');
+});
+
+test('historyBytes and limits.toolResultBytes pass through to the configuration', () => {
+  const { runtime } = composed({ settings: { historyBytes: 50_000, limits: { toolResultBytes: 8192 } } });
+
+  const config = validateRuntimeConfig(runtime.runtimeConfig);
+  expect(config.table.historyBytes).toBe(50_000);
+  expect(config.limits.toolResultBytes).toBe(8192);
 });
 
 test("no Bedrock statement has a wildcard resource; foundation models are reachable only through the chain's profiles", () => {
@@ -591,7 +612,7 @@ test.each([
   ],
   [
     "a configuration over Lambda's environment limit",
-    () => composed({ settings: { inference: { systemPrompt: 'x'.repeat(5000) } } }),
+    () => composed({ jurisdictionHosts: Object.fromEntries(Array.from({ length: 100 }, (_, index) => [`j${index}`, `j${index}.agent.example.com`])) }),
     /of Lambda's 4 KB environment/,
   ],
   [

@@ -98,6 +98,13 @@ describe('BedrockModel', () => {
     expect(() => leaky.invocationFor(Jurisdiction.eu(['eu-west-1']), 'eu-west-1')).toThrow(/include us-east-1, outside the geography/);
   });
 
+  test('the built-in models read Bedrock prompt-cache points; a model of your own does not unless it says so', () => {
+    expect(claude.promptCaching).toBe(true);
+    expect(nova.promptCaching).toBe(true);
+    expect(BedrockModel.of('mistral.mistral-large-2407-v1:0').promptCaching).toBe(false);
+    expect(BedrockModel.of('anthropic.claude-haiku-4-5-20251001-v1:0', { promptCaching: true }).promptCaching).toBe(true);
+  });
+
   test('throws for a malformed model id', () => {
     expect(() => BedrockModel.of('claude')).toThrow(/modelId must be a foundation model id/);
   });

@@ -1,7 +1,10 @@
-import { Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createExampleApp } from '../../bin/app';
+import { createExampleApp, EXAMPLE_AGENT } from '../../bin/app';
+import { flatten } from './fixtures';
 
 const example = () => createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
 
@@ -48,4 +51,48 @@ test('the example deploys four regions in two jurisdictions with Claude primary 
     'model-fallback eu.amazon.nova-pro-v1:0@eu-west-1',
     'model-fallback eu.amazon.nova-pro-v1:0@eu-central-1',
   ]);
+});
+
+test("the example's agent is the support agent's code, with its instructions and refund_policy, and lookup_order as a Lambda tool", () => {
+  const { agent } = example();
+
+  for (const runtime of agent.runtimes) {
+    expect(runtime.agentManifest).toMatchObject({ maxSteps: 6, tools: [expect.objectContaining({ name: 'refund_policy' })] });
+    expect(runtime.agentManifest!.instructionsBytes).toBeGreaterThan(2000);
+    expect(runtime.lambdaTools.map((tool) => tool.name)).toEqual(['lookup_order']);
+    expect(JSON.parse(fs.readFileSync(path.join(runtime.codeDirectory, 'lambda-tools.json'), 'utf8'))).toEqual([
+      expect.objectContaining({ name: 'lookup_order', timeoutMs: 5000, inputSchema: expect.objectContaining({ required: ['orderId'] }) }),
+    ]);
+  }
+});
+
+test('each region deploys its own lookup_order function, on Node.js 24 arm64 with its own log group and a role that writes only to it', () => {
+  const { agent } = example();
+
+  for (const runtime of agent.runtimes) {
+    const stack = Stack.of(runtime);
+    const [tool] = runtime.lambdaTools;
+    expect(Stack.of(tool.function)).toBe(stack);
+    expect(tool.function.node.path).toBe(`support-agent-${runtime.region}/Tools/LookupOrder`);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: `Support agent tool lookup_order (${runtime.region})`,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    const role = Object.values(
+      template.findResources('AWS::IAM::Role', { Properties: { Description: `Support agent tool lookup_order (${runtime.region})` } }),
+    )[0];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = role.Properties.Policies.flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement);
+    expect(statements).toEqual([expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] })]);
+    expect(flatten(statements)).not.toContain('*');
+  }
+});
+
+test("exports what the local playground needs to run the example without AWS: the entry and each Lambda tool's handler module", () => {
+  expect(fs.existsSync(EXAMPLE_AGENT.entry)).toBe(true);
+  expect(Object.keys(EXAMPLE_AGENT.lambdaToolHandlers)).toEqual(['lookup_order']);
+  expect(fs.existsSync(EXAMPLE_AGENT.lambdaToolHandlers.lookup_order)).toBe(true);
 });

@@ -117,6 +117,93 @@ describe('FallbackDashboard', () => {
     expect(searches('Target errors by reason')[2].label).toBe("eu-west-1 ${PROP('Dim.Reason')}");
   });
 
+  test('tool calls and tool errors are searched by tool in each region, one line per tool', () => {
+    // GIVEN / WHEN
+    const widgets = widgetsOf();
+
+    // THEN
+    for (const [title, metricName] of [
+      ['Tool calls by tool', 'ToolCalls'],
+      ['Tool errors by tool', 'ToolErrors'],
+    ]) {
+      const searches = expressionLines(widget(widgets, title));
+      expect(searches.map((line) => [line.region ?? 'us-east-1', line.expression, line.label])).toEqual(
+        REGIONS.map((region) => [
+          region,
+          `SEARCH('{MultiRegionAgent,Region,Tool} MetricName="${metricName}" Region="${region}"', 'Sum', 60)`,
+          `${region} \${PROP('Dim.Tool')}`,
+        ]),
+      );
+    }
+  });
+
+  test('tool latency is searched by tool at p50 and p99 in each region', () => {
+    // GIVEN / WHEN
+    const searches = expressionLines(widget(widgetsOf(), 'Tool latency (ms) p50 / p99 by tool'));
+
+    // THEN
+    expect(searches.map((line) => line.expression)).toEqual(
+      REGIONS.flatMap((region) =>
+        ['p50', 'p99'].map((statistic) => `SEARCH('{MultiRegionAgent,Region,Tool} MetricName="ToolLatency" Region="${region}"', '${statistic}', 60)`),
+      ),
+    );
+    expect(searches[1].label).toBe("us-east-1 ${PROP('Dim.Tool')} p99");
+  });
+
+  test('steps per message (the Average of Steps) are drawn for every region, step fallbacks (Sum) on the right axis', () => {
+    // GIVEN / WHEN
+    const graph = widget(widgetsOf(), 'Steps per message (average) and step fallbacks');
+
+    // THEN
+    const steps = metricLines(graph, 'Steps');
+    const fallbacks = metricLines(graph, 'StepFallbacks');
+    // Average is CloudWatch's default statistic, which the body leaves out.
+    expect(steps.map((line) => [dimensionsOf(line), optionsOf(line).region, optionsOf(line).stat ?? 'Average'])).toEqual(
+      REGIONS.map((region) => [{ Region: region }, region, 'Average']),
+    );
+    expect(fallbacks.map((line) => [dimensionsOf(line), optionsOf(line).stat, (optionsOf(line) as { yAxis?: string }).yAxis])).toEqual(
+      REGIONS.map((region) => [{ Region: region }, 'Sum', 'right']),
+    );
+  });
+
+  test('the tool graphs make two rows of their own', () => {
+    // GIVEN / WHEN
+    const widgets = widgetsOf() as Array<DashboardWidget & { y: number }>;
+
+    // THEN
+    const rowOf = (title: string) => (widget(widgets, title) as DashboardWidget & { y: number }).y;
+    expect(rowOf('Tool errors by tool')).toBe(rowOf('Tool calls by tool'));
+    expect(rowOf('Steps per message (average) and step fallbacks')).toBe(rowOf('Tool latency (ms) p50 / p99 by tool'));
+    expect(rowOf('Tool latency (ms) p50 / p99 by tool')).toBeGreaterThan(rowOf('Tool calls by tool'));
+    const toolRows = new Set([rowOf('Tool calls by tool'), rowOf('Tool latency (ms) p50 / p99 by tool')]);
+    const others = widgets.filter((candidate) => !/^(Tool|Steps)/.test(candidate.properties.title ?? '')).map((candidate) => candidate.y);
+    expect(others.filter((y) => toolRows.has(y))).toEqual([]);
+  });
+
+  test('the tool metric factories name the region and the tool, with sums for counts, p50 for latency and the Average of steps', () => {
+    // GIVEN
+    const [metrics] = dashboardIn().metrics;
+
+    // WHEN
+    const described = [
+      metrics.toolCalls('lookup_order'),
+      metrics.toolErrors('lookup_order'),
+      metrics.toolLatency('lookup_order'),
+      metrics.steps(),
+      metrics.stepFallbacks(),
+    ].map((metric) => [metric.metricName, metric.statistic, metric.dimensions, metric.region]);
+
+    // THEN
+    const tool = { Region: 'us-east-1', Tool: 'lookup_order' };
+    expect(described).toEqual([
+      ['ToolCalls', 'Sum', tool, 'us-east-1'],
+      ['ToolErrors', 'Sum', tool, 'us-east-1'],
+      ['ToolLatency', 'p50', tool, 'us-east-1'],
+      ['Steps', 'Average', { Region: 'us-east-1' }, 'us-east-1'],
+      ['StepFallbacks', 'Sum', { Region: 'us-east-1' }, 'us-east-1'],
+    ]);
+  });
+
   test('Route 53 health-check status is read in us-east-1, where Route 53 publishes it, whatever the dashboard region', () => {
     // GIVEN
     const stack = regionStack('eu-west-1');
@@ -186,6 +273,7 @@ describe('FallbackDashboard', () => {
     // THEN
     expect(metricLines(widget(widgets, 'Requests by path'), 'Requests').every((line) => line[0] === 'Agents/Support')).toBe(true);
     expect(expressionLines(widget(widgets, 'Target errors by reason'))[0].expression).toContain('{Agents/Support,Region,Reason}');
+    expect(expressionLines(widget(widgets, 'Tool calls by tool'))[0].expression).toContain('{Agents/Support,Region,Tool}');
   });
 
   test('adding a region adds its lines and leaves the existing ones as they were', () => {

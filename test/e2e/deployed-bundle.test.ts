@@ -32,9 +32,10 @@ beforeAll(async () => {
   if (previous === undefined) delete process.env.CDK_OUTDIR;
   else process.env.CDK_OUTDIR = previous;
   const template = JSON.parse(fs.readFileSync(path.join(outdir, 'support-agent-eu-west-1.template.json'), 'utf8'));
+  // The agent runtime's function (the one configured by AGENT_CONFIG), not the example's tool function beside it.
   const fn = Object.values(
     template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string }; Environment: { Variables: Record<string, string> } } }>,
-  ).find((resource) => resource.Type === 'AWS::Lambda::Function')!;
+  ).find((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment?.Variables.AGENT_CONFIG !== undefined)!;
   // The function's code is the asset whose hash names its S3 object: cdk.out/asset.<hash>/.
   const assetHash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
   deployed = { bundle: path.join(outdir, `asset.${assetHash}`, 'index.mjs'), config: JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG) };

@@ -1,7 +1,8 @@
 /**
  * The package as consumers get it: `npm pack` (which builds and prebundles
  * the runtime), installed into a fresh CDK app with no bundler
- * configuration, whose stacks then synthesize with the prebundled runtime.
+ * configuration, whose stacks then synthesize with the prebundled runtime,
+ * and with the app's own agent entry bundled from the installed package.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -52,6 +53,9 @@ test('the tarball holds compiled JavaScript, type declarations and the prebundle
     'dist/lib/agent-runtime.d.ts',
     'dist/lambda/agent/config.d.ts',
     'dist/lambda-bundle/agent/index.mjs',
+    'dist/lambda/agent/agent/index.js',
+    'types/agent.d.ts',
+    'types/text-modules.d.ts',
     'dist/bin/agentctl.js',
   ]) {
     expect(fs.existsSync(path.join(installed, file))).toBe(true);
@@ -96,6 +100,73 @@ app.synth();
   expect(fn.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
   const assets = fs.readdirSync(out).filter((entry) => entry.startsWith('asset.'));
   expect(assets.some((asset) => fs.existsSync(path.join(out, asset, 'index.mjs')))).toBe(true);
+});
+
+test("a fresh CDK app's own agent entry imports cdk-multi-region-agent/agent, type-checks, and is bundled and validated at synthesis", () => {
+  // GIVEN an agent entry as a user writes it: the package's agent contract, instructions from Markdown
+  fs.mkdirSync(path.join(appDir, 'agent'), { recursive: true });
+  fs.writeFileSync(path.join(appDir, 'agent', 'instructions.md'), '# Greeter\n\nGreet the user by name, using the greet tool.\n');
+  fs.writeFileSync(
+    path.join(appDir, 'agent', 'agent.ts'),
+    `import { defineAgent, tool } from 'cdk-multi-region-agent/agent';
+import instructions from './instructions.md';
+
+export default defineAgent({
+  instructions,
+  maxSteps: 3,
+  tools: {
+    greet: tool({
+      description: 'Greets someone',
+      inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+      execute: (input: { name: string }) => \`Hello, \${input.name}!\`,
+    }),
+  },
+});
+`,
+  );
+  // AND an app that runs it, in plain JavaScript with no bundler configuration
+  fs.writeFileSync(
+    path.join(appDir, 'agent-app.js'),
+    `const path = require('node:path');
+const { App } = require('aws-cdk-lib');
+const { AgentCode, MultiRegionAgent, Jurisdiction, BedrockModel, ModelChain } = require('cdk-multi-region-agent');
+const app = new App({ outdir: 'cdk.out.agent' });
+const agent = new MultiRegionAgent(app, 'greeter', {
+  account: '123456789012',
+  hostedZone: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' },
+  recordName: 'agent.example.com',
+  jurisdictions: [Jurisdiction.eu(['eu-west-1'])],
+  chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5),
+  agent: AgentCode.fromEntry(path.join(__dirname, 'agent', 'agent.ts')),
+});
+app.synth();
+process.stdout.write(JSON.stringify(agent.runtimes[0].agentManifest));
+`,
+  );
+  fs.writeFileSync(
+    path.join(appDir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      files: ['agent/agent.ts'],
+    }),
+  );
+
+  // WHEN the entry is type-checked against the installed package, and the app synthesizes
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', appDir], { cwd: appDir, stdio: 'pipe' });
+  const manifest = JSON.parse(execFileSync(process.execPath, ['agent-app.js'], { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+
+  // THEN the definition was read from the bundle
+  expect(manifest).toMatchObject({ maxSteps: 3, tools: [{ name: 'greet', description: 'Greets someone' }] });
+  // AND the runtime's asset holds the prebundled handler and the agent's bundle, with the contract of the installed package in it
+  const out = path.join(appDir, 'cdk.out.agent');
+  const asset = fs
+    .readdirSync(out)
+    .map((entry) => path.join(out, entry))
+    .find((entry) => fs.existsSync(path.join(entry, 'agent.mjs')))!;
+  expect(fs.readdirSync(asset).sort()).toEqual(['agent.mjs', 'index.mjs']);
+  const bundle = fs.readFileSync(path.join(asset, 'agent.mjs'), 'utf8');
+  expect(bundle).toContain('Greet the user by name');
+  expect(bundle).toContain('cdk-multi-region-agent/agent@1');
 });
 
 test('agentctl runs from the installed package', () => {
