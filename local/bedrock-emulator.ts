@@ -15,6 +15,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
+import { FaultRules } from './fault-rules';
 import { listen } from './listen';
 import { answer, answerText, conversationStep, type ConverseRequest, type ToolOutcome } from './bedrock-model';
 import { contentBlockOf, event, exception, framesOf, type Frame } from './bedrock-framing';
@@ -109,7 +110,7 @@ export class BedrockEmulator {
 
   private readonly servers = new Map<string, RegionServer>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private faults: FaultRule[] = [];
+  private readonly faults = new FaultRules<FaultRule>();
   private recorded: RecordedCall[] = [];
   private firstTokenDelayMs: number;
   private tokenDelayMs: number;
@@ -134,17 +135,14 @@ export class BedrockEmulator {
 
   injectFault(rule: FaultRule): void {
     this.endpoint(rule.region);
-    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) {
-      throw new Error(`fault times must be a positive integer, got ${rule.times}`);
-    }
     if (rule.step !== undefined && (!Number.isInteger(rule.step) || rule.step < 1)) {
       throw new Error(`fault step must be a positive integer, got ${rule.step}`);
     }
-    this.faults.push({ ...rule });
+    this.faults.add(rule);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   calls(filter: { region?: string; modelId?: string } = {}): RecordedCall[] {
@@ -336,15 +334,9 @@ export class BedrockEmulator {
   }
 
   private takeFault(region: string, modelId: string, step: number): EmulatorFault | undefined {
-    const rule = this.faults.find(
-      (candidate) =>
-        candidate.region === region &&
-        (candidate.model === undefined || candidate.model === modelId) &&
-        (candidate.step === undefined || candidate.step === step),
-    );
-    if (!rule) return undefined;
-    if (rule.times !== undefined && --rule.times === 0) this.faults.splice(this.faults.indexOf(rule), 1);
-    return rule.fault;
+    return this.faults.take(
+      (rule) => rule.region === region && (rule.model === undefined || rule.model === modelId) && (rule.step === undefined || rule.step === step),
+    )?.fault;
   }
 
   /** Resolves true after ms, or false as soon as the client goes away or the emulator closes. */
