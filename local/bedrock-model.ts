@@ -138,10 +138,11 @@ export function fragmentsOf(json: string): string[] {
   return fragments.length >= 2 ? fragments : [...fragments, ''];
 }
 
-/** Whether `name` stands in `text` as a word of its own (tool names may hold `_` and `-`). */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Where `name` stands in `text` as a word of its own (tool names may hold `_` and `-`), or -1. */
 function namePosition(text: string, name: string): number {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.search(new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`));
+  return text.search(new RegExp(`(?<![A-Za-z0-9_-])${escapeRegExp(name)}(?![A-Za-z0-9_-])`));
 }
 
 /** The tools named in `text`, in the order they appear. */
@@ -153,17 +154,23 @@ function namedTools(text: string, tools: readonly string[]): string[] {
     .map(({ name }) => name);
 }
 
+/** What the model does at one step of a tool loop: call these tools, their inputs read from this text. */
+interface StepPlan {
+  tools: string[];
+  text: string;
+}
+
 /** The tools to call at `step`, or undefined when the model answers in text. */
-function toolsForStep(question: string, tools: readonly string[], step: number): string[] | undefined {
+function planStep(question: string, tools: readonly string[], step: number): StepPlan | undefined {
   if (tools.length === 0) return undefined;
   if (namePosition(question, LOOP_FOREVER) >= 0) {
     const first = namedTools(question, tools)[0];
-    return first ? [first] : undefined;
+    return first ? { tools: [first], text: question } : undefined;
   }
   const groups = question
     .split(/(?<![A-Za-z0-9_-])then(?![A-Za-z0-9_-])/i)
-    .map((group) => namedTools(group, tools))
-    .filter((group) => group.length > 0);
+    .map((text) => ({ tools: namedTools(text, tools), text }))
+    .filter((group) => group.tools.length > 0);
   return groups[step - 1];
 }
 
@@ -174,10 +181,14 @@ interface JsonSchema {
   required?: string[];
 }
 
-/** The value following `<prop>=` in the question, up to whitespace. */
-function givenValue(question: string, property: string): string | undefined {
-  const escaped = property.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?:^|\\s)${escaped}=(\\S+)`).exec(question)?.[1];
+/** The value following `<prop>=` in the first of `texts` that gives one, up to whitespace. */
+function givenValue(texts: readonly string[], property: string): string | undefined {
+  const pattern = new RegExp(`(?:^|\\s)${escapeRegExp(property)}=(\\S+)`);
+  for (const text of texts) {
+    const value = pattern.exec(text)?.[1];
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 function schemaType(schema: JsonSchema): string | undefined {
@@ -190,11 +201,11 @@ function schemaType(schema: JsonSchema): string | undefined {
  * property's type, or a default. A given value that does not parse for its
  * type is passed raw, so that a test can provoke input the schema refuses.
  */
-function propertyValue(schema: JsonSchema, given: string | undefined, question: string): unknown {
+function propertyValue(schema: JsonSchema, given: string | undefined, texts: readonly string[]): unknown {
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return given ?? schema.enum[0];
   switch (schemaType(schema)) {
     case 'object':
-      return toolInput(schema, question);
+      return toolInput(schema, texts);
     case 'integer':
       return given === undefined ? 1 : /^-?\d+$/.test(given) ? Number(given) : given;
     case 'number':
@@ -208,12 +219,16 @@ function propertyValue(schema: JsonSchema, given: string | undefined, question: 
   }
 }
 
-/** The input the model gives a tool: a value for every required property of its schema, recursing into objects. */
-export function toolInput(schema: unknown, question: string): Record<string, unknown> {
+/**
+ * The input the model gives a tool: a value for every required property of
+ * its schema, recursing into objects; values are read from the step's group
+ * of the question first, then from the whole question.
+ */
+export function toolInput(schema: unknown, texts: readonly string[]): Record<string, unknown> {
   const object = (schema ?? {}) as JsonSchema;
   const input: Record<string, unknown> = {};
   for (const property of object.required ?? []) {
-    input[property] = propertyValue(object.properties?.[property] ?? {}, givenValue(question, property), question);
+    input[property] = propertyValue(object.properties?.[property] ?? {}, givenValue(texts, property), texts);
   }
   return input;
 }
@@ -258,22 +273,22 @@ export function answer(modelId: string, region: string, request: ConverseRequest
   const question = questionText(messages);
   const step = conversationStep(messages);
   const specs = (request.toolConfig?.tools ?? []).flatMap((tool) => (tool.toolSpec?.name ? [tool.toolSpec] : []));
-  const calls = toolsForStep(
+  const plan = planStep(
     question,
     specs.map((spec) => spec.name!),
     step,
   );
   const blocks: AnswerBlock[] = [];
-  if (thinkingEnabled(request) && isAnthropic(modelId)) blocks.push(reasoningBlock(modelId, question, step, calls));
-  if (!calls) {
+  if (thinkingEnabled(request) && isAnthropic(modelId)) blocks.push(reasoningBlock(modelId, question, step, plan?.tools));
+  if (!plan) {
     blocks.push({ kind: 'text', text: answerText(modelId, region, question, toolOutcomes(messages)) });
     return { blocks, stopReason: 'end_turn' };
   }
-  blocks.push({ kind: 'text', text: `Looking up ${calls.join(', ')}.` });
+  blocks.push({ kind: 'text', text: `Looking up ${plan.tools.join(', ')}.` });
   const position = questionIndex(messages);
-  calls.forEach((name, index) => {
-    const spec = specs.find((candidate) => candidate.name === name)!;
-    blocks.push({ kind: 'toolUse', toolUseId: toolUseId(question, position, step, index), name, input: toolInput(spec.inputSchema?.json, question) });
+  plan.tools.forEach((name, index) => {
+    const schema = specs.find((candidate) => candidate.name === name)!.inputSchema?.json;
+    blocks.push({ kind: 'toolUse', toolUseId: toolUseId(question, position, step, index), name, input: toolInput(schema, [plan.text, question]) });
   });
   return { blocks, stopReason: 'tool_use' };
 }

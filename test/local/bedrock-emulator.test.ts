@@ -417,6 +417,26 @@ describe('tool use', () => {
     expect(emulator.calls().map((call) => call.step)).toEqual([1, 2]);
   });
 
+  test("each step reads its tool's input from its own group first, then from the whole question", async () => {
+    // GIVEN a tool named in three groups, with its own value in two of them
+    const question = ask('lookup_order orderId=A-1 then lookup_order orderId=B-2 then refund_policy then lookup_order');
+    const messages: Message[] = [question];
+
+    // WHEN the loop runs its four steps
+    for (let step = 1; step <= 4; step++) {
+      const assistant = assemble(await eventsOf({ modelId: MODEL, messages, toolConfig }));
+      messages.push(assistant, resultsFor(assistant, { lookup_order: {}, refund_policy: {} }));
+    }
+
+    // THEN a group's own value wins, a group without one takes the question's first
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => toolUses(message).map((use) => [use.name, use.input]))).toEqual([
+      [['lookup_order', { orderId: 'A-1' }]],
+      [['lookup_order', { orderId: 'B-2' }]],
+      [['refund_policy', { country: 'FR' }]],
+      [['lookup_order', { orderId: 'A-1' }]],
+    ]);
+  });
+
   test('once no group is left, the model answers in text quoting every result, as expectedToolAnswer computes it', async () => {
     // GIVEN two rounds of tools
     const text = 'lookup_order orderId=A-1001 then refund_policy';
