@@ -1,10 +1,11 @@
 /**
  * The checks Bedrock applies to a Converse request that a runtime is most
  * likely to get wrong, each refused with the message Bedrock answers (a 400
- * ValidationException). Where Bedrock's own layer and the model's differ in
- * wording, the wording is the one observed from that layer: field
- * constraints in AWS's "N validation errors detected" form, tool pairing in
- * Bedrock's, reasoning and caching refusals as the models return them.
+ * ValidationException), worded as Bedrock was seen answering: field
+ * constraints in AWS's "N validation errors detected" form (list members
+ * numbered from 1), tool pairing and empty content in Bedrock's own words
+ * (message indexes from 0), reasoning and caching refusals as the models
+ * return them through Bedrock.
  */
 import { baseModelId, isAnthropic, thinkingEnabled, type ContentBlock, type ConverseMessage, type ConverseRequest } from './bedrock-model';
 
@@ -61,7 +62,11 @@ function shapeErrors(messages: ConverseMessage[]): string | undefined {
 
 const blocksOf = (message: ConverseMessage | undefined): ContentBlock[] => message?.content ?? [];
 
-/** A model's refusal of a request member it does not know. */
+/**
+ * A model's refusal of a request member it does not take: the form Nova was
+ * seen answering for cachePoint and reasoningConfig; the wording for
+ * reasoningContent and thinking is modelled on it, not observed.
+ */
 const extraneousKey = (key: string, path: string) =>
   `The model returned the following errors: Malformed input request: ${path}extraneous key [${key}] is not permitted, please reformat your input and try again.`;
 
