@@ -6,9 +6,10 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { BedrockRuntimeClient, ConverseStreamCommand, type Message, type SystemContentBlock } from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 import type { InvokeTarget, ModelEvent } from './chain/types';
+import { converseRequest, modelEventOf } from './converse';
 
 export interface BedrockClientSettings {
   connectTimeoutMs: number;
@@ -73,25 +74,11 @@ export class BedrockClients {
 /** The chain's InvokeTarget: one ConverseStream call, its events mapped to the engine's vocabulary. */
 export function bedrockInvoker(clients: BedrockClients): InvokeTarget {
   return async function* converseStream(target, request, signal): AsyncGenerator<ModelEvent> {
-    const messages: Message[] = request.messages.map((message) => ({ role: message.role, content: [{ text: message.text }] }));
-    const system: SystemContentBlock[] | undefined = request.system ? [{ text: request.system }] : undefined;
-    const output = await clients.client(target.region).send(
-      new ConverseStreamCommand({
-        modelId: target.modelId,
-        messages,
-        system,
-        inferenceConfig: { maxTokens: request.maxTokens, temperature: request.temperature },
-      }),
-      { abortSignal: signal },
-    );
+    const output = await clients.client(target.region).send(new ConverseStreamCommand(converseRequest(target, request)), { abortSignal: signal });
     if (!output.stream) throw new Error('ConverseStream returned no stream');
     for await (const event of output.stream) {
-      const text = event.contentBlockDelta?.delta?.text;
-      if (text) yield { type: 'delta', text };
-      else if (event.messageStop) yield { type: 'stop', stopReason: event.messageStop.stopReason ?? 'end_turn' };
-      else if (event.metadata?.usage) {
-        yield { type: 'usage', inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
-      }
+      const mapped = modelEventOf(event);
+      if (mapped) yield mapped;
     }
   };
 }

@@ -43,6 +43,17 @@ export function inferenceGeographyOf(modelId: string): InferenceGeography | unde
   return (INFERENCE_GEOGRAPHIES as readonly string[]).includes(first) ? (first as InferenceGeography) : undefined;
 }
 
+/** The foundation model a model id calls, whatever the inference profile: `eu.anthropic.x` and `anthropic.x` are one model. */
+export function foundationModelOf(modelId: string): string {
+  const geography = inferenceGeographyOf(modelId);
+  return geography ? modelId.slice(geography.length + 1) : modelId;
+}
+
+/** The model's family (its provider): models of one family read each other's reasoning blocks; others cannot. */
+export function modelFamilyOf(modelId: string): string {
+  return foundationModelOf(modelId).split('.')[0];
+}
+
 /** An integer with bounds, optionally defaulted: the common shape of the numeric settings. */
 function integer(options: { min?: number; max?: number; positive?: boolean }) {
   const checks = [

@@ -7,7 +7,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { RuntimeConfig } from './config';
+import { RuntimeConfigError, type RuntimeConfig } from './config';
+import type { AgentAssetContents } from './agent/agent-asset';
+import { DEFAULT_MAX_STEPS } from './agent/definition';
+import { LambdaClients, lambdaTools } from './agent/lambda-tools';
+import { ToolRunner, type ToolReporter } from './agent/tool-runner';
+import type { HostedAgent } from './message/message-pipeline';
 import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
@@ -20,7 +25,7 @@ import { Telemetry } from './telemetry';
 /** How much later than the chain's deadlines the HTTP/2 handler closes a silent stream. */
 const STREAM_BACKSTOP_MARGIN_MS = 2000;
 
-export interface RuntimeOverrides {
+export interface RuntimeOverrides extends AgentAssetContents {
   clock?: Clock;
   /** Replaces the Bedrock call, e.g. to wrap it for measurement; defaults to ConverseStream over the SDK. */
   invoke?: InvokeTarget;
@@ -70,11 +75,32 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     clock,
     reporter: telemetry,
   });
+  const lambda = new LambdaClients({
+    connectTimeoutMs: config.deadlines.connectTimeoutMs,
+    endpoint: config.endpoints?.lambda,
+    credentials: overrides.credentials,
+  });
+  const agent = hostedAgent(config, overrides, telemetry, lambda, clock);
   return {
-    app: new AgentApp({ config, store, chain, telemetry, clock }),
+    app: new AgentApp({ config, store, chain, agent, telemetry, clock }),
     destroy: () => {
       bedrock.destroy();
       dynamo.destroy();
+      lambda.destroy();
     },
+  };
+}
+
+/** The agent this runtime hosts: the user's definition and Lambda tools, or a plain chat relay with the configured instructions. */
+function hostedAgent(config: RuntimeConfig, asset: AgentAssetContents, reporter: ToolReporter, lambda: LambdaClients, clock: Clock): HostedAgent {
+  const { agent } = asset;
+  const tools = [...(agent?.tools ?? []), ...(asset.lambdaTools ? lambdaTools(asset.lambdaTools.specs, asset.lambdaTools.functionArns, lambda) : [])];
+  const duplicate = tools.map((tool) => tool.name).find((name, index, names) => names.indexOf(name) !== index);
+  if (duplicate) throw new RuntimeConfigError(`Invalid agent: two tools are named ${duplicate} (a tool in code and a Lambda tool)`);
+  return {
+    instructions: agent?.instructions ?? asset.instructions ?? config.inference.systemPrompt,
+    maxSteps: agent?.maxSteps ?? DEFAULT_MAX_STEPS,
+    reasoning: agent?.reasoning,
+    tools: new ToolRunner(tools, { resultBytes: config.limits.toolResultBytes, clock, reporter }),
   };
 }

@@ -9,6 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
 import { DimensionName, MetricName, TargetErrorReason } from './metric-names';
 import type { Classification } from './chain/classify';
+import type { StepRecord } from './agent/agent-loop';
 import type { Attempt, Usage } from './chain/types';
 import { StateUnavailableError } from './store/conversation-store';
 
@@ -31,6 +32,8 @@ export interface RequestSummary {
   clientGone: boolean;
   /** Only logged when the configuration allows message text in logs. */
   text?: { question: string; answer: string };
+  /** The agent loop's model calls, each with the target that served it and its tool calls. */
+  steps: readonly StepRecord[];
 }
 
 export class Telemetry {
@@ -49,11 +52,19 @@ export class Telemetry {
 
   /** One summary per message: a log line and the request's metrics. */
   requestCompleted(summary: RequestSummary): void {
-    const { text, target, ...rest } = summary;
+    const { text, target, steps, ...rest } = summary;
     this.logger.info('message completed', {
       ...rest,
       model: target?.modelId,
       modelRegion: target?.region,
+      // Which target served each step and which tools ran: never their input or results (message text).
+      steps: steps.map((step) => ({
+        step: step.step,
+        tier: step.target.tier,
+        model: step.target.modelId,
+        modelRegion: step.target.region,
+        tools: step.tools.map((tool) => ({ name: tool.name, ok: tool.ok, durationMs: tool.durationMs })),
+      })),
       ...(this.config.observability.logMessageText && text ? { text } : {}),
     });
 
@@ -62,7 +73,9 @@ export class Telemetry {
     const unserved = summary.path === undefined && !summary.clientGone && (summary.status === 429 || summary.status >= 500);
     // A fallback is any request the primary did not serve, so the fallback-rate alarm also fires when nothing could.
     const fellBack = (summary.path !== undefined && summary.path !== 'primary') || unserved;
-    const costUsd = target && summary.usage ? this.estimateCost(target.modelId, summary.usage) : undefined;
+    // Each step is priced at its own model's rates: a loop may fall back to a cheaper model midway.
+    const stepCosts = steps.flatMap((step) => (step.usage ? [this.estimateCost(step.target.modelId, step.usage)] : []));
+    const costUsd = stepCosts.some((cost) => cost !== undefined) ? stepCosts.reduce<number>((sum, cost) => sum + (cost ?? 0), 0) : undefined;
     // One record, two dimension sets (each adds to the default Region): [Region] feeds rates and
     // alarms, [Region, Path] the per-path views.
     this.metrics.addDimensions({});
@@ -80,6 +93,20 @@ export class Telemetry {
       this.metrics.addMetric(MetricName.OutputTokens, MetricUnit.Count, summary.usage.outputTokens);
     }
     if (costUsd !== undefined) this.metrics.addMetric(MetricName.EstimatedCost, MetricUnit.NoUnit, costUsd);
+    if (steps.length > 0) {
+      this.metrics.addMetric(MetricName.Steps, MetricUnit.Count, steps.length);
+      this.metrics.addMetric(MetricName.StepFallbacks, MetricUnit.Count, steps.filter((step) => step.target.tier !== 'primary').length);
+    }
+    this.metrics.publishStoredMetrics();
+  }
+
+  /** One tool call: [Region, Tool] counts and latency, for the dashboard's tools row. */
+  toolCompleted(name: string, ok: boolean, durationMs: number): void {
+    if (!ok) this.logger.warn('tool call failed', { tool: name, durationMs });
+    this.metrics.addDimensions({ [DimensionName.Tool]: name });
+    this.metrics.addMetric(MetricName.ToolCalls, MetricUnit.Count, 1);
+    this.metrics.addMetric(MetricName.ToolErrors, MetricUnit.Count, ok ? 0 : 1);
+    this.metrics.addMetric(MetricName.ToolLatency, MetricUnit.Milliseconds, durationMs);
     this.metrics.publishStoredMetrics();
   }
 

@@ -8,7 +8,7 @@ import { CircuitBreakers } from '../../lambda/agent/chain/circuit-breaker';
 import { FallbackChain, type ChainReporter } from '../../lambda/agent/chain/fallback-chain';
 import { LatencyTracker } from '../../lambda/agent/chain/latency-tracker';
 import { residencyViolation } from '../../lambda/agent/chain/residency';
-import { targetKey, type ChainOutcome, type InvokeTarget, type ModelEvent } from '../../lambda/agent/chain/types';
+import { targetKey, userText, type ChainOutcome, type InvokeTarget, type ModelEvent } from '../../lambda/agent/chain/types';
 import type { ChainTarget, JurisdictionConfig } from '../../lambda/agent/config';
 
 const EU: JurisdictionConfig = { name: 'eu', regions: ['eu-west-1', 'eu-central-1', 'eu-west-3'], geography: 'eu', restricted: true };
@@ -68,7 +68,7 @@ function chainOf(
 async function run(chain: FallbackChain, budgetMs = 10_000): Promise<{ outcome: ChainOutcome; text: string }> {
   let text = '';
   const outcome = await chain.run(
-    { messages: [{ role: 'user', text: 'hi' }], maxTokens: 100 },
+    { messages: [userText('hi')], maxTokens: 100 },
     { firstTokenBy: Date.now() + budgetMs, hardDeadline: Date.now() + budgetMs, onFirstToken: () => undefined, onDelta: (delta) => (text += delta) },
   );
   return { outcome, text };
@@ -212,7 +212,7 @@ describe('fallback chain', () => {
 
     await expect(
       chain.run(
-        { messages: [{ role: 'user', text: 'hi' }], maxTokens: 10 },
+        { messages: [userText('hi')], maxTokens: 10 },
         {
           firstTokenBy: Date.now() + 1000,
           hardDeadline: Date.now() + 1000,
@@ -249,7 +249,7 @@ describe('fallback chain', () => {
 });
 
 describe('what counts against a target', () => {
-  const request = { messages: [{ role: 'user' as const, text: 'hi' }], maxTokens: 10 };
+  const request = { messages: [userText('hi')], maxTokens: 10 };
   const breakersOpeningAtFirstFailure = () => new CircuitBreakers({ failureThreshold: 1, cooldownMs: 30_000 }, new FakeClock());
   const abortError = () => Object.assign(new Error('aborted'), { name: 'AbortError' });
   /** Streams one token, then waits until its call is aborted. */

@@ -6,19 +6,72 @@
 import type { ChainTarget, Tier } from '../config';
 import type { TargetErrorReason } from '../metric-names';
 
+/** A tool's result as the model reads it: JSON, or text. */
+export type ToolResultContent = { json: unknown } | { text: string };
+
+/**
+ * One block of a message, in the engine's provider-neutral form (the
+ * Converse API's blocks, tagged by type). A reasoning block records the
+ * model family that wrote it: no other family can read it.
+ */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'toolUse'; toolUseId: string; name: string; input: unknown }
+  | { type: 'toolResult'; toolUseId: string; status: 'success' | 'error'; content: ToolResultContent[] }
+  | { type: 'reasoning'; family: string; text?: string; signature?: string; redacted?: string };
+
 export interface ChatMessage {
   role: 'user' | 'assistant';
-  text: string;
+  content: ContentBlock[];
+}
+
+/** A tool as the model is told about it. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
 }
 
 export interface ModelRequest {
   messages: ChatMessage[];
   system?: string;
+  tools?: ToolSpec[];
   maxTokens: number;
   temperature?: number;
+  /** Extended thinking, for the model families that offer it. */
+  reasoning?: { budgetTokens: number };
 }
 
-export type ModelEvent = { type: 'delta'; text: string } | { type: 'stop'; stopReason: string } | { type: 'usage'; inputTokens: number; outputTokens: number };
+/**
+ * What a model streams: text deltas, tool uses (their start, then their
+ * input as JSON fragments), reasoning, the end of each block, the stop
+ * reason and the token usage.
+ */
+export type ModelEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'toolUse'; toolUseId: string; name: string }
+  | { type: 'toolInput'; input: string }
+  | { type: 'reasoning'; text?: string; signature?: string; redacted?: string }
+  | { type: 'blockStop' }
+  | { type: 'stop'; stopReason: string }
+  | { type: 'usage'; inputTokens: number; outputTokens: number };
+
+/** The text of a message's text blocks. */
+export function textOf(message: ChatMessage): string {
+  return message.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+}
+
+/** Appends a message, joined to the last one when both have the same role: Bedrock wants roles to alternate. */
+export function appendMessage(messages: ChatMessage[], message: ChatMessage): void {
+  const last = messages.at(-1);
+  if (last && last.role === message.role) messages[messages.length - 1] = { role: last.role, content: [...last.content, ...message.content] };
+  else messages.push(message);
+}
+
+/** A user message of plain text. */
+export function userText(text: string): ChatMessage {
+  return { role: 'user', content: [{ type: 'text', text }] };
+}
 
 /** Calls one target once (no retries); aborting the signal must end the call. */
 export type InvokeTarget = (target: ChainTarget, request: ModelRequest, signal: AbortSignal) => AsyncIterable<ModelEvent>;
@@ -57,7 +110,10 @@ export type InterruptionReason = TargetErrorReason | 'ClientGone' | 'BudgetSpent
 interface Served {
   target: ChainTarget;
   attempts: Attempt[];
+  /** The text the target streamed. */
   text: string;
+  /** Everything the target answered, as one assistant message (so far, when interrupted). */
+  reply: ChatMessage;
   timeToFirstTokenMs: number;
   usage?: Usage;
 }

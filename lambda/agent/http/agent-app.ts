@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config';
 import type { Clock } from '../chain/types';
-import { MessagePipeline, stateUnavailable, type MessagePipelineProps } from '../message/message-pipeline';
+import { stateUnavailable } from '../message/failures';
+import { MessagePipeline, type MessagePipelineProps } from '../message/message-pipeline';
 import { ConversationClaimedError, StateUnavailableError, type ConversationStore, type LoadedConversation } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
 import { ConversationAccess, notFound, requireOwner } from './access';

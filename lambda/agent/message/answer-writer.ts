@@ -1,8 +1,9 @@
 /**
  * How an answer reaches the client: as server-sent events while it is
- * produced (`start`, `delta`…, then `done` or `error`), or, when the client
- * asked for `Accept: application/json`, as one JSON body with the same
- * fields once it is complete.
+ * produced (`start`; then, as the loop goes, `tool_call`, `tool_result`,
+ * `step` for each later model call, and `delta`s of text; then `done` or
+ * `error`), or, when the client asked for `Accept: application/json`, as one
+ * JSON body with the same fields once it is complete.
  */
 import type { AgentHttpRequest } from '../http/types';
 import { sse, type TrackedSink } from '../http/responses';
@@ -16,10 +17,12 @@ export interface AnswerStart {
 /** How the answer ended: complete, or cut after its first token (never silently replaced). */
 export type AnswerEnd =
   | { kind: 'answered'; conversationId: string; text: string; stopReason: string; result: Record<string, unknown> }
-  | { kind: 'interrupted'; conversationId: string; text: string; message: string; result: Record<string, unknown> };
+  | { kind: 'interrupted'; conversationId: string; text: string; code: string; status: number; message: string; result: Record<string, unknown> };
 
 export interface AnswerWriter {
   begin(start: AnswerStart): void;
+  /** An event of the loop (`tool_call`, `tool_result`, `step`); JSON answers carry the same in their `steps`. */
+  progress(event: 'tool_call' | 'tool_result' | 'step', data: Record<string, unknown>): void;
   text(delta: string): void;
   end(end: AnswerEnd): void;
 }
@@ -41,13 +44,17 @@ class SseAnswerWriter implements AnswerWriter {
     this.sink.write(sse('start', start.event));
   }
 
+  progress(event: 'tool_call' | 'tool_result' | 'step', data: Record<string, unknown>): void {
+    this.sink.write(sse(event, data));
+  }
+
   text(delta: string): void {
     this.sink.write(sse('delta', { text: delta }));
   }
 
   end(end: AnswerEnd): void {
     if (end.kind === 'answered') this.sink.write(sse('done', { stopReason: end.stopReason, ...end.result }));
-    else this.sink.write(sse('error', { code: 'stream_interrupted', message: end.message, retryable: true, ...end.result }));
+    else this.sink.write(sse('error', { code: end.code, message: end.message, retryable: end.status !== 400, ...end.result }));
     this.sink.end();
   }
 }
@@ -65,6 +72,10 @@ class JsonAnswerWriter implements AnswerWriter {
     this.headers = start.headers;
   }
 
+  progress(): void {
+    // The steps go out in end(), in the result's `steps`.
+  }
+
   text(): void {
     // The whole text goes out in end().
   }
@@ -73,7 +84,7 @@ class JsonAnswerWriter implements AnswerWriter {
     if (end.kind === 'answered') {
       this.send(200, { conversationId: end.conversationId, text: end.text, stopReason: end.stopReason, ...end.result });
     } else {
-      this.send(502, { error: { code: 'stream_interrupted', message: end.message, retryable: true, partialText: end.text, ...end.result } });
+      this.send(end.status, { error: { code: end.code, message: end.message, retryable: end.status !== 400, partialText: end.text, ...end.result } });
     }
   }
 

@@ -1,9 +1,38 @@
-/** What the model is sent of a conversation's past: its complete exchanges, as alternating messages. */
-import type { ChatMessage } from '../chain/types';
-import type { StoredTurn } from '../store/conversation-store';
+/**
+ * What the model is sent of a conversation's past: its complete exchanges,
+ * newest kept first within a byte budget, so that a long conversation never
+ * turns every later message into a request the model refuses as too long.
+ * An exchange that used tools is given back as it happened (each step's
+ * tool uses and their results), whichever region or model served it;
+ * reasoning is not stored, so no model ever sees another's.
+ */
+import { contentOf } from '../agent/tool-runner';
+import { appendMessage, userText, type ChatMessage, type ContentBlock } from '../chain/types';
+import type { StoredStep, StoredTurn } from '../store/conversation-store';
 
-/** Past exchanges that have both a question and a complete answer; an unacknowledged or cut exchange is left out. */
-export function completeExchanges(turns: StoredTurn[]): ChatMessage[] {
+export interface HistoryOptions {
+  /** The most UTF-8 bytes (of the messages as JSON) the history may take. */
+  budgetBytes: number;
+  /** Whether the agent has tools now: without them, Bedrock refuses tool blocks, so past tool use is told as text. */
+  withTools: boolean;
+}
+
+/** Past exchanges with both a question and a complete answer (an unacknowledged or cut one is left out), as model messages. */
+export function historyOf(turns: StoredTurn[], options: HistoryOptions): ChatMessage[] {
+  const exchanges = completeExchanges(turns).map(({ user, assistant }) => exchangeMessages(user, assistant, options.withTools));
+  const kept: ChatMessage[][] = [];
+  let bytes = 0;
+  for (const messages of exchanges.reverse()) {
+    bytes += Buffer.byteLength(JSON.stringify(messages));
+    if (bytes > options.budgetBytes) break;
+    kept.unshift(messages);
+  }
+  const history: ChatMessage[] = [];
+  for (const message of kept.flat()) appendMessage(history, message);
+  return history;
+}
+
+function completeExchanges(turns: StoredTurn[]): Array<{ user: StoredTurn; assistant: StoredTurn }> {
   const byExchange = new Map<number, { user?: StoredTurn; assistant?: StoredTurn }>();
   for (const turn of turns) {
     const pair = byExchange.get(turn.exchange) ?? {};
@@ -12,12 +41,30 @@ export function completeExchanges(turns: StoredTurn[]): ChatMessage[] {
   }
   return [...byExchange.entries()]
     .sort(([a], [b]) => a - b)
-    .flatMap(([, pair]) =>
-      pair.user && pair.assistant && !pair.assistant.incomplete
-        ? [
-            { role: 'user' as const, text: pair.user.text },
-            { role: 'assistant' as const, text: pair.assistant.text },
-          ]
-        : [],
-    );
+    .flatMap(([, { user, assistant }]) => (user && assistant && !assistant.incomplete && (assistant.text || assistant.steps) ? [{ user, assistant }] : []));
+}
+
+function exchangeMessages(user: StoredTurn, assistant: StoredTurn, withTools: boolean): ChatMessage[] {
+  const question = userText(user.text);
+  if (!assistant.steps || !withTools) return [question, { role: 'assistant', content: [{ type: 'text', text: assistant.text }] }];
+  return [question, ...assistant.steps.flatMap(stepMessages)].filter((message) => message.content.length > 0);
+}
+
+/** One step: the model's text and tool uses, then (when it used tools) the user message carrying their results. */
+function stepMessages(step: StoredStep): ChatMessage[] {
+  const tools = step.tools ?? [];
+  const said: ContentBlock[] = [
+    ...(step.text ? [{ type: 'text' as const, text: step.text }] : []),
+    ...tools.map((tool): ContentBlock => ({ type: 'toolUse', toolUseId: tool.id, name: tool.name, input: tool.input })),
+  ];
+  const results: ContentBlock[] = tools.map((tool) => ({
+    type: 'toolResult',
+    toolUseId: tool.id,
+    status: tool.ok ? 'success' : 'error',
+    content: [tool.ok ? contentOf(tool.result) : { text: tool.error ?? 'the tool failed' }],
+  }));
+  return [
+    { role: 'assistant', content: said },
+    { role: 'user', content: results },
+  ];
 }

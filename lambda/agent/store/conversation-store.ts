@@ -36,10 +36,35 @@ export interface StoredTurn {
   stopReason?: string;
   /** The answer stopped after its first token (stream failure); the text is partial. */
   incomplete?: boolean;
-  /** The answer's token counts, when the model reported them. */
+  /** The answer's token counts, when the model reported them (every step's, summed). */
   usage?: Usage;
+  /** The model calls and tool runs of the answer, when it used tools: the next message gives them to the model as history. */
+  steps?: StoredStep[];
   /** The request that wrote the turn: a write whose answer was lost is recognised by it. */
   requestId: string;
+}
+
+/** One model call of an answer, and the tools it ran. */
+export interface StoredStep {
+  step: number;
+  path: Tier;
+  model: string;
+  region: string;
+  text: string;
+  stopReason?: string;
+  tools?: StoredToolCall[];
+}
+
+export interface StoredToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+  ok: boolean;
+  durationMs: number;
+  result?: unknown;
+  error?: string;
+  /** The result (or input) was larger than its limit and was cut, or left out to fit the item. */
+  truncated?: boolean;
 }
 
 /** A retried request's entry: which request holds the idempotency key, and for which exchange. */

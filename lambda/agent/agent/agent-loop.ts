@@ -1,0 +1,180 @@
+/**
+ * The loop of one message: call the model (through the fallback chain, with
+ * its tiers, breakers, latency ordering and deadlines), run the tools it
+ * asks for (in parallel when it asks for several), send the results, call
+ * again, until the model ends its turn or `maxSteps` model calls were made.
+ *
+ * - Each step may fall back to another region or model, but only before
+ *   that step's first output: text already sent is never retracted.
+ * - The request's budget covers the whole loop: every step and every tool.
+ * - A tool runs at most once per tool-use id, whatever the steps after it do.
+ * - A step served by another model family never sees the first family's
+ *   reasoning (see converse.ts); such a step is a model fallback, flagged
+ *   degraded.
+ */
+import type { ChainTarget } from '../config';
+import type { FallbackChain } from '../chain/fallback-chain';
+import { TIERS } from '../config';
+import type { Attempt, ChainOutcome, ChatMessage, ContentBlock, InterruptionReason, ModelRequest, Usage } from '../chain/types';
+import { appendMessage, userText } from '../chain/types';
+import type { ToolCall, ToolOutcome, ToolRunContext, ToolRunner } from './tool-runner';
+
+export interface LoopRequest {
+  history: ChatMessage[];
+  text: string;
+  system?: string;
+  maxTokens: number;
+  temperature?: number;
+  reasoning?: { budgetTokens: number };
+  maxSteps: number;
+  /** Epoch ms: the end of the request's budget. */
+  budgetEnd: number;
+  signal: AbortSignal;
+  tools: Omit<ToolRunContext, 'deadline' | 'signal'>;
+}
+
+export interface LoopHooks {
+  /** The request's first model output: headers and `start`. Throwing ends the request. */
+  onFirstOutput(target: ChainTarget): Promise<void>;
+  /** A later step's first output, naming its target. */
+  onStep(step: number, target: ChainTarget): void;
+  onText(text: string): void;
+  onToolCall(call: ToolCall & { step: number }): void;
+  onToolResult(outcome: ToolOutcome & { step: number }): void;
+}
+
+/** What one model call of the loop did. */
+export interface StepRecord {
+  step: number;
+  target: ChainTarget;
+  text: string;
+  stopReason?: string;
+  usage?: Usage;
+  timeToFirstTokenMs: number;
+  tools: ToolOutcome[];
+}
+
+interface Ran {
+  steps: StepRecord[];
+  attempts: Attempt[];
+  /** All the text streamed, every step's. */
+  text: string;
+}
+
+/**
+ * - answered: the model ended its turn, or the loop reached maxSteps (`max_steps`);
+ * - interrupted: a step failed after the request's first output; `status` and `code` say how, for JSON answers;
+ * - rejected / exhausted: the first step produced nothing (no answer has begun).
+ */
+export type LoopOutcome =
+  | ({ kind: 'answered'; stopReason: string } & Ran)
+  | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; message: string } & Ran)
+  | Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>;
+
+export const MAX_STEPS_STOP_REASON = 'max_steps';
+/** Between the texts of two steps, so that the answer reads as paragraphs. */
+const STEP_SEPARATOR = '\n\n';
+
+export class AgentLoop {
+  constructor(
+    private readonly chain: FallbackChain,
+    private readonly tools: ToolRunner,
+  ) {}
+
+  async run(request: LoopRequest, hooks: LoopHooks): Promise<LoopOutcome> {
+    const messages: ChatMessage[] = [...request.history];
+    appendMessage(messages, userText(request.text));
+    const ran: Ran = { steps: [], attempts: [], text: '' };
+    const done = new Map<string, ToolOutcome>();
+    for (let step = 1; ; step += 1) {
+      const outcome = await this.callModel(step, messages, request, ran, hooks);
+      ran.attempts.push(...outcome.attempts);
+      if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return step === 1 ? { ...outcome, attempts: ran.attempts } : stepFailed(outcome, ran);
+      const record: StepRecord = {
+        step,
+        target: outcome.target,
+        text: outcome.text,
+        usage: outcome.usage,
+        timeToFirstTokenMs: outcome.timeToFirstTokenMs,
+        tools: [],
+      };
+      ran.steps.push(record);
+      if (outcome.kind === 'interrupted')
+        return { kind: 'interrupted', reason: outcome.reason, code: 'stream_interrupted', status: 502, message: outcome.message, ...ran };
+      record.stopReason = outcome.stopReason;
+      appendMessage(messages, outcome.reply);
+      const calls = toolUsesOf(outcome.reply.content);
+      if (outcome.stopReason !== 'tool_use' || calls.length === 0) return { kind: 'answered', stopReason: outcome.stopReason, ...ran };
+      record.tools = await this.runTools(calls, step, request, done, hooks);
+      appendMessage(messages, toolResults(record.tools));
+      if (step >= request.maxSteps) return { kind: 'answered', stopReason: MAX_STEPS_STOP_REASON, ...ran };
+    }
+  }
+
+  private callModel(step: number, messages: ChatMessage[], request: LoopRequest, ran: Ran, hooks: LoopHooks): Promise<ChainOutcome> {
+    const modelRequest: ModelRequest = {
+      messages: [...messages],
+      system: request.system,
+      tools: this.tools.specs,
+      maxTokens: request.maxTokens,
+      temperature: request.temperature,
+      reasoning: request.reasoning,
+    };
+    let stepText = '';
+    return this.chain.run(modelRequest, {
+      firstTokenBy: request.budgetEnd,
+      hardDeadline: request.budgetEnd,
+      signal: request.signal,
+      onFirstToken: async (target) => {
+        if (step === 1) await hooks.onFirstOutput(target);
+        else hooks.onStep(step, target);
+      },
+      onDelta: (text) => {
+        const separator = stepText === '' && ran.text !== '' ? STEP_SEPARATOR : '';
+        stepText += text;
+        ran.text += separator + text;
+        hooks.onText(separator + text);
+      },
+    });
+  }
+
+  /** The step's tool calls, in parallel; a tool-use id already run in this request gets its earlier result. */
+  private async runTools(calls: ToolCall[], step: number, request: LoopRequest, done: Map<string, ToolOutcome>, hooks: LoopHooks): Promise<ToolOutcome[]> {
+    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    return Promise.all(
+      calls.map(async (call) => {
+        const earlier = done.get(call.id);
+        if (earlier) return earlier;
+        hooks.onToolCall({ ...call, step });
+        const outcome = await this.tools.run(call, context);
+        done.set(call.id, outcome);
+        hooks.onToolResult({ ...outcome, step });
+        return outcome;
+      }),
+    );
+  }
+}
+
+/** The most degraded tier any step was served by: the request's path. */
+export function pathOf(steps: readonly StepRecord[]): ChainTarget {
+  return steps.reduce((worst, step) => (TIERS.indexOf(step.target.tier) > TIERS.indexOf(worst.target.tier) ? step : worst)).target;
+}
+
+function toolUsesOf(content: ContentBlock[]): ToolCall[] {
+  return content.flatMap((block) => (block.type === 'toolUse' ? [{ id: block.toolUseId, name: block.name, input: block.input }] : []));
+}
+
+function toolResults(outcomes: ToolOutcome[]): ChatMessage {
+  return {
+    role: 'user',
+    content: outcomes.map((outcome) => ({ type: 'toolResult', toolUseId: outcome.id, status: outcome.ok ? 'success' : 'error', content: outcome.content })),
+  };
+}
+
+/** A later step that no target could serve: the answer has begun, so it ends with an error naming why. */
+function stepFailed(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>, ran: Ran): LoopOutcome {
+  const status = outcome.kind === 'rejected' ? 400 : outcome.status;
+  const code =
+    outcome.kind === 'rejected' ? 'model_rejected_request' : status === 504 ? 'deadline_exceeded' : status === 429 ? 'throttled' : 'all_targets_failed';
+  return { kind: 'interrupted', reason: 'StepFailed', code, status, message: `step ${ran.steps.length + 1}: ${outcome.message}`, ...ran };
+}

@@ -1,0 +1,85 @@
+/**
+ * Tools that are Lambda functions of the jurisdiction: the runtime invokes
+ * them synchronously with the model's (validated) input and tells the model
+ * what they answer. Each call makes one attempt (a retried invocation could
+ * run a tool twice); a function error is the tool's error.
+ */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { LambdaToolEvent, LambdaToolSpec } from './asset-layout';
+import type { RunnableTool } from './definition';
+import { normalizeSchema } from './tool-schema';
+
+export interface LambdaClientSettings {
+  connectTimeoutMs: number;
+  /** The Lambda API endpoint, for local emulators; the regional endpoint when omitted. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** One Lambda client per region of the tool functions, created once per execution environment. */
+export class LambdaClients {
+  private readonly clients = new Map<string, LambdaClient>();
+
+  constructor(private readonly settings: LambdaClientSettings) {}
+
+  client(region: string): LambdaClient {
+    let client = this.clients.get(region);
+    if (!client) {
+      client = new LambdaClient({
+        region,
+        endpoint: this.settings.endpoint,
+        credentials: this.settings.credentials,
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ connectionTimeout: this.settings.connectTimeoutMs }),
+      });
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+
+  destroy(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+}
+
+/** The Lambda tools of lambda-tools.json, each bound to its function's ARN. */
+export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Record<string, string>, clients: LambdaClients): RunnableTool[] {
+  return specs.map((spec) => {
+    const arn = functionArns[spec.name];
+    if (!arn) throw new Error(`Lambda tool ${spec.name} has no function ARN in AGENT_TOOL_FUNCTIONS`);
+    const schema = normalizeSchema(spec.inputSchema);
+    return {
+      name: spec.name,
+      description: spec.description,
+      inputSchema: schema.jsonSchema,
+      timeoutMs: spec.timeoutMs,
+      validate: schema.validate,
+      execute: async (input, context) => {
+        const event: LambdaToolEvent = {
+          tool: spec.name,
+          input,
+          toolUseId: context.toolCallId,
+          conversationId: context.conversationId,
+          caller: context.caller,
+          region: context.region,
+        };
+        const output = await clients
+          .client(regionOf(arn))
+          .send(new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(event)) }), { abortSignal: context.abortSignal });
+        const payload = output.Payload && output.Payload.length > 0 ? (JSON.parse(Buffer.from(output.Payload).toString('utf8')) as unknown) : null;
+        if (output.FunctionError)
+          throw new Error((payload as { errorMessage?: string } | null)?.errorMessage ?? `the function failed (${output.FunctionError})`);
+        return payload;
+      },
+    };
+  });
+}
+
+/** arn:aws:lambda:<region>:<account>:function:<name> */
+function regionOf(functionArn: string): string {
+  const region = functionArn.split(':')[3];
+  if (!region) throw new Error(`not a Lambda function ARN: ${functionArn}`);
+  return region;
+}

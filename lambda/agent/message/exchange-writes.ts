@@ -1,0 +1,57 @@
+/**
+ * The two turns of one exchange: the question is written at the answer's
+ * first output, the answer at its end; the exchange is acknowledged
+ * (`stored: true`) only once both are durable. A turn that could not be
+ * written makes the answer's state degraded.
+ */
+import type { Claim, StoredTurn } from '../store/conversation-store';
+
+export class ExchangeWrites {
+  private claim?: Claim;
+  private unavailable: boolean;
+  private readonly writes: Array<Promise<boolean>> = [];
+  private failed = false;
+
+  /** `degraded`: the state read already failed, so nothing will be written. */
+  constructor(
+    private readonly storeTurn: (claim: Claim, turn: StoredTurn) => Promise<boolean>,
+    private readonly requestId: string,
+    degraded: boolean,
+  ) {
+    this.unavailable = degraded;
+  }
+
+  claimed(claim: Claim | undefined, unavailable: unknown): void {
+    this.claim = claim;
+    if (unavailable !== undefined || !claim) this.unavailable = true;
+  }
+
+  get turn(): number | null {
+    return this.claim?.exchange ?? null;
+  }
+
+  get degraded(): boolean {
+    return this.unavailable || this.failed;
+  }
+
+  get state(): 'ok' | 'degraded' {
+    return this.degraded ? 'degraded' : 'ok';
+  }
+
+  write(turn: Omit<StoredTurn, 'exchange' | 'requestId'>): void {
+    const claim = this.claim;
+    if (!claim) return;
+    this.writes.push(
+      this.storeTurn(claim, { ...turn, exchange: claim.exchange, requestId: this.requestId }).then((stored) => {
+        if (!stored) this.failed = true;
+        return stored;
+      }),
+    );
+  }
+
+  /** True when both turns are stored. */
+  async durable(): Promise<boolean> {
+    const results = await Promise.all(this.writes);
+    return this.claim !== undefined && results.length === 2 && results.every(Boolean);
+  }
+}

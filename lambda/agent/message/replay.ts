@@ -1,0 +1,55 @@
+/**
+ * The stored answer of a retried request (same Idempotency-Key), sent again
+ * as it was: its tool calls and results, its text, and how it ended. No
+ * model and no tool is called.
+ */
+import { AgentHeader, answerHeaders, servedBy, type ServedBy } from '../http/responses';
+import type { AgentHttpRequest } from '../http/types';
+import type { StoredTurn } from '../store/conversation-store';
+import type { AnswerWriter } from './answer-writer';
+import { publicSteps, singleStep } from './stored-exchange';
+
+export interface ReplayContext {
+  request: AgentHttpRequest;
+  conversationId: string;
+  writer: AnswerWriter;
+  runtimeRegion: string;
+  latencyMs: number;
+}
+
+export function replay(answer: StoredTurn, { request, conversationId, writer, runtimeRegion, latencyMs }: ReplayContext): void {
+  const target: ServedBy = servedBy({ tier: answer.path ?? 'primary', modelId: answer.model ?? '', region: answer.region });
+  const base = { turn: answer.exchange, ...target, state: 'ok', replayed: true };
+  writer.begin({
+    headers: { ...answerHeaders(request, runtimeRegion, target, false), [AgentHeader.replayed]: 'true' },
+    event: { conversationId, ...base, requestId: request.requestId },
+  });
+  const steps = answer.steps ?? [singleStep(answer)];
+  for (const step of steps) {
+    if (step.step > 1) writer.progress('step', { step: step.step, ...servedBy({ tier: step.path, modelId: step.model, region: step.region }) });
+    for (const tool of step.tools ?? []) {
+      writer.progress('tool_call', { id: tool.id, name: tool.name, input: tool.input, step: step.step });
+      writer.progress('tool_result', {
+        id: tool.id,
+        name: tool.name,
+        ok: tool.ok,
+        durationMs: tool.durationMs,
+        step: step.step,
+        ...(tool.error ? { error: tool.error } : {}),
+      });
+    }
+  }
+  if (answer.text) writer.text(answer.text);
+  const result = { ...base, usage: answer.usage ?? null, latencyMs, timeToFirstTokenMs: null, stored: true, steps: publicSteps(steps) };
+  if (answer.incomplete)
+    writer.end({
+      kind: 'interrupted',
+      conversationId,
+      text: answer.text,
+      code: 'stream_interrupted',
+      status: 502,
+      message: 'the stored answer was cut short',
+      result,
+    });
+  else writer.end({ kind: 'answered', conversationId, text: answer.text, stopReason: answer.stopReason ?? 'end_turn', result });
+}

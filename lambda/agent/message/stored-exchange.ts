@@ -1,0 +1,82 @@
+/**
+ * An answer's steps as they are stored with the exchange, and as the API
+ * describes them. An assistant turn is one DynamoDB item, limited to 400 KB:
+ * tool inputs and results are already bounded one by one (limits.
+ * toolResultBytes); when all of them still do not fit the item, the
+ * earliest are left out, marked as such, until the item fits.
+ */
+import type { StepRecord } from '../agent/agent-loop';
+import type { StoredStep, StoredToolCall } from '../store/conversation-store';
+import { servedBy } from '../http/responses';
+
+/** What an assistant turn's steps may take of the 400 KB item, leaving room for the text and the other attributes. */
+export const STEPS_BUDGET_BYTES = 300_000;
+
+/** The steps to store, or undefined for a plain answer (one step, no tools), stored as before steps existed. */
+export function storedSteps(steps: readonly StepRecord[], budgetBytes = STEPS_BUDGET_BYTES): StoredStep[] | undefined {
+  if (steps.length <= 1 && steps.every((step) => step.tools.length === 0)) return undefined;
+  const stored = steps.map((step): StoredStep => ({
+    step: step.step,
+    path: step.target.tier,
+    model: step.target.modelId,
+    region: step.target.region,
+    text: step.text,
+    ...(step.stopReason ? { stopReason: step.stopReason } : {}),
+    ...(step.tools.length > 0
+      ? {
+          tools: step.tools.map((tool): StoredToolCall => ({
+            id: tool.id,
+            name: tool.name,
+            input: tool.input,
+            ok: tool.ok,
+            durationMs: tool.durationMs,
+            ...(tool.ok ? { result: tool.result } : { error: tool.error }),
+            ...(tool.truncated ? { truncated: true } : {}),
+          })),
+        }
+      : {}),
+  }));
+  return fitted(stored, budgetBytes);
+}
+
+/** Leaves out the earliest tool inputs and results until the steps fit, each marked. */
+function fitted(steps: StoredStep[], budgetBytes: number): StoredStep[] {
+  const calls = steps.flatMap((step) => step.tools ?? []);
+  for (const call of calls) {
+    if (Buffer.byteLength(JSON.stringify(steps)) <= budgetBytes) break;
+    const originalBytes = Buffer.byteLength(JSON.stringify({ input: call.input, result: call.result }));
+    call.input = { omitted: true };
+    if (call.ok) call.result = { omitted: true, originalBytes };
+    call.truncated = true;
+  }
+  return steps;
+}
+
+/** The API's view of the steps (`done`, JSON answers): what served each, and its tool calls. */
+export function publicSteps(steps: readonly StoredStep[]) {
+  return steps.map((step) => ({
+    step: step.step,
+    ...servedBy({ tier: step.path, modelId: step.model, region: step.region }),
+    stopReason: step.stopReason ?? null,
+    toolCalls: (step.tools ?? []).map((tool) => ({
+      id: tool.id,
+      name: tool.name,
+      ok: tool.ok,
+      durationMs: tool.durationMs,
+      ...(tool.error ? { error: tool.error } : {}),
+      ...(tool.truncated ? { truncated: true } : {}),
+    })),
+  }));
+}
+
+/** A plain answer's single step, for the API's view of answers stored before steps existed (or without tools). */
+export function singleStep(answer: { path?: StoredStep['path']; model?: string; region: string; text: string; stopReason?: string }): StoredStep {
+  return {
+    step: 1,
+    path: answer.path ?? 'primary',
+    model: answer.model ?? '',
+    region: answer.region,
+    text: answer.text,
+    ...(answer.stopReason ? { stopReason: answer.stopReason } : {}),
+  };
+}
