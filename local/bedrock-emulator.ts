@@ -6,32 +6,39 @@
  * HTTP/2 cleartext (the SDK's NodeHttp2Handler) and HTTP/1.1 (fetch, curl),
  * told apart by the HTTP/2 connection preface.
  *
- * Answers are deterministic (a function of model, region and question) so
- * callers can assert who answered; faults are injected per region and model.
+ * Answers are deterministic (a function of model, region and conversation,
+ * see bedrock-model.ts, tool use included) so callers can assert who
+ * answered; faults are injected per region, model and tool-loop step.
  */
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Duplex } from 'node:stream';
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { FaultRules } from './fault-rules';
 import { listen } from './listen';
+import { answer, answerText, conversationStep, type ConverseRequest, type ToolOutcome } from './bedrock-model';
+import { contentBlockOf, event, exception, framesOf, type Frame } from './bedrock-framing';
+import { validateConverseRequest } from './bedrock-validation';
+
+export { LOOP_FOREVER, type ToolOutcome } from './bedrock-model';
 
 export type EmulatorFault =
   | { status: number; errorType?: string; message?: string }
   /** Accept the request, then say nothing for stallMs: before the response headers, or (default) after them, before the first event. */
   | { stallMs: number; phase?: 'headers' | 'first-token' }
   | { tokenDelayMs: number }
-  /** Stream K text deltas, then an exception event (default modelStreamErrorException). */
+  /** Stream K content deltas (text, tool input or reasoning), then an exception event (default modelStreamErrorException). */
   | { failAfterTokens: number; exceptionType?: string }
-  /** Stream K text deltas, then end the stream cleanly without the stop event (a connection closed mid-answer). */
+  /** Stream K content deltas, then end the stream cleanly without the stop event (a connection closed mid-answer). */
   | { endAfterTokens: number };
 
 export interface FaultRule {
   region: string;
   /** Exact model id as received; all models when omitted. */
   model?: string;
+  /** Only calls of this step of a tool loop (1: the call that answers the user's text; n: after n - 1 rounds of tool results); every step when omitted. */
+  step?: number;
   fault: EmulatorFault;
   /** Applies to the next N matching calls only; permanent until cleared when omitted. */
   times?: number;
@@ -45,6 +52,8 @@ export interface RecordedCall {
   at: number;
   transport: 'h2' | 'http1';
   messages: number;
+  /** The call's step in its tool loop: 1 + the user messages after the last one asking in text. */
+  step: number;
   request: unknown;
 }
 
@@ -74,18 +83,12 @@ const ERROR_TYPE_BY_STATUS: Record<number, string | undefined> = {
 };
 
 const PREFACE_START = 'PRI * HTTP/2.0';
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
 interface RegionServer {
   region: string;
   listener: net.Server;
   sockets: Set<net.Socket>;
   endpoint: string;
-}
-
-interface ConverseBody {
-  messages?: Array<{ role?: string; content?: Array<{ text?: string }> }>;
-  system?: Array<{ text?: string }>;
 }
 
 class RequestError extends Error {
@@ -107,7 +110,7 @@ export class BedrockEmulator {
 
   private readonly servers = new Map<string, RegionServer>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private faults: FaultRule[] = [];
+  private readonly faults = new FaultRules<FaultRule>();
   private recorded: RecordedCall[] = [];
   private firstTokenDelayMs: number;
   private tokenDelayMs: number;
@@ -132,14 +135,14 @@ export class BedrockEmulator {
 
   injectFault(rule: FaultRule): void {
     this.endpoint(rule.region);
-    if (rule.times !== undefined && (!Number.isInteger(rule.times) || rule.times < 1)) {
-      throw new Error(`fault times must be a positive integer, got ${rule.times}`);
+    if (rule.step !== undefined && (!Number.isInteger(rule.step) || rule.step < 1)) {
+      throw new Error(`fault step must be a positive integer, got ${rule.step}`);
     }
-    this.faults.push({ ...rule });
+    this.faults.add(rule);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   calls(filter: { region?: string; modelId?: string } = {}): RecordedCall[] {
@@ -157,9 +160,14 @@ export class BedrockEmulator {
     this.tokenDelayMs = options.tokenDelayMs ?? this.tokenDelayMs;
   }
 
-  /** The text every healthy call for this model, region and question answers. */
+  /** The text every healthy call for this model, region and question answers (when it calls no tool). */
   expectedAnswer(modelId: string, region: string, userText: string): string {
-    return this.answerTokens(modelId, region, userText).join('');
+    return answerText(modelId, region, userText);
+  }
+
+  /** The final text of a tool loop for this question, quoting the outcomes of every tool round in order. */
+  expectedToolAnswer(modelId: string, region: string, userText: string, outcomes: readonly ToolOutcome[]): string {
+    return answerText(modelId, region, userText, outcomes);
   }
 
   async close(): Promise<void> {
@@ -176,12 +184,6 @@ export class BedrockEmulator {
       ),
     );
     this.servers.clear();
-  }
-
-  private answerTokens(modelId: string, region: string, userText: string): string[] {
-    const question = userText.trim().split(/\s+/).filter(Boolean).slice(0, 8).join(' ');
-    const words = `Answer from ${modelId} in ${region} to: ${question}`.split(' ');
-    return words.map((word, index) => (index === words.length - 1 ? word : `${word} `));
   }
 
   private async listen(region: string, host: string, port: number): Promise<void> {
@@ -233,21 +235,24 @@ export class BedrockEmulator {
     const aborted = new AbortController();
     response.on('close', () => aborted.abort());
 
-    let body: ConverseBody;
+    let body: ConverseRequest;
     let rawBody: unknown;
     try {
       rawBody = JSON.parse((await readBody(request)).toString('utf8') || '{}');
-      body = rawBody as ConverseBody;
+      body = rawBody as ConverseRequest;
     } catch {
       rawBody = undefined;
       body = {};
     }
-    const fault = this.takeFault(region, modelId);
-    const validationError = rawBody === undefined ? new RequestError(400, 'ValidationException', 'Malformed JSON body') : validate(body);
+    const step = Array.isArray(body.messages) ? conversationStep(body.messages) : 1;
+    const fault = this.takeFault(region, modelId, step);
+    const refusal = rawBody === undefined ? 'Malformed JSON body' : validateConverseRequest(body, modelId);
     const failure =
       fault && 'status' in fault
         ? new RequestError(fault.status, fault.errorType ?? ERROR_TYPE_BY_STATUS[fault.status], fault.message ?? `Emulated ${fault.status} from ${region}`)
-        : validationError;
+        : refusal !== undefined
+          ? new RequestError(400, 'ValidationException', refusal)
+          : undefined;
     this.recorded.push({
       region,
       modelId,
@@ -256,6 +261,7 @@ export class BedrockEmulator {
       at: Date.now(),
       transport,
       messages: body.messages?.length ?? 0,
+      step,
       request: rawBody,
     });
 
@@ -266,15 +272,17 @@ export class BedrockEmulator {
       writeError(response, requestId, failure);
       return;
     }
-    const tokens = this.answerTokens(modelId, region, lastUserText(body));
-    const usage = { inputTokens: countInputTokens(body), outputTokens: tokens.length, totalTokens: countInputTokens(body) + tokens.length };
+    const reply = answer(modelId, region, body);
+    const frames = framesOf(reply.blocks);
+    const inputTokens = countInputTokens(body);
+    const usage = { inputTokens, outputTokens: frames.outputTokens, totalTokens: inputTokens + frames.outputTokens };
     const started = Date.now();
     if (operation === 'Converse') {
       if (fault && 'stallMs' in fault && fault.phase !== 'headers' && !(await this.sleep(fault.stallMs, aborted.signal))) return;
       if (!(await this.sleep(this.firstTokenDelayMs, aborted.signal))) return;
       const payload = JSON.stringify({
-        output: { message: { role: 'assistant', content: [{ text: tokens.join('') }] } },
-        stopReason: 'end_turn',
+        output: { message: { role: 'assistant', content: reply.blocks.map(contentBlockOf) } },
+        stopReason: reply.stopReason,
         usage,
         metrics: { latencyMs: Date.now() - started },
       });
@@ -282,13 +290,14 @@ export class BedrockEmulator {
       response.end(payload);
       return;
     }
-    await this.stream(response, requestId, tokens, usage, started, fault, aborted.signal);
+    await this.stream(response, requestId, frames.frames, reply.stopReason, usage, started, fault, aborted.signal);
   }
 
   private async stream(
     response: http.ServerResponse,
     requestId: string,
-    tokens: string[],
+    frames: Frame[],
+    stopReason: string,
     usage: { inputTokens: number; outputTokens: number; totalTokens: number },
     started: number,
     fault: EmulatorFault | undefined,
@@ -303,29 +312,31 @@ export class BedrockEmulator {
     const endAfter = fault && 'endAfterTokens' in fault ? fault.endAfterTokens : undefined;
 
     response.write(event('messageStart', { role: 'assistant' }));
-    for (const [index, text] of tokens.entries()) {
-      if (failAfter !== undefined && index === failAfter) {
-        const exceptionType = (fault as { exceptionType?: string }).exceptionType ?? 'modelStreamErrorException';
-        response.end(exception(exceptionType, { message: `Emulated ${exceptionType} after ${failAfter} tokens` }));
-        return;
+    let deltas = 0;
+    for (const frame of frames) {
+      if (frame.isDelta) {
+        if (failAfter !== undefined && deltas === failAfter) {
+          const exceptionType = (fault as { exceptionType?: string }).exceptionType ?? 'modelStreamErrorException';
+          response.end(exception(exceptionType, { message: `Emulated ${exceptionType} after ${failAfter} tokens` }));
+          return;
+        }
+        if (endAfter !== undefined && deltas === endAfter) {
+          response.end();
+          return;
+        }
+        if (deltas > 0 && !(await this.sleep(tokenDelay, signal))) return;
+        deltas++;
       }
-      if (endAfter !== undefined && index === endAfter) {
-        response.end();
-        return;
-      }
-      if (index > 0 && !(await this.sleep(tokenDelay, signal))) return;
-      response.write(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }));
+      response.write(frame.bytes);
     }
-    response.write(event('contentBlockStop', { contentBlockIndex: 0 }));
-    response.write(event('messageStop', { stopReason: 'end_turn' }));
+    response.write(event('messageStop', { stopReason }));
     response.end(event('metadata', { usage, metrics: { latencyMs: Date.now() - started } }));
   }
 
-  private takeFault(region: string, modelId: string): EmulatorFault | undefined {
-    const rule = this.faults.find((candidate) => candidate.region === region && (candidate.model === undefined || candidate.model === modelId));
-    if (!rule) return undefined;
-    if (rule.times !== undefined && --rule.times === 0) this.faults.splice(this.faults.indexOf(rule), 1);
-    return rule.fault;
+  private takeFault(region: string, modelId: string, step: number): EmulatorFault | undefined {
+    return this.faults.take(
+      (rule) => rule.region === region && (rule.model === undefined || rule.model === modelId) && (rule.step === undefined || rule.step === step),
+    )?.fault;
   }
 
   /** Resolves true after ms, or false as soon as the client goes away or the emulator closes. */
@@ -378,64 +389,19 @@ function readBody(request: http.IncomingMessage | http2.Http2ServerRequest): Pro
   });
 }
 
-/** The checks Bedrock applies to a Converse request that a runtime is most likely to get wrong. */
-function validate(body: ConverseBody): RequestError | undefined {
-  const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    return new RequestError(400, 'ValidationException', 'messages must contain at least one message');
-  }
-  if (messages[0].role !== 'user') {
-    return new RequestError(400, 'ValidationException', 'A conversation must start with a user message.');
-  }
-  for (let index = 0; index < messages.length; index++) {
-    const message = messages[index];
-    if (index > 0 && message.role === messages[index - 1].role) {
-      return new RequestError(400, 'ValidationException', 'A conversation must alternate between user and assistant roles.');
-    }
-    if (
-      !Array.isArray(message.content) ||
-      message.content.length === 0 ||
-      message.content.some((block) => typeof block.text === 'string' && block.text.trim() === '')
-    ) {
-      return new RequestError(400, 'ValidationException', `messages.${index}.content: The text field in the ContentBlock object is blank.`);
-    }
-  }
-  if (messages[messages.length - 1].role !== 'user') {
-    return new RequestError(400, 'ValidationException', 'A conversation must end with a user message.');
-  }
-  return undefined;
-}
-
-function lastUserText(body: ConverseBody): string {
-  const last = body.messages?.[body.messages.length - 1];
-  return (last?.content ?? []).map((block) => block.text ?? '').join(' ');
-}
-
-function countInputTokens(body: ConverseBody): number {
-  const texts = [...(body.system ?? []), ...(body.messages ?? []).flatMap((message) => message.content ?? [])].map((block) => block.text ?? '');
+/** Words in the request, a stand-in for its input tokens. */
+function countInputTokens(body: ConverseRequest): number {
+  const texts = [
+    ...(body.system ?? []).map((block) => block.text ?? ''),
+    ...(body.messages ?? []).flatMap((message) =>
+      (message.content ?? []).map((block) => {
+        if (block.toolUse) return JSON.stringify(block.toolUse.input ?? {});
+        if (block.toolResult) return JSON.stringify(block.toolResult.content ?? []);
+        return block.text ?? block.reasoningContent?.reasoningText?.text ?? '';
+      }),
+    ),
+  ];
   return texts.reduce((sum, text) => sum + text.split(/\s+/).filter(Boolean).length, 0);
-}
-
-function event(eventType: string, payload: unknown): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':event-type': { type: 'string', value: eventType },
-      ':content-type': { type: 'string', value: 'application/json' },
-      ':message-type': { type: 'string', value: 'event' },
-    },
-    body: fromUtf8(JSON.stringify(payload)),
-  });
-}
-
-function exception(exceptionType: string, payload: unknown): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':exception-type': { type: 'string', value: exceptionType },
-      ':content-type': { type: 'string', value: 'application/json' },
-      ':message-type': { type: 'string', value: 'exception' },
-    },
-    body: fromUtf8(JSON.stringify(payload)),
-  });
 }
 
 function writeError(response: http.ServerResponse, requestId: string, error: RequestError): void {

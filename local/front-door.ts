@@ -63,6 +63,8 @@ const faultSchema = z.union([
 const faultRequestSchema = z.strictObject({
   region: z.string(),
   model: z.optional(z.string()),
+  /** Only calls of this step of a tool loop (2: the call after the first tool round). */
+  step: z.optional(z.number().check(z.int(), z.positive())),
   fault: faultSchema,
   times: z.optional(z.number().check(z.int(), z.positive())),
 });
@@ -167,7 +169,7 @@ export class FrontDoor {
     } else if (pathname === '/_local/calls' && request.method === 'GET') {
       json(
         200,
-        this.emulator.calls().map(({ region, modelId, status, at }) => ({ region, modelId, status, at })),
+        this.emulator.calls().map(({ region, modelId, step, status, at }) => ({ region, modelId, step, status, at })),
       );
     } else if (pathname === '/_local/metrics' && request.method === 'GET') {
       json(200, this.board.snapshot());

@@ -1,5 +1,16 @@
 import * as http from 'node:http';
-import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  type ContentBlock,
+  type ConverseStreamCommandInput,
+  type ConverseStreamOutput,
+  type Message,
+  type Tool,
+  type ToolInputSchema,
+  type ToolResultStatus,
+} from '@aws-sdk/client-bedrock-runtime';
 import { BedrockEmulator } from '../../local/bedrock-emulator';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 
@@ -42,14 +53,19 @@ async function collect(
   return result;
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+async function failureOf(promise: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
   try {
     await promise;
   } catch (error) {
-    const failure = error as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: failure.name, status: failure.$metadata?.httpStatusCode };
+    const failure = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { name: failure.name, status: failure.$metadata?.httpStatusCode, message: failure.message };
   }
   throw new Error('expected the call to fail');
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  const { name, status } = await failureOf(promise);
+  return { name, status };
 }
 
 test('a streamed answer parses into the deterministic deltas, stop reason and usage', async () => {
@@ -267,4 +283,465 @@ test('close ends stalled calls and stops listening', async () => {
   await expect(pending).resolves.toBe('settled');
   await expect(fetch(`${endpoint}/model/m/converse`, { method: 'POST' })).rejects.toThrow();
   ownClient.destroy();
+});
+
+/** A JSON value as the SDK types it (a Smithy document). */
+type DocumentType = ToolInputSchema.JsonMember['json'];
+
+describe('tool use', () => {
+  const LOOKUP_ORDER: Tool = {
+    toolSpec: {
+      name: 'lookup_order',
+      description: 'Looks an order up by its id',
+      inputSchema: { json: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] } },
+    },
+  };
+  const REFUND_POLICY: Tool = {
+    toolSpec: {
+      name: 'refund_policy',
+      description: "A country's refund policy",
+      inputSchema: { json: { type: 'object', properties: { country: { type: 'string', enum: ['FR', 'DE'] } }, required: ['country'] } },
+    },
+  };
+  const toolConfig = { tools: [LOOKUP_ORDER, REFUND_POLICY] };
+
+  /** The SDK's events, each as `{ <member>: value }`. */
+  async function eventsOf(input: ConverseStreamCommandInput): Promise<ConverseStreamOutput[]> {
+    const output = await client.send(new ConverseStreamCommand(input));
+    const events: ConverseStreamOutput[] = [];
+    for await (const event of output.stream!) events.push(event);
+    return events;
+  }
+
+  /** The assistant message a runtime assembles from the stream: texts joined, tool inputs parsed, reasoning signed. */
+  function assemble(events: ConverseStreamOutput[]): Message {
+    const blocks = new Map<number, { text?: string; reasoning?: string; signature?: string; toolUse?: { toolUseId: string; name: string; input: string } }>();
+    const at = (index: number) => blocks.get(index) ?? blocks.set(index, {}).get(index)!;
+    for (const event of events) {
+      const start = event.contentBlockStart;
+      if (start?.start?.toolUse)
+        at(start.contentBlockIndex!).toolUse = { toolUseId: start.start.toolUse.toolUseId!, name: start.start.toolUse.name!, input: '' };
+      const delta = event.contentBlockDelta;
+      if (!delta) continue;
+      const block = at(delta.contentBlockIndex!);
+      if (delta.delta?.text !== undefined) block.text = (block.text ?? '') + delta.delta.text;
+      if (delta.delta?.toolUse) block.toolUse!.input += delta.delta.toolUse.input;
+      if (delta.delta?.reasoningContent?.text !== undefined) block.reasoning = (block.reasoning ?? '') + delta.delta.reasoningContent.text;
+      if (delta.delta?.reasoningContent?.signature !== undefined) block.signature = delta.delta.reasoningContent.signature;
+    }
+    const content: ContentBlock[] = [...blocks.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, block]) => {
+        if (block.toolUse) return { toolUse: { ...block.toolUse, input: JSON.parse(block.toolUse.input) as DocumentType } };
+        if (block.reasoning !== undefined) return { reasoningContent: { reasoningText: { text: block.reasoning, signature: block.signature } } };
+        return { text: block.text! };
+      });
+    return { role: 'assistant', content };
+  }
+
+  const toolUses = (message: Message) => (message.content ?? []).flatMap((block) => (block.toolUse ? [block.toolUse] : []));
+
+  /** The user message answering every tool use of `assistant`, each with `results[name]` as JSON. */
+  function resultsFor(assistant: Message, results: Record<string, DocumentType>, status: ToolResultStatus = 'success'): Message {
+    return {
+      role: 'user',
+      content: toolUses(assistant).map((use) => ({ toolResult: { toolUseId: use.toolUseId, status, content: [{ json: results[use.name!] }] } })),
+    };
+  }
+
+  const ask = (text: string): Message => ({ role: 'user', content: [{ text }] });
+
+  test('a question naming a tool streams a text block, then the tool use as Bedrock frames it, and stops for tool_use', async () => {
+    // WHEN
+    const events = await eventsOf({ modelId: MODEL, messages: [ask('where is lookup_order orderId=A-1001')], toolConfig });
+
+    // THEN
+    const names = events.map((event) => Object.keys(event).find((key) => (event as unknown as Record<string, unknown>)[key] !== undefined));
+    expect(names).toEqual([
+      'messageStart',
+      ...Array(3).fill('contentBlockDelta'),
+      'contentBlockStop',
+      'contentBlockStart',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'messageStop',
+      'metadata',
+    ]);
+    expect(events[5].contentBlockStart).toEqual({
+      contentBlockIndex: 1,
+      start: { toolUse: { toolUseId: expect.stringMatching(/^tooluse_[\w-]{22}$/), name: 'lookup_order' } },
+    });
+    expect(events.filter((event) => event.contentBlockDelta?.contentBlockIndex === 1).map((event) => event.contentBlockDelta!.delta!.toolUse!.input)).toEqual([
+      expect.any(String),
+      expect.any(String),
+    ]);
+    expect(assemble(events).content).toEqual([
+      { text: 'Looking up lookup_order.' },
+      { toolUse: expect.objectContaining({ name: 'lookup_order', input: { orderId: 'A-1001' } }) },
+    ]);
+    expect(events.find((event) => event.messageStop)?.messageStop?.stopReason).toBe('tool_use');
+  });
+
+  test('tool-use ids are the same for the same conversation, and differ by question', async () => {
+    const first = assemble(await eventsOf({ modelId: MODEL, messages: [ask('lookup_order orderId=A-1')], toolConfig }));
+    const again = assemble(await eventsOf({ modelId: MODEL, messages: [ask('lookup_order orderId=A-1')], toolConfig }));
+    const other = assemble(await eventsOf({ modelId: MODEL, messages: [ask('lookup_order orderId=A-2')], toolConfig }));
+
+    expect(toolUses(again)[0].toolUseId).toBe(toolUses(first)[0].toolUseId);
+    expect(toolUses(other)[0].toolUseId).not.toBe(toolUses(first)[0].toolUseId);
+  });
+
+  test('tools named in one group are called in parallel in one message, in the order the text names them', async () => {
+    const message = assemble(await eventsOf({ modelId: MODEL, messages: [ask('refund_policy country=DE and lookup_order orderId=B-7')], toolConfig }));
+
+    expect(toolUses(message).map((use) => [use.name, use.input])).toEqual([
+      ['refund_policy', { country: 'DE' }],
+      ['lookup_order', { orderId: 'B-7' }],
+    ]);
+    expect(new Set(toolUses(message).map((use) => use.toolUseId)).size).toBe(2);
+  });
+
+  test('groups separated by "then" are called in successive steps, each after the previous results', async () => {
+    // GIVEN step 1 called lookup_order and got its result
+    const question = ask('lookup_order orderId=A-1001 then refund_policy');
+    const first = assemble(await eventsOf({ modelId: MODEL, messages: [question], toolConfig }));
+    const results = resultsFor(first, { lookup_order: { status: 'shipped' } });
+
+    // WHEN
+    const second = assemble(await eventsOf({ modelId: MODEL, messages: [question, first, results], toolConfig }));
+
+    // THEN
+    expect(toolUses(first).map((use) => use.name)).toEqual(['lookup_order']);
+    expect(toolUses(second).map((use) => [use.name, use.input])).toEqual([['refund_policy', { country: 'FR' }]]);
+    expect(emulator.calls().map((call) => call.step)).toEqual([1, 2]);
+  });
+
+  test("each step reads its tool's input from its own group first, then from the whole question", async () => {
+    // GIVEN a tool named in three groups, with its own value in two of them
+    const question = ask('lookup_order orderId=A-1 then lookup_order orderId=B-2 then refund_policy then lookup_order');
+    const messages: Message[] = [question];
+
+    // WHEN the loop runs its four steps
+    for (let step = 1; step <= 4; step++) {
+      const assistant = assemble(await eventsOf({ modelId: MODEL, messages, toolConfig }));
+      messages.push(assistant, resultsFor(assistant, { lookup_order: {}, refund_policy: {} }));
+    }
+
+    // THEN a group's own value wins, a group without one takes the question's first
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => toolUses(message).map((use) => [use.name, use.input]))).toEqual([
+      [['lookup_order', { orderId: 'A-1' }]],
+      [['lookup_order', { orderId: 'B-2' }]],
+      [['refund_policy', { country: 'FR' }]],
+      [['lookup_order', { orderId: 'A-1' }]],
+    ]);
+  });
+
+  test('once no group is left, the model answers in text quoting every result, as expectedToolAnswer computes it', async () => {
+    // GIVEN two rounds of tools
+    const text = 'lookup_order orderId=A-1001 then refund_policy';
+    const messages: Message[] = [ask(text)];
+    for (const result of [{ lookup_order: { status: 'shipped' } }, { refund_policy: { days: 30 } }] as Array<Record<string, DocumentType>>) {
+      const assistant = assemble(await eventsOf({ modelId: MODEL, messages, toolConfig }));
+      messages.push(assistant, resultsFor(assistant, result));
+    }
+
+    // WHEN
+    const events = await eventsOf({ modelId: MODEL, messages, toolConfig });
+
+    // THEN
+    const answer = assemble(events).content?.[0].text;
+    expect(answer).toBe(
+      emulator.expectedToolAnswer(MODEL, EU_WEST, text, [
+        { tool: 'lookup_order', result: { status: 'shipped' } },
+        { tool: 'refund_policy', result: { days: 30 } },
+      ]),
+    );
+    expect(answer).toContain('using lookup_order={"status":"shipped"}, refund_policy={"days":30}');
+    expect(events.find((event) => event.messageStop)?.messageStop?.stopReason).toBe('end_turn');
+  });
+
+  test('an error result is told as a failure in the answer', async () => {
+    const question = ask('lookup_order orderId=X');
+    const assistant = assemble(await eventsOf({ modelId: MODEL, messages: [question], toolConfig }));
+
+    const events = await eventsOf({
+      modelId: MODEL,
+      messages: [question, assistant, resultsFor(assistant, { lookup_order: 'no such order' }, 'error')],
+      toolConfig,
+    });
+
+    expect(assemble(events).content?.[0].text).toContain('using lookup_order failed: "no such order"');
+  });
+
+  test('a text naming loop_forever makes the model call its first named tool at every step', async () => {
+    const messages: Message[] = [ask('loop_forever with lookup_order orderId=A-1 then refund_policy')];
+    for (let step = 1; step <= 4; step++) {
+      const assistant = assemble(await eventsOf({ modelId: MODEL, messages, toolConfig }));
+      messages.push(assistant, resultsFor(assistant, { lookup_order: { step } }));
+    }
+
+    expect(messages.filter((message) => message.role === 'assistant').map((message) => toolUses(message).map((use) => use.name))).toEqual(
+      Array(4).fill(['lookup_order']),
+    );
+    expect(emulator.calls().map((call) => call.step)).toEqual([1, 2, 3, 4]);
+  });
+
+  test('with tools configured but none named, the answer is the plain expected answer', async () => {
+    const events = await eventsOf({ modelId: MODEL, messages: [ask('what is the capital of France')], toolConfig });
+
+    expect(assemble(events).content).toEqual([{ text: emulator.expectedAnswer(MODEL, EU_WEST, 'what is the capital of France') }]);
+  });
+
+  describe('tool input from the schema', () => {
+    const schemaTool = (json: DocumentType): Tool => ({ toolSpec: { name: 'check', description: 'Checks', inputSchema: { json } } });
+    const inputFor = async (text: string, json: DocumentType) =>
+      toolUses(assemble(await eventsOf({ modelId: MODEL, messages: [ask(text)], toolConfig: { tools: [schemaTool(json)] } })))[0].input;
+    const everyType = {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        tier: { type: 'string', enum: ['gold', 'silver'] },
+        count: { type: 'integer' },
+        ratio: { type: 'number' },
+        urgent: { type: 'boolean' },
+        tags: { type: 'array', items: { type: 'string' } },
+        address: { type: 'object', properties: { city: { type: 'string' }, zip: { type: 'string' } }, required: ['city'] },
+        note: { type: 'string' },
+      },
+      required: ['name', 'tier', 'count', 'ratio', 'urgent', 'tags', 'address'],
+    };
+
+    test('required properties take the values the question gives, converted to their types, recursing into objects', async () => {
+      await expect(inputFor('check name=Ada tier=silver count=3 ratio=0.5 city=Lyon', everyType)).resolves.toEqual({
+        name: 'Ada',
+        tier: 'silver',
+        count: 3,
+        ratio: 0.5,
+        urgent: true,
+        tags: [],
+        address: { city: 'Lyon' },
+      });
+    });
+
+    test('required properties the question leaves out get defaults: "sample", the first enum value, 1, true, []', async () => {
+      await expect(inputFor('check', everyType)).resolves.toEqual({
+        name: 'sample',
+        tier: 'gold',
+        count: 1,
+        ratio: 1,
+        urgent: true,
+        tags: [],
+        address: { city: 'sample' },
+      });
+    });
+
+    test('a given value that does not parse for its type is passed raw, so that the input violates the schema', async () => {
+      await expect(inputFor('check count=many tier=bronze', everyType)).resolves.toEqual(expect.objectContaining({ count: 'many', tier: 'bronze' }));
+    });
+  });
+
+  test('Converse answers a tool step with the toolUse block and stop reason tool_use', async () => {
+    const output = await client.send(new ConverseCommand({ modelId: MODEL, messages: [ask('lookup_order orderId=A-1001')], toolConfig }));
+
+    expect(output.stopReason).toBe('tool_use');
+    expect(output.output?.message?.content).toEqual([
+      { text: 'Looking up lookup_order.' },
+      { toolUse: { toolUseId: expect.stringMatching(/^tooluse_/), name: 'lookup_order', input: { orderId: 'A-1001' } } },
+    ]);
+  });
+
+  test('failAfterTokens counts tool input deltas too, so a stream can fail in the middle of a tool use', async () => {
+    // GIVEN the text block is 3 deltas: the exception comes after the tool's first input fragment
+    emulator.injectFault({ region: EU_WEST, fault: { failAfterTokens: 4 } });
+    const output = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [ask('lookup_order orderId=A-1001')], toolConfig }));
+    const seen: string[] = [];
+
+    const failure = await errorOf(
+      (async () => {
+        for await (const event of output.stream!) seen.push(event.contentBlockStart ? 'start' : event.contentBlockDelta?.delta?.toolUse ? 'input' : 'other');
+      })(),
+    );
+
+    expect(failure.name).toBe('ModelStreamErrorException');
+    expect(seen.slice(-2)).toEqual(['start', 'input']);
+  });
+
+  describe('reasoning', () => {
+    const thinking = { thinking: { type: 'enabled', budget_tokens: 1024 } };
+
+    test('with thinking enabled, an Anthropic model streams a signed reasoning block first', async () => {
+      const events = await eventsOf({ modelId: MODEL, messages: [ask('lookup_order orderId=A-1')], toolConfig, additionalModelRequestFields: thinking });
+
+      const reasoning = events
+        .filter((event) => event.contentBlockDelta?.contentBlockIndex === 0)
+        .map((event) => event.contentBlockDelta!.delta!.reasoningContent);
+      expect(reasoning.length).toBeGreaterThan(2);
+      expect(reasoning.slice(0, -1).every((delta) => typeof delta?.text === 'string')).toBe(true);
+      expect(reasoning.at(-1)).toEqual({ signature: expect.any(String) });
+      expect(events.find((event) => event.contentBlockStop)?.contentBlockStop?.contentBlockIndex).toBe(0);
+      expect(assemble(events).content?.map((block) => Object.keys(block)[0])).toEqual(['reasoningContent', 'text', 'toolUse']);
+    });
+
+    test('a model id prefixed with global. is still Anthropic', async () => {
+      const events = await eventsOf({ ...question('hi', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0'), additionalModelRequestFields: thinking });
+
+      expect(events[1].contentBlockDelta?.delta?.reasoningContent?.text).toEqual(expect.any(String));
+    });
+
+    test('thinking sent to a model that is not Anthropic is refused', async () => {
+      const failure = await failureOf(eventsOf({ ...question('hi', OTHER_MODEL), additionalModelRequestFields: thinking }));
+
+      expect(failure).toEqual({ name: 'ValidationException', status: 400, message: expect.stringContaining('extraneous key [thinking] is not permitted') });
+    });
+
+    test('with thinking enabled, tool results after an assistant message that does not start with its reasoning are refused', async () => {
+      // GIVEN a tool round whose reasoning block the runtime dropped
+      const asked = ask('lookup_order orderId=A-1');
+      const assistant = assemble(await eventsOf({ modelId: MODEL, messages: [asked], toolConfig, additionalModelRequestFields: thinking }));
+      const withoutReasoning: Message = { role: 'assistant', content: assistant.content!.filter((block) => !block.reasoningContent) };
+
+      // WHEN
+      const dropped = failureOf(
+        eventsOf({
+          modelId: MODEL,
+          messages: [asked, withoutReasoning, resultsFor(assistant, { lookup_order: {} })],
+          toolConfig,
+          additionalModelRequestFields: thinking,
+        }),
+      );
+      const kept = eventsOf({
+        modelId: MODEL,
+        messages: [asked, assistant, resultsFor(assistant, { lookup_order: {} })],
+        toolConfig,
+        additionalModelRequestFields: thinking,
+      });
+
+      // THEN
+      await expect(dropped).resolves.toEqual(
+        expect.objectContaining({ name: 'ValidationException', message: expect.stringContaining('must start with a thinking block') }),
+      );
+      await expect(kept).resolves.toContainEqual({ messageStop: expect.objectContaining({ stopReason: 'end_turn' }) });
+    });
+  });
+
+  test('a fault for step 2 leaves the first call of the loop alone and fails the call after the first tool round', async () => {
+    // GIVEN
+    emulator.injectFault({ region: EU_WEST, model: MODEL, step: 2, fault: { status: 503 } });
+    const asked = ask('lookup_order orderId=A-1');
+
+    // WHEN
+    const first = assemble(await eventsOf({ modelId: MODEL, messages: [asked], toolConfig }));
+    const second = await errorOf(eventsOf({ modelId: MODEL, messages: [asked, first, resultsFor(first, { lookup_order: {} })], toolConfig }));
+
+    // THEN
+    expect(second).toEqual({ name: 'ServiceUnavailableException', status: 503 });
+    expect(emulator.calls().map((call) => [call.step, call.status])).toEqual([
+      [1, 200],
+      [2, 503],
+    ]);
+  });
+
+  describe('validation as Bedrock does it', () => {
+    const asked = ask('lookup_order orderId=A-1');
+    const use: Message = { role: 'assistant', content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'lookup_order', input: {} } }] };
+    const result = (toolUseId: string): Message => ({ role: 'user', content: [{ toolResult: { toolUseId, content: [{ json: {} }] } }] });
+    const refusal = (input: ConverseStreamCommandInput) => failureOf(eventsOf(input)).then(({ name, status, message }) => ({ name, status, message }));
+
+    test.each<[string, ConverseStreamCommandInput, string]>([
+      [
+        'tool blocks without toolConfig',
+        { modelId: MODEL, messages: [asked, use, result('tooluse_1')] },
+        'The toolConfig field must be defined when using toolUse and toolResult content blocks.',
+      ],
+      [
+        'a tool result where the previous message used no tool',
+        { modelId: MODEL, messages: [result('tooluse_1')], toolConfig },
+        'The number of toolResult blocks at messages.0.content exceeds the number of toolUse blocks of previous turn.',
+      ],
+      [
+        'a tool result whose id matches no tool use of the previous message',
+        { modelId: MODEL, messages: [asked, use, result('tooluse_other')], toolConfig },
+        'Expected toolResult blocks at messages.2.content for the following Ids: tooluse_1',
+      ],
+      [
+        'a tool use the next user message does not answer',
+        { modelId: MODEL, messages: [asked, use, ask('never mind')], toolConfig },
+        'Expected toolResult blocks at messages.2.content for the following Ids: tooluse_1',
+      ],
+      [
+        'an error result without content',
+        {
+          modelId: MODEL,
+          messages: [asked, use, { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', status: 'error', content: [] } }] }],
+          toolConfig,
+        },
+        'The content field at messages.2.content.0.toolResult cannot be empty when status value is error.',
+      ],
+      [
+        'reasoning content sent to a model that is not Anthropic',
+        {
+          modelId: OTHER_MODEL,
+          messages: [
+            asked,
+            { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'hmm', signature: 's' } } }, { text: 'ok' }] },
+            ask('go on'),
+          ],
+        },
+        'The model returned the following errors: Malformed input request: #/messages/1/content/0: extraneous key [reasoningContent] is not permitted, please reformat your input and try again.',
+      ],
+      [
+        'reasoning content in a user message',
+        { modelId: MODEL, messages: [{ role: 'user', content: [{ text: 'hi' }, { reasoningContent: { reasoningText: { text: 'hmm' } } }] }] },
+        'User messages cannot contain reasoning content. Please remove the reasoning content and try again.',
+      ],
+      [
+        'a cache point sent to a model family without prompt caching',
+        { modelId: 'eu.meta.llama3-2-3b-instruct-v1:0', messages: [asked], system: [{ text: 'be brief' }, { cachePoint: { type: 'default' } }] },
+        'You invoked an unsupported model, or your request did not allow prompt caching. See the documentation for more information.',
+      ],
+      [
+        'a tool name outside [a-zA-Z0-9_-]',
+        { modelId: MODEL, messages: [asked], toolConfig: { tools: [LOOKUP_ORDER, { toolSpec: { ...LOOKUP_ORDER.toolSpec!, name: 'look up' } }] } },
+        "1 validation error detected: Value 'look up' at 'toolConfig.tools.2.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+",
+      ],
+      [
+        'a tool name longer than 64 characters',
+        { modelId: MODEL, messages: [asked], toolConfig: { tools: [{ toolSpec: { ...LOOKUP_ORDER.toolSpec!, name: 'x'.repeat(65) } }] } },
+        `1 validation error detected: Value '${'x'.repeat(65)}' at 'toolConfig.tools.1.member.toolSpec.name' failed to satisfy constraint: Member must have length less than or equal to 64`,
+      ],
+      [
+        'a message with no content block',
+        { modelId: MODEL, messages: [asked, { role: 'assistant', content: [] }, ask('again')] },
+        'The content field in the Message object at messages.1 is empty. Add a ContentBlock object to the content field and try again.',
+      ],
+    ])('%s is refused with 400 ValidationException', async (_case, input, message) => {
+      await expect(refusal(input)).resolves.toEqual({ name: 'ValidationException', status: 400, message });
+    });
+
+    test.each([
+      ['an Anthropic model', MODEL],
+      ['an Amazon Nova model', OTHER_MODEL],
+    ])('cache points in system, tools and messages are accepted by %s', async (_case, modelId) => {
+      const cachePoint = { cachePoint: { type: 'default' as const } };
+      const events = await eventsOf({
+        modelId,
+        system: [{ text: 'be brief' }, cachePoint],
+        messages: [{ role: 'user', content: [{ text: 'hi' }, cachePoint] }],
+        toolConfig: { tools: [LOOKUP_ORDER, cachePoint] },
+      });
+
+      expect(assemble(events).content).toEqual([{ text: emulator.expectedAnswer(modelId, EU_WEST, 'hi') }]);
+    });
+
+    test('tool results and cache points are not blank text: a message of only non-text blocks is accepted', async () => {
+      const events = await eventsOf({
+        modelId: MODEL,
+        messages: [asked, use, { role: 'user', content: [...result('tooluse_1').content!, { cachePoint: { type: 'default' } }] }],
+        toolConfig,
+      });
+
+      expect(events).toContainEqual({ messageStop: expect.objectContaining({ stopReason: 'end_turn' }) });
+    });
+  });
 });

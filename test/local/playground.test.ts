@@ -141,6 +141,7 @@ test.each([
   ['a status that is not an error', { region: 'us-east-1', fault: { status: 200 } }],
   ['an unknown region', { region: 'mars-north-1', fault: { status: 503 } }],
   ['a non-positive times', { region: 'us-east-1', fault: { status: 503 }, times: 0 }],
+  ['a non-positive step', { region: 'us-east-1', step: 0, fault: { status: 503 } }],
   ['a model no chain calls in that region', { region: 'us-east-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } }],
 ])('a fault request with %s is refused with 400 and injects nothing', async (_case, body) => {
   const response = await control('POST', '/_local/faults', body);
@@ -149,6 +150,21 @@ test.each([
   expect(response.status).toBe(400);
   expect((response.json as { error: { message: string } }).error.message).toEqual(expect.any(String));
   expect(answer.headers.get('x-agent-path')).toBe('primary');
+});
+
+test('a fault for step 2 is injected and leaves the first model call of a message alone, which the calls show as step 1', async () => {
+  // GIVEN
+  const injected = await control('POST', '/_local/faults', { region: 'us-east-1', step: 2, fault: { status: 503 } });
+  playground.emulator.clearCalls();
+
+  // WHEN a message without tools makes one model call
+  const answer = await ask({ location: 'us' });
+
+  // THEN
+  expect(injected.status).toBe(201);
+  expect(answer.headers.get('x-agent-path')).toBe('primary');
+  const calls = (await control('GET', '/_local/calls')).json as Array<{ region: string; step: number; status: number }>;
+  expect(calls.map((call) => `${call.region}:${call.step}:${call.status}`)).toEqual(['us-east-1:1:200']);
 });
 
 test('a fault for a model names the model when no chain calls it there, and is injected when one does', async () => {
