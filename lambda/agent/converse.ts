@@ -14,14 +14,14 @@ import type {
   Tool,
 } from '@aws-sdk/client-bedrock-runtime';
 import { modelFamilyOf, type ChainTarget } from './config';
-import type { ContentBlock, ModelEvent, ModelRequest } from './chain/types';
+import type { ChatMessage, ContentBlock, ModelEvent, ModelRequest } from './chain/types';
 
 /** The family whose models Bedrock offers extended thinking for, through `additionalModelRequestFields.thinking`. */
 const THINKING_FAMILY = 'anthropic';
 
 export function converseRequest(target: ChainTarget, request: ModelRequest): ConverseStreamCommandInput {
   const family = modelFamilyOf(target.modelId);
-  const thinking = request.reasoning && family === THINKING_FAMILY ? request.reasoning : undefined;
+  const thinking = request.reasoning && family === THINKING_FAMILY && canThink(request.messages, family) ? request.reasoning : undefined;
   return {
     modelId: target.modelId,
     messages: request.messages
@@ -40,6 +40,20 @@ export function converseRequest(target: ChainTarget, request: ModelRequest): Con
     inferenceConfig: thinking ? { maxTokens: request.maxTokens + thinking.budgetTokens } : { maxTokens: request.maxTokens, temperature: request.temperature },
     additionalModelRequestFields: thinking ? { thinking: { type: 'enabled', budget_tokens: thinking.budgetTokens } } : undefined,
   };
+}
+
+/**
+ * With thinking on, Anthropic wants the assistant message that asked for
+ * the tools being answered to begin with its own reasoning. A step after one
+ * another model served (a fallback), or after history, which stores no
+ * reasoning, has none to give back: that step runs without thinking.
+ */
+function canThink(messages: ChatMessage[], family: string): boolean {
+  const last = messages.at(-1);
+  if (!last?.content.some((block) => block.type === 'toolResult')) return true;
+  const asked = messages.at(-2);
+  const first = asked?.role === 'assistant' ? asked.content[0] : undefined;
+  return first?.type === 'reasoning' && first.family === family;
 }
 
 function systemOf(system: string | undefined, promptCaching: boolean): SystemContentBlock[] | undefined {

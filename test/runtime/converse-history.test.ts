@@ -56,6 +56,21 @@ describe('the Converse request of one target', () => {
     expect(sent.messages?.[2].content).toEqual([{ toolResult: { toolUseId: 't1', status: 'success', content: [{ json: { status: 'shipped' } }] } }]);
   });
 
+  test('a step answering tools that another model asked for runs without thinking: Claude wants its own reasoning first', () => {
+    // GIVEN step 2 was served by Nova (no reasoning), and step 3 goes back to Claude
+    const afterNova: ChatMessage[] = [
+      withReasoning[0],
+      { role: 'assistant', content: [{ type: 'toolUse', toolUseId: 't1', name: 'lookup_order', input: { orderId: 'A-1' } }] },
+      withReasoning[2],
+    ];
+
+    const toClaude = converseRequest(claude, request({ messages: afterNova, reasoning: { budgetTokens: 2048 } }));
+    const stillClaudes = converseRequest(claude, request({ reasoning: { budgetTokens: 2048 } }));
+
+    expect(toClaude.additionalModelRequestFields).toBeUndefined();
+    expect(stillClaudes.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
+  });
+
   test('extended thinking is asked of Anthropic models only, with its budget on top of maxTokens and no temperature', () => {
     const toClaude = converseRequest(claude, request({ reasoning: { budgetTokens: 2048 } }));
     const toNova = converseRequest(nova, request({ reasoning: { budgetTokens: 2048 } }));
