@@ -1,13 +1,19 @@
 /**
  * The whole multi-region agent on one machine: the embedded DynamoDB (one
  * table per jurisdiction), the Bedrock emulator with an endpoint per region,
- * one runtime per region (the same app the Lambda runs, configured exactly as
- * the deployment configures it, plus local endpoints) and the front door.
+ * the Lambda emulator running the agent's tool functions, one runtime per
+ * region (the same app the Lambda runs, configured exactly as the deployment
+ * configures it, with the agent its code asset holds, plus local endpoints)
+ * and the front door.
  */
-import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { pathToFileURL } from 'node:url';
+import { loadAgentAsset, type AgentAssetContents } from '../lambda/agent/agent/agent-asset';
+import { TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { validateRuntimeConfig, type RuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { AgentServer } from './agent-server';
 import { BedrockEmulator } from './bedrock-emulator';
 import { LocalDynamoDb } from './dynamodb';
+import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 
@@ -16,6 +22,12 @@ export interface PlaygroundOptions {
   configs: RuntimeConfigInput[];
   /** Jurisdictions whose located users are kept in them (those with geolocations). */
   keepLocatedUsers: string[];
+  /**
+   * The agent of each region: its code asset's directory (AgentRuntime.codeDirectory) and,
+   * for each tool that is a Lambda function, the module whose `handler` the Lambda emulator runs.
+   * @default - no agent of its own: a plain chat relay
+   */
+  agents?: Record<string, RegionAgent>;
   /** Front door port. @default 8787 */
   port?: number;
   /** @default 127.0.0.1 */
@@ -27,6 +39,11 @@ export interface PlaygroundOptions {
   tokenDelayMs?: number;
   /** Print the runtimes' JSON logs and metric records too. @default false */
   echoRuntimeOutput?: boolean;
+}
+
+export interface RegionAgent {
+  codeDirectory: string;
+  lambdaToolHandlers: Readonly<Record<string, string>>;
 }
 
 export class Playground {
@@ -46,10 +63,17 @@ export class Playground {
       started.push(emulator);
       const dynamo = await LocalDynamoDb.start({ host });
       started.push(dynamo);
+      const lambda = await LambdaEmulator.start({ host });
+      started.push(lambda);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
       const regions: PlaygroundRegion[] = [];
       for (const config of configs) {
-        const server = await AgentServer.start({ config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }, host });
+        const asset = await agentOf(config, options.agents?.[config.region], lambda);
+        const server = await AgentServer.start({
+          config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } },
+          host,
+          overrides: asset,
+        });
         started.push(server);
         regions.push({
           region: config.region,
@@ -63,7 +87,7 @@ export class Playground {
       }
       const frontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us');
       await frontDoor.listen(options.port ?? 8787, host);
-      return new Playground(frontDoor, regions, emulator, dynamo, board, untap);
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -77,6 +101,7 @@ export class Playground {
     readonly regions: PlaygroundRegion[],
     readonly emulator: BedrockEmulator,
     readonly dynamo: LocalDynamoDb,
+    readonly lambda: LambdaEmulator,
     readonly board: MetricsBoard,
     private readonly untap: () => void,
   ) {}
@@ -90,6 +115,22 @@ export class Playground {
     await Promise.all(this.regions.map((region) => region.server.close()));
     await this.emulator.close();
     await this.dynamo.close();
+    await this.lambda.close();
     this.untap();
   }
+}
+
+/**
+ * A region's agent, read from its code asset as its Lambda reads it, with
+ * each Lambda tool registered in the Lambda emulator under a function of
+ * the region (tool inputs stay in the region, as deployed).
+ */
+async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator): Promise<AgentAssetContents> {
+  if (!agent) return {};
+  const functionArns: Record<string, string> = {};
+  for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers)) {
+    const { handler } = (await import(pathToFileURL(modulePath).href)) as { handler: LambdaHandler };
+    functionArns[tool] = lambda.register(`arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`, handler);
+  }
+  return loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
 }
