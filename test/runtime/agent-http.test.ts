@@ -52,7 +52,7 @@ async function startAgent(
   options: { lambdaTool?: boolean; historyBytes?: number; lookupHandler?: LambdaHandler } = {},
 ): Promise<void> {
   lambda = await LambdaEmulator.start();
-  const functionArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', options.lookupHandler ?? lookupOrder);
+  const functionArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', options.lookupHandler ?? (lookupOrder as LambdaHandler));
   const lambdaTools = options.lambdaTool === false ? undefined : { specs: [LOOKUP_ORDER_SPEC], functionArns: { lookup_order: functionArn } };
   harness = await startHarness(
     (emulator, dynamo) => {
