@@ -1,17 +1,20 @@
 /**
- * End to end: synthesize the example app as `cdk synth` does (runtime
- * bundled by esbuild), take the EU home region's Lambda bundle and
- * AGENT_CONFIG out of the cloud assembly, and run that exact bundle in a
+ * End to end: synthesize the example app as `cdk synth` does (runtime and
+ * agent bundled by esbuild), take the EU home region's Lambda code asset
+ * and AGENT_CONFIG out of the cloud assembly, and run that exact asset in a
  * fresh process through the local Lambda response-streaming adapter,
- * against the emulators: a whole conversation with one fallback.
+ * against the emulators: a whole conversation with one fallback, and the
+ * example agent's tool loop with its Lambda tool.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createExampleApp } from '../../bin/app';
+import { handler as lookupOrder } from '../../examples/support-agent/order-lookup';
 import { BedrockEmulator } from '../../local/bedrock-emulator';
 import { LocalDynamoDb } from '../../local/dynamodb';
+import { LambdaEmulator, type LambdaHandler } from '../../local/lambda-emulator';
 import { answerOf, parseSse } from '../runtime/harness';
 
 const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -19,9 +22,10 @@ const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
 let outdir: string;
 let emulator: BedrockEmulator;
 let dynamo: LocalDynamoDb;
+let lambda: LambdaEmulator;
 let host: ChildProcess;
 let url: string;
-let deployed: { bundle: string; config: Record<string, unknown> };
+let deployed: { directory: string; bundle: string; config: Record<string, unknown>; toolFunctions: string };
 
 beforeAll(async () => {
   // GIVEN the synthesized example app
@@ -38,18 +42,31 @@ beforeAll(async () => {
   ).find((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment?.Variables.AGENT_CONFIG !== undefined)!;
   // The function's code is the asset whose hash names its S3 object: cdk.out/asset.<hash>/.
   const assetHash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
-  deployed = { bundle: path.join(outdir, `asset.${assetHash}`, 'index.mjs'), config: JSON.parse(fn.Properties.Environment.Variables.AGENT_CONFIG) };
+  const directory = path.join(outdir, `asset.${assetHash}`);
+  const variables = fn.Properties.Environment.Variables;
+  deployed = {
+    directory,
+    bundle: path.join(directory, 'index.mjs'),
+    config: JSON.parse(variables.AGENT_CONFIG),
+    toolFunctions: JSON.stringify(variables.AGENT_TOOL_FUNCTIONS),
+  };
 
-  // AND the emulators in place of Bedrock and the home region's table
+  // AND the emulators in place of Bedrock, the home region's table and the tool's function
   emulator = await BedrockEmulator.start({ regions: ['eu-west-1', 'eu-central-1'] });
   dynamo = await LocalDynamoDb.start();
   await dynamo.createConversationTable((deployed.config.table as { name: string }).name);
+  lambda = await LambdaEmulator.start();
+  const lookupOrderArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', lookupOrder as LambdaHandler);
 
   // AND the bundle running in its own process, configured as deployed plus local endpoints
   host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'local', 'lambda-host.ts'), deployed.bundle], {
     env: {
       ...process.env,
-      AGENT_CONFIG: JSON.stringify({ ...deployed.config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint } }),
+      AGENT_CONFIG: JSON.stringify({ ...deployed.config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } }),
+      // CloudFormation resolves the tool's ARN at deployment; here it is the emulated function's.
+      AGENT_TOOL_FUNCTIONS: JSON.stringify({ lookup_order: lookupOrderArn }),
+      // The Lambda runtime's code directory, where the asset's agent files are.
+      LAMBDA_TASK_ROOT: deployed.directory,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'eu-west-1',
@@ -70,11 +87,12 @@ afterAll(async () => {
   host?.kill();
   await emulator?.close();
   await dynamo?.close();
+  await lambda?.close();
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
-async function say(text: string): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
-  const response = await fetch(`${url}/v1/conversations/eu.e2e-1/messages`, {
+async function say(text: string, conversationId = 'eu.e2e-1'): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
+  const response = await fetch(`${url}/v1/conversations/${conversationId}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text }),
@@ -82,9 +100,13 @@ async function say(text: string): Promise<{ status: number; headers: Headers; ev
   return { status: response.status, headers: response.headers, events: parseSse(await response.text()) };
 }
 
-test('the synthesized bundle is minified ESM configured for its region', () => {
+test('the synthesized asset holds the minified ESM runtime, the bundled agent and the Lambda tool spec; the environment holds no instructions', () => {
   const code = fs.readFileSync(deployed.bundle, 'utf8');
 
+  expect(fs.readdirSync(deployed.directory).sort()).toEqual(['agent.mjs', 'index.mjs', 'lambda-tools.json']);
+  expect(JSON.parse(fs.readFileSync(path.join(deployed.directory, 'lambda-tools.json'), 'utf8'))).toEqual([expect.objectContaining({ name: 'lookup_order' })]);
+  expect(JSON.stringify(deployed.config)).not.toContain('Northwind');
+  expect(deployed.toolFunctions).toContain('lookup_order');
   expect(code.startsWith('import')).toBe(true);
   // Minified: thousands of characters per line (esbuild's readable output averages under 40).
   expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
@@ -123,4 +145,19 @@ test('a bad request gets its JSON error through the streaming adapter', async ()
 
   expect(response.status).toBe(400);
   expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+});
+
+test("the deployed bundle runs the example agent's loop: the Lambda tool, then the AI SDK tool, then the answer", async () => {
+  const question = 'Can I return it? lookup_order orderId=NW-10057 then refund_policy reason=damaged category=socks daysSinceDelivery=3 opened=true';
+
+  const result = await say(question, 'eu.e2e-tools');
+
+  expect(result.status).toBe(200);
+  expect(result.events.filter((event) => event.event === 'tool_call').map((event) => event.data.name)).toEqual(['lookup_order', 'refund_policy']);
+  expect(result.events.filter((event) => event.event === 'tool_result').every((event) => event.data.ok === true)).toBe(true);
+  expect(answerOf(result.events)).toContain('refund_policy={"eligible":true,"outcome":"replace-or-refund"');
+  expect(lambda.calls()).toHaveLength(1);
+  // The instructions came from the bundled agent, not from the environment.
+  const firstCall = emulator.calls({ region: 'eu-west-1' }).at(-3)!.request as { system: Array<{ text?: string }> };
+  expect(firstCall.system[0].text).toContain('Northwind Outfitters');
 });
