@@ -110,6 +110,12 @@ test('a message that needs a tool: the model asks for the Lambda tool, the runti
   expect(firstCall.system[0].text).toContain('Northwind Outfitters');
   expect(harness.output.sum('ToolCalls', ['Region', 'Tool'], { Tool: 'lookup_order' })).toBe(1);
   expect(harness.output.sum('Steps')).toBe(2);
+  // AND reading the conversation shows the answer's steps, the tool's input and result included
+  const { turns } = await readConversation(harness.server.url, 'eu.c-tool');
+  expect((turns[1] as unknown as { steps: unknown[] }).steps[0]).toMatchObject({
+    step: 1,
+    toolCalls: [{ name: 'lookup_order', ok: true, input: { orderId: 'NW-10042' }, result: { found: true, orderId: 'NW-10042', status: 'shipped' } }],
+  });
 });
 
 test('a tool written with the AI SDK (the example refund_policy, zod schema) runs unchanged, in the second step of a two-step loop', async () => {

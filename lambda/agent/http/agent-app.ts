@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config';
 import type { Clock } from '../chain/types';
 import { stateUnavailable } from '../message/failures';
+import { publicSteps } from '../message/stored-exchange';
 import { MessagePipeline, type MessagePipelineProps } from '../message/message-pipeline';
 import { ConversationClaimedError, StateUnavailableError, type ConversationStore, type LoadedConversation } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
@@ -114,6 +115,7 @@ export class AgentApp {
       region: turn.region,
       time: turn.time,
       ...(turn.incomplete ? { incomplete: true } : {}),
+      ...(turn.steps ? { steps: publicSteps(turn.steps, true) } : {}),
     }));
     sink.json(request, this.config.region, 200, JSON.stringify({ conversationId: conversation.id, jurisdiction: loaded.record.jurisdiction, turns }));
   }

@@ -52,8 +52,12 @@ function fitted(steps: StoredStep[], budgetBytes: number): StoredStep[] {
   return steps;
 }
 
-/** The API's view of the steps (`done`, JSON answers): what served each, and its tool calls. */
-export function publicSteps(steps: readonly StoredStep[]) {
+/**
+ * The API's view of the steps: what served each, and its tool calls. Answers
+ * (`done`, JSON) leave out the tools' input and results, which the client
+ * has seen as events; the conversation read (`withData`) has them.
+ */
+export function publicSteps(steps: readonly StoredStep[], withData = false) {
   return steps.map((step) => ({
     step: step.step,
     ...servedBy({ tier: step.path, modelId: step.model, region: step.region }),
@@ -63,6 +67,7 @@ export function publicSteps(steps: readonly StoredStep[]) {
       name: tool.name,
       ok: tool.ok,
       durationMs: tool.durationMs,
+      ...(withData ? { input: tool.input, ...(tool.ok ? { result: tool.result } : {}) } : {}),
       ...(tool.error ? { error: tool.error } : {}),
       ...(tool.truncated ? { truncated: true } : {}),
     })),
