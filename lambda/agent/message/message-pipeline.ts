@@ -12,7 +12,7 @@
  * back, so a request that fails or is refused stores no turn.
  */
 import type { RuntimeConfig } from '../config';
-import { AgentLoop, pathOf, type LoopOutcome, type StepRecord } from '../agent/agent-loop';
+import { AgentLoop, pathOf, type LoopHooks, type LoopOutcome, type StepRecord } from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
 import { notFound, requireOwner, type ConversationAccess } from '../http/access';
@@ -166,7 +166,7 @@ export class MessagePipeline {
   }
 
   private async answer(request: AgentHttpRequest, input: MessageInput, state: LoadedState, sink: TrackedSink): Promise<void> {
-    const { config, agent, clock, telemetry } = this.props;
+    const { config, agent } = this.props;
     const conversationId = input.conversation.id;
     const cancel = new AbortController();
     request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
@@ -187,44 +187,65 @@ export class MessagePipeline {
         signal: cancel.signal,
         tools: { conversationId, caller: input.owner.id, region: config.region },
       },
-      {
-        onFirstOutput: async (target) => {
-          const settled = await pending.settled();
-          if (settled.refusal) throw settled.refusal;
-          exchange.claimed(settled.claim, settled.unavailable);
-          exchange.write({ role: 'user', text: input.text, time: isoTime(clock), region: config.region });
-          writer.begin({
-            headers: answerHeaders(request, config.region, servedBy(target), exchange.degraded),
-            event: { conversationId, turn: exchange.turn, ...servedBy(target), state: exchange.state, requestId: request.requestId },
-          });
-        },
-        onStep: (step, target) => writer.progress('step', { step, ...servedBy(target) }),
-        onText: (delta) => writer.text(delta),
-        onToolCall: ({ id, name, input: toolInput, step }) => writer.progress('tool_call', { id, name, input: toolInput, step }),
-        onToolResult: ({ id, name, ok, durationMs, step, error, truncated }) =>
-          writer.progress('tool_result', { id, name, ok, durationMs, step, ...(error ? { error } : {}), ...(truncated ? { truncated } : {}) }),
-      },
+      this.hooks(request, input, pending, exchange, writer),
     );
 
     const summary: Summary = { requestId: request.requestId, conversationId, caller: input.owner.caller, clientGone: request.signal?.aborted ?? false };
-    if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') {
-      const settled = await pending.settled();
-      await pending.release().catch((error: unknown) => telemetry.stateUnavailable(error));
-      if (settled.refusal) throw settled.refusal;
-      telemetry.requestCompleted({
-        ...summary,
-        attempts: outcome.attempts,
-        text: { question: input.text, answer: '' },
-        stateDegraded: state.degraded || settled.unavailable !== undefined,
-        status: outcome.kind === 'rejected' ? 400 : outcome.status,
-        latencyMs: clock.now() - input.arrivedAt,
-        stored: false,
-        incomplete: false,
-        steps: [],
-      });
-      throw failureOf(outcome);
-    }
+    if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return this.unanswered(input, state, outcome, pending, summary);
     await this.finish(input, outcome, exchange, writer, summary);
+  }
+
+  /**
+   * What the loop reports, as the answer: at the first output, the claim
+   * settles (a refusal ends the request before anything is sent), the
+   * question is written, and headers and `start` go out; then each later
+   * step, tool call and result, and text.
+   */
+  private hooks(request: AgentHttpRequest, input: MessageInput, pending: PendingClaim, exchange: ExchangeWrites, writer: AnswerWriter): LoopHooks {
+    const { config, clock } = this.props;
+    return {
+      onFirstOutput: async (target) => {
+        const settled = await pending.settled();
+        if (settled.refusal) throw settled.refusal;
+        exchange.claimed(settled.claim, settled.unavailable);
+        exchange.write({ role: 'user', text: input.text, time: isoTime(clock), region: config.region });
+        writer.begin({
+          headers: answerHeaders(request, config.region, servedBy(target), exchange.degraded),
+          event: { conversationId: input.conversation.id, turn: exchange.turn, ...servedBy(target), state: exchange.state, requestId: request.requestId },
+        });
+      },
+      onStep: (step, target) => writer.progress('step', { step, ...servedBy(target) }),
+      onText: (delta) => writer.text(delta),
+      onToolCall: ({ id, name, input: toolInput, step }) => writer.progress('tool_call', { id, name, input: toolInput, step }),
+      onToolResult: ({ id, name, ok, durationMs, step, error, truncated }) =>
+        writer.progress('tool_result', { id, name, ok, durationMs, step, ...(error ? { error } : {}), ...(truncated ? { truncated } : {}) }),
+    };
+  }
+
+  /** No target produced a first output (or the request was refused): the claim is given back, and the failure answered. */
+  private async unanswered(
+    input: MessageInput,
+    state: LoadedState,
+    outcome: Extract<LoopOutcome, { kind: 'rejected' | 'exhausted' }>,
+    pending: PendingClaim,
+    summary: Summary,
+  ): Promise<never> {
+    const { clock, telemetry } = this.props;
+    const settled = await pending.settled();
+    await pending.release().catch((error: unknown) => telemetry.stateUnavailable(error));
+    if (settled.refusal) throw settled.refusal;
+    telemetry.requestCompleted({
+      ...summary,
+      attempts: outcome.attempts,
+      text: { question: input.text, answer: '' },
+      stateDegraded: state.degraded || settled.unavailable !== undefined,
+      status: outcome.kind === 'rejected' ? 400 : outcome.status,
+      latencyMs: clock.now() - input.arrivedAt,
+      stored: false,
+      incomplete: false,
+      steps: [],
+    });
+    throw failureOf(outcome);
   }
 
   private claim(request: AgentHttpRequest, input: MessageInput, state: LoadedState, cancel: AbortController): PendingClaim {
