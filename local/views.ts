@@ -7,6 +7,7 @@
  * node_modules (`/_local/assets/…`), so that the page works offline.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as http from 'node:http';
 import { TIERS } from '../lambda/agent/config';
 import { DimensionName, MetricName } from '../lambda/agent/metric-names';
@@ -18,10 +19,11 @@ import type { PlaygroundRegion } from './front-door';
 /** Caller locations the page offers, each routed as the front door would route it. */
 export const CALLER_LOCATIONS = ['us', 'us-west', 'eu', 'eu-central', 'apac'];
 
-const ASSETS: Record<string, { module: string; type: string }> = {
-  'uplot.js': { module: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript' },
-  'uplot.css': { module: 'uplot/dist/uPlot.min.css', type: 'text/css' },
-  'marked.js': { module: 'marked/lib/marked.umd.js', type: 'text/javascript' },
+/** Browser builds, by package and file (marked's exports map names only its ESM entry, so files are found beside package.json). */
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'uplot.js': { pkg: 'uplot', file: 'dist/uPlot.iife.min.js', type: 'text/javascript' },
+  'uplot.css': { pkg: 'uplot', file: 'dist/uPlot.min.css', type: 'text/css' },
+  'marked.js': { pkg: 'marked', file: 'lib/marked.umd.js', type: 'text/javascript' },
 };
 
 /**
@@ -135,9 +137,9 @@ export class PlaygroundViews {
         }),
       });
     } else if (asset && ASSETS[asset[1]]) {
-      const { module, type } = ASSETS[asset[1]];
+      const { pkg, file, type } = ASSETS[asset[1]];
       response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'max-age=3600' });
-      fs.createReadStream(require.resolve(module)).pipe(response);
+      fs.createReadStream(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file)).pipe(response);
     } else {
       return false;
     }
