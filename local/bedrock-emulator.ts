@@ -20,6 +20,7 @@ import { listen } from './listen';
 import { answer, answerText, conversationStep, type ConverseRequest, type ToolOutcome } from './bedrock-model';
 import { contentBlockOf, event, exception, framesOf, type Frame } from './bedrock-framing';
 import { validateConverseRequest } from './bedrock-validation';
+import type { Datum } from './cloudwatch/metric-store';
 
 export { LOOP_FOREVER, type ToolOutcome } from './bedrock-model';
 
@@ -67,6 +68,15 @@ export interface BedrockEmulatorOptions {
   firstTokenDelayMs?: number;
   /** Delay between two text deltas. @default 0 */
   tokenDelayMs?: number;
+  /**
+   * Receives the data points Bedrock publishes to CloudWatch (AWS/Bedrock,
+   * per ModelId as called, in the endpoint's region): Invocations (accepted
+   * calls, later failures included), InvocationThrottles,
+   * InvocationClientErrors, InvocationServerErrors, TimeToFirstToken
+   * (streams), InvocationLatency, InputTokenCount and OutputTokenCount.
+   * @default - none published
+   */
+  publishMetric?: (datum: Datum) => void;
 }
 
 /** Bedrock's modeled error type for each HTTP status; 504 (a gateway timeout) has none. */
@@ -115,11 +125,13 @@ export class BedrockEmulator {
   private firstTokenDelayMs: number;
   private tokenDelayMs: number;
   private closed = false;
+  private readonly publishMetric?: (datum: Datum) => void;
 
   private constructor(options: BedrockEmulatorOptions) {
     if (options.regions.length === 0) throw new Error('BedrockEmulator needs at least one region');
     this.firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
+    this.publishMetric = options.publishMetric;
   }
 
   /** Region name → base URL of its emulated Bedrock Runtime endpoint. */
@@ -224,6 +236,7 @@ export class BedrockEmulator {
     response: http.ServerResponse,
   ): Promise<void> {
     const requestId = randomUUID();
+    const receivedAt = Date.now();
     response.on('error', () => undefined);
     const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec((request.url ?? '').split('?')[0]);
     if (request.method !== 'POST' || !match) {
@@ -268,6 +281,13 @@ export class BedrockEmulator {
     if (fault && 'stallMs' in fault && fault.phase === 'headers') {
       if (!(await this.sleep(fault.stallMs, aborted.signal))) return;
     }
+    const metric: MetricOf = (metricName, value = 1) =>
+      this.publishMetric?.({ region, namespace: 'AWS/Bedrock', metricName, dimensions: { ModelId: modelId }, value });
+    // Throttled calls and calls refused before processing count as neither invocations nor errors of the model.
+    if (failure?.status === 429) metric('InvocationThrottles');
+    else if (failure && failure.status < 500) metric('InvocationClientErrors');
+    else metric('Invocations');
+    if (failure && failure.status >= 500) metric('InvocationServerErrors');
     if (failure) {
       writeError(response, requestId, failure);
       return;
@@ -277,6 +297,11 @@ export class BedrockEmulator {
     const inputTokens = countInputTokens(body);
     const usage = { inputTokens, outputTokens: frames.outputTokens, totalTokens: inputTokens + frames.outputTokens };
     const started = Date.now();
+    const completed = () => {
+      metric('InvocationLatency', Date.now() - receivedAt);
+      metric('InputTokenCount', usage.inputTokens);
+      metric('OutputTokenCount', usage.outputTokens);
+    };
     if (operation === 'Converse') {
       if (fault && 'stallMs' in fault && fault.phase !== 'headers' && !(await this.sleep(fault.stallMs, aborted.signal))) return;
       if (!(await this.sleep(this.firstTokenDelayMs, aborted.signal))) return;
@@ -288,9 +313,14 @@ export class BedrockEmulator {
       });
       response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
       response.end(payload);
+      completed();
       return;
     }
-    await this.stream(response, requestId, frames.frames, reply.stopReason, usage, started, fault, aborted.signal);
+    const outcome = await this.stream(response, requestId, frames.frames, reply.stopReason, usage, started, fault, aborted.signal, () =>
+      metric('TimeToFirstToken', Date.now() - receivedAt),
+    );
+    if (outcome === 'completed') completed();
+    else if (outcome === 'failed') metric('InvocationServerErrors');
   }
 
   private async stream(
@@ -302,11 +332,12 @@ export class BedrockEmulator {
     started: number,
     fault: EmulatorFault | undefined,
     signal: AbortSignal,
-  ): Promise<void> {
+    onFirstToken: () => void,
+  ): Promise<'completed' | 'failed' | 'abandoned'> {
     response.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId });
     response.flushHeaders();
     const stall = fault && 'stallMs' in fault && fault.phase !== 'headers' ? fault.stallMs : 0;
-    if (!(await this.sleep(this.firstTokenDelayMs + stall, signal))) return;
+    if (!(await this.sleep(this.firstTokenDelayMs + stall, signal))) return 'abandoned';
     const tokenDelay = fault && 'tokenDelayMs' in fault ? fault.tokenDelayMs : this.tokenDelayMs;
     const failAfter = fault && 'failAfterTokens' in fault ? fault.failAfterTokens : undefined;
     const endAfter = fault && 'endAfterTokens' in fault ? fault.endAfterTokens : undefined;
@@ -318,19 +349,21 @@ export class BedrockEmulator {
         if (failAfter !== undefined && deltas === failAfter) {
           const exceptionType = (fault as { exceptionType?: string }).exceptionType ?? 'modelStreamErrorException';
           response.end(exception(exceptionType, { message: `Emulated ${exceptionType} after ${failAfter} tokens` }));
-          return;
+          return 'failed';
         }
         if (endAfter !== undefined && deltas === endAfter) {
           response.end();
-          return;
+          return 'failed';
         }
-        if (deltas > 0 && !(await this.sleep(tokenDelay, signal))) return;
+        if (deltas > 0 && !(await this.sleep(tokenDelay, signal))) return 'abandoned';
+        if (deltas === 0) onFirstToken();
         deltas++;
       }
       response.write(frame.bytes);
     }
     response.write(event('messageStop', { stopReason }));
     response.end(event('metadata', { usage, metrics: { latencyMs: Date.now() - started } }));
+    return 'completed';
   }
 
   private takeFault(region: string, modelId: string, step: number): EmulatorFault | undefined {
@@ -403,6 +436,9 @@ function countInputTokens(body: ConverseRequest): number {
   ];
   return texts.reduce((sum, text) => sum + text.split(/\s+/).filter(Boolean).length, 0);
 }
+
+/** Publishes one AWS/Bedrock data point of the call (1 unless said). */
+type MetricOf = (metricName: string, value?: number) => void;
 
 function writeError(response: http.ServerResponse, requestId: string, error: RequestError): void {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': requestId };

@@ -5,8 +5,12 @@
  * conversation table created from the same key names the constructs use.
  * dynalite does not implement UpdateTimeToLive, so expiry is not emulated;
  * the runtime still writes the TTL attribute on every item.
+ *
+ * DynamoDB's own ConditionalCheckFailedRequests (per table) is observed
+ * around dynalite's request handler: each write answered with a
+ * ConditionalCheckFailedException is reported to `onConditionalCheckFailed`.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TableSchema } from '../lambda/agent/table-schema';
 import { listen } from './listen';
@@ -18,9 +22,17 @@ const dynalite: (options: Record<string, unknown>) => Server = require('dynalite
 /** Static credentials for clients of local emulators; nothing checks them. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+export interface LocalDynamoDbOptions {
+  port?: number;
+  host?: string;
+  /** Called with the table's name for each conditional write (PutItem, UpdateItem, DeleteItem) whose condition failed. */
+  onConditionalCheckFailed?: (tableName: string) => void;
+}
+
 export class LocalDynamoDb {
-  static async start(options: { port?: number; host?: string } = {}): Promise<LocalDynamoDb> {
+  static async start(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
     const server = dynalite({ createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+    if (options.onConditionalCheckFailed) observeConditionalCheckFailures(server, options.onConditionalCheckFailed);
     return new LocalDynamoDb(server, await listen(server, options.port ?? 0, options.host ?? '127.0.0.1'));
   }
 
@@ -55,5 +67,38 @@ export class LocalDynamoDb {
   async close(): Promise<void> {
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * Wraps dynalite's request handler: reads the request's table name beside
+ * dynalite (both listen to the body) and the answer's error type as it is
+ * written, and reports the failed conditions.
+ */
+function observeConditionalCheckFailures(server: Server, report: (tableName: string) => void): void {
+  const handlers = server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+    response.end = ((...args: unknown[]) => {
+      const [chunk] = args;
+      if (response.statusCode === 400 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && String(chunk).includes('ConditionalCheckFailedException')) {
+        const tableName = tableNameOf(Buffer.concat(chunks));
+        if (tableName) report(tableName);
+      }
+      return end(...args);
+    }) as typeof response.end;
+    for (const handler of handlers) handler.call(server, request, response);
+  });
+}
+
+function tableNameOf(body: Buffer): string | undefined {
+  try {
+    const { TableName } = JSON.parse(body.toString('utf8')) as { TableName?: unknown };
+    return typeof TableName === 'string' ? TableName : undefined;
+  } catch {
+    return undefined;
   }
 }

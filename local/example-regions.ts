@@ -3,14 +3,26 @@
  * skipped): each runtime's configuration is exactly what its Lambda gets in
  * AGENT_CONFIG, and its code directory holds the agent files its Lambda
  * gets beside the handler (the bundled agent, the Lambda tools' specs), so
- * the playground runs what `cdk deploy` would.
+ * the playground runs what `cdk deploy` would; and the dashboard and alarms
+ * the synthesized templates hold, for the dashboard preview.
  */
+import * as fs from 'node:fs';
 import { createExampleApp, EXAMPLE_AGENT } from '../bin/app';
+import { readMonitoring } from './cloudwatch/synthesized';
 import type { PlaygroundOptions } from './playground';
 
-export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents'> {
-  const { agent } = createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'> {
+  const { app, agent } = createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
   return {
+    // The monitoring stack's dashboard and the region stacks' alarms, as `cdk synth` writes them.
+    monitoring: () => {
+      const assembly = app.synth();
+      try {
+        return readMonitoring(assembly);
+      } finally {
+        fs.rmSync(assembly.directory, { recursive: true, force: true });
+      }
+    },
     configs: agent.runtimes.map((runtime) => runtime.runtimeConfig),
     keepLocatedUsers: agent.jurisdictions.filter((jurisdiction) => jurisdiction.geolocations.length > 0).map((jurisdiction) => jurisdiction.name),
     agents: Object.fromEntries(

@@ -25,6 +25,11 @@ import type { AgentServer } from './agent-server';
 import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
 
+/** More routes under `/_local/` (the page's views); `serve` answers false for a request that is not one of them. */
+export interface LocalRoutes {
+  serve(request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<boolean>;
+}
+
 const LOCATION_HEADER = 'x-local-location';
 const ROUTED_TO_HEADER = 'x-local-routed-to';
 
@@ -88,6 +93,7 @@ export class FrontDoor {
     private readonly emulator: BedrockEmulator,
     private readonly board: MetricsBoard,
     private readonly defaultLocation: string,
+    private readonly views?: LocalRoutes,
   ) {
     this.page = fs.readFileSync(path.join(__dirname, 'web', 'index.html'), 'utf8');
     this.server = http.createServer((request, response) => {
@@ -128,6 +134,7 @@ export class FrontDoor {
       return;
     }
     if (url.pathname.startsWith('/_local/')) {
+      if (await this.views?.serve(request, response, url)) return;
       await this.control(request, response, url.pathname);
       return;
     }
@@ -147,6 +154,7 @@ export class FrontDoor {
           baseUrl: region.server.url,
           bedrockEndpoint: region.bedrockEndpoint,
           healthy: region.server.available,
+          models: [...this.modelsCalledIn(region.region)],
         })),
       );
     } else if (pathname === '/_local/faults' && request.method === 'POST') {
@@ -155,9 +163,7 @@ export class FrontDoor {
       if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
       if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
       // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
-      const models = new Set(
-        this.regions.flatMap((region) => region.chain.filter((target) => target.region === parsed.data.region).map((target) => target.modelId)),
-      );
+      const models = this.modelsCalledIn(parsed.data.region);
       if (parsed.data.model !== undefined && !models.has(parsed.data.model)) {
         throw new ControlError(400, `model: no chain calls ${parsed.data.model} in ${parsed.data.region} (it calls ${[...models].join(', ')})`);
       }
@@ -181,6 +187,11 @@ export class FrontDoor {
     } else {
       throw new ControlError(404, `no control route ${request.method} ${pathname}`);
     }
+  }
+
+  /** The model ids that some region's chain calls at `region`'s endpoint. */
+  private modelsCalledIn(region: string): Set<string> {
+    return new Set(this.regions.flatMap((candidate) => candidate.chain.filter((target) => target.region === region).map((target) => target.modelId)));
   }
 
   /** Streams the request to the region and its answer back, without buffering. */

@@ -2,8 +2,9 @@
  * `npm run local`: the example deployment's regions on this machine, no AWS
  * account needed. Environment: PORT (front door, default 8787),
  * LOCAL_FIRST_TOKEN_MS (default 300), LOCAL_TOKEN_MS (default 30),
- * LOCAL_LOCATION (default caller location, `us`), LOCAL_VERBOSE=1 to print
- * the runtimes' JSON logs and metric records.
+ * LOCAL_LOCATION (default caller location, `us`), LOCAL_TIME_SCALE (the
+ * dashboard preview's time compression, default 12: a 60 s period in 5 s),
+ * LOCAL_VERBOSE=1 to print the runtimes' JSON logs and metric records.
  */
 import { renderTable } from '../cli/agentctl/output';
 import { exampleRegions } from './example-regions';
@@ -18,11 +19,14 @@ async function main(): Promise<void> {
     firstTokenDelayMs: Number(process.env.LOCAL_FIRST_TOKEN_MS ?? 300),
     tokenDelayMs: Number(process.env.LOCAL_TOKEN_MS ?? 30),
     echoRuntimeOutput: process.env.LOCAL_VERBOSE === '1',
+    timeScale: Number(process.env.LOCAL_TIME_SCALE ?? 12),
   });
+  // Synthesize the dashboard now rather than on the page's first request, which would pause the runtimes for it.
+  playground.views.synthesized();
   process.stdout.write(
     [
       '',
-      `Multi-region agent playground: front door ${playground.url} (web page at ${playground.url}/)`,
+      `Multi-region agent playground: front door ${playground.url} (web page at ${playground.url}/, with the dashboard preview)`,
       '',
       renderTable(
         ['REGION', 'JURISDICTION', 'AGENT API', 'BEDROCK (EMULATED)'],

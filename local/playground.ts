@@ -16,6 +16,10 @@ import { LocalDynamoDb } from './dynamodb';
 import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
+import { MetricStore } from './cloudwatch/metric-store';
+import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
+import { HealthChecks } from './health-checks';
+import { PlaygroundViews } from './views';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -39,6 +43,19 @@ export interface PlaygroundOptions {
   tokenDelayMs?: number;
   /** Print the runtimes' JSON logs and metric records too. @default false */
   echoRuntimeOutput?: boolean;
+  /**
+   * The deployment's dashboards and alarms, as synthesized (see
+   * cloudwatch/synthesized.ts), for the dashboard preview; called once, when
+   * first needed.
+   * @default - no dashboard preview
+   */
+  monitoring?: () => SynthesizedMonitoring;
+  /**
+   * A dashboard or alarm period of P seconds is drawn as P / timeScale
+   * seconds, and health checks run timeScale times as often, so that a run
+   * of minutes fills the dashboard's graphs. @default 12 (a minute in 5 s)
+   */
+  timeScale?: number;
 }
 
 export interface RegionAgent {
@@ -50,7 +67,16 @@ export class Playground {
   static async start(options: PlaygroundOptions): Promise<Playground> {
     const host = options.host ?? '127.0.0.1';
     const board = new MetricsBoard();
-    const untap = tapRuntimeOutput((line) => board.record(line), { echo: options.echoRuntimeOutput });
+    // What CloudWatch would hold: the runtimes' EMF records and the data points the emulated services publish.
+    const metrics = new MetricStore();
+    const untap = tapRuntimeOutput(
+      (line) => {
+        board.record(line);
+        metrics.putEmf(line);
+      },
+      { echo: options.echoRuntimeOutput },
+    );
+    const timeScale = options.timeScale ?? 12;
     const started: Array<{ close(): Promise<void> }> = [];
     try {
       const configs = options.configs.map((config) => validateRuntimeConfig(config));
@@ -59,9 +85,22 @@ export class Playground {
         host,
         firstTokenDelayMs: options.firstTokenDelayMs,
         tokenDelayMs: options.tokenDelayMs,
+        publishMetric: (datum) => metrics.put(datum),
       });
       started.push(emulator);
-      const dynamo = await LocalDynamoDb.start({ host });
+      // DynamoDB publishes a table's metrics in its region: the home region, where the turns are written.
+      const homeRegions = new Map(configs.map((config) => [config.table.name, config.table.homeRegion]));
+      const dynamo = await LocalDynamoDb.start({
+        host,
+        onConditionalCheckFailed: (tableName) =>
+          metrics.put({
+            region: homeRegions.get(tableName) ?? 'unknown',
+            namespace: 'AWS/DynamoDB',
+            metricName: 'ConditionalCheckFailedRequests',
+            dimensions: { TableName: tableName },
+            value: 1,
+          }),
+      });
       started.push(dynamo);
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
@@ -85,9 +124,23 @@ export class Playground {
           chain: config.chain,
         });
       }
-      const frontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us');
+      const views: PlaygroundViews = new PlaygroundViews({
+        regions,
+        store: metrics,
+        monitoring: options.monitoring,
+        timeScale,
+        namespace: configs[0]?.observability.metricsNamespace ?? 'MultiRegionAgent',
+        routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
+      });
+      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views);
       await frontDoor.listen(options.port ?? 8787, host);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, untap);
+      // The deployed health checks request /health every 30 s.
+      const healthChecks = new HealthChecks(
+        () => regions.map((region) => ({ region: region.region, url: region.server.url })),
+        (datum) => metrics.put(datum),
+      );
+      healthChecks.start(30_000 / timeScale);
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, metrics, views, healthChecks, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -103,6 +156,10 @@ export class Playground {
     readonly dynamo: LocalDynamoDb,
     readonly lambda: LambdaEmulator,
     readonly board: MetricsBoard,
+    /** The metrics CloudWatch would hold, for the dashboard preview. */
+    readonly metrics: MetricStore,
+    readonly views: PlaygroundViews,
+    private readonly checks: HealthChecks,
     private readonly untap: () => void,
   ) {}
 
@@ -110,7 +167,13 @@ export class Playground {
     return this.frontDoor.url;
   }
 
+  /** Runs every region's health check now, rather than at its next interval. */
+  healthChecks(): Promise<void> {
+    return this.checks.checkAll();
+  }
+
   async close(): Promise<void> {
+    await this.checks.stop();
     await this.frontDoor.close();
     await Promise.all(this.regions.map((region) => region.server.close()));
     await this.emulator.close();

@@ -2,13 +2,19 @@
 /**
  * The playground's web page in headless Chromium (Debian's, driven by
  * playwright-core): a streamed answer with its path, then an injected fault
- * showing up as a counted fallback.
+ * showing up as a counted fallback; live charts, the regions' picture, the
+ * stored transcript, the fault buttons and the dashboard preview, with
+ * screenshots written to test-artifacts/ (git-ignored).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { exampleRegions } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
+import { scriptedRun } from './scripted-run';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 
 let playground: Playground;
 let browser: Browser;
@@ -68,3 +74,82 @@ test('typing a message streams the answer and shows the path; an injected fault 
   const row = await page.$$eval('tr[data-region="us-east-1"] td', (cells) => cells.map((cell) => cell.textContent));
   expect(row.slice(0, 6)).toEqual(['us-east-1', '2', '1', '1', '0', '50']);
 }, 60_000);
+
+test('the page draws live charts, the regions and their routing, the stored transcript with paths, every fault, and the dashboard preview with data', async () => {
+  // GIVEN a run with faults of every kind behind it
+  await scriptedRun(playground);
+  const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+  await page.goto(playground.url);
+
+  // WHEN a US caller asks for an order, then us-east-1 fails mid-stream once and the caller asks again
+  await page.selectOption('#location', 'us');
+  await page.fill('#text', 'Where is my order? lookup_order orderId=NW-10042');
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript li[data-role="assistant"]').length === 1);
+  await page.selectOption('#fault-region', 'us-east-1');
+  await page.fill('#fault-times', '1');
+  await page.click('#fault-mid-stream');
+  await page.waitForFunction(() => (document.querySelector('#fault-status')?.textContent ?? '').includes('fails mid-stream after 3 tokens'));
+  await page.fill('#text', 'and the refund policy? refund_policy category=jackets');
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript li[data-role="assistant"]').length === 2);
+
+  // THEN the transcript holds both answers with their paths, the first with its tool steps
+  const transcript = await page.$$eval('#transcript li[data-role="assistant"]', (items) =>
+    items.map((item) => [item.getAttribute('data-path'), item.querySelectorAll('.steps li').length > 0]),
+  );
+  // (us-east-1's breaker may still be open from the faults before: any tier, but always one)
+  expect(transcript[0]).toEqual([expect.stringMatching(/^(primary|regional-fallback|model-fallback)$/), true]);
+  expect(transcript[1][0]).toMatch(/^(primary|regional-fallback|model-fallback)$/);
+
+  // WHEN us-west-2 goes down from the page
+  await page.selectOption('#fault-region', 'us-west-2');
+  await page.click('#region-down');
+
+  // THEN the picture shows it down, and the US caller's route to us-east-1
+  await page.waitForSelector('#map rect[data-region="us-west-2"][data-healthy="false"]');
+  expect(await page.$$eval('#map line[data-routed="true"]', (lines) => lines.length)).toBe(1);
+  await page.click('#region-up');
+  for (const id of [
+    '#fault-503',
+    '#fault-429',
+    '#fault-500',
+    '#fault-504',
+    '#fault-step-2',
+    '#fault-stall',
+    '#fault-slow',
+    '#fault-mid-stream',
+    '#fault-end-early',
+    '#fault-clear',
+  ]) {
+    expect(await page.isVisible(id)).toBe(true);
+  }
+
+  // THEN every region's live charts and every widget of the dashboard preview are drawn with data
+  await page.waitForFunction(() => document.querySelectorAll('#charts .live-region [data-has-data="true"] canvas').length === 12, undefined, {
+    timeout: 20_000,
+  });
+  await page.waitForFunction(
+    () => {
+      const widgets = [...document.querySelectorAll('#dashboard .widget')];
+      return widgets.length > 0 && widgets.every((widget) => widget.getAttribute('data-has-data') === 'true');
+    },
+    undefined,
+    { timeout: 20_000 },
+  );
+  const widgets = await page.$$eval('#dashboard .widget', (boxes) =>
+    boxes.map((box) => [box.getAttribute('data-title'), box.querySelector('canvas') !== null || box.classList.contains('text')]),
+  );
+  expect(widgets).toHaveLength(playground.views.synthesized().dashboards[0].body.widgets.length);
+  expect(widgets.filter(([, drawn]) => !drawn)).toEqual([]);
+  expect(await page.textContent('#dashboard .widget.text h1')).toContain('support-agent');
+  expect(await page.$$eval('#dashboard .widget .note', (notes) => notes.map((note) => note.textContent))).toEqual([
+    expect.stringMatching(/^replication to us-west-2 \(ms\): cannot exist locally/),
+    expect.stringMatching(/^replication to eu-central-1 \(ms\): cannot exist locally/),
+  ]);
+
+  // Screenshots are test artefacts (git-ignored), for a person to look at.
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png'), fullPage: true });
+  await page.locator('#dashboard').screenshot({ path: path.join(ARTIFACTS, 'dashboard-preview.png') });
+}, 120_000);

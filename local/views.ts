@@ -1,0 +1,183 @@
+/**
+ * What the playground's page draws, served by the front door under
+ * `/_local/`: the synthesized dashboard evaluated over the runtimes' and
+ * emulated services' metrics (`/_local/dashboard`), live per-region charts
+ * (`/_local/charts`), where each caller location is routed
+ * (`/_local/routing`), and the page's chart and markdown libraries from
+ * node_modules (`/_local/assets/…`), so that the page works offline.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type * as http from 'node:http';
+import { TIERS } from '../lambda/agent/config';
+import { DimensionName, MetricName } from '../lambda/agent/metric-names';
+import { previewDashboard, type DashboardBody, type PreviewWidget, type WidgetDefinition } from './cloudwatch/dashboard';
+import type { MetricIdentity, MetricStore } from './cloudwatch/metric-store';
+import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
+import type { PlaygroundRegion } from './front-door';
+
+/** Caller locations the page offers, each routed as the front door would route it. */
+export const CALLER_LOCATIONS = ['us', 'us-west', 'eu', 'eu-central', 'apac'];
+
+/** Browser builds, by package and file (marked's exports map names only its ESM entry, so files are found beside package.json). */
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'uplot.js': { pkg: 'uplot', file: 'dist/uPlot.iife.min.js', type: 'text/javascript' },
+  'uplot.css': { pkg: 'uplot', file: 'dist/uPlot.min.css', type: 'text/css' },
+  'marked.js': { pkg: 'marked', file: 'lib/marked.umd.js', type: 'text/javascript' },
+};
+
+/**
+ * Metrics that cannot have data locally, and why: shown on their empty
+ * series instead of leaving a reader to guess.
+ */
+export function explainMissing(metric: MetricIdentity): string | undefined {
+  if (metric.namespace === 'AWS/DynamoDB' && metric.metricName === 'ReplicationLatency') {
+    return 'cannot exist locally: the playground keeps one table per jurisdiction with no replicas, so nothing replicates';
+  }
+  return undefined;
+}
+
+export interface ViewsOptions {
+  regions: readonly PlaygroundRegion[];
+  store: MetricStore;
+  /** The synthesized app's dashboards and alarms (read once, when first needed). */
+  monitoring?: () => SynthesizedMonitoring;
+  /** A dashboard period of P seconds is drawn as P / timeScale seconds. */
+  timeScale: number;
+  namespace: string;
+  /** The region the front door would pick for a caller at `location`. */
+  routeOf: (location: string) => PlaygroundRegion;
+}
+
+export interface DashboardPreview {
+  name: string;
+  region: string;
+  timeScale: number;
+  widgets: PreviewWidget[];
+  skippedAlarms: readonly string[];
+}
+
+export class PlaygroundViews {
+  private monitoring?: SynthesizedMonitoring;
+
+  constructor(private readonly options: ViewsOptions) {}
+
+  /** The synthesized dashboards and alarms, read on first use. */
+  synthesized(): SynthesizedMonitoring {
+    if (!this.options.monitoring) throw new Error('this playground was started without a synthesized app (PlaygroundOptions.monitoring)');
+    this.monitoring ??= this.options.monitoring();
+    return this.monitoring;
+  }
+
+  /** The first synthesized dashboard (or `body` in its place, e.g. a changed copy) as CloudWatch would draw it now. */
+  dashboard(options: { body?: DashboardBody; timeScale?: number; rangeMs?: number; now?: number } = {}): DashboardPreview {
+    const { dashboards, alarms, skippedAlarms } = this.synthesized();
+    const [dashboard] = dashboards;
+    if (!dashboard) throw new Error('the synthesized app has no AWS::CloudWatch::Dashboard');
+    const timeScale = options.timeScale ?? this.options.timeScale;
+    const widgets = previewDashboard(options.body ?? dashboard.body, this.options.store, {
+      region: dashboard.region,
+      timeScale,
+      rangeMs: options.rangeMs,
+      now: options.now,
+      alarms,
+      explainMissing,
+    });
+    return { name: dashboard.name, region: dashboard.region, timeScale, widgets, skippedAlarms };
+  }
+
+  /** Per region: requests by path, fallback rate % and time to first token p50/p99, in periods of `periodSeconds`. */
+  charts(options: { seconds: number; periodSeconds: number; now?: number }): Array<{ region: string; jurisdiction: string; charts: PreviewWidget[] }> {
+    return this.options.regions.map((region) => ({
+      region: region.region,
+      jurisdiction: region.jurisdiction,
+      charts: previewDashboard({ widgets: this.liveWidgets(region.region, options.periodSeconds) }, this.options.store, {
+        region: region.region,
+        rangeMs: options.seconds * 1000,
+        now: options.now,
+      }),
+    }));
+  }
+
+  /** Serves the views' routes; false when the request is not one of them. */
+  async serve(request: http.IncomingMessage, response: http.ServerResponse, url: URL): Promise<boolean> {
+    try {
+      return this.route(request, response, url);
+    } catch (error) {
+      if (!(error instanceof ViewError)) throw error;
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'bad_request', message: error.message } }));
+      return true;
+    }
+  }
+
+  private route(request: http.IncomingMessage, response: http.ServerResponse, url: URL): boolean {
+    const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const number = (name: string, fallback: number, max: number) => {
+      const value = Number(url.searchParams.get(name) ?? fallback);
+      if (!Number.isFinite(value) || value <= 0 || value > max)
+        throw new ViewError(`${name} must be a number from 0 to ${max}, got ${url.searchParams.get(name)}`);
+      return value;
+    };
+    const asset = /^\/_local\/assets\/([\w.-]+)$/.exec(url.pathname);
+    if (request.method !== 'GET') return false;
+    if (url.pathname === '/_local/dashboard') {
+      json(
+        this.dashboard({
+          timeScale: number('scale', this.options.timeScale, 3600),
+          rangeMs: url.searchParams.has('minutes') ? number('minutes', 15, 180) * 60_000 : undefined,
+        }),
+      );
+    } else if (url.pathname === '/_local/charts') {
+      json({ regions: this.charts({ seconds: number('seconds', 300, 3 * 3600), periodSeconds: number('period', 5, 3600) }) });
+    } else if (url.pathname === '/_local/routing') {
+      json({
+        locations: CALLER_LOCATIONS.map((location) => {
+          const region = this.options.routeOf(location);
+          return { location, region: region.region, jurisdiction: region.jurisdiction };
+        }),
+      });
+    } else if (asset && ASSETS[asset[1]]) {
+      const { pkg, file, type } = ASSETS[asset[1]];
+      response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'max-age=3600' });
+      fs.createReadStream(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file)).pipe(response);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** The page's live charts, written as dashboard widgets so that the same evaluator draws them. */
+  private liveWidgets(region: string, period: number): WidgetDefinition[] {
+    const ns = this.options.namespace;
+    const metric = (name: string, options: Record<string, unknown>, dimensions: string[] = []) => [
+      ns,
+      name,
+      ...dimensions,
+      DimensionName.Region,
+      region,
+      { period, ...options },
+    ];
+    const widget = (title: string, metrics: unknown[][], extra: Record<string, unknown> = {}): WidgetDefinition => ({
+      type: 'metric',
+      properties: { title, region, period, metrics, ...extra },
+    });
+    return [
+      widget(
+        'Requests by path',
+        TIERS.map((tier) => metric(MetricName.Requests, { stat: 'Sum', label: tier }, [DimensionName.Path, tier])),
+        { stacked: true },
+      ),
+      widget('Fallback rate %', [
+        [{ expression: 'IF(requests > 0, 100 * fallbacks / requests, 0)', label: 'fallback rate %' }],
+        metric(MetricName.Requests, { stat: 'Sum', id: 'requests', visible: false }),
+        metric(MetricName.Fallbacks, { stat: 'Sum', id: 'fallbacks', visible: false }),
+      ]),
+      widget(
+        'Time to first token (ms)',
+        ['p50', 'p99'].map((stat) => metric(MetricName.TimeToFirstToken, { stat, label: stat })),
+      ),
+    ];
+  }
+}
+
+class ViewError extends Error {}

@@ -1,0 +1,151 @@
+/**
+ * The playground draws the FallbackDashboard the example app synthesizes,
+ * from the runtimes' metric records and what the emulated services publish:
+ * after a scripted run with faults, every widget has data, the only empty
+ * series are those that cannot exist locally (each saying why), and a
+ * dashboard whose math or dimensions are wrong draws errors or nothing.
+ */
+import type { DashboardBody, PreviewWidget } from '../../local/cloudwatch/dashboard';
+import { exampleRegions } from '../../local/example-regions';
+import { Playground } from '../../local/playground';
+import { scriptedRun } from './scripted-run';
+
+let playground: Playground;
+
+beforeAll(async () => {
+  playground = await Playground.start({ ...exampleRegions(), port: 0, firstTokenDelayMs: 5, tokenDelayMs: 2 });
+  await scriptedRun(playground);
+}, 120_000);
+
+afterAll(async () => {
+  await playground?.close();
+});
+
+/** The body the playground evaluates: the synthesized one, which the changed copies below start from. */
+const synthesized = (): DashboardBody => playground.views.synthesized().dashboards[0].body;
+const changed = (replace: (json: string) => string): DashboardBody => JSON.parse(replace(JSON.stringify(synthesized()))) as DashboardBody;
+const widgetTitled = (widgets: PreviewWidget[], title: string) => widgets.find((widget) => widget.title === title)!;
+const present = (values: ReadonlyArray<number | null>) => values.filter((value): value is number => value !== null);
+
+test('after a scripted run with faults, every widget of the synthesized dashboard has data', () => {
+  // WHEN
+  const { widgets, name } = playground.views.dashboard();
+
+  // THEN
+  expect(name).toBe('support-agent-fallbacks');
+  expect(widgets).toHaveLength(synthesized().widgets.length);
+  expect(widgets.filter((widget) => !widget.hasData).map((widget) => widget.title)).toEqual([]);
+  expect(widgets.flatMap((widget) => widget.series.filter((series) => series.error))).toEqual([]);
+});
+
+test('the only series that cannot have data are DynamoDB replication latencies, each saying why', () => {
+  const { widgets } = playground.views.dashboard();
+
+  const explained = widgets.flatMap((widget) => widget.series.filter((series) => series.note).map((series) => [widget.title, series.label, series.note]));
+
+  expect(explained).toEqual([
+    ['DynamoDB support-agent-conversations-us (home us-east-1)', 'replication to us-west-2 (ms)', expect.stringMatching(/no replicas/)],
+    ['DynamoDB support-agent-conversations-eu (home eu-west-1)', 'replication to eu-central-1 (ms)', expect.stringMatching(/no replicas/)],
+  ]);
+  for (const title of explained.map(([widgetTitle]) => widgetTitle)) {
+    const conflicts = widgetTitled(widgets, title!).series.find((series) => series.label.startsWith('conditional check failures'))!;
+    expect(present(conflicts.values).reduce((sum, value) => sum + value, 0)).toBeGreaterThanOrEqual(1);
+  }
+});
+
+test("the services' own widgets show what the faults did: throttles per model, health checks per region, time to first token per model", () => {
+  const { widgets } = playground.views.dashboard();
+
+  const throttles = widgetTitled(widgets, 'Bedrock: throttled invocations per model').series.filter((series) => present(series.values).length > 0);
+  const health = widgetTitled(widgets, 'Route 53 health checks (1 = healthy)').series;
+  const ttft = widgetTitled(widgets, 'Bedrock: time to first token per model (ms, p90)').series.filter((series) => present(series.values).length > 0);
+
+  expect(throttles.map((series) => series.label).sort()).toEqual([
+    'us-east-1 us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'us-west-2 us.anthropic.claude-sonnet-4-5-20250929-v1:0',
+  ]);
+  expect(health.map((series) => series.label)).toEqual(['local-eu-central-1', 'local-eu-west-1', 'local-us-east-1', 'local-us-west-2']);
+  expect(Math.min(...present(health.find((series) => series.label === 'local-eu-west-1')!.values))).toBe(0);
+  expect(Math.min(...present(health.find((series) => series.label === 'local-us-east-1')!.values))).toBe(1);
+  expect(ttft.map((series) => series.label)).toEqual(
+    expect.arrayContaining(['us-west-2 us.amazon.nova-pro-v1:0', 'eu-central-1 eu.anthropic.claude-sonnet-4-5-20250929-v1:0']),
+  );
+});
+
+test("the fallback rate is the synthesized metric math over the runtimes' records, period by period", () => {
+  const { widgets } = playground.views.dashboard();
+
+  const rate = widgetTitled(widgets, 'Fallback rate %').series.find((series) => series.label === 'us-east-1 fallback rate %')!;
+  const fallbacks = playground.metrics.stream('us-east-1', { namespace: 'MultiRegionAgent', metricName: 'Fallbacks', dimensions: { Region: 'us-east-1' } })!;
+
+  // Each request writes Fallbacks 0 or 1 beside Requests 1: a period's rate is their mean × 100.
+  const width = rate.times[1] - rate.times[0];
+  const expected = rate.times.map((start) => {
+    const inPeriod = fallbacks.values.filter((_, index) => fallbacks.times[index] >= start && fallbacks.times[index] < start + width);
+    return inPeriod.length === 0 ? null : (100 * inPeriod.reduce((sum, value) => sum + value, 0)) / inPeriod.length;
+  });
+  expect(width).toBe(5_000);
+  expect(rate.values.map((value) => (value === null ? null : Math.round(value * 1e6) / 1e6))).toEqual(
+    expected.map((value) => (value === null ? null : Math.round(value * 1e6) / 1e6)),
+  );
+  expect(Math.max(...present(rate.values))).toBeGreaterThan(0);
+});
+
+test('a dashboard whose math names an id that no metric has draws an error instead of the rate', () => {
+  const body = changed((json) =>
+    json.replace(
+      'IF(requests_us_east_1 > 0, 100 * fallbacks_us_east_1 / requests_us_east_1, 0)',
+      'IF(requests_us_east1 > 0, 100 * fallbacks_us_east_1 / requests_us_east1, 0)',
+    ),
+  );
+
+  const rate = widgetTitled(playground.views.dashboard({ body }).widgets, 'Fallback rate %').series;
+
+  expect(rate.find((series) => series.label === 'us-east-1 fallback rate %')).toMatchObject({
+    error: expect.stringMatching(/Unrecognized identifier requests_us_east1/),
+  });
+  expect(rate.filter((series) => !series.error)).toHaveLength(3);
+});
+
+test('a dashboard whose dimension name is wrong draws empty graphs', () => {
+  // GIVEN the per-path requests and the tool searches asking for `region` instead of `Region`
+  const body = changed((json) => json.replaceAll('"Region","', '"region","').replaceAll(',Region,Tool}', ',region,Tool}'));
+
+  const { widgets } = playground.views.dashboard({ body });
+
+  expect(widgetTitled(widgets, 'Requests by path').hasData).toBe(false);
+  expect(widgetTitled(widgets, 'Tool calls by tool').hasData).toBe(false);
+  expect(widgetTitled(widgets, 'Bedrock: throttled invocations per model').hasData).toBe(true);
+});
+
+test('GET /_local/dashboard serves the preview; /_local/charts the live per-region charts; /_local/routing where each location goes', async () => {
+  const dashboard = (await (await fetch(`${playground.url}/_local/dashboard?scale=12`)).json()) as { widgets: PreviewWidget[]; timeScale: number };
+  const charts = (await (await fetch(`${playground.url}/_local/charts?seconds=600&period=5`)).json()) as {
+    regions: Array<{ region: string; charts: PreviewWidget[] }>;
+  };
+  const routing = (await (await fetch(`${playground.url}/_local/routing`)).json()) as { locations: Array<{ location: string; region: string }> };
+  const badScale = await fetch(`${playground.url}/_local/dashboard?scale=-1`);
+  const uplot = await fetch(`${playground.url}/_local/assets/uplot.js`);
+
+  expect(dashboard.timeScale).toBe(12);
+  expect(dashboard.widgets.every((widget) => widget.hasData)).toBe(true);
+  expect(charts.regions.map((region) => [region.region, region.charts.map((chart) => [chart.title, chart.hasData])])).toEqual(
+    ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1'].map((region) => [
+      region,
+      [
+        ['Requests by path', true],
+        ['Fallback rate %', true],
+        ['Time to first token (ms)', true],
+      ],
+    ]),
+  );
+  expect(routing.locations).toEqual(
+    expect.arrayContaining([
+      { location: 'us', region: 'us-east-1', jurisdiction: 'us' },
+      { location: 'eu-central', region: 'eu-central-1', jurisdiction: 'eu' },
+    ]),
+  );
+  expect(badScale.status).toBe(400);
+  expect(uplot.headers.get('content-type')).toMatch(/^text\/javascript/);
+  expect(await uplot.text()).toContain('uPlot');
+});
