@@ -3,6 +3,8 @@ export * from './jurisdiction';
 export * from './bedrock-model';
 export * from './model-chain';
 export * from './conversation-table';
+export { LogEncryption } from './log-encryption';
+export * from './alarm-topic';
 export * from './agent-metrics';
 export * from './agent-code';
 export * from './agent-instructions';
