@@ -1,4 +1,4 @@
-import { Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -258,6 +258,12 @@ export class MultiRegionAgent extends Construct {
         description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
       });
       this.homeStacks[jurisdiction.name] = home;
+      if (jurisdiction.processingRegions && jurisdiction.geolocations.length === 0) {
+        Annotations.of(home).addWarningV2(
+          'cdk-multi-region-agent:StrictResidencyWithoutGeolocations',
+          `jurisdiction '${jurisdiction.name}' limits processing to ${jurisdiction.processingRegions.join(', ')} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
+        );
+      }
       this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
         jurisdiction,
         tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
