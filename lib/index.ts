@@ -18,6 +18,7 @@ export * from './agent-routing';
 export * from './geolocation-routing';
 export * from './fallback-dashboard';
 export * from './multi-region-agent';
+export * from './residency-report';
 export { RoutingTag } from './routing-tags';
 export { MetricName, DimensionName, TargetErrorReason, DEFAULT_METRICS_NAMESPACE } from '../lambda/agent/metric-names';
 export type { AgentManifest } from '../lambda/agent/agent/definition';

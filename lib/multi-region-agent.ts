@@ -17,6 +17,7 @@ import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
 import { GeolocationRouting } from './geolocation-routing';
+import { ResidencyReport, type ResidencyReportDocument } from './residency-report';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
 import type { ModelChain } from './model-chain';
@@ -196,6 +197,8 @@ export class MultiRegionAgent extends Construct {
   readonly alarms: FallbackRateAlarm[] = [];
   readonly monitoringStack: Stack;
   readonly dashboard: FallbackDashboard;
+  /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
+  readonly residency: ResidencyReport;
 
   constructor(scope: Construct, id: string, props: MultiRegionAgentProps) {
     super(scope, id);
@@ -353,6 +356,24 @@ export class MultiRegionAgent extends Construct {
       for (const stack of Object.values(this.regionStacks))
         this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
     }
+    this.residency = new ResidencyReport(this, 'ResidencyReport', {
+      agentName: this.agentName,
+      recordName: props.recordName,
+      jurisdictions: props.jurisdictions,
+      runtimes: this.runtimes,
+      tables: this.tables,
+      publicNames,
+    });
+  }
+
+  /**
+   * Where each jurisdiction's prompts and answers may be processed (runtimes,
+   * Bedrock profiles' destinations, tool functions), where its conversations
+   * are stored, and which names and geolocations send users to it; derived
+   * from the same targets, tools, replicas and records as what is deployed.
+   */
+  residencyReport(): ResidencyReportDocument {
+    return this.residency.document();
   }
 
   /**
