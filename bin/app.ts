@@ -17,9 +17,16 @@
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LOOKUP_ORDER, supportTools } from '../examples/support-agent/tools';
 import { AgentCode, BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent } from '../lib';
+
+/**
+ * The Control Tower proactive controls the example does not pass, by rule file name:
+ * CT.LAMBDA.PR.3 wants every function in a VPC (see README, Security).
+ */
+export const CONTROL_TOWER_EXCEPTIONS = ['ct-lambda-pr-3'] as const;
 
 export const EXAMPLE_DEFAULTS = {
   account: '111111111111',
@@ -55,6 +62,10 @@ export function createExampleApp(options: { context?: Record<string, unknown>; j
   });
   // The example is held to the AWS Solutions rules; findings fail synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // And, with -c controlTower=true, to AWS Control Tower's proactive controls (a few seconds more): see README, Security.
+  if (['true', true].includes(app.node.tryGetContext('controlTower'))) {
+    Validations.of(app).addPlugins(new CfnGuardValidator({ disabledRules: [...CONTROL_TOWER_EXCEPTIONS] }));
+  }
   return { app, agent };
 }
 

@@ -2,11 +2,12 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
+import { LogEncryption } from './log-encryption';
 
 /** The path Route 53's health checks request. */
 const HEALTH_PATH = 'health';
@@ -70,10 +71,24 @@ export interface AgentApiProps {
    */
   readonly manageApiGatewayAccount?: boolean;
   /**
-   * How long the access log group keeps its records.
-   * @default logs.RetentionDays.ONE_MONTH
+   * How long the access log group keeps its records. A year is what AWS
+   * Control Tower's proactive control CT.CLOUDWATCH.PR.2 asks for.
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How the access log group is encrypted at rest.
+   * @default LogEncryption.kms() - a new KMS key (`LogKey`) for this API's access logs
+   */
+  readonly logEncryption?: LogEncryption;
+  /**
+   * AWS X-Ray tracing of the stage (CT.APIGATEWAY.PR.2): API Gateway samples
+   * requests (by default the first each second and 5% of the others) and
+   * records its own segment, with the integration's latency. The function's
+   * own segments need its tracing too (not turned on here: see README, Security).
+   * @default true
+   */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -101,7 +116,10 @@ export class AgentApi extends Construct {
       throttlingRateLimit: healthThrottling.rateLimit,
       throttlingBurstLimit: healthThrottling.burstLimit,
     };
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: (props.logEncryption ?? LogEncryption.kms()).keyFor(this, 'LogKey'),
+    });
     // 'Default' keeps the API's logical ids what they were when AgentRuntime created it directly.
     this.api = new apigateway.RestApi(this, 'Default', {
       restApiName: `${stack.stackName}-agent`,
@@ -115,6 +133,7 @@ export class AgentApi extends Construct {
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         // Execution logs would otherwise carry request bodies, i.e. message text.
         ...logging,
+        tracingEnabled: props.tracing ?? true,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
         // The stage's limits apply to each method; /health's own settings replace them for its methods.
@@ -169,6 +188,7 @@ export class AgentApi extends Construct {
         requestValidator: validator,
       }),
     ];
+    this.restrictInvokePermissionToAccount();
     if (!authorizer) {
       for (const method of this.agentMethods) {
         Validations.of(method).acknowledge({
@@ -201,6 +221,20 @@ export class AgentApi extends Construct {
       actions: ['execute-api:Invoke'],
       resourceArns: this.agentMethods.map((method) => method.methodArn),
     });
+  }
+
+  /**
+   * The permission `LambdaIntegration` gives API Gateway to invoke the
+   * function names the API by `SourceArn` (an ARN built in the template);
+   * `SourceAccount` adds the account as a plain value, which is what
+   * CT.LAMBDA.PR.2 checks for a service principal, and what keeps another
+   * account's API of the same id from invoking the function.
+   */
+  private restrictInvokePermissionToAccount(): void {
+    const account = Stack.of(this).account;
+    for (const child of this.api.node.children) {
+      if (child instanceof lambda.CfnPermission && child.principal === 'apigateway.amazonaws.com') child.sourceAccount = account;
+    }
   }
 
   /**

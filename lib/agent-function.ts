@@ -11,6 +11,7 @@ import type { AgentInstructions } from './agent-instructions';
 import type { AgentTool } from './agent-tool';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
+import { LogEncryption } from './log-encryption';
 import { stageDirectory } from './code-staging';
 import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
 
@@ -70,10 +71,16 @@ export interface AgentFunctionProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * How long the function's log group keeps its records.
-   * @default logs.RetentionDays.ONE_MONTH
+   * How long the function's log group keeps its records. A year is what AWS
+   * Control Tower's proactive control CT.CLOUDWATCH.PR.2 asks for.
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How the function's log group is encrypted at rest.
+   * @default LogEncryption.kms() - a new KMS key (`LogKey`) for this function's log group
+   */
+  readonly logEncryption?: LogEncryption;
 }
 
 /**
@@ -102,7 +109,10 @@ export class AgentFunction extends Construct {
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
     const where = `${props.jurisdiction.name}, ${props.region}`;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: (props.logEncryption ?? LogEncryption.kms()).keyFor(this, 'LogKey'),
+    });
     // Our own role: writing to its one log group, instead of the managed basic-execution policy for every group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -19,6 +19,7 @@ import { ConversationTable, type IConversationTable } from './conversation-table
 import { assertDeployedAfterTable, orderAfterApiGatewayAccount } from './deployment-order';
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
+import { LogEncryption } from './log-encryption';
 import type { ModelChain, ResolvedTarget } from './model-chain';
 
 /**
@@ -118,8 +119,23 @@ export interface AgentRuntimeProps {
   readonly settings?: AgentRuntimeSettings;
   /** @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * How long the function's and the access logs' log groups keep their
+   * records. A year is what AWS Control Tower's proactive control
+   * CT.CLOUDWATCH.PR.2 asks for.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * How the function's and the access logs' log groups are encrypted at rest.
+   * @default LogEncryption.kms() - one new KMS key (`LogKey`) for both log groups
+   */
+  readonly logEncryption?: LogEncryption;
+  /**
+   * AWS X-Ray tracing of the API's stage (see `AgentApiProps.tracing`).
+   * @default true
+   */
+  readonly tracing?: boolean;
   /**
    * Create the role API Gateway writes its logs with, and register it for the
    * account. That registration is one setting per account and region
@@ -202,6 +218,9 @@ export class AgentRuntime extends Construct {
     const instructions = this.instructionsOf(props);
 
     const timeout = props.timeout ?? Duration.minutes(2);
+    // One key for both log groups of the region (a KMS key costs $1 a month).
+    const logKey = (props.logEncryption ?? LogEncryption.kms()).keyFor(this, 'LogKey');
+    const logEncryption = logKey ? LogEncryption.kms(logKey) : LogEncryption.serviceManaged();
     const agentFunction = new AgentFunction(this, 'Function', {
       jurisdiction: this.jurisdiction,
       region: this.region,
@@ -213,6 +232,7 @@ export class AgentRuntime extends Construct {
       timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logRetention: props.logRetention,
+      logEncryption,
     });
     this.function = agentFunction.function;
     this.codeDirectory = agentFunction.codeDirectory;
@@ -240,6 +260,8 @@ export class AgentRuntime extends Construct {
       disableExecuteApiEndpoint: props.recordName !== undefined,
       manageApiGatewayAccount: props.manageApiGatewayAccount,
       logRetention: props.logRetention,
+      logEncryption,
+      tracing: props.tracing,
     });
     this.api = this.agentApi.api;
     if (props.recordName && props.hostedZone) {

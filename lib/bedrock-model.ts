@@ -1,6 +1,6 @@
 import { inferenceGeographyOf, type InferenceGeography, type ModelPrice } from '../lambda/agent/config';
 import { MultiRegionAgentError } from './errors';
-import { isInGeography, type Jurisdiction } from './jurisdiction';
+import { isInGeography, isKnownRegion, type Jurisdiction } from './jurisdiction';
 
 /**
  * Regions to which each geography's cross-region inference profiles may
@@ -109,6 +109,15 @@ export class BedrockModel {
       );
     }
     // The profile prefix is added per jurisdiction; a profile id here would become `eu.eu.…` or a wrong model ARN.
+    const unknownDestinations = Object.values(props.destinationRegions ?? {})
+      .flat()
+      .filter((region) => !isKnownRegion(region));
+    if (unknownDestinations.length > 0) {
+      throw new MultiRegionAgentError(
+        'UnknownDestinationRegion',
+        `BedrockModel ${modelId}: destinationRegions lists ${unknownDestinations.map((region) => `'${region}'`).join(', ')}, not AWS regions that aws-cdk-lib knows; the residency report and the IAM grant name every destination`,
+      );
+    }
     const profileGeography = inferenceGeographyOf(modelId);
     if (profileGeography) {
       throw new MultiRegionAgentError(
@@ -125,6 +134,28 @@ export class BedrockModel {
   /** Whether the model reads Bedrock prompt-cache points. */
   get promptCaching(): boolean {
     return this.props.promptCaching ?? false;
+  }
+
+  /** Refuses a profile that may route outside a strictly restricted jurisdiction's processing regions, suggesting what would stay inside. */
+  private assertProfileStaysIn(jurisdiction: Jurisdiction, region: string, destinations: readonly string[]): void {
+    const allowed = jurisdiction.processingRegions;
+    if (!allowed) return;
+    const outside = destinations.filter((destination) => !allowed.includes(destination));
+    if (outside.length === 0) return;
+    const geography = jurisdiction.geography as Exclude<InferenceGeography, 'global'>;
+    const profile = `${geography}.${this.modelId}`;
+    const inRegion = this.props.inRegionAvailability;
+    const callInRegion = `call it in-region by its model id ${this.modelId}: BedrockModel.of('${this.modelId}', { inRegionAvailability: [...] }) without '${geography}' in inferenceGeographies`;
+    const suggestion =
+      inRegion === undefined
+        ? `If Bedrock offers the model on demand in ${region}, ${callInRegion}; if AWS lists fewer destinations for this model's profile, set destinationRegions.${geography}.`
+        : inRegion.includes(region)
+          ? `Bedrock offers it on demand in ${region}: ${callInRegion}.`
+          : `Bedrock does not offer it on demand in ${region} (inRegionAvailability): choose a model whose ${geography} profile stays inside, or allow those regions.`;
+    throw new MultiRegionAgentError(
+      'ProfileLeavesProcessingRegions',
+      `model ${this.modelId}: inference profile ${profile}, called from ${region}, may process requests in ${outside.join(', ')}, outside the processing regions of jurisdiction '${jurisdiction.name}' (${allowed.join(', ')}). ${suggestion}`,
+    );
   }
 
   /**
@@ -148,6 +179,7 @@ export class BedrockModel {
           `model ${this.modelId}: destinationRegions for ${geography} include ${outside.join(', ')}, outside the geography of restricted jurisdiction '${jurisdiction.name}'`,
         );
       }
+      this.assertProfileStaysIn(jurisdiction, region, destinations);
       return { invocationId: `${geography}.${this.modelId}`, geography, destinationRegions: destinations };
     }
     const inRegion = this.props.inRegionAvailability;

@@ -105,6 +105,10 @@ export class ConversationTable extends Construct implements IConversationTable {
   readonly homeKeyArn?: string;
   /** The global table itself. */
   readonly table: dynamodb.TableV2;
+  /** Every region holding a replica (and its point-in-time recovery backups), the home region first. */
+  readonly replicaRegions: readonly string[];
+  /** The witness region of a two-region strongly consistent table (replication metadata, no items). */
+  readonly witnessRegion?: string;
 
   constructor(scope: Construct, id: string, props: ConversationTableProps) {
     super(scope, id);
@@ -159,6 +163,8 @@ export class ConversationTable extends Construct implements IConversationTable {
         'strongConsistency: conversations will not expire by TTL on a strongly consistent table; delete old conversations yourself',
       );
     }
+    this.replicaRegions = [jurisdiction.homeRegion, ...replicaRegions];
+    this.witnessRegion = props.strongConsistency ? props.witnessRegion : undefined;
     this.homeTableArn = this.table.tableArn;
     this.homeKeyArn = encryption.tableKey?.keyArn;
   }

@@ -1,9 +1,12 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { createAgentKey } from './agent-key';
 import type { AgentMetrics } from './agent-metrics';
+import { AlarmTopic } from './alarm-topic';
 import { MultiRegionAgentError } from './errors';
 
 /** CloudWatch alarms evaluate at most one day of periods (below one-hour periods). */
@@ -56,11 +59,27 @@ export interface FallbackRateAlarmProps {
   readonly minRequests?: number;
   /**
    * Notified when the region's alarm (`compositeAlarm`: rate and request
-   * volume) fires and when it recovers. It must be a topic of the alarm's
-   * region.
-   * @default - no notification
+   * volume) fires and when it recovers: the topic for people. It must be a
+   * topic of the alarm's region.
+   * @default - a new `AlarmTopic` (`Notifications`), encrypted with `topicEncryptionKey`
    */
   readonly topic?: sns.ITopic;
+  /**
+   * Notified of every change between OK and ALARM of the rate alarm and the
+   * request-volume alarm, which only feed the composite alarm and (with
+   * `AgentRouting`'s `alarm`) Route 53: a record of when the region would
+   * leave DNS, not a page (a busy region puts the volume alarm in ALARM).
+   * Every metric alarm then has an action, as AWS Control Tower's
+   * CT.CLOUDWATCH.PR.1 asks. It must be a topic of the alarm's region.
+   * @default - a new `AlarmTopic` (`StateChanges`), encrypted with `topicEncryptionKey`
+   */
+  readonly stateChangeTopic?: sns.ITopic;
+  /**
+   * The KMS key of the topics created here (when `topic` or
+   * `stateChangeTopic` is not given).
+   * @default - a new KMS key (`TopicKey`) shared by them
+   */
+  readonly topicEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -71,8 +90,10 @@ export interface FallbackRateAlarmProps {
  * - `requestVolumeAlarm` (`<alarmName>-request-volume`): at least
  *   `minRequests` requests per period, on the plain `Requests` Sum;
  * - `compositeAlarm` (`<alarmName>-composite`): both at once. It is the one
- *   that notifies `topic`.
- * A period without requests counts as not breaching for both.
+ *   that notifies `topic` (people).
+ * A period without requests counts as not breaching for both. The two metric
+ * alarms notify `stateChangeTopic`, so that every alarm has an action.
+ * Topics not given are created here, encrypted and open to these alarms only.
  *
  * The two metric alarms watch plain metrics rather than metric math so that
  * Route 53 health checks can watch them (`AgentRouting`'s `alarm` and
@@ -105,6 +126,12 @@ export class FallbackRateAlarm extends Construct {
   /** The rate alarm and the request-volume alarm both in ALARM: the region's alarm for people (notifications, dashboards). */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
   readonly minRequests: number;
+  /** The topic the composite alarm notifies. */
+  readonly topic: sns.ITopic;
+  /** The topic the rate and request-volume alarms notify. */
+  readonly stateChangeTopic: sns.ITopic;
+  /** The key of the topics created here, made on first need. */
+  private topicKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: FallbackRateAlarmProps) {
     super(scope, id);
@@ -148,11 +175,22 @@ export class FallbackRateAlarm extends Construct {
       alarmDescription: `More than ${threshold}% of the agent's requests in ${region} fell back while it had at least ${minRequests} requests per period (${window}).`,
       alarmRule: cloudwatch.AlarmRule.allOf(this.alarm, this.requestVolumeAlarm),
     });
-    if (props.topic) {
-      const action = new actions.SnsAction(props.topic);
-      this.compositeAlarm.addAlarmAction(action);
-      this.compositeAlarm.addOkAction(action);
-    }
+    this.topic = props.topic ?? this.newTopic('Notifications', props, `${region} agent alarm (fallback rate with request volume)`);
+    this.stateChangeTopic = props.stateChangeTopic ?? this.newTopic('StateChanges', props, `${region} agent alarm inputs (rate, request volume)`);
+    const notify = (alarm: cloudwatch.AlarmBase, topic: sns.ITopic) => {
+      const action = new actions.SnsAction(topic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    };
+    notify(this.compositeAlarm, this.topic);
+    notify(this.alarm, this.stateChangeTopic);
+    notify(this.requestVolumeAlarm, this.stateChangeTopic);
+  }
+
+  /** An encrypted topic that only this construct's alarms may publish to (the names all start with the rate alarm's). */
+  private newTopic(id: string, props: FallbackRateAlarmProps, displayName: string): sns.ITopic {
+    this.topicKey ??= props.topicEncryptionKey ?? createAgentKey(this, 'TopicKey', `Alarm topics of ${this.node.path}`);
+    return new AlarmTopic(this, id, { displayName, alarmNamePrefix: props.alarmName, encryptionKey: this.topicKey }).topic;
   }
 
   private validate(
@@ -212,13 +250,18 @@ export class FallbackRateAlarm extends Construct {
         this,
       );
     }
-    const topicRegion = props.topic?.env.region;
-    if (topicRegion && !Token.isUnresolved(topicRegion) && topicRegion !== stackRegion) {
-      throw new MultiRegionAgentError(
-        'TopicInOtherRegion',
-        `topic: an alarm can only notify an SNS topic of its own region (${stackRegion}), got a topic in ${topicRegion}`,
-        this,
-      );
+    for (const [prop, topic] of [
+      ['topic', props.topic],
+      ['stateChangeTopic', props.stateChangeTopic],
+    ] as const) {
+      const topicRegion = topic?.env.region;
+      if (topicRegion && !Token.isUnresolved(topicRegion) && topicRegion !== stackRegion) {
+        throw new MultiRegionAgentError(
+          'TopicInOtherRegion',
+          `${prop}: an alarm can only notify an SNS topic of its own region (${stackRegion}), got a topic in ${topicRegion}`,
+          this,
+        );
+      }
     }
   }
 }

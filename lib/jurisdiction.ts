@@ -1,4 +1,5 @@
 import type * as route53 from 'aws-cdk-lib/aws-route53';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { INFERENCE_GEOGRAPHIES, REGION_PATTERN, type InferenceGeography, type JurisdictionConfig } from '../lambda/agent/config';
 import { MultiRegionAgentError } from './errors';
 
@@ -50,6 +51,28 @@ export interface JurisdictionProps {
    * @default - no geolocation records for this jurisdiction
    */
   readonly geolocations?: route53.GeoLocation[];
+  /**
+   * Strict residency: the only regions where this jurisdiction's prompts and
+   * answers may be processed, when its geography is too wide (the `eu.`
+   * profiles of some models route to eu-west-2 London and eu-central-2
+   * Zurich, outside the EU). A chain whose inference profiles may route a
+   * request elsewhere is refused at synthesis.
+   *
+   * Note: every region of `regions` must be listed (the runtime processes
+   * there), and every region listed must be a known AWS region of the
+   * jurisdiction's geography, deployed or not (e.g. eu-north-1, where a
+   * profile may route to). Only for a restricted jurisdiction.
+   * @default - any region of the geography
+   */
+  readonly processingRegions?: string[];
+}
+
+/** Regions that aws-cdk-lib's region-info knows. */
+const KNOWN_REGIONS: ReadonlySet<string> = new Set(RegionInfo.regions.map((region) => region.name));
+
+/** Whether `region` is an AWS region that aws-cdk-lib knows of. */
+export function isKnownRegion(region: string): boolean {
+  return KNOWN_REGIONS.has(region);
 }
 
 /**
@@ -82,6 +105,8 @@ export class Jurisdiction {
   readonly geography: InferenceGeography;
   readonly restricted: boolean;
   readonly geolocations: readonly route53.GeoLocation[];
+  /** Where prompts and answers may be processed, when restricted beyond the geography (`processingRegions`). */
+  readonly processingRegions?: readonly string[];
 
   private constructor(props: JurisdictionProps) {
     const where = `Jurisdiction '${props.name}'`;
@@ -127,6 +152,7 @@ export class Jurisdiction {
         `${where}: regions ${outside.join(', ')} lie outside the ${props.geography} geography, so data would cross the jurisdiction's border`,
       );
     }
+    if (props.processingRegions) this.validateProcessingRegions(where, props, restricted);
     this.name = props.name;
     // Home region first: stacks, replicas and chains all rely on this order.
     this.regions = [homeRegion, ...props.regions.filter((region) => region !== homeRegion)];
@@ -134,6 +160,46 @@ export class Jurisdiction {
     this.geography = props.geography;
     this.restricted = restricted;
     this.geolocations = props.geolocations ?? [];
+    this.processingRegions = props.processingRegions ? [...props.processingRegions] : undefined;
+  }
+
+  /** Known regions of the geography, each once, the deployed regions among them, in a restricted jurisdiction. */
+  private validateProcessingRegions(where: string, props: JurisdictionProps, restricted: boolean): void {
+    const listed = props.processingRegions!;
+    if (!restricted) {
+      throw new MultiRegionAgentError(
+        'ProcessingRegionsUnrestricted',
+        `${where}: processingRegions limits where data is processed, which an unrestricted jurisdiction does not promise; remove restricted: false or processingRegions`,
+      );
+    }
+    const unknown = listed.filter((region) => !isKnownRegion(region));
+    if (unknown.length > 0) {
+      throw new MultiRegionAgentError(
+        'UnknownProcessingRegion',
+        `${where}: processingRegions lists ${unknown.map((region) => `'${region}'`).join(', ')}, which ${unknown.length > 1 ? 'are not AWS regions' : 'is not an AWS region'} that aws-cdk-lib knows (a new region needs a newer aws-cdk-lib)`,
+      );
+    }
+    const twice = listed.find((region, index) => listed.indexOf(region) !== index);
+    if (twice) throw new MultiRegionAgentError('DuplicateProcessingRegion', `${where}: processingRegions lists ${twice} twice`);
+    const abroad = listed.filter((region) => !isInGeography(region, props.geography));
+    if (abroad.length > 0) {
+      throw new MultiRegionAgentError(
+        'ProcessingRegionOutsideGeography',
+        `${where}: processingRegions lists ${abroad.join(', ')}, outside the ${props.geography} geography; strict residency can only narrow the geography`,
+      );
+    }
+    const missing = props.regions.filter((region) => !listed.includes(region));
+    if (missing.length > 0) {
+      throw new MultiRegionAgentError(
+        'RegionNotInProcessingRegions',
+        `${where}: regions ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not among processingRegions (${listed.join(', ')}), but the runtime there processes every prompt it serves`,
+      );
+    }
+  }
+
+  /** Whether prompts and answers may be processed in `region` (its geography, narrowed by `processingRegions`). */
+  allowsProcessingIn(region: string): boolean {
+    return this.processingRegions ? this.processingRegions.includes(region) : isInGeography(region, this.geography);
   }
 
   includes(region: string): boolean {

@@ -1,9 +1,12 @@
-import { Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { AgentAuthorization } from './agent-api';
+import { createAgentKey } from './agent-key';
 import type { AgentCode } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
 import type { AgentTool } from './agent-tool';
@@ -14,7 +17,9 @@ import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
 import { GeolocationRouting } from './geolocation-routing';
+import { ResidencyReport, type ResidencyReportDocument } from './residency-report';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
+import { LogEncryption } from './log-encryption';
 import type { ModelChain } from './model-chain';
 
 /** How users are sent to a region. */
@@ -52,7 +57,12 @@ export interface MultiRegionAgentAlarmOptions {
    * @default 20
    */
   readonly minRequests?: number;
-  /** SNS topic ARN per region to notify (an alarm can only notify a topic of its region). @default - none */
+  /**
+   * SNS topic ARN per region for people, notified when the region's alarm
+   * (rate with request volume) fires and recovers; an alarm can only notify
+   * a topic of its region.
+   * @default - a new encrypted topic per region (`<agent>-<region>/FallbackRateAlarm/Notifications`), to subscribe to
+   */
   readonly topicArns?: Record<string, string>;
   /**
    * Take a region out of DNS while its fallback-rate alarm fires with at
@@ -115,7 +125,7 @@ export interface MultiRegionAgentProps {
    * jurisdiction (in the given scope, or imported from one).
    * @default - none
    */
-  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction) => AgentTool[];
+  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction, context: AgentToolsContext) => AgentTool[];
   /** @default RoutingStrategy.latency() */
   readonly routing?: RoutingStrategy;
   /**
@@ -126,9 +136,25 @@ export interface MultiRegionAgentProps {
   /** @default - the defaults of FallbackRateAlarm */
   readonly alarms?: MultiRegionAgentAlarmOptions;
   /** Function and runtime settings for every region. */
+  /**
+   * Function and runtime settings for every region.
+   *
+   * Note: `logEncryption` takes `LogEncryption.kms()` (the default: each
+   * region's key, `<agent>-<region>/Key`) or `LogEncryption.serviceManaged()`;
+   * a given key cannot serve several regions.
+   */
   readonly runtime?: Pick<
     AgentRuntimeProps,
-    'memorySize' | 'timeout' | 'reservedConcurrentExecutions' | 'throttling' | 'healthThrottling' | 'settings' | 'logRetention' | 'manageApiGatewayAccount'
+    | 'memorySize'
+    | 'timeout'
+    | 'reservedConcurrentExecutions'
+    | 'throttling'
+    | 'healthThrottling'
+    | 'settings'
+    | 'logRetention'
+    | 'logEncryption'
+    | 'tracing'
+    | 'manageApiGatewayAccount'
   >;
   /** Table options for every jurisdiction. */
   readonly table?: MultiRegionAgentTableOptions;
@@ -139,6 +165,18 @@ export interface MultiRegionAgentProps {
   readonly monitoringRegion?: string;
   /** @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
+}
+
+/** What a region's tools factory gets besides its scope, so that the tools' resources match the region's. */
+export interface AgentToolsContext {
+  /**
+   * The KMS key of the region's log groups, for the tools' own log groups
+   * (its policy lets CloudWatch Logs of the region use it).
+   * Undefined with `runtime.logEncryption: LogEncryption.serviceManaged()`.
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /** How long the region's log groups keep their records (`runtime.logRetention`). */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**
@@ -159,6 +197,8 @@ export class MultiRegionAgent extends Construct {
   readonly alarms: FallbackRateAlarm[] = [];
   readonly monitoringStack: Stack;
   readonly dashboard: FallbackDashboard;
+  /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
+  readonly residency: ResidencyReport;
 
   constructor(scope: Construct, id: string, props: MultiRegionAgentProps) {
     super(scope, id);
@@ -188,6 +228,13 @@ export class MultiRegionAgent extends Construct {
         this,
       );
     }
+    if (props.runtime?.logEncryption?.key) {
+      throw new MultiRegionAgentError(
+        'LogKeyForAllRegions',
+        "runtime.logEncryption: a KMS key belongs to one region, and this agent has several; use LogEncryption.kms() (each region's own key) or LogEncryption.serviceManaged()",
+        this,
+      );
+    }
     const { witnessRegions, ...tableOptions } = props.table ?? {};
     const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
     const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
@@ -214,6 +261,12 @@ export class MultiRegionAgent extends Construct {
         description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
       });
       this.homeStacks[jurisdiction.name] = home;
+      if (jurisdiction.processingRegions && jurisdiction.geolocations.length === 0) {
+        Annotations.of(home).addWarningV2(
+          'cdk-multi-region-agent:StrictResidencyWithoutGeolocations',
+          `jurisdiction '${jurisdiction.name}' limits processing to ${jurisdiction.processingRegions.join(', ')} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
+        );
+      }
       this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
         jurisdiction,
         tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
@@ -229,12 +282,16 @@ export class MultiRegionAgent extends Construct {
         stack.addStackDependency(home, 'the runtime reads and writes its jurisdiction table');
         this.regionStacks[region] = stack;
         const zone = zoneIn(stack);
+        // One key per region for its log groups and alarm topics: a KMS key costs $1 a month.
+        const key = createAgentKey(stack, 'Key', `${this.agentName} ${region}: log groups and alarm topics`);
+        const logEncryptionKey = (props.runtime?.logEncryption ?? LogEncryption.kms(key)).keyFor(stack, 'LogKey');
+        const toolsContext: AgentToolsContext = { logEncryptionKey, logRetention: props.runtime?.logRetention ?? logs.RetentionDays.ONE_YEAR };
         const runtime = new AgentRuntime(stack, 'Runtime', {
           jurisdiction,
           chain: props.chain,
           agent: props.agent,
           instructions: props.instructions,
-          tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction),
+          tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction, toolsContext),
           table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
             jurisdiction,
             tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
@@ -247,6 +304,7 @@ export class MultiRegionAgent extends Construct {
             : AgentAuthorization.iam(),
           metricsNamespace: props.metricsNamespace,
           ...props.runtime,
+          logEncryption: logEncryptionKey ? LogEncryption.kms(logEncryptionKey) : LogEncryption.serviceManaged(),
         });
         this.runtimes.push(runtime);
         const topicArn = props.alarms?.topicArns?.[region];
@@ -258,6 +316,7 @@ export class MultiRegionAgent extends Construct {
           datapointsToAlarm: props.alarms?.datapointsToAlarm,
           minRequests: props.alarms?.minRequests,
           topic: topicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn) : undefined,
+          topicEncryptionKey: key,
         });
         this.alarms.push(alarm);
         this.routings.push(
@@ -297,6 +356,24 @@ export class MultiRegionAgent extends Construct {
       for (const stack of Object.values(this.regionStacks))
         this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
     }
+    this.residency = new ResidencyReport(this, 'ResidencyReport', {
+      agentName: this.agentName,
+      recordName: props.recordName,
+      jurisdictions: props.jurisdictions,
+      runtimes: this.runtimes,
+      tables: this.tables,
+      publicNames,
+    });
+  }
+
+  /**
+   * Where each jurisdiction's prompts and answers may be processed (runtimes,
+   * Bedrock profiles' destinations, tool functions), where its conversations
+   * are stored, and which names and geolocations send users to it; derived
+   * from the same targets, tools, replicas and records as what is deployed.
+   */
+  residencyReport(): ResidencyReportDocument {
+    return this.residency.document();
   }
 
   /**

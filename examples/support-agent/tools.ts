@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { AgentTool } from 'cdk-multi-region-agent';
+import { AgentTool, type AgentToolsContext, type Jurisdiction } from 'cdk-multi-region-agent';
 
 /** The lookup_order tool: its name and the module of its handler (export `handler`), also for the local playground. */
 export const LOOKUP_ORDER = { name: 'lookup_order', handlerModule: path.join(__dirname, 'order-lookup.ts') } as const;
@@ -19,8 +19,9 @@ export const LOOKUP_ORDER = { name: 'lookup_order', handlerModule: path.join(__d
 /** This repository, whose lock file pins what the handler is bundled with. */
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
-export function supportTools(scope: Construct, region: string): AgentTool[] {
-  const logGroup = new logs.LogGroup(scope, 'LookupOrderLogs', { retention: logs.RetentionDays.ONE_MONTH });
+export function supportTools(scope: Construct, region: string, _jurisdiction: Jurisdiction, context: AgentToolsContext): AgentTool[] {
+  // Kept and encrypted like the region's own log groups (a year, the region's KMS key).
+  const logGroup = new logs.LogGroup(scope, 'LookupOrderLogs', { retention: context.logRetention, encryptionKey: context.logEncryptionKey });
   // Least privilege: the function only writes its own logs (no managed basic-execution policy for every log group).
   const role = new iam.Role(scope, 'LookupOrderRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AgentMetrics } from '../../lib/agent-metrics';
 import { FallbackRateAlarm, type FallbackRateAlarmProps } from '../../lib/fallback-rate-alarm';
@@ -92,25 +93,101 @@ describe('FallbackRateAlarm', () => {
     });
   });
 
-  test('notifies the SNS topic when the composite alarm fires and recovers, not on the rate alone', () => {
+  test('notifies the SNS topic when the composite alarm fires and recovers, and the state-change topic of the rate and volume alarms', () => {
     // GIVEN
     const stack = regionStack('eu-west-1');
     const topic = new sns.Topic(stack, 'Oncall');
+    const stateChangeTopic = new sns.Topic(stack, 'Changes');
 
     // WHEN
-    alarmIn(stack, { topic });
+    alarmIn(stack, { topic, stateChangeTopic });
 
     // THEN
     const template = Template.fromStack(stack);
-    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+    const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
+    const changesId = stack.getLogicalId(stateChangeTopic.node.defaultChild as sns.CfnTopic);
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] });
-    expect(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmActions: Match.anyValue() } })).toEqual({});
+    for (const alarmName of ['support-eu-west-1-fallback-rate', 'support-eu-west-1-fallback-rate-request-volume']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: alarmName, AlarmActions: [{ Ref: changesId }], OKActions: [{ Ref: changesId }] });
+    }
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.resourceCountIs('AWS::KMS::Key', 0);
   });
 
-  test('has no action without a topic', () => {
+  test('without topics, creates both, encrypted with one new KMS key, so that every alarm has an action (CT.CLOUDWATCH.PR.1)', () => {
+    // GIVEN / WHEN
     const template = alarmTemplate('eu-west-1');
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent(), OKActions: Match.absent() });
-    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: Match.absent(), OKActions: Match.absent() });
+
+    // THEN
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
+    template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [Match.objectLike({ Ref: Match.anyValue() })] });
+    template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [Match.objectLike({ Ref: Match.anyValue() })] });
+  });
+
+  test("a topic created here is TLS-only and takes messages from this construct's alarms only", () => {
+    // GIVEN / WHEN
+    const template = alarmTemplate('eu-west-1');
+
+    // THEN
+    template.allResourcesProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': ACCOUNT },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', Match.arrayWith([`:cloudwatch:eu-west-1:${ACCOUNT}:alarm:support-eu-west-1-fallback-rate*`])] } },
+            },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  test("the topics' key lets CloudWatch alarms of the account encrypt, and refuses grants except for AWS services (CT.KMS.PR.3)", () => {
+    // GIVEN / WHEN
+    const template = alarmTemplate('eu-west-1');
+
+    // THEN
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 'kms:CreateGrant',
+            Principal: { AWS: '*' },
+            Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  test('topicEncryptionKey encrypts the topics created here, and no other key is made', () => {
+    // GIVEN
+    const stack = regionStack('eu-west-1');
+    const key = new kms.Key(stack, 'RegionKey');
+
+    // WHEN
+    alarmIn(stack, { topicEncryptionKey: key });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] } });
   });
 
   test("each region's alarm lives in that region's stack and watches that region's metric, under its own name", () => {
@@ -180,6 +257,14 @@ describe('FallbackRateAlarm', () => {
   test('throws if the stack has no explicit region', () => {
     const stack = new Stack(new App(), 'agnostic');
     expect(() => alarmIn(stack, { metrics: new AgentMetrics({ region: 'eu-west-1' }) })).toThrow(/needs a stack with an explicit env.region/);
+  });
+
+  test("throws if the state-change topic is another region's", () => {
+    const stack = regionStack('eu-west-1');
+    const stateChangeTopic = sns.Topic.fromTopicArn(stack, 'Topic', `arn:aws:sns:us-east-1:${ACCOUNT}:changes`);
+    expect(() => alarmIn(stack, { stateChangeTopic })).toThrow(
+      /stateChangeTopic: an alarm can only notify an SNS topic of its own region \(eu-west-1\), got a topic in us-east-1/,
+    );
   });
 
   test("throws if the topic is another region's", () => {

@@ -65,7 +65,25 @@ test("each region's alarm (rate and request volume together) notifies the topic 
     AlarmName: 'agent-eu-west-1-fallback-rate-composite',
     AlarmActions: [`arn:aws:sns:eu-west-1:${ACCOUNT}:oncall`],
   });
-  Template.fromStack(agent.regionStacks['eu-central-1']).hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: Match.absent() });
+  const central = Template.fromStack(agent.regionStacks['eu-central-1']);
+  const [ownTopic] = Object.keys(
+    central.findResources('AWS::SNS::Topic', { Properties: { DisplayName: Match.stringLikeRegexp('fallback rate with request volume') } }),
+  );
+  central.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [{ Ref: ownTopic }] });
+});
+
+test("a region without a topic ARN gets its own notification and state-change topics, encrypted with the region's key", () => {
+  // GIVEN / WHEN
+  const { agent } = agentApp({ alarms: { topicArns: { 'eu-west-1': `arn:aws:sns:eu-west-1:${ACCOUNT}:oncall` } } });
+
+  // THEN
+  const keyOf = (template: Template) => Object.keys(template.findResources('AWS::KMS::Key'));
+  const central = Template.fromStack(agent.regionStacks['eu-central-1']);
+  expect(keyOf(central)).toHaveLength(1);
+  central.resourceCountIs('AWS::SNS::Topic', 2);
+  central.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyOf(central)[0], 'Arn'] } });
+  // AND the region with a topic ARN still records its alarms' state changes on a topic of its own
+  Template.fromStack(agent.regionStacks['eu-west-1']).resourceCountIs('AWS::SNS::Topic', 1);
 });
 
 test('alarms.minRequests sets the request count each region needs before its fallback rate can alarm', () => {
