@@ -2,7 +2,7 @@
 /**
  * The example deployment: one agent in four regions of two jurisdictions.
  *
- *   us: us-east-1 (home) and us-west-2
+ *   us: us-east-1 (home) and us-west-2, restricted, North American users kept in the US
  *   eu: eu-west-1 (home) and eu-central-1, restricted, European users kept in the EU
  *
  * Claude Sonnet 4.5 answers; Amazon Nova Pro is the degraded fallback. The
@@ -53,7 +53,7 @@ export function createExampleApp(options: { context?: Record<string, unknown>; j
     hostedZone: { hostedZoneId: setting('hostedZoneId'), zoneName: setting('zoneName') },
     recordName: setting('recordName'),
     jurisdictions: options.jurisdictions ?? [
-      Jurisdiction.us(['us-east-1', 'us-west-2']),
+      Jurisdiction.us(['us-east-1', 'us-west-2'], { geolocations: [route53.GeoLocation.continent(route53.Continent.NORTH_AMERICA)] }),
       Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
     ],
     chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5, BedrockModel.AMAZON_NOVA_PRO),

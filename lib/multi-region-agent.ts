@@ -261,10 +261,11 @@ export class MultiRegionAgent extends Construct {
         description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
       });
       this.homeStacks[jurisdiction.name] = home;
-      if (jurisdiction.processingRegions && jurisdiction.geolocations.length === 0) {
+      if (jurisdiction.restricted && jurisdiction.geolocations.length === 0) {
+        const limits = jurisdiction.processingRegions ? `limits processing to ${jurisdiction.processingRegions.join(', ')}` : 'is restricted';
         Annotations.of(home).addWarningV2(
-          'cdk-multi-region-agent:StrictResidencyWithoutGeolocations',
-          `jurisdiction '${jurisdiction.name}' limits processing to ${jurisdiction.processingRegions.join(', ')} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
+          'cdk-multi-region-agent:RestrictedWithoutGeolocations',
+          `jurisdiction '${jurisdiction.name}' ${limits} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
         );
       }
       this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {

@@ -64,7 +64,15 @@ export function alarmsOfTemplate(
   const skipped: string[] = [];
   for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
     if (resource.Type !== 'AWS::CloudWatch::Alarm') continue;
-    const properties = resolveCfn(resource.Properties ?? {}, env) as AlarmProperties;
+    // Only what the evaluation reads: actions and descriptions may name resources known only after deployment (a topic's ARN).
+    const {
+      AlarmActions: _alarm,
+      OKActions: _ok,
+      InsufficientDataActions: _insufficient,
+      AlarmDescription: _description,
+      ...evaluated
+    } = (resource.Properties ?? {}) as Record<string, unknown>;
+    const properties = resolveCfn(evaluated, env) as AlarmProperties;
     const name = properties.AlarmName;
     const statistic = properties.Statistic ?? properties.ExtendedStatistic;
     const comparison = String(properties.ComparisonOperator);

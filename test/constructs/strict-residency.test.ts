@@ -67,7 +67,7 @@ describe('strict residency (processingRegions)', () => {
     ]);
   });
 
-  test('warns when a strictly restricted jurisdiction has no geolocations: its users follow plain latency routing', () => {
+  test('warns when a restricted jurisdiction, strict or not, has no geolocations: its users follow plain latency routing', () => {
     // GIVEN / WHEN
     const { agent } = agentApp({ jurisdictions: [us(), strictEu({ geolocations: [] })], chain: ModelChain.of(STAYS_IN) });
 
@@ -75,16 +75,23 @@ describe('strict residency (processingRegions)', () => {
     Annotations.fromStack(agent.homeStacks.eu).hasWarning(
       '*',
       Match.stringLikeRegexp(
-        "jurisdiction 'eu' limits processing to .* but has no geolocations: its users follow plain latency routing on agent.example.com.*StrictResidencyWithoutGeolocations",
+        "jurisdiction 'eu' limits processing to .* but has no geolocations: its users follow plain latency routing on agent.example.com.*RestrictedWithoutGeolocations",
       ),
     );
-    Annotations.fromStack(agent.homeStacks.us).hasNoWarning('*', Match.anyValue());
+    Annotations.fromStack(agent.homeStacks.us).hasWarning(
+      '*',
+      Match.stringLikeRegexp("jurisdiction 'us' is restricted but has no geolocations.*RestrictedWithoutGeolocations"),
+    );
   });
 
-  test('gives no warning when the strict jurisdiction has geolocations', () => {
-    const { agent } = agentApp({ jurisdictions: [us(), strictEu()], chain: ModelChain.of(STAYS_IN) });
+  test('gives no warning to a restricted jurisdiction with geolocations, nor to one that is not restricted', () => {
+    const { agent } = agentApp({
+      jurisdictions: [Jurisdiction.us(['us-east-1', 'us-west-2'], { restricted: false }), strictEu()],
+      chain: ModelChain.of(STAYS_IN),
+    });
 
     Annotations.fromStack(agent.homeStacks.eu).hasNoWarning('*', Match.anyValue());
+    Annotations.fromStack(agent.homeStacks.us).hasNoWarning('*', Match.anyValue());
   });
 
   test.each([
