@@ -102,7 +102,14 @@ export interface MultiRegionAgentProps {
   readonly recordName: string;
   /** The jurisdictions and their regions; a region belongs to exactly one. */
   readonly jurisdictions: Jurisdiction[];
+  /** The fallback spec of every jurisdiction without one in `chains`. */
   readonly chain: ModelChain;
+  /**
+   * A jurisdiction's own fallback spec, by jurisdiction name, e.g. outside
+   * providers for `us` only, where residency allows them.
+   * @default - `chain` everywhere
+   */
+  readonly chains?: Readonly<Record<string, ModelChain>>;
   /**
    * The user's agent, run by every region: an entry file whose default
    * export is `defineAgent({ instructions, tools, maxSteps })`, bundled once
@@ -237,6 +244,14 @@ export class MultiRegionAgent extends Construct {
     }
     const { witnessRegions, ...tableOptions } = props.table ?? {};
     const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
+    const unknownChains = Object.keys(props.chains ?? {}).filter((name) => !jurisdictionNames.includes(name));
+    if (unknownChains.length > 0) {
+      throw new MultiRegionAgentError(
+        'UnknownChainJurisdiction',
+        `chains: unknown jurisdiction ${unknownChains.join(', ')} (the agent's: ${jurisdictionNames.join(', ')})`,
+        this,
+      );
+    }
     const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
     if (unknownJurisdictions.length > 0) {
       throw new MultiRegionAgentError(
@@ -289,7 +304,7 @@ export class MultiRegionAgent extends Construct {
         const toolsContext: AgentToolsContext = { logEncryptionKey, logRetention: props.runtime?.logRetention ?? logs.RetentionDays.ONE_YEAR };
         const runtime = new AgentRuntime(stack, 'Runtime', {
           jurisdiction,
-          chain: props.chain,
+          chain: props.chains?.[jurisdiction.name] ?? props.chain,
           agent: props.agent,
           instructions: props.instructions,
           tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction, toolsContext),
