@@ -305,8 +305,10 @@ export abstract class ProviderEmulator {
   protected abstract defaultMessage(status: number): string;
 
   private record(parsed: ParsedRequest | undefined, status: number, apiKey: string, request: unknown, step = 1): void {
+    // A refusal before the request was read (a wrong key) still records the model it asked for.
+    const asked = (request as { model?: unknown } | undefined)?.model;
     this.recorded.push({
-      model: parsed?.model ?? '',
+      model: parsed?.model ?? (typeof asked === 'string' ? asked : ''),
       residency: parsed?.residency ?? '',
       status,
       stream: parsed?.stream ?? false,
