@@ -88,6 +88,8 @@ export interface ProviderEmulatorOptions {
   host?: string;
   /** @default 0 (a free port) */
   port?: number;
+  /** Delay between the response headers and the first event. @default 0 */
+  firstTokenDelayMs?: number;
   /** Delay between two deltas. @default 0 */
   tokenDelayMs?: number;
 }
@@ -233,7 +235,7 @@ export abstract class ProviderEmulator {
     }
     const parts = this.partsOf(parsed);
     if (!parsed.stream) {
-      if (fault && 'stallMs' in fault && !(await this.sleep(fault.stallMs, aborted.signal))) return;
+      if (fault && 'stallMs' in fault && fault.phase !== 'headers' && !(await this.sleep(fault.stallMs, aborted.signal))) return;
       response.writeHead(200, { 'content-type': 'application/json', [this.requestIdHeader]: requestId });
       response.end(JSON.stringify(this.completeBody(parsed, parts, requestId)));
       return;
@@ -251,7 +253,8 @@ export abstract class ProviderEmulator {
   ): Promise<void> {
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', [this.requestIdHeader]: requestId });
     response.flushHeaders();
-    if (fault && 'stallMs' in fault && !(await this.sleep(fault.stallMs, signal))) return;
+    const stall = fault && 'stallMs' in fault && fault.phase !== 'headers' ? fault.stallMs : 0;
+    if (!(await this.sleep((this.options.firstTokenDelayMs ?? 0) + stall, signal))) return;
     if (fault && 'garbage' in fault) {
       response.end('data: {"choices": [ {"delta": oops\n\n');
       return;
