@@ -107,7 +107,7 @@ export class Playground {
       started.push(dynamo);
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
-      const providers = await ProviderServices.start(host);
+      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
       started.push(providers);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
       const regions: PlaygroundRegion[] = [];

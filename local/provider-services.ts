@@ -16,10 +16,11 @@ import { SecretsManagerEmulator } from './secrets-manager-emulator';
 const LOCAL_PROVIDER_KEY = 'local-provider-key';
 
 export class ProviderServices {
-  static async start(host: string): Promise<ProviderServices> {
+  /** `latency`: the emulated models' time to first token and pause between tokens, as the Bedrock emulator's. */
+  static async start(host: string, latency: { firstTokenDelayMs?: number; tokenDelayMs?: number } = {}): Promise<ProviderServices> {
     const [openai, anthropic, secrets] = await Promise.all([
-      OpenAiEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY] }),
-      AnthropicEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY] }),
+      OpenAiEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...latency }),
+      AnthropicEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...latency }),
       // One emulator stands for Secrets Manager in every region: secret names carry the region.
       SecretsManagerEmulator.start({ region: 'local', host }),
     ]);
