@@ -5,6 +5,7 @@ export * from './model-chain';
 export * from './provider-model';
 export * from './provider-api-key';
 export * from './provider-keys';
+export * from './provider-key-alarm';
 export * from './conversation-table';
 export { LogEncryption } from './log-encryption';
 export * from './alarm-topic';

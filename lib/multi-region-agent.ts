@@ -16,6 +16,7 @@ import { ConversationTable } from './conversation-table';
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
+import { ProviderKeyAlarm } from './provider-key-alarm';
 import { GeolocationRouting } from './geolocation-routing';
 import { ResidencyReport, type ResidencyReportDocument } from './residency-report';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
@@ -202,6 +203,8 @@ export class MultiRegionAgent extends Construct {
   readonly runtimes: AgentRuntime[] = [];
   readonly routings: AgentRouting[] = [];
   readonly alarms: FallbackRateAlarm[] = [];
+  /** Each region's alarm on its outside providers' keys (regions whose chain has outside providers). */
+  readonly providerKeyAlarms: ProviderKeyAlarm[] = [];
   readonly monitoringStack: Stack;
   readonly dashboard: FallbackDashboard;
   /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
@@ -335,6 +338,15 @@ export class MultiRegionAgent extends Construct {
           topicEncryptionKey: key,
         });
         this.alarms.push(alarm);
+        if (runtime.providerTargets.length > 0) {
+          this.providerKeyAlarms.push(
+            new ProviderKeyAlarm(stack, 'ProviderKeyAlarm', {
+              metrics: runtime.metrics,
+              alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-provider-keys`,
+              topic: alarm.topic,
+            }),
+          );
+        }
         this.routings.push(
           new AgentRouting(stack, 'Routing', {
             agentName: this.agentName,

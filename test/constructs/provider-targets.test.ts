@@ -214,6 +214,41 @@ describe('a multi-region agent with providers for one jurisdiction', () => {
     expect(report.jurisdictions.find((part) => part.name === 'eu')!.processing.providers).toEqual([]);
   });
 
+  test("a refused or unreadable key alarms the region's people, in the regions with outside providers only", () => {
+    const { agent } = withProviders();
+    expect(agent.providerKeyAlarms).toHaveLength(2);
+    Template.fromStack(agent.regionStacks['eu-west-1']).resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { AlarmName: Match.stringLikeRegexp('provider-keys$') },
+      0,
+    );
+    const us = Template.fromStack(agent.regionStacks['us-east-1']);
+    const topics = Object.keys(us.findResources('AWS::SNS::Topic')).filter((id) => /Notifications/.test(id));
+    us.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'agent-us-east-1-fallback-rate-provider-keys',
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'TargetErrors',
+              Dimensions: Match.arrayWith([
+                { Name: 'Reason', Value: 'KeyRejected' },
+                { Name: 'Region', Value: 'us-east-1' },
+              ]),
+            }),
+            Stat: 'Sum',
+            Period: 300,
+          }),
+        }),
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: topics[0] }],
+      OKActions: [{ Ref: topics[0] }],
+    });
+  });
+
   test('throws if chains names an unknown jurisdiction', () => {
     expect(() => agentApp({ chains: { apac: bedrockChain() } })).toThrow(/chains: unknown jurisdiction apac/);
   });
