@@ -8,7 +8,7 @@
  * Anthropic SDK alone would add about 470 KB to the bundle (see README,
  * Outside providers, for the figures).
  */
-import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { createParser } from 'eventsource-parser';
 import { targetKey, type Clock, type InvokeTarget, type ModelEvent } from '../chain/types';
 import type { ProviderName } from '../config';
 import { TargetErrorReason } from '../metric-names';
@@ -81,14 +81,18 @@ export function providerInvoker(settings: ProviderInvokerSettings): InvokeTarget
   };
 }
 
-/** The server-sent events of a response body. */
-async function* sseEvents(body: ReadableStream<BufferSource>): AsyncGenerator<SseEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
+/** The server-sent events of a response body, as they arrive. */
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+  const parsed: SseEvent[] = [];
+  const parser = createParser({ onEvent: (event) => parsed.push({ event: event.event, data: event.data }) });
+  const text = new TextDecoder();
+  const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      yield { event: value.event, data: value.data };
+      parser.feed(text.decode(value, { stream: true }));
+      yield* parsed.splice(0);
     }
   } finally {
     // Stops reading (and lets the connection go) when the engine abandons the stream early.
