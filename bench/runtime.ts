@@ -24,10 +24,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversation-store';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
-import { tapRuntimeOutput } from '../local/metrics-board';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
+import { fmt, percentile, printTable, runtimeTtft as measureTtft, sample, silenceRuntimeOutput } from './measure';
 
 const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA = 'eu.amazon.nova-pro-v1:0';
@@ -39,10 +39,7 @@ const FIRST_TOKEN_DEADLINE_MS = 500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const NAIVE_STALL_CAP_MS = 5_000;
 
-// Keep the runtime's JSON logs and EMF records (written as they would be in Lambda) out of the report.
-tapRuntimeOutput(() => undefined);
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+silenceRuntimeOutput();
 
 const question = { messages: [{ role: 'user' as const, content: [{ text: 'how far is the moon' }] }] };
 
@@ -76,42 +73,7 @@ async function naiveTtft(primary: BedrockRuntimeClient, fallback: BedrockRuntime
   }
 }
 
-/** TTFT through the runtime's HTTP app in process: from the request to the first SSE delta. */
-async function runtimeTtft(runtime: AgentRuntime): Promise<number> {
-  const started = performance.now();
-  let first: number | undefined;
-  let status = 0;
-  await runtime.app.handle(
-    {
-      method: 'POST',
-      path: `/v1/conversations/eu.bench-${randomUUID()}/messages`,
-      headers: {},
-      body: Buffer.from(JSON.stringify({ text: question.messages[0].content[0].text })),
-      caller: { arn: 'bench' },
-      requestId: randomUUID(),
-      remainingTimeMs: () => 60_000,
-    },
-    {
-      start: (code) => (status = code),
-      write: (chunk) => {
-        if (first === undefined && chunk.startsWith('event: delta')) first = performance.now() - started;
-      },
-      end: () => undefined,
-    },
-  );
-  if (first === undefined) throw new Error(`the runtime answered ${status} without a token`);
-  return first;
-}
-
-async function sample(times: number, measure: () => Promise<number>): Promise<number[]> {
-  for (let warmup = 0; warmup < 3; warmup++) await measure();
-  const values: number[] = [];
-  for (let index = 0; index < times; index++) values.push(await measure());
-  return values.sort((a, b) => a - b);
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+const runtimeTtft = (runtime: AgentRuntime) => measureTtft(runtime, 'eu', question.messages[0].content[0].text);
 
 async function main(): Promise<void> {
   const emulator = await hostEmulators({ regions: [PRIMARY, FALLBACK], firstTokenDelayMs: MODEL_TTFT_MS, tables: [TABLE] });
@@ -215,13 +177,6 @@ async function main(): Promise<void> {
   runtime.destroy();
   withBreaker.destroy();
   await emulator.close();
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
-  const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-  process.stdout.write(`${output}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -5,7 +5,10 @@
  *   us: us-east-1 (home) and us-west-2, restricted, North American users kept in the US
  *   eu: eu-west-1 (home) and eu-central-1, restricted, European users kept in the EU
  *
- * Claude Sonnet 4.5 answers; Amazon Nova Pro is the degraded fallback. The
+ * Claude Sonnet 4.5 answers; Amazon Nova Pro is the degraded fallback; in
+ * the US only, where a provider can keep the data in the US, OpenAI's GPT-4o
+ * of a US data-residency project comes last (provider-fallback), as the
+ * article recommends (the EU would refuse it at synthesis). The
  * agent is the support agent of examples/support-agent/: its code (agent.ts:
  * instructions and the refund_policy tool) and a Lambda tool, lookup_order,
  * deployed in every region's stack (tools.ts). The
@@ -20,7 +23,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LOOKUP_ORDER, supportTools } from '../examples/support-agent/tools';
-import { AgentCode, BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent } from '../lib';
+import { AgentCode, BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent, OpenAiModel } from '../lib';
 
 /**
  * The Control Tower proactive controls the example does not pass, by rule file name:
@@ -45,6 +48,14 @@ export const EXAMPLE_AGENT = {
   lambdaToolHandlers: { [LOOKUP_ORDER.name]: LOOKUP_ORDER.handlerModule } as Readonly<Record<string, string>>,
 } as const;
 
+/** The US chain: Bedrock first, then OpenAI's GPT-4o with US data residency (its key in a secret the runtime creates per region). */
+export const EXAMPLE_US_CHAIN = () =>
+  new ModelChain({
+    primary: BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5,
+    fallbacks: [BedrockModel.AMAZON_NOVA_PRO],
+    providerFallbacks: [OpenAiModel.gpt4o({ residency: 'us' })],
+  });
+
 export function createExampleApp(options: { context?: Record<string, unknown>; jurisdictions?: Jurisdiction[] } = {}): { app: App; agent: MultiRegionAgent } {
   const app = new App({ context: options.context });
   const setting = (key: keyof typeof EXAMPLE_DEFAULTS) => String(app.node.tryGetContext(key) ?? EXAMPLE_DEFAULTS[key]);
@@ -57,6 +68,7 @@ export function createExampleApp(options: { context?: Record<string, unknown>; j
       Jurisdiction.eu(['eu-west-1', 'eu-central-1'], { geolocations: [route53.GeoLocation.continent(route53.Continent.EUROPE)] }),
     ],
     chain: ModelChain.of(BedrockModel.ANTHROPIC_CLAUDE_SONNET_4_5, BedrockModel.AMAZON_NOVA_PRO),
+    chains: { us: EXAMPLE_US_CHAIN() },
     agent: AgentCode.fromEntry(EXAMPLE_AGENT.entry),
     tools: supportTools,
   });

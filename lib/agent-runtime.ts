@@ -20,7 +20,8 @@ import { assertDeployedAfterTable, orderAfterApiGatewayAccount } from './deploym
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
-import type { ModelChain, ResolvedTarget } from './model-chain';
+import type { ModelChain, ResolvedProviderTarget, ResolvedTarget } from './model-chain';
+import { ProviderKeys } from './provider-keys';
 
 /**
  * Runtime settings passed through to the configuration (see README, Agent runtime).
@@ -180,8 +181,12 @@ export class AgentRuntime extends Construct {
   readonly metrics: AgentMetrics;
   readonly region: string;
   readonly jurisdiction: Jurisdiction;
-  /** This region's resolved chain targets, in order. */
+  /** This region's resolved Bedrock chain targets, in order. */
   readonly targets: readonly ResolvedTarget[];
+  /** This region's targets outside Bedrock (the provider-fallback tier), in order. */
+  readonly providerTargets: readonly ResolvedProviderTarget[];
+  /** The secrets of the outside providers' API keys, when the chain has any. */
+  readonly providerKeys?: ProviderKeys;
 
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
@@ -214,6 +219,9 @@ export class AgentRuntime extends Construct {
     this.jurisdiction = props.jurisdiction;
     this.metrics = new AgentMetrics({ region: this.region, account: stack.account, namespace: props.metricsNamespace });
     this.targets = withConstructPath(this, () => props.chain.targetsFor(props.jurisdiction, this.region));
+    this.providerTargets = withConstructPath(this, () => props.chain.providerTargetsFor(props.jurisdiction, this.region));
+    if (this.providerTargets.length > 0)
+      this.providerKeys = new ProviderKeys(this, 'ProviderKeys', { models: this.providerTargets.map((target) => target.model) });
     this.runtimeConfig = this.buildConfig(props);
     const instructions = this.instructionsOf(props);
 
@@ -239,6 +247,7 @@ export class AgentRuntime extends Construct {
     this.agentManifest = agentFunction.agentManifest;
     this.lambdaTools = agentFunction.lambdaTools;
     grantBedrockTargets(this.function, stack, this.targets);
+    this.providerKeys?.grantRead(this.function);
     this.tableReference(props.table).grantConversationAccess(this.function);
     if (props.manageApiGatewayAccount === false) {
       // Every construct of the app exists once aspects run, whatever the order they were created in.
@@ -351,12 +360,23 @@ export class AgentRuntime extends Construct {
 
   private buildConfig(props: AgentRuntimeProps): RuntimeConfigInput {
     const settings = props.settings ?? {};
-    const prices = Object.fromEntries(this.targets.filter((target) => target.model.price).map((target) => [target.modelId, target.model.price!]));
+    const prices = Object.fromEntries(
+      [...this.targets, ...this.providerTargets].filter((target) => target.model.price).map((target) => [target.modelId, target.model.price!]),
+    );
     const config: RuntimeConfigInput = {
       region: this.region,
       jurisdiction: props.jurisdiction.toConfig(),
       // promptCaching only where it is true: every byte of AGENT_CONFIG counts against Lambda's 4 KB.
-      chain: this.targets.map(({ modelId, region, tier, model }) => ({ modelId, region, tier, ...(model.promptCaching ? { promptCaching: true } : {}) })),
+      chain: [
+        ...this.targets.map(({ modelId, region, tier, model }) => ({ modelId, region, tier, ...(model.promptCaching ? { promptCaching: true } : {}) })),
+        // The key's secret is named, never its value: AGENT_CONFIG is visible to whoever may read the function's configuration.
+        ...this.providerTargets.map(({ modelId, region, tier, model }) => ({
+          modelId,
+          region,
+          tier,
+          provider: { name: model.provider, residency: model.residency, secret: this.providerKeys!.secretFor(model).secretId },
+        })),
+      ],
       jurisdictionHosts: props.jurisdictionHosts ?? (props.recordName ? { [props.jurisdiction.name]: props.jurisdiction.hostName(props.recordName) } : {}),
       table: {
         name: props.table.tableName,

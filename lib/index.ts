@@ -2,6 +2,10 @@ export { MultiRegionAgentError } from './errors';
 export * from './jurisdiction';
 export * from './bedrock-model';
 export * from './model-chain';
+export * from './provider-model';
+export * from './provider-api-key';
+export * from './provider-keys';
+export * from './provider-key-alarm';
 export * from './conversation-table';
 export { LogEncryption } from './log-encryption';
 export * from './alarm-topic';
@@ -23,4 +27,13 @@ export { RoutingTag } from './routing-tags';
 export { MetricName, DimensionName, TargetErrorReason, DEFAULT_METRICS_NAMESPACE } from '../lambda/agent/metric-names';
 export type { AgentManifest } from '../lambda/agent/agent/definition';
 export type { LambdaToolEvent, LambdaToolSpec } from '../lambda/agent/agent/asset-layout';
-export type { RuntimeConfigInput, RuntimeConfig, ChainTarget, Tier, InferenceGeography, ModelPrice } from '../lambda/agent/config';
+export type {
+  RuntimeConfigInput,
+  RuntimeConfig,
+  ChainTarget,
+  Tier,
+  InferenceGeography,
+  ModelPrice,
+  ProviderName,
+  ProviderResidency,
+} from '../lambda/agent/config';

@@ -2,6 +2,7 @@ import type { ChainTarget } from '../lambda/agent/config';
 import type { BedrockModel, ModelInvocation } from './bedrock-model';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
+import type { ProviderModel } from './provider-model';
 
 export interface ModelChainProps {
   /** The model every region answers with when all is well. */
@@ -18,12 +19,29 @@ export interface ModelChainProps {
    * @default true
    */
   readonly regionalFallback?: boolean;
+  /**
+   * Models outside Bedrock (`OpenAiModel`, `AnthropicModel`), tried in order
+   * after every Bedrock target, as the `provider-fallback` tier (degraded).
+   *
+   * Note: a restricted jurisdiction refuses, at synthesis, any of them that
+   * does not process inside it (see `OpenAiModelProps.residency`,
+   * `AnthropicModelProps.inferenceGeo`); give a jurisdiction without them a
+   * chain of its own (`MultiRegionAgentProps.chains`).
+   * @default - no provider fallback
+   */
+  readonly providerFallbacks?: ProviderModel[];
 }
 
 /** A chain target with what IAM needs to know about it. */
 export interface ResolvedTarget extends ChainTarget {
   readonly model: BedrockModel;
   readonly invocation: ModelInvocation;
+}
+
+/** A chain target outside Bedrock, with its model. */
+export interface ResolvedProviderTarget extends ChainTarget {
+  readonly tier: 'provider-fallback';
+  readonly model: ProviderModel;
 }
 
 /**
@@ -49,6 +67,25 @@ export class ModelChain {
     this.primary = props.primary;
     this.fallbacks = props.fallbacks ?? [];
     this.regionalFallback = props.regionalFallback ?? true;
+    const providers = (props.providerFallbacks ?? []).map((model) => model.displayName);
+    const twice = providers.find((name, index) => providers.indexOf(name) !== index);
+    if (twice) throw new MultiRegionAgentError('DuplicateModel', `ModelChain: provider target ${twice} appears twice in providerFallbacks`);
+    this.providerFallbacks = props.providerFallbacks ?? [];
+  }
+
+  /** Models outside Bedrock, tried after every Bedrock target. */
+  readonly providerFallbacks: readonly ProviderModel[];
+
+  /**
+   * The outside providers' targets of the runtime in `region`, called from
+   * that region. Throws when one would process a restricted jurisdiction's
+   * data outside it.
+   */
+  providerTargetsFor(jurisdiction: Jurisdiction, region: string): ResolvedProviderTarget[] {
+    return this.providerFallbacks.map((model) => {
+      model.assertAllowedIn(jurisdiction);
+      return { modelId: model.modelId, region, tier: 'provider-fallback', model };
+    });
   }
 
   /** Every model of the chain, primary first. */

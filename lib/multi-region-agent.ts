@@ -16,6 +16,7 @@ import { ConversationTable } from './conversation-table';
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
+import { ProviderKeyAlarm } from './provider-key-alarm';
 import { GeolocationRouting } from './geolocation-routing';
 import { ResidencyReport, type ResidencyReportDocument } from './residency-report';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
@@ -102,7 +103,14 @@ export interface MultiRegionAgentProps {
   readonly recordName: string;
   /** The jurisdictions and their regions; a region belongs to exactly one. */
   readonly jurisdictions: Jurisdiction[];
+  /** The fallback spec of every jurisdiction without one in `chains`. */
   readonly chain: ModelChain;
+  /**
+   * A jurisdiction's own fallback spec, by jurisdiction name, e.g. outside
+   * providers for `us` only, where residency allows them.
+   * @default - `chain` everywhere
+   */
+  readonly chains?: Readonly<Record<string, ModelChain>>;
   /**
    * The user's agent, run by every region: an entry file whose default
    * export is `defineAgent({ instructions, tools, maxSteps })`, bundled once
@@ -195,6 +203,8 @@ export class MultiRegionAgent extends Construct {
   readonly runtimes: AgentRuntime[] = [];
   readonly routings: AgentRouting[] = [];
   readonly alarms: FallbackRateAlarm[] = [];
+  /** Each region's alarm on its outside providers' keys (regions whose chain has outside providers). */
+  readonly providerKeyAlarms: ProviderKeyAlarm[] = [];
   readonly monitoringStack: Stack;
   readonly dashboard: FallbackDashboard;
   /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
@@ -237,6 +247,14 @@ export class MultiRegionAgent extends Construct {
     }
     const { witnessRegions, ...tableOptions } = props.table ?? {};
     const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
+    const unknownChains = Object.keys(props.chains ?? {}).filter((name) => !jurisdictionNames.includes(name));
+    if (unknownChains.length > 0) {
+      throw new MultiRegionAgentError(
+        'UnknownChainJurisdiction',
+        `chains: unknown jurisdiction ${unknownChains.join(', ')} (the agent's: ${jurisdictionNames.join(', ')})`,
+        this,
+      );
+    }
     const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
     if (unknownJurisdictions.length > 0) {
       throw new MultiRegionAgentError(
@@ -289,7 +307,7 @@ export class MultiRegionAgent extends Construct {
         const toolsContext: AgentToolsContext = { logEncryptionKey, logRetention: props.runtime?.logRetention ?? logs.RetentionDays.ONE_YEAR };
         const runtime = new AgentRuntime(stack, 'Runtime', {
           jurisdiction,
-          chain: props.chain,
+          chain: props.chains?.[jurisdiction.name] ?? props.chain,
           agent: props.agent,
           instructions: props.instructions,
           tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction, toolsContext),
@@ -320,6 +338,15 @@ export class MultiRegionAgent extends Construct {
           topicEncryptionKey: key,
         });
         this.alarms.push(alarm);
+        if (runtime.providerTargets.length > 0) {
+          this.providerKeyAlarms.push(
+            new ProviderKeyAlarm(stack, 'ProviderKeyAlarm', {
+              metrics: runtime.metrics,
+              alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-provider-keys`,
+              topic: alarm.topic,
+            }),
+          );
+        }
         this.routings.push(
           new AgentRouting(stack, 'Routing', {
             agentName: this.agentName,

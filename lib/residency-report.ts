@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { attachCustomSynthesis } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { InferenceGeography, Tier } from '../lambda/agent/config';
+import type { InferenceGeography, ProviderResidency, Tier } from '../lambda/agent/config';
 import { geoLabel, layeredRecordName, type PublicNameRouting } from './agent-routing';
 import type { AgentRuntime } from './agent-runtime';
 import type { ConversationTable } from './conversation-table';
 import type { Jurisdiction } from './jurisdiction';
+import type { ResolvedProviderTarget } from './model-chain';
 
 /** The document of the residency report: where each jurisdiction's data may be processed and stored, and who is routed to it. */
 export interface ResidencyReportDocument {
@@ -40,7 +41,7 @@ export interface ResidencyProcessing {
   readonly models: readonly ResidencyModel[];
   /** Tools that are Lambda functions, each with the region it runs in (tools of the agent's code run in the runtime). */
   readonly tools: readonly ResidencyTool[];
-  /** Chain targets outside Bedrock, each with where it processes data: none, this library's chains have Bedrock targets only. */
+  /** Chain targets outside Bedrock, each with where the provider processes data. */
   readonly providers: readonly ResidencyProvider[];
 }
 
@@ -70,11 +71,17 @@ export interface ResidencyTool {
   readonly function: string;
 }
 
-/** A chain target outside Bedrock (for outside providers, when chains can have them). */
+/** A chain target outside Bedrock. */
 export interface ResidencyProvider {
+  /** `openai` or `anthropic`. */
   readonly name: string;
-  /** Where the provider processes data. */
-  readonly regions: readonly string[];
+  readonly model: string;
+  /** The provider's residency option: `us`, `eu` or `global` (anywhere). */
+  readonly residency: ProviderResidency;
+  /** The host called and what its residency option says about where inference runs. */
+  readonly processing: string;
+  /** The runtime regions that call it. */
+  readonly calledFrom: readonly string[];
 }
 
 /** Where a jurisdiction's conversations are stored. */
@@ -175,7 +182,7 @@ export class ResidencyReport extends Construct {
         runtimes: runtimeRegions,
         models,
         tools,
-        providers: [],
+        providers: providersOf(runtimes),
       },
       storage: {
         table: table.tableName,
@@ -240,6 +247,23 @@ function modelsOf(runtimes: readonly AgentRuntime[]): ResidencyModel[] {
   }));
 }
 
+/** The runtimes' outside providers, one entry per provider, model and residency. */
+function providersOf(runtimes: readonly AgentRuntime[]): ResidencyProvider[] {
+  const byName = new Map<string, { model: ResolvedProviderTarget['model']; calledFrom: string[] }>();
+  for (const target of runtimes.flatMap((runtime) => runtime.providerTargets)) {
+    const entry = byName.get(target.model.displayName) ?? { model: target.model, calledFrom: [] };
+    entry.calledFrom.push(target.region);
+    byName.set(target.model.displayName, entry);
+  }
+  return [...byName.values()].map(({ model, calledFrom }) => ({
+    name: model.provider,
+    model: model.modelId,
+    residency: model.residency,
+    processing: model.processingDescription,
+    calledFrom: sortedUnique(calledFrom),
+  }));
+}
+
 function sortedUnique(values: readonly string[]): string[] {
   return [...new Set(values)].sort();
 }
@@ -261,7 +285,10 @@ export function renderResidencyMarkdown(report: ResidencyReportDocument): string
       `Geography \`${jurisdiction.geography}\`, ${jurisdiction.restricted ? 'restricted' : 'unrestricted'}, home region \`${jurisdiction.homeRegion}\`.` +
         (jurisdiction.allowedProcessingRegions ? ` Processing allowed only in ${list(jurisdiction.allowedProcessingRegions)}.` : ''),
       '',
-      `**Processed in:** ${list(processing.regions)}`,
+      `**Processed in:** ${list(processing.regions)}` +
+        (processing.providers.length > 0
+          ? `, and outside AWS by ${processing.providers.map((provider) => `${provider.name} (${provider.residency})`).join(', ')}`
+          : ''),
       '',
       '| What | Called in | May process in |',
       '|---|---|---|',
@@ -271,7 +298,10 @@ export function renderResidencyMarkdown(report: ResidencyReportDocument): string
           `| ${model.profile ? `profile \`${model.invocationId}\`` : `model \`${model.invocationId}\` in-region`} (${model.tiers.join(', ')}) | ${list(model.endpointRegions)} | ${list(model.destinationRegions)} |`,
       ),
       ...processing.tools.map((tool) => `| tool \`${tool.name}\` (Lambda, from \`${tool.calledFrom}\`) | ${list([tool.region])} | ${list([tool.region])} |`),
-      ...processing.providers.map((provider) => `| provider ${provider.name} | — | ${list(provider.regions)} |`),
+      ...processing.providers.map(
+        (provider) =>
+          `| provider ${provider.name} \`${provider.model}\` (provider-fallback) | ${list(provider.calledFrom)} | outside AWS, ${provider.residency === 'global' ? 'anywhere' : provider.residency}: ${provider.processing} |`,
+      ),
       '',
       `**Stored in:** table \`${storage.table}\`, replicas in ${list(storage.replicas.map((replica) => replica.region))} (home \`${jurisdiction.homeRegion}\`); point-in-time recovery backups stay in each replica's region.` +
         (storage.witnessRegion ? ` Witness \`${storage.witnessRegion}\` (replication metadata, no items).` : ''),

@@ -7,11 +7,12 @@
  * the synthesized templates hold, for the dashboard preview.
  */
 import * as fs from 'node:fs';
-import { createExampleApp, EXAMPLE_AGENT } from '../bin/app';
+import { createExampleApp, EXAMPLE_AGENT, EXAMPLE_US_CHAIN } from '../bin/app';
+import type { Jurisdiction } from '../lib';
 import { readMonitoring } from './cloudwatch/synthesized';
 import type { PlaygroundOptions } from './playground';
 
-export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'> {
+export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'> & { providerRefusals: string[] } {
   const { app, agent } = createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
   return {
     // The monitoring stack's dashboard and the region stacks' alarms, as `cdk synth` writes them.
@@ -24,9 +25,29 @@ export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocat
       }
     },
     configs: agent.runtimes.map((runtime) => runtime.runtimeConfig),
+    providerRefusals: exampleProviderRefusals(agent.jurisdictions),
     keepLocatedUsers: agent.jurisdictions.filter((jurisdiction) => jurisdiction.geolocations.length > 0).map((jurisdiction) => jurisdiction.name),
     agents: Object.fromEntries(
       agent.runtimes.map((runtime) => [runtime.region, { codeDirectory: runtime.codeDirectory, lambdaToolHandlers: EXAMPLE_AGENT.lambdaToolHandlers }]),
     ),
   };
+}
+
+/**
+ * Why each jurisdiction of the example other than the US refuses the US
+ * chain's outside providers: the message synthesis gives for that chain there.
+ */
+export function exampleProviderRefusals(jurisdictions: readonly Jurisdiction[]): string[] {
+  return jurisdictions
+    .filter((jurisdiction) => jurisdiction.name !== 'us')
+    .flatMap((jurisdiction) =>
+      EXAMPLE_US_CHAIN().providerFallbacks.flatMap((model) => {
+        try {
+          model.assertAllowedIn(jurisdiction);
+          return [];
+        } catch (error) {
+          return [(error as Error).message];
+        }
+      }),
+    );
 }

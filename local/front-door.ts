@@ -189,9 +189,11 @@ export class FrontDoor {
     }
   }
 
-  /** The model ids that some region's chain calls at `region`'s endpoint. */
+  /** The model ids that some region's chain calls at `region`'s Bedrock endpoint (outside providers are not Bedrock's). */
   private modelsCalledIn(region: string): Set<string> {
-    return new Set(this.regions.flatMap((candidate) => candidate.chain.filter((target) => target.region === region).map((target) => target.modelId)));
+    return new Set(
+      this.regions.flatMap((candidate) => candidate.chain.filter((target) => target.region === region && !target.provider).map((target) => target.modelId)),
+    );
   }
 
   /** Streams the request to the region and its answer back, without buffering. */

@@ -12,8 +12,9 @@ import { Playground } from './playground';
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const example = exampleRegions();
   const playground = await Playground.start({
-    ...exampleRegions(),
+    ...example,
     port: Number(process.env.PORT ?? 8787),
     defaultLocation: process.env.LOCAL_LOCATION ?? 'us',
     firstTokenDelayMs: Number(process.env.LOCAL_FIRST_TOKEN_MS ?? 300),
@@ -37,6 +38,10 @@ async function main(): Promise<void> {
       `  curl -X POST ${playground.url}/v1/conversations`,
       `  curl -N -X POST ${playground.url}/v1/conversations/<id>/messages -H 'content-type: application/json' -d '{"text":"hello"}'`,
       `  curl -X POST ${playground.url}/_local/faults -d '{"region":"us-east-1","fault":{"status":503}}'`,
+      '',
+      `Outside provider (us only): OpenAI gpt-4o with US residency, emulated at ${playground.providers.openai.baseUrl('us')}, its key in Secrets Manager (emulated at ${playground.providers.secrets.endpoint}).`,
+      'Fail both US regions (us-east-1 and us-west-2, as above) and a US caller gets x-agent-path: provider-fallback, x-agent-provider: openai:us.',
+      ...example.providerRefusals.map((refusal) => `The EU chain may not have it: ${refusal}`),
       '',
       'Ctrl-C stops everything.',
       '',

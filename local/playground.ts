@@ -20,6 +20,7 @@ import { MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
 import { HealthChecks } from './health-checks';
 import { PlaygroundViews } from './views';
+import { ProviderServices } from './provider-services';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -81,7 +82,9 @@ export class Playground {
     try {
       const configs = options.configs.map((config) => validateRuntimeConfig(config));
       const emulator = await BedrockEmulator.start({
-        regions: [...new Set(configs.flatMap((config) => [config.region, ...config.chain.map((target) => target.region)]))],
+        regions: [
+          ...new Set(configs.flatMap((config) => [config.region, ...config.chain.filter((target) => !target.provider).map((target) => target.region)])),
+        ],
         host,
         firstTokenDelayMs: options.firstTokenDelayMs,
         tokenDelayMs: options.tokenDelayMs,
@@ -104,12 +107,19 @@ export class Playground {
       started.push(dynamo);
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
+      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
+      started.push(providers);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
       const regions: PlaygroundRegion[] = [];
       for (const config of configs) {
         const asset = await agentOf(config, options.agents?.[config.region], lambda);
+        const local = providers.localize(config);
         const server = await AgentServer.start({
-          config: { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } },
+          config: {
+            ...config,
+            chain: local.chain,
+            endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
+          },
           host,
           overrides: asset,
         });
@@ -140,7 +150,7 @@ export class Playground {
         (datum) => metrics.put(datum),
       );
       healthChecks.start(30_000 / timeScale);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, metrics, views, healthChecks, untap);
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, healthChecks, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -155,6 +165,8 @@ export class Playground {
     readonly emulator: BedrockEmulator,
     readonly dynamo: LocalDynamoDb,
     readonly lambda: LambdaEmulator,
+    /** The outside providers' emulators and their keys' Secrets Manager. */
+    readonly providers: ProviderServices,
     readonly board: MetricsBoard,
     /** The metrics CloudWatch would hold, for the dashboard preview. */
     readonly metrics: MetricStore,
@@ -179,6 +191,7 @@ export class Playground {
     await this.emulator.close();
     await this.dynamo.close();
     await this.lambda.close();
+    await this.providers.close();
     this.untap();
   }
 }

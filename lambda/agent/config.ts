@@ -18,7 +18,7 @@ z.config(en());
 export const CONFIG_ENV_VAR = 'AGENT_CONFIG';
 
 /** The tiers of a fallback chain, in the order they are tried. */
-export const TIERS = ['primary', 'regional-fallback', 'model-fallback'] as const;
+export const TIERS = ['primary', 'regional-fallback', 'model-fallback', 'provider-fallback'] as const;
 export type Tier = (typeof TIERS)[number];
 
 /**
@@ -65,14 +65,36 @@ function integer(options: { min?: number; max?: number; positive?: boolean }) {
   return z.number().check(...checks);
 }
 
+/** Providers outside Bedrock that a chain may fall back to. */
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/**
+ * Where an outside provider processes a request: OpenAI's data-residency
+ * project regions (served from `<region>.api.openai.com`) and Anthropic's
+ * `inference_geo`; `global` may process it anywhere.
+ */
+export const PROVIDER_RESIDENCIES = ['us', 'eu', 'global'] as const;
+export type ProviderResidency = (typeof PROVIDER_RESIDENCIES)[number];
+
+export const providerTargetSchema = z.object({
+  name: z.enum(PROVIDERS),
+  residency: z.enum(PROVIDER_RESIDENCIES),
+  /** Name or ARN of the Secrets Manager secret, in the runtime's region, that holds the API key. */
+  secret: z.string().check(z.minLength(1)),
+});
+export type ProviderTarget = z.output<typeof providerTargetSchema>;
+
 export const chainTargetSchema = z.object({
-  /** What ConverseStream is called with: an inference profile id or a foundation model id. */
+  /** What ConverseStream is called with (an inference profile id or a foundation model id), or the outside provider's model name. */
   modelId: z.string().check(z.minLength(1)),
-  /** The Bedrock Runtime endpoint region the call is sent to. */
+  /** The Bedrock Runtime endpoint region the call is sent to; for an outside provider, the runtime's own region (where its key is kept). */
   region: regionName,
   tier: z.enum(TIERS),
   /** The model reads Bedrock prompt-cache points: one follows the instructions, so long ones are not paid in full on every step. */
   promptCaching: z.optional(z.boolean()),
+  /** Set for a target outside Bedrock: which provider, where it processes data, and its key's secret. */
+  provider: z.optional(providerTargetSchema),
 });
 export type ChainTarget = z.output<typeof chainTargetSchema>;
 
@@ -142,6 +164,8 @@ export const runtimeConfigSchema = z
       }),
       {},
     ),
+    /** Outside providers' API keys are read again after this long (and once on a 401, for rotation). */
+    providerKeyTtlMs: z._default(integer({ positive: true }), 300_000),
     /** Number of recent time-to-first-token samples averaged per target. */
     latencySamples: z._default(integer({ positive: true, max: 1000 }), 20),
     inference: z.prefault(
@@ -179,6 +203,10 @@ export const runtimeConfigSchema = z
         dynamodb: z.optional(z.url()),
         /** The Lambda API, for tools that are Lambda functions. */
         lambda: z.optional(z.url()),
+        /** Secrets Manager, where outside providers' keys are read. */
+        secretsmanager: z.optional(z.url()),
+        /** Base URL per outside provider and residency (`openai:eu`), replacing the provider's own host. */
+        providers: z.optional(z.record(z.string(), z.url())),
       }),
     ),
   })
@@ -210,6 +238,10 @@ export const runtimeConfigSchema = z
           ctx.addIssue({ code: 'custom', path: ['chain', index], message: `duplicate target ${key}` });
         }
         seen.add(key);
+        // A provider's tier and its `provider` field go together: the tier is what the headers and metrics name.
+        if ((target.tier === 'provider-fallback') !== (target.provider !== undefined)) {
+          ctx.addIssue({ code: 'custom', path: ['chain', index, 'tier'], message: 'an outside provider target, and only one, has tier provider-fallback' });
+        }
       });
     }),
   );

@@ -9,6 +9,8 @@ export const MetricName = {
   Fallbacks: 'Fallbacks',
   RegionalFallbacks: 'RegionalFallbacks',
   ModelFallbacks: 'ModelFallbacks',
+  /** Requests served by an outside provider (the provider-fallback tier). */
+  ProviderFallbacks: 'ProviderFallbacks',
   FailedRequests: 'FailedRequests',
   TargetErrors: 'TargetErrors',
   BreakerOpened: 'BreakerOpened',
@@ -59,6 +61,10 @@ export const TargetErrorReason = {
   /** The request is beyond one model's limits (context length, maximum output tokens); another model may take it. */
   ModelLimit: 'ModelLimit',
   Validation: 'Validation',
+  /** An outside provider is overloaded (Anthropic's 529). */
+  Overloaded: 'Overloaded',
+  /** An outside provider refused the API key (401 after one re-read of the secret), or its secret is empty or unreadable. */
+  KeyRejected: 'KeyRejected',
   ResidencyRefused: 'ResidencyRefused',
 } as const;
 export type TargetErrorReason = (typeof TargetErrorReason)[keyof typeof TargetErrorReason];

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RuntimeConfigError, type RuntimeConfig } from './config';
 import type { AgentAssetContents } from './agent/agent-asset';
@@ -18,6 +19,8 @@ import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
 import { LatencyTracker } from './chain/latency-tracker';
 import { systemClock, type Clock, type InvokeTarget } from './chain/types';
+import { providerInvoker } from './providers/provider-invoker';
+import { ProviderKeys } from './providers/provider-keys';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
 import { Telemetry } from './telemetry';
@@ -69,7 +72,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     jurisdiction: config.jurisdiction,
     firstTokenTimeoutMs: config.deadlines.firstTokenTimeoutMs,
     idleTimeoutMs: config.deadlines.idleTimeoutMs,
-    invoke: overrides.invoke ?? bedrockInvoker(bedrock),
+    invoke: overrides.invoke ?? targetInvoker(config, bedrockInvoker(bedrock), clock, overrides.credentials),
     breakers: new CircuitBreakers(config.breaker, clock),
     latency: new LatencyTracker(config.latencySamples),
     clock,
@@ -89,6 +92,21 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
       lambda.destroy();
     },
   };
+}
+
+/** Bedrock for Bedrock targets; the outside providers' invoker, with its Secrets Manager client, when the chain has any. */
+function targetInvoker(config: RuntimeConfig, bedrock: InvokeTarget, clock: Clock, credentials: RuntimeOverrides['credentials']): InvokeTarget {
+  if (!config.chain.some((target) => target.provider)) return bedrock;
+  const secrets = new SecretsManagerClient({
+    region: config.region,
+    endpoint: config.endpoints?.secretsmanager,
+    credentials,
+    maxAttempts: 2,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
+  });
+  const keys = new ProviderKeys(secrets, config.providerKeyTtlMs, clock);
+  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
+  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
 }
 
 /** The agent this runtime hosts: the user's definition and Lambda tools, or a plain chat relay with the configured instructions. */

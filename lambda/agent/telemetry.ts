@@ -57,6 +57,7 @@ export class Telemetry {
       ...rest,
       model: target?.modelId,
       modelRegion: target?.region,
+      provider: target?.provider ? `${target.provider.name}:${target.provider.residency}` : undefined,
       // Which target served each step and which tools ran: never their input or results (message text).
       steps: steps.map((step) => ({
         step: step.step,
@@ -84,6 +85,7 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.Fallbacks, MetricUnit.Count, fellBack ? 1 : 0);
     this.metrics.addMetric(MetricName.RegionalFallbacks, MetricUnit.Count, summary.path === 'regional-fallback' ? 1 : 0);
     this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
+    this.metrics.addMetric(MetricName.ProviderFallbacks, MetricUnit.Count, summary.path === 'provider-fallback' ? 1 : 0);
     this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || (summary.incomplete && !summary.clientGone) ? 1 : 0);
     this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
     this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
@@ -117,7 +119,15 @@ export class Telemetry {
   }
 
   targetFailed(target: ChainTarget, reason: TargetErrorReason, action: Classification['action'], error: unknown): void {
-    const details = { model: target.modelId, modelRegion: target.region, tier: target.tier, reason, action, error: describe(error) };
+    const details = {
+      model: target.modelId,
+      modelRegion: target.region,
+      tier: target.tier,
+      provider: target.provider?.name,
+      reason,
+      action,
+      error: describe(error),
+    };
     // A skipped target is a misconfiguration (grant or model id): say so loudly.
     if (action === 'skip') this.logger.error('model target misconfigured; skipped', details);
     else this.logger.warn('model target failed', details);

@@ -184,3 +184,30 @@ test('an unknown region cannot be taken down', async () => {
   expect(response.status).toBe(404);
   expect((response.json as { error: { code: string } }).error.code).toBe('not_found');
 });
+
+describe('the outside provider of the example (us only)', () => {
+  afterEach(() => playground.providers.openai.clearCalls());
+
+  test('with every Bedrock target of both US regions failing, a US caller is answered by OpenAI (US residency) as provider-fallback', async () => {
+    // GIVEN both US Bedrock regions answering 503
+    for (const region of ['us-east-1', 'us-west-2']) expect((await control('POST', '/_local/faults', { region, fault: { status: 503 } })).status).toBe(201);
+    // WHEN
+    const answer = await ask({ location: 'us' });
+    // THEN
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-agent-path')).toBe('provider-fallback');
+    expect(answer.headers.get('x-agent-provider')).toBe('openai:us');
+    expect(answer.headers.get('x-agent-model')).toBe('gpt-4o');
+    expect(answer.headers.get('x-agent-degraded')).toBe('true');
+    expect(playground.providers.openai.calls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 200 }]);
+    // AND the key was read from Secrets Manager, in the runtime's region
+    expect([...playground.providers.secrets.reads.keys()]).toEqual([expect.stringMatching(/^us-(east-1|west-2)\/openai-us$/)]);
+  });
+
+  test('an EU caller is never answered by a provider: with every EU Bedrock target failing, the answer is a 503', async () => {
+    for (const region of ['eu-west-1', 'eu-central-1']) await control('POST', '/_local/faults', { region, fault: { status: 503 } });
+    const answer = await ask({ location: 'eu' });
+    expect(answer.status).toBe(503);
+    expect(playground.providers.openai.calls()).toEqual([]);
+  });
+});

@@ -55,10 +55,12 @@ const MODEL_LIMIT_MESSAGES = [
   /maximum tokens you requested exceeds/i,
   /max_tokens\b.*\bmaximum/i,
   /context (length|window)/i,
+  /context_length_exceeded/i,
   /does(n.t| not) support (tool use|tools|system messages|images|documents|streaming)/i,
 ];
 
-function classifyValidation(message: string, status: number | undefined): Classification {
+/** A validation failure: a misconfigured target, a limit of one model, or an invalid request. */
+export function classifyValidation(message: string, status: number | undefined): Classification {
   if (MISCONFIGURED_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'skip', reason: TargetErrorReason.Misconfigured, status };
   if (MODEL_LIMIT_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'other-model', reason: TargetErrorReason.ModelLimit, status };
   return { action: 'stop', reason: TargetErrorReason.Validation, status };
@@ -88,6 +90,9 @@ interface ErrorLike {
 }
 
 export function classifyError(error: unknown): Classification {
+  // An outside provider's failure arrives classified (providers/provider-error.ts).
+  const own = (error as { classification?: Classification } | undefined)?.classification;
+  if (own) return own;
   const failure = (error ?? {}) as ErrorLike;
   const status = failure.$metadata?.httpStatusCode;
   if (failure.name === 'ValidationException') return classifyValidation(failure.message ?? '', status);

@@ -10,6 +10,12 @@ export function residencyViolation(target: ChainTarget, jurisdiction: Jurisdicti
     return `endpoint region ${target.region} is outside jurisdiction ${jurisdiction.name} (${jurisdiction.regions.join(', ')})`;
   }
   if (!jurisdiction.restricted) return undefined;
+  const { provider } = target;
+  if (provider) {
+    // An outside provider is called from this region but processes where its residency option says.
+    if (provider.residency === jurisdiction.geography) return undefined;
+    return `${provider.name} ${target.modelId} processes data in ${provider.residency === 'global' ? 'any region of the world' : provider.residency}, outside restricted jurisdiction ${jurisdiction.name} (${jurisdiction.geography})`;
+  }
   const geography = inferenceGeographyOf(target.modelId);
   if (geography === 'global') {
     return `global inference profile ${target.modelId} may route outside restricted jurisdiction ${jurisdiction.name}`;

@@ -83,8 +83,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** Stable identity of a target, used by the breaker and the latency tracker. */
-export function targetKey(target: Pick<ChainTarget, 'modelId' | 'region'>): string {
-  return `${target.modelId}@${target.region}`;
+export function targetKey(target: Pick<ChainTarget, 'modelId' | 'region' | 'provider'>): string {
+  const { provider } = target;
+  return provider ? `${provider.name}:${provider.residency}/${target.modelId}@${target.region}` : `${target.modelId}@${target.region}`;
 }
 
 export interface Attempt {

@@ -113,6 +113,7 @@ export class AgentApp {
       path: turn.path ?? null,
       model: turn.model ?? null,
       region: turn.region,
+      ...(turn.provider ? { provider: turn.provider } : {}),
       time: turn.time,
       ...(turn.incomplete ? { incomplete: true } : {}),
       ...(turn.steps ? { steps: publicSteps(turn.steps, true) } : {}),

@@ -16,6 +16,8 @@ export const AgentHeader = {
   state: 'x-agent-state',
   /** The region whose runtime handled the request (the model may have answered from another). */
   runtimeRegion: 'x-agent-runtime-region',
+  /** Who processed the answer: `bedrock`, or an outside provider with its residency (`openai:eu`). */
+  provider: 'x-agent-provider',
   /** `true` on the stored answer of a retried request (same Idempotency-Key). */
   replayed: 'idempotent-replayed',
 } as const;
@@ -26,10 +28,27 @@ export interface ServedBy {
   model: string;
   region: string;
   degraded: boolean;
+  provider: string;
 }
 
-export function servedBy(target: Pick<ChainTarget, 'tier' | 'modelId' | 'region'>): ServedBy {
-  return { path: target.tier, model: target.modelId, region: target.region, degraded: target.tier === 'model-fallback' };
+/** Tiers whose answers come from another model than the primary: flagged degraded, never silent. */
+const DEGRADED_TIERS: readonly Tier[] = ['model-fallback', 'provider-fallback'];
+
+/** `bedrock`, or an outside provider and its residency (`openai:eu`): what `x-agent-provider` says and turns store. */
+export function providerLabel(provider: ChainTarget['provider'] | string | undefined): string {
+  if (typeof provider === 'string') return provider;
+  return provider ? `${provider.name}:${provider.residency}` : 'bedrock';
+}
+
+/** `target.provider`: a chain target's, or the label a stored turn kept. */
+export function servedBy(target: Pick<ChainTarget, 'tier' | 'modelId' | 'region'> & { provider?: ChainTarget['provider'] | string }): ServedBy {
+  return {
+    path: target.tier,
+    model: target.modelId,
+    region: target.region,
+    degraded: DEGRADED_TIERS.includes(target.tier),
+    provider: providerLabel(target.provider),
+  };
 }
 
 /** Headers naming what answered, sent with the first model output. */
@@ -41,6 +60,7 @@ export function answerHeaders(request: AgentHttpRequest, runtimeRegion: string, 
     [AgentHeader.model]: target.model,
     [AgentHeader.region]: target.region,
     [AgentHeader.degraded]: String(target.degraded),
+    [AgentHeader.provider]: target.provider,
     [AgentHeader.state]: stateDegraded ? 'degraded' : 'ok',
   };
 }

@@ -18,7 +18,7 @@ import type { Clock, Usage } from '../chain/types';
 import { notFound, requireOwner, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
 import { parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
-import { answerHeaders, servedBy, type TrackedSink } from '../http/responses';
+import { answerHeaders, providerLabel, servedBy, type TrackedSink } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
 import type { FallbackChain } from '../chain/fallback-chain';
 import {
@@ -290,6 +290,7 @@ export class MessagePipeline {
       region: served.region,
       path: served.tier,
       model: served.modelId,
+      ...(served.provider ? { provider: providerLabel(served.provider) } : {}),
       ...(usage ? { usage } : {}),
       ...(steps ? { steps } : {}),
       ...(stopReason ? { stopReason } : { incomplete: true }),
@@ -305,7 +306,18 @@ export class MessagePipeline {
       timeToFirstTokenMs,
       stored,
       state: exchange.state,
-      steps: publicSteps(steps ?? [singleStep({ path: served.tier, model: served.modelId, region: served.region, text: outcome.text, stopReason })]),
+      steps: publicSteps(
+        steps ?? [
+          singleStep({
+            path: served.tier,
+            model: served.modelId,
+            region: served.region,
+            provider: served.provider && providerLabel(served.provider),
+            text: outcome.text,
+            stopReason,
+          }),
+        ],
+      ),
     };
     telemetry.requestCompleted({
       ...summary,

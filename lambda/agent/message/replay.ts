@@ -18,7 +18,7 @@ export interface ReplayContext {
 }
 
 export function replay(answer: StoredTurn, { request, conversationId, writer, runtimeRegion, latencyMs }: ReplayContext): void {
-  const target: ServedBy = servedBy({ tier: answer.path ?? 'primary', modelId: answer.model ?? '', region: answer.region });
+  const target: ServedBy = servedBy({ tier: answer.path ?? 'primary', modelId: answer.model ?? '', region: answer.region, provider: answer.provider });
   const base = { turn: answer.exchange, ...target, state: 'ok', replayed: true };
   writer.begin({
     headers: { ...answerHeaders(request, runtimeRegion, target, false), [AgentHeader.replayed]: 'true' },
@@ -26,7 +26,8 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
   });
   const steps = answer.steps ?? [singleStep(answer)];
   for (const step of steps) {
-    if (step.step > 1) writer.progress('step', { step: step.step, ...servedBy({ tier: step.path, modelId: step.model, region: step.region }) });
+    if (step.step > 1)
+      writer.progress('step', { step: step.step, ...servedBy({ tier: step.path, modelId: step.model, region: step.region, provider: step.provider }) });
     for (const tool of step.tools ?? []) {
       writer.progress('tool_call', { id: tool.id, name: tool.name, input: tool.input, step: step.step });
       writer.progress('tool_result', {

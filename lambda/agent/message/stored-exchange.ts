@@ -7,7 +7,7 @@
  */
 import type { StepRecord } from '../agent/agent-loop';
 import type { StoredStep, StoredToolCall } from '../store/conversation-store';
-import { servedBy } from '../http/responses';
+import { providerLabel, servedBy } from '../http/responses';
 
 /** What an assistant turn's steps may take of the 400 KB item, leaving room for the text and the other attributes. */
 export const STEPS_BUDGET_BYTES = 300_000;
@@ -20,6 +20,7 @@ export function storedSteps(steps: readonly StepRecord[], budgetBytes = STEPS_BU
     path: step.target.tier,
     model: step.target.modelId,
     region: step.target.region,
+    ...(step.target.provider ? { provider: providerLabel(step.target.provider) } : {}),
     text: step.text,
     ...(step.stopReason ? { stopReason: step.stopReason } : {}),
     ...(step.tools.length > 0
@@ -60,7 +61,7 @@ function fitted(steps: StoredStep[], budgetBytes: number): StoredStep[] {
 export function publicSteps(steps: readonly StoredStep[], withData = false) {
   return steps.map((step) => ({
     step: step.step,
-    ...servedBy({ tier: step.path, modelId: step.model, region: step.region }),
+    ...servedBy({ tier: step.path, modelId: step.model, region: step.region, provider: step.provider }),
     stopReason: step.stopReason ?? null,
     toolCalls: (step.tools ?? []).map((tool) => ({
       id: tool.id,
@@ -75,12 +76,20 @@ export function publicSteps(steps: readonly StoredStep[], withData = false) {
 }
 
 /** A plain answer's single step, for the API's view of answers stored before steps existed (or without tools). */
-export function singleStep(answer: { path?: StoredStep['path']; model?: string; region: string; text: string; stopReason?: string }): StoredStep {
+export function singleStep(answer: {
+  path?: StoredStep['path'];
+  model?: string;
+  region: string;
+  provider?: string;
+  text: string;
+  stopReason?: string;
+}): StoredStep {
   return {
     step: 1,
     path: answer.path ?? 'primary',
     model: answer.model ?? '',
     region: answer.region,
+    ...(answer.provider ? { provider: answer.provider } : {}),
     text: answer.text,
     ...(answer.stopReason ? { stopReason: answer.stopReason } : {}),
   };

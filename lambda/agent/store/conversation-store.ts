@@ -33,6 +33,8 @@ export interface StoredTurn {
   region: string;
   path?: Tier;
   model?: string;
+  /** The outside provider that answered (`openai:eu`); absent for Bedrock. */
+  provider?: string;
   stopReason?: string;
   /** The answer stopped after its first token (stream failure); the text is partial. */
   incomplete?: boolean;
@@ -50,6 +52,8 @@ export interface StoredStep {
   path: Tier;
   model: string;
   region: string;
+  /** The outside provider that answered (`openai:eu`); absent for Bedrock. */
+  provider?: string;
   text: string;
   stopReason?: string;
   tools?: StoredToolCall[];

@@ -1,0 +1,57 @@
+/** What the runtime benchmarks share: time to first token through the runtime's app, samples, percentiles and the table they print. */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { AgentRuntime } from '../lambda/agent/runtime';
+import { tapRuntimeOutput } from '../local/metrics-board';
+
+/** Keeps the runtime's JSON logs and EMF records (written as they would be in Lambda) and the SDK's notices out of the report. */
+export function silenceRuntimeOutput(): void {
+  tapRuntimeOutput(() => undefined);
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+}
+
+/** TTFT through the runtime's HTTP app in process: from the request to the first SSE delta, in a new conversation of `jurisdiction`. */
+export async function runtimeTtft(runtime: AgentRuntime, jurisdiction: string, text: string): Promise<number> {
+  const started = performance.now();
+  let first: number | undefined;
+  let status = 0;
+  await runtime.app.handle(
+    {
+      method: 'POST',
+      path: `/v1/conversations/${jurisdiction}.bench-${randomUUID()}/messages`,
+      headers: {},
+      body: Buffer.from(JSON.stringify({ text })),
+      caller: { arn: 'bench' },
+      requestId: randomUUID(),
+      remainingTimeMs: () => 60_000,
+    },
+    {
+      start: (code) => (status = code),
+      write: (chunk) => {
+        if (first === undefined && chunk.startsWith('event: delta')) first = performance.now() - started;
+      },
+      end: () => undefined,
+    },
+  );
+  if (first === undefined) throw new Error(`the runtime answered ${status} without a token`);
+  return first;
+}
+
+/** `times` measurements after three warm-up ones, sorted. */
+export async function sample(times: number, measure: () => Promise<number>): Promise<number[]> {
+  for (let warmup = 0; warmup < 3; warmup++) await measure();
+  const values: number[] = [];
+  for (let index = 0; index < times; index++) values.push(await measure());
+  return values.sort((a, b) => a - b);
+}
+
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
+  const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+  process.stdout.write(`${output}\n`);
+}
