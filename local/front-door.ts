@@ -24,6 +24,7 @@ import type { BedrockEmulator } from './bedrock-emulator';
 import type { AgentServer } from './agent-server';
 import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
+import type { ProviderServices } from './provider-services';
 
 /** More routes under `/_local/` (the page's views); `serve` answers false for a request that is not one of them. */
 export interface LocalRoutes {
@@ -74,6 +75,28 @@ const faultRequestSchema = z.strictObject({
   times: z.optional(z.number().check(z.int(), z.positive())),
 });
 
+const count = z.number().check(z.int(), z.gte(0));
+
+/** A fault of an outside provider's emulator: the Bedrock faults, its own statuses (529) with retry-after, and garbage. */
+const providerFaultSchema = z.union([
+  z.strictObject({ status: z.number().check(z.int(), z.gte(400), z.lte(599)), retryAfterSeconds: z.optional(count) }),
+  z.strictObject({ stallMs: z.number().check(z.int(), z.positive()), phase: z.optional(z.enum(['headers', 'first-token'])) }),
+  z.strictObject({ tokenDelayMs: count }),
+  z.strictObject({ failAfterTokens: count }),
+  z.strictObject({ endAfterTokens: count }),
+  z.strictObject({ garbage: z.enum(['body', 'stream']) }),
+]);
+
+const providerFaultRequestSchema = z.strictObject({
+  provider: z.enum(['openai', 'anthropic']),
+  model: z.optional(z.string()),
+  /** Only calls processed in this residency (`us`, `eu`, `global`). */
+  residency: z.optional(z.string()),
+  step: z.optional(z.number().check(z.int(), z.positive())),
+  fault: providerFaultSchema,
+  times: z.optional(z.number().check(z.int(), z.positive())),
+});
+
 class ControlError extends Error {
   constructor(
     readonly status: number,
@@ -94,6 +117,7 @@ export class FrontDoor {
     private readonly board: MetricsBoard,
     private readonly defaultLocation: string,
     private readonly views?: LocalRoutes,
+    private readonly providers?: ProviderServices,
   ) {
     this.page = fs.readFileSync(path.join(__dirname, 'web', 'index.html'), 'utf8');
     this.server = http.createServer((request, response) => {
@@ -155,10 +179,17 @@ export class FrontDoor {
           bedrockEndpoint: region.bedrockEndpoint,
           healthy: region.server.available,
           models: [...this.modelsCalledIn(region.region)],
+          providers: region.chain.flatMap((target) =>
+            target.provider ? [{ provider: target.provider.name, residency: target.provider.residency, model: target.modelId }] : [],
+          ),
         })),
       );
     } else if (pathname === '/_local/faults' && request.method === 'POST') {
       const body = await readJson(request);
+      if (typeof body === 'object' && body !== null && 'provider' in body) {
+        json(201, { injected: this.injectProviderFault(body) });
+        return;
+      }
       const parsed = faultRequestSchema.safeParse(body);
       if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
       if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
@@ -171,6 +202,8 @@ export class FrontDoor {
       json(201, { injected: parsed.data });
     } else if (pathname === '/_local/faults' && request.method === 'DELETE') {
       this.emulator.clearFaults();
+      this.providers?.openai.clearFaults();
+      this.providers?.anthropic.clearFaults();
       response.writeHead(204).end();
     } else if (pathname === '/_local/calls' && request.method === 'GET') {
       json(
@@ -187,6 +220,27 @@ export class FrontDoor {
     } else {
       throw new ControlError(404, `no control route ${request.method} ${pathname}`);
     }
+  }
+
+  /** A fault of an outside provider's emulator, for a model and residency that some chain calls (or it would never fire). */
+  private injectProviderFault(body: unknown): z.output<typeof providerFaultRequestSchema> {
+    const parsed = providerFaultRequestSchema.safeParse(body);
+    if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+    const rule = parsed.data;
+    const called = this.regions.flatMap((region) => region.chain.filter((target) => target.provider?.name === rule.provider));
+    if (!this.providers || called.length === 0) throw new ControlError(400, `provider: no chain calls ${rule.provider}`);
+    const matching = called.filter(
+      (target) => (rule.model ?? target.modelId) === target.modelId && (rule.residency ?? target.provider?.residency) === target.provider?.residency,
+    );
+    if (matching.length === 0) {
+      const offered = [...new Set(called.map((target) => `${target.modelId} (${target.provider?.residency})`))].join(', ');
+      throw new ControlError(
+        400,
+        `model, residency: no chain calls ${rule.provider} with ${rule.model ?? 'any model'} in ${rule.residency ?? 'any residency'} (it calls ${offered})`,
+      );
+    }
+    this.providers[rule.provider].injectFault(rule);
+    return rule;
   }
 
   /** The model ids that some region's chain calls at `region`'s Bedrock endpoint (outside providers are not Bedrock's). */

@@ -142,7 +142,7 @@ export class Playground {
         namespace: configs[0]?.observability.metricsNamespace ?? 'MultiRegionAgent',
         routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
       });
-      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views);
+      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers);
       await frontDoor.listen(options.port ?? 8787, host);
       // The deployed health checks request /health every 30 s.
       const healthChecks = new HealthChecks(

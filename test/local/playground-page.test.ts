@@ -69,10 +69,18 @@ test('typing a message streams the answer and shows the path; an injected fault 
   await page.waitForFunction(() => document.querySelector('#served')?.getAttribute('data-path') === 'regional-fallback');
   await page.waitForFunction(() => {
     const cells = [...document.querySelectorAll('tr[data-region="us-east-1"] td')].map((cell) => cell.textContent);
-    return cells[3] === '1' && Number(cells[5]) > 0;
+    return cells[3] === '1' && Number(cells[6]) > 0;
   });
   const row = await page.$$eval('tr[data-region="us-east-1"] td', (cells) => cells.map((cell) => cell.textContent));
-  expect(row.slice(0, 6)).toEqual(['us-east-1', '2', '1', '1', '0', '50']);
+  expect(row.slice(0, 7)).toEqual(['us-east-1', '2', '1', '1', '0', '0', '50']);
+
+  // WHEN the US's outside provider is chosen as the fault's target and made to answer 503
+  await page.selectOption('#fault-region', 'provider:openai:us');
+  await page.click('#fault-503');
+  // THEN the provider's emulator holds the fault, for the model the chain calls
+  await page.waitForFunction(() => (document.querySelector('#fault-status')?.textContent ?? '').includes('openai (us) now answers 503'));
+  expect(await page.$$eval('#fault-model option', (options) => options.map((option) => option.textContent))).toEqual(['every model', 'gpt-4o']);
+  playground.providers.openai.clearFaults();
 }, 60_000);
 
 test('the page draws live charts, the regions and their routing, the stored transcript with paths, every fault, and the dashboard preview with data', async () => {

@@ -10,6 +10,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   playground.emulator.clearFaults();
+  playground.providers.openai.clearFaults();
   for (const region of ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2']) await control('POST', `/_local/regions/${region}/up`);
 });
 
@@ -202,6 +203,48 @@ describe('the outside provider of the example (us only)', () => {
     expect(playground.providers.openai.calls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 200 }]);
     // AND the key was read from Secrets Manager, in the runtime's region
     expect([...playground.providers.secrets.reads.keys()]).toEqual([expect.stringMatching(/^us-(east-1|west-2)\/openai-us$/)]);
+  });
+
+  test("POST /_local/faults with a provider injects into that provider's emulator: the US answer then fails with the provider's status", async () => {
+    // GIVEN both US Bedrock regions failing, and OpenAI's US residency failing once (a 429's retry-after would keep it away for the next tests)
+    for (const region of ['us-east-1', 'us-west-2']) await control('POST', '/_local/faults', { region, fault: { status: 503 } });
+    const injected = await control('POST', '/_local/faults', { provider: 'openai', residency: 'us', fault: { status: 500 }, times: 1 });
+    expect(injected.status).toBe(201);
+    // WHEN
+    const answer = await ask({ location: 'us' });
+    // THEN no target served, and the provider was called once and answered 500
+    expect(answer.status).toBe(503);
+    expect(playground.providers.openai.calls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 500 }]);
+  });
+
+  test("DELETE /_local/faults clears the providers' faults too", async () => {
+    await control('POST', '/_local/faults', { provider: 'openai', fault: { status: 503 } });
+    expect((await control('DELETE', '/_local/faults')).status).toBe(204);
+    for (const region of ['us-east-1', 'us-west-2']) await control('POST', '/_local/faults', { region, fault: { status: 503 } });
+    expect((await ask({ location: 'us' })).headers.get('x-agent-path')).toBe('provider-fallback');
+  });
+
+  test.each([
+    [{ provider: 'anthropic', fault: { status: 529 } }, /^provider: no chain calls anthropic$/],
+    [{ provider: 'openai', residency: 'eu', fault: { status: 503 } }, /no chain calls openai with any model in eu \(it calls gpt-4o \(us\)\)/],
+    [{ provider: 'openai', fault: { garbage: 'html' } }, /^fault/],
+  ])('a provider fault no chain would meet, or of no known kind, is refused with 400: %j', async (body, message) => {
+    const refused = await control('POST', '/_local/faults', body);
+    expect(refused.status).toBe(400);
+    expect((refused.json as { error: { message: string } }).error.message).toMatch(message);
+    // AND nothing was injected: with Bedrock failing in the US, OpenAI answers
+    for (const region of ['us-east-1', 'us-west-2']) await control('POST', '/_local/faults', { region, fault: { status: 503 } });
+    expect((await ask({ location: 'us' })).headers.get('x-agent-path')).toBe('provider-fallback');
+  });
+
+  test('GET /_local/regions lists the outside providers each region calls', async () => {
+    const regions = (await control('GET', '/_local/regions')).json as Array<{ region: string; providers: unknown[] }>;
+    expect(Object.fromEntries(regions.map((region) => [region.region, region.providers]))).toEqual({
+      'us-east-1': [{ provider: 'openai', residency: 'us', model: 'gpt-4o' }],
+      'us-west-2': [{ provider: 'openai', residency: 'us', model: 'gpt-4o' }],
+      'eu-west-1': [],
+      'eu-central-1': [],
+    });
   });
 
   test('an EU caller is never answered by a provider: with every EU Bedrock target failing, the answer is a 503', async () => {
