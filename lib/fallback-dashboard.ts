@@ -88,7 +88,7 @@ export class FallbackDashboard extends Construct {
         new cloudwatch.TextWidget({
           markdown: [
             `# ${props.agentName}: fallbacks in ${this.metrics.length} regions`,
-            "Paths: **primary** (the region's own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included. A step is one model call of a message's tool loop.",
+            "Paths: **primary** (the region's own endpoint), **regional-fallback** (same model, another region of the jurisdiction), **model-fallback** (a degraded model), **provider-fallback** (an outside provider's API, degraded). Fallback rate = Fallbacks / Requests × 100, where Fallbacks counts every request the primary did not serve, failed ones included. A step is one model call of a message's tool loop.",
           ].join('\n\n'),
           width: 2 * HALF,
           height: 2,
