@@ -22,7 +22,8 @@ export interface ProviderKeyAlarmProps {
 /**
  * One region's alarm on its outside providers' keys: any
  * `TargetErrors{Reason=KeyRejected}` (a key the provider refused even after a
- * fresh read, or an empty or unreadable secret) fires it. Such a target is
+ * fresh read, a 403 for the key's project, an empty or unreadable secret)
+ * fires it. Such a target is
  * skipped on every request until someone fixes the key, so one is enough.
  */
 export class ProviderKeyAlarm extends Construct {
@@ -32,7 +33,7 @@ export class ProviderKeyAlarm extends Construct {
     super(scope, id);
     this.alarm = new cloudwatch.Alarm(this, 'Resource', {
       alarmName: props.alarmName,
-      alarmDescription: `An outside provider refused the runtime's API key, or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see README, Outside providers).`,
+      alarmDescription: `An outside provider refused the runtime's API key (401 after a fresh read, or 403), or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see README, Outside providers).`,
       metric: props.metrics.targetErrors(TargetErrorReason.KeyRejected, { period: props.period ?? Duration.minutes(5) }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -182,6 +182,16 @@ describe('provider keys', () => {
     expect(logged).not.toContain('sk-revoked-9');
   });
 
+  test("a 403 (the key's project may not use the model) is a configuration failure counted as a refused key, so the key alarm fires; the next target answers", async () => {
+    await startEu({}, [openAiEu, { ...openAiEu, modelId: 'gpt-4o-mini' }]);
+    openai.injectFault({ model: GPT, fault: { status: 403, message: 'Project does not have access to model gpt-4o' } });
+    const result = await postMessage(harness.server.url, 'eu.c-forbidden', { text: 'hello' });
+    expect(result.status).toBe(200);
+    expect(result.headers.get('x-agent-model')).toBe('gpt-4o-mini');
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'KeyRejected' })).toBe(1);
+    expect(JSON.stringify(harness.output.lines)).toContain('model target misconfigured; skipped');
+  });
+
   test('an empty secret (created, never filled) is a configuration failure of that target: skipped, and the next target answers', async () => {
     secrets.create('openai-empty');
     await startEu({}, [

@@ -28,7 +28,8 @@ export class ProviderError extends Error {
 function classifyStatus(status: number, message: string): Classification {
   if (status === 400 || status === 422) return classifyValidation(message, status);
   if (status === 401) return { action: 'skip', reason: TargetErrorReason.KeyRejected, status };
-  if (status === 403) return { action: 'skip', reason: TargetErrorReason.AccessDenied, status };
+  // A provider's 403 is about the key too (its project may not use this model or endpoint): counted, and alarmed, with the refused keys.
+  if (status === 403) return { action: 'skip', reason: TargetErrorReason.KeyRejected, status };
   if (status === 404) return { action: 'skip', reason: TargetErrorReason.NotFound, status };
   // Anthropic's request_too_large: another model with a larger context may take it.
   if (status === 413) return { action: 'other-model', reason: TargetErrorReason.ModelLimit, status };
