@@ -3,7 +3,8 @@
  * environment. Closed: calls go through and consecutive failures are counted.
  * Open: the target is skipped at no cost until its cooldown ends. Half-open:
  * one probe may go through; its success closes the breaker, its failure opens
- * it again for a fresh cooldown.
+ * it again for a fresh cooldown. So an open target receives at most one call
+ * per cooldown from this environment, however many requests arrive.
  */
 import type { Clock } from './types';
 
@@ -45,11 +46,6 @@ export class CircuitBreakers {
     return true;
   }
 
-  /** Lets a call through regardless of the state: the probe made when every target is open. */
-  forceProbe(key: string): void {
-    this.entry(key).probing = true;
-  }
-
   /** When an open breaker will next let a probe through (now for closed ones). */
   reopensAt(key: string): number {
     return this.entries.get(key)?.openUntil ?? this.clock.now();
@@ -59,7 +55,11 @@ export class CircuitBreakers {
     this.entries.delete(key);
   }
 
-  /** Counts a failure; returns true when this failure opened the breaker. */
+  /**
+   * Counts a failure; returns true when this failure opened a closed breaker.
+   * A failed half-open probe reopens it for a fresh cooldown, but it was never
+   * closed: that is no new opening.
+   */
   recordFailure(key: string): boolean {
     const entry = this.entry(key);
     const wasProbe = entry.probing;
@@ -68,7 +68,7 @@ export class CircuitBreakers {
     if (wasProbe || entry.failures >= this.settings.failureThreshold) {
       const wasOpen = entry.openUntil !== undefined;
       entry.openUntil = this.clock.now() + this.settings.cooldownMs;
-      return !wasOpen || wasProbe;
+      return !wasOpen;
     }
     return false;
   }

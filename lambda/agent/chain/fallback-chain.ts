@@ -114,21 +114,36 @@ export class FallbackChain {
       }
     }
 
-    // Every breaker was open: probe the target that would reopen first rather than fail without trying.
-    if (ordered.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && clock.now() < options.firstTokenBy && !options.signal?.aborted) {
-      const probe = ordered.reduce((soonest, target) => (breakers.reopensAt(targetKey(target)) < breakers.reopensAt(targetKey(soonest)) ? target : soonest));
-      breakers.forceProbe(targetKey(probe));
-      const outcome = await this.attempt(probe, request, options, attempts);
-      if (outcome) return outcome;
+    // Every target was skipped by an open breaker: fail at once, and say when one will take a probe again,
+    // rather than add a call per request to targets that are already failing.
+    if (attempts.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && attempts.some((attempt) => attempt.reason === 'BreakerOpen')) {
+      return allBreakersOpen(attempts, this.retryAfterMs(ordered));
     }
     budgetSpent ||= clock.now() >= options.firstTokenBy || attempts.at(-1)?.reason === 'BudgetSpent';
     return exhausted(attempts, budgetSpent, this.refused.length);
+  }
+
+  /** Time until the first open breaker of these targets lets a probe through. */
+  private retryAfterMs(targets: readonly ChainTarget[]): number {
+    const { breakers, clock } = this.props;
+    const soonest = Math.min(...targets.map((target) => breakers.reopensAt(targetKey(target))));
+    return Math.max(0, soonest - clock.now());
   }
 
   /** One call to one target; resolves undefined when the chain should move on. */
   private attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
     return new TargetAttempt(this.props, target, request, options, attempts).run();
   }
+}
+
+function allBreakersOpen(attempts: Attempt[], retryAfterMs: number): ChainOutcome {
+  return {
+    kind: 'exhausted',
+    attempts,
+    status: 503,
+    retryAfterMs,
+    message: `every model target is failing and its circuit breaker is open; the next probe is due in ${Math.ceil(retryAfterMs / 1000)} s`,
+  };
 }
 
 function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: number): ChainOutcome {

@@ -129,4 +129,11 @@ export type ChainOutcome =
   | ({ kind: 'answered'; stopReason: string } & Served)
   | ({ kind: 'interrupted'; reason: InterruptionReason; message: string } & Served)
   | { kind: 'rejected'; attempts: Attempt[]; message: string }
-  | { kind: 'exhausted'; attempts: Attempt[]; status: 429 | 502 | 503 | 504; message: string };
+  | {
+      kind: 'exhausted';
+      attempts: Attempt[];
+      status: 429 | 502 | 503 | 504;
+      message: string;
+      /** When the caller may usefully try again (e.g. when an open breaker takes its next probe). */
+      retryAfterMs?: number;
+    };

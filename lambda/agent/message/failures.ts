@@ -7,8 +7,13 @@ export function failureOf(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'e
   const attempts = outcome.attempts.map(publicAttempt);
   if (outcome.kind === 'rejected') return new HttpError(400, 'model_rejected_request', outcome.message, { attempts });
   const code = outcome.status === 504 ? 'deadline_exceeded' : outcome.status === 429 ? 'throttled' : 'all_targets_failed';
-  const headers: Record<string, string> = outcome.status === 429 || outcome.status === 503 ? { 'retry-after': '1' } : {};
+  const headers: Record<string, string> = outcome.status === 429 || outcome.status === 503 ? { 'retry-after': retryAfterSeconds(outcome.retryAfterMs) } : {};
   return new HttpError(outcome.status, code, outcome.message, { retryable: outcome.status !== 502, attempts }, headers);
+}
+
+/** Whole seconds, at least 1 (HTTP's retry-after has no fractions, and 0 invites an immediate retry). */
+function retryAfterSeconds(retryAfterMs: number | undefined): string {
+  return String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
 }
 
 export function publicAttempt(attempt: Attempt) {
