@@ -29,7 +29,7 @@ import type { ModelChain, ResolvedTarget } from './model-chain';
  * `instructions.md` (as `instructions: AgentInstructions.fromText(...)` is),
  * not into the configuration; prefer `instructions` or the agent's code.
  */
-export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'latencySamples' | 'inference' | 'limits'> & {
+export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'retryBudget' | 'latencySamples' | 'inference' | 'limits'> & {
   /** @default false */
   readonly logMessageText?: boolean;
   /** @default 20 */
@@ -367,6 +367,7 @@ export class AgentRuntime extends Construct {
       },
       deadlines: settings.deadlines,
       breaker: settings.breaker,
+      retryBudget: settings.retryBudget,
       latencySamples: settings.latencySamples,
       // The system prompt goes into the code asset (instructionsOf), never into the 4 KB environment.
       inference: withoutSystemPrompt(settings.inference),

@@ -142,6 +142,22 @@ export const runtimeConfigSchema = z
       }),
       {},
     ),
+    /**
+     * The budget of fallback calls a request makes after its first one (see chain/retry-budget.ts):
+     * over it, a request whose first target failed gets 503 at once.
+     */
+    retryBudget: z.prefault(
+      z.object({
+        enabled: z._default(z.boolean(), true),
+        /** Fallback calls allowed per request in the window: at least one in a hundred, at most three per request. */
+        ratio: z._default(z.number().check(z.gte(0.01), z.lte(3)), 0.2),
+        /** Fallback calls allowed in any window, whatever the traffic. */
+        minPerWindow: z._default(integer({ min: 0, max: 1000 }), 3),
+        /** Length of the sliding window: between a second and ten minutes. */
+        windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
+      }),
+      {},
+    ),
     /** Number of recent time-to-first-token samples averaged per target. */
     latencySamples: z._default(integer({ positive: true, max: 1000 }), 20),
     inference: z.prefault(

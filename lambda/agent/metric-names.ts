@@ -12,6 +12,8 @@ export const MetricName = {
   FailedRequests: 'FailedRequests',
   TargetErrors: 'TargetErrors',
   BreakerOpened: 'BreakerOpened',
+  /** Requests refused (503) because the region's budget of fallback calls was spent (0/1 per request, [Region]). */
+  RetryBudgetRefusals: 'RetryBudgetRefusals',
   TimeToFirstToken: 'TimeToFirstToken',
   Latency: 'Latency',
   InputTokens: 'InputTokens',

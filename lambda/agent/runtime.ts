@@ -17,6 +17,7 @@ import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
 import { LatencyTracker } from './chain/latency-tracker';
+import { RetryBudget } from './chain/retry-budget';
 import { systemClock, type Clock, type InvokeTarget } from './chain/types';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
@@ -74,6 +75,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     latency: new LatencyTracker(config.latencySamples),
     clock,
     reporter: telemetry,
+    retryBudget: new RetryBudget(config.retryBudget, clock),
   });
   const lambda = new LambdaClients({
     connectTimeoutMs: config.deadlines.connectTimeoutMs,

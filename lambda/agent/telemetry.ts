@@ -86,6 +86,8 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.ModelFallbacks, MetricUnit.Count, summary.path === 'model-fallback' ? 1 : 0);
     this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || (summary.incomplete && !summary.clientGone) ? 1 : 0);
     this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
+    const overRetryBudget = summary.attempts.some((attempt) => attempt.reason === 'RetryBudget');
+    this.metrics.addMetric(MetricName.RetryBudgetRefusals, MetricUnit.Count, overRetryBudget ? 1 : 0);
     this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
     if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
     if (summary.usage) {

@@ -236,6 +236,13 @@ test("each chain target carries its model's prompt caching, and says nothing for
   for (const target of targets.filter((candidate) => candidate.modelId.startsWith('mistral.'))) expect(target).not.toHaveProperty('promptCaching');
 });
 
+test('the retry budget passes through to the configuration, and defaults to 20 % with a floor of 3 per 10 s', () => {
+  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000 } } });
+
+  expect(validateRuntimeConfig(runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.1, minPerWindow: 3, windowMs: 30_000 });
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, minPerWindow: 3, windowMs: 10_000 });
+});
+
 test('historyBytes and limits.toolResultBytes pass through to the configuration', () => {
   const { runtime } = composed({ settings: { historyBytes: 50_000, limits: { toolResultBytes: 8192 } } });
 
@@ -609,6 +616,16 @@ test.each([
     'an invalid runtime setting',
     () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }),
     /Invalid agent runtime configuration: deadlines.firstTokenTimeoutMs/,
+  ],
+  [
+    'a retry budget ratio outside its bounds',
+    () => composed({ settings: { retryBudget: { ratio: 5 } } }),
+    /Invalid agent runtime configuration: retryBudget.ratio: .*<=3/,
+  ],
+  [
+    'a retry budget window shorter than a second',
+    () => composed({ settings: { retryBudget: { windowMs: 10 } } }),
+    /Invalid agent runtime configuration: retryBudget.windowMs: .*>=1000/,
   ],
   [
     "a configuration over Lambda's environment limit",

@@ -12,6 +12,7 @@ import type { Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
+import type { RetryBudget } from './retry-budget';
 import { TargetAttempt } from './target-attempt';
 import { targetKey, type Attempt, type ChainOutcome, type Clock, type InvokeTarget, type ModelRequest } from './types';
 
@@ -32,6 +33,8 @@ export interface FallbackChainProps {
   latency: LatencyTracker;
   clock: Clock;
   reporter: ChainReporter;
+  /** Caps the calls a request makes after its first; without it, every target may be tried. */
+  retryBudget?: RetryBudget;
 }
 
 export interface RunOptions {
@@ -84,10 +87,11 @@ export class FallbackChain {
     const attempts: Attempt[] = [];
     const { breakers, clock } = this.props;
     const ordered = this.order();
+    this.props.retryBudget?.requestStarted();
     let budgetSpent = false;
     // Models whose limits the request exceeds: the same model in another region would refuse it too.
     const beyondLimits = new Set<string>();
-    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit') =>
+    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason, durationMs: 0 });
 
     for (const target of ordered) {
@@ -102,6 +106,12 @@ export class FallbackChain {
       if (!breakers.tryAcquire(targetKey(target))) {
         skip(target, 'BreakerOpen');
         continue;
+      }
+      if (!this.mayCallAgain(attempts)) {
+        // The call is not made: the target's half-open probe slot, if this was it, goes back.
+        breakers.release(targetKey(target));
+        skip(target, 'RetryBudget');
+        return overRetryBudget(attempts, this.props.retryBudget!.refillsInMs());
       }
       const outcome = await this.attempt(target, request, options, attempts);
       if (outcome) return outcome;
@@ -123,6 +133,13 @@ export class FallbackChain {
     return exhausted(attempts, budgetSpent, this.refused.length);
   }
 
+  /** A request's first call is always allowed; each later one is taken from the retry budget. */
+  private mayCallAgain(attempts: readonly Attempt[]): boolean {
+    const { retryBudget } = this.props;
+    if (!retryBudget || attempts.every((attempt) => attempt.outcome === 'skipped')) return true;
+    return retryBudget.tryWithdraw();
+  }
+
   /** Time until the first open breaker of these targets lets a probe through. */
   private retryAfterMs(targets: readonly ChainTarget[]): number {
     const { breakers, clock } = this.props;
@@ -134,6 +151,17 @@ export class FallbackChain {
   private attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
     return new TargetAttempt(this.props, target, request, options, attempts).run();
   }
+}
+
+function overRetryBudget(attempts: Attempt[], retryAfterMs: number): ChainOutcome {
+  const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  return {
+    kind: 'exhausted',
+    attempts,
+    status: 503,
+    retryAfterMs,
+    message: `the first target failed and this region's fallback budget is spent: too many requests are falling back (${summary})`,
+  };
 }
 
 function allBreakersOpen(attempts: Attempt[], retryAfterMs: number): ChainOutcome {

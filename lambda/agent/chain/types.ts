@@ -92,8 +92,11 @@ export interface Attempt {
   region: string;
   tier: Tier;
   outcome: 'answered' | 'failed' | 'skipped';
-  /** Why it failed or was skipped; the last three (and ModelLimit) are not the target's failures and count against no breaker. */
-  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent';
+  /**
+   * Why it failed or was skipped; the last four (and ModelLimit) are not the target's failures and count against no breaker.
+   * RetryBudget: not called, because the region's budget of fallback calls was spent.
+   */
+  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
   durationMs: number;
