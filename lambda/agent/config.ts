@@ -158,6 +158,17 @@ export const runtimeConfigSchema = z
       }),
       {},
     ),
+    /**
+     * Target health shared by the region's environments through a DynamoDB table in the runtime's
+     * region (see health/shared-target-health.ts); absent, each environment learns alone.
+     */
+    sharedHealth: z.optional(
+      z.object({
+        tableName: z.string().check(z.minLength(3), z.maxLength(255)),
+        /** How often each environment reads the region's records: between a second and a minute. */
+        refreshMs: z._default(integer({ min: 1000, max: 60_000 }), 3000),
+      }),
+    ),
     /** Number of recent time-to-first-token samples averaged per target. */
     latencySamples: z._default(integer({ positive: true, max: 1000 }), 20),
     inference: z.prefault(

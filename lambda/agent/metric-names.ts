@@ -12,6 +12,10 @@ export const MetricName = {
   FailedRequests: 'FailedRequests',
   TargetErrors: 'TargetErrors',
   BreakerOpened: 'BreakerOpened',
+  /** Shared target-health records that failed to parse and were ignored ([Region]). */
+  SharedHealthInvalidRecords: 'SharedHealthInvalidRecords',
+  /** Reads or writes of the shared target-health table that failed ([Region]); the runtime then relies on its own breakers. */
+  SharedHealthErrors: 'SharedHealthErrors',
   /** Requests refused (503) because the region's budget of fallback calls was spent (0/1 per request, [Region]). */
   RetryBudgetRefusals: 'RetryBudgetRefusals',
   TimeToFirstToken: 'TimeToFirstToken',

@@ -4,6 +4,7 @@
  * chain with its breakers and latency tracker, telemetry, and the HTTP app.
  * Both the Lambda entry point and the local server build the runtime here.
  */
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -18,7 +19,9 @@ import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
 import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget } from './chain/retry-budget';
-import { systemClock, type Clock, type InvokeTarget } from './chain/types';
+import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
+import { DynamoHealthStore } from './health/dynamo-health-store';
+import { SharedTargetHealth } from './health/shared-target-health';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
 import { Telemetry } from './telemetry';
@@ -36,6 +39,8 @@ export interface RuntimeOverrides extends AgentAssetContents {
 
 export interface AgentRuntime {
   app: AgentApp;
+  /** The target health this environment shares with the region's others, when `sharedHealth` is configured. */
+  sharedHealth?: SharedTargetHealth;
   /** Closes the SDK clients' connections. */
   destroy(): void;
 }
@@ -65,17 +70,22 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     clock,
     callTimeoutMs: config.deadlines.stateTimeoutMs,
   });
+  const health = sharedHealth(config, overrides, telemetry, clock);
+  const breakers = new CircuitBreakers(config.breaker, clock, health?.shared);
+  const latency = new LatencyTracker(config.latencySamples);
+  health?.shared.start(breakers, latency);
   const chain = new FallbackChain({
     targets: config.chain,
     jurisdiction: config.jurisdiction,
     firstTokenTimeoutMs: config.deadlines.firstTokenTimeoutMs,
     idleTimeoutMs: config.deadlines.idleTimeoutMs,
     invoke: overrides.invoke ?? bedrockInvoker(bedrock),
-    breakers: new CircuitBreakers(config.breaker, clock),
-    latency: new LatencyTracker(config.latencySamples),
+    breakers,
+    latency,
     clock,
     reporter: telemetry,
     retryBudget: new RetryBudget(config.retryBudget, clock),
+    fleet: health?.shared,
   });
   const lambda = new LambdaClients({
     connectTimeoutMs: config.deadlines.connectTimeoutMs,
@@ -85,12 +95,54 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const agent = hostedAgent(config, overrides, telemetry, lambda, clock);
   return {
     app: new AgentApp({ config, store, chain, agent, telemetry, clock }),
+    sharedHealth: health?.shared,
     destroy: () => {
+      health?.shared.stop();
+      health?.client.destroy();
       bedrock.destroy();
       dynamo.destroy();
       lambda.destroy();
     },
   };
+}
+
+/**
+ * The region's shared target health, when configured: its own DynamoDB client in the runtime's region
+ * (the conversation client talks to the home region), with one attempt per call, since a late
+ * answer is worth nothing: the next refresh asks again.
+ */
+function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock) {
+  if (!config.sharedHealth) return undefined;
+  const { deadlines, sharedHealth: settings } = config;
+  const client = new DynamoDBClient({
+    region: config.region,
+    endpoint: config.endpoints?.dynamodb,
+    credentials: overrides.credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: deadlines.stateTimeoutMs }),
+  });
+  const store = new DynamoHealthStore({
+    client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: settings.tableName,
+    callTimeoutMs: deadlines.stateTimeoutMs,
+  });
+  const shared = new SharedTargetHealth({
+    store,
+    scope: config.region,
+    environmentId: randomUUID(),
+    targets: config.chain.map(targetKey),
+    settings: {
+      refreshMs: settings.refreshMs,
+      // The writer's probe takes up to a first-token deadline, and its result a refresh to be written and another to be read.
+      graceMs: deadlines.firstTokenTimeoutMs + 2 * settings.refreshMs,
+      latencyShareMs: 60_000,
+      latencyMaxAgeMs: 10 * 60_000,
+      recordTtlMs: 60 * 60_000,
+    },
+    clock,
+    reporter: telemetry,
+  });
+  return { client, shared };
 }
 
 /** The agent this runtime hosts: the user's definition and Lambda tools, or a plain chat relay with the configured instructions. */

@@ -131,6 +131,16 @@ export class Telemetry {
     this.count(MetricName.BreakerOpened);
   }
 
+  invalidHealthRecord(target: string | undefined): void {
+    this.logger.warn('shared target-health record ignored: it does not parse', { target });
+    this.count(MetricName.SharedHealthInvalidRecords);
+  }
+
+  healthStoreFailed(operation: 'read' | 'write', error: unknown): void {
+    this.logger.warn('shared target-health table unreachable; this environment relies on its own breakers', { operation, error: describe(error) });
+    this.count(MetricName.SharedHealthErrors);
+  }
+
   residencyRefused(target: ChainTarget, why: string): void {
     this.logger.error('residency guard refused a configured target', { model: target.modelId, modelRegion: target.region, why });
     this.count(MetricName.TargetErrors, { [DimensionName.Reason]: TargetErrorReason.ResidencyRefused });

@@ -6,6 +6,7 @@
  * it again for a fresh cooldown. So an open target receives at most one call
  * per cooldown from this environment, however many requests arrive.
  */
+import type { BreakerListener } from './fleet-health';
 import type { Clock } from './types';
 
 export interface BreakerSettings {
@@ -18,6 +19,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 interface Entry {
   failures: number;
   openUntil?: number;
+  /** When the breaker last opened (or reopened after a failed probe). */
+  openedAt?: number;
   probing: boolean;
 }
 
@@ -27,6 +30,8 @@ export class CircuitBreakers {
   constructor(
     private readonly settings: BreakerSettings,
     private readonly clock: Clock,
+    /** Told of every opening and closing, e.g. to share them with the region's other environments. */
+    private readonly listener?: BreakerListener,
   ) {}
 
   state(key: string): BreakerState {
@@ -52,7 +57,25 @@ export class CircuitBreakers {
   }
 
   recordSuccess(key: string): void {
+    const wasOpen = this.entries.get(key)?.openUntil !== undefined;
     this.entries.delete(key);
+    if (wasOpen) this.listener?.closed(key);
+  }
+
+  /**
+   * Another environment (or a scheduled probe) saw the target answer at `at`:
+   * a breaker that opened before then closes, without a call of its own.
+   */
+  recoveredElsewhere(key: string, at: number): void {
+    const entry = this.entries.get(key);
+    if (entry?.openedAt !== undefined && entry.openedAt < at && !entry.probing) this.entries.delete(key);
+  }
+
+  /** Lets this environment's next call take the half-open probe: the region's prober has gone, and this one takes over. */
+  takeOverProbe(key: string): void {
+    const entry = this.entry(key);
+    entry.openUntil = this.clock.now();
+    entry.openedAt ??= this.clock.now();
   }
 
   /**
@@ -67,7 +90,9 @@ export class CircuitBreakers {
     entry.failures += 1;
     if (wasProbe || entry.failures >= this.settings.failureThreshold) {
       const wasOpen = entry.openUntil !== undefined;
-      entry.openUntil = this.clock.now() + this.settings.cooldownMs;
+      entry.openedAt = this.clock.now();
+      entry.openUntil = entry.openedAt + this.settings.cooldownMs;
+      this.listener?.opened(key, entry.openUntil);
       return !wasOpen;
     }
     return false;

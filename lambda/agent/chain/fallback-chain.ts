@@ -10,6 +10,7 @@ import { foundationModelOf, TIERS, type ChainTarget, type JurisdictionConfig } f
 import { TargetErrorReason } from '../metric-names';
 import type { Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
+import type { FleetHealth } from './fleet-health';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
 import type { RetryBudget } from './retry-budget';
@@ -35,6 +36,8 @@ export interface FallbackChainProps {
   reporter: ChainReporter;
   /** Caps the calls a request makes after its first; without it, every target may be tried. */
   retryBudget?: RetryBudget;
+  /** What the region's other environments know; without it, each environment learns alone. */
+  fleet?: FleetHealth;
 }
 
 export interface RunOptions {
@@ -71,7 +74,8 @@ export class FallbackChain {
 
   /** The targets a request will try, in order: tier order, then fastest recent first-token time. */
   order(): ChainTarget[] {
-    const rank = (target: ChainTarget) => this.props.latency.average(targetKey(target)) ?? -1;
+    const { latency, fleet } = this.props;
+    const rank = (target: ChainTarget) => latency.average(targetKey(target)) ?? fleet?.firstTokenMs(targetKey(target)) ?? -1;
     return TIERS.flatMap((tier) =>
       this.planned
         .map((target, index) => ({ target, index }))
@@ -103,7 +107,8 @@ export class FallbackChain {
         skip(target, TargetErrorReason.ModelLimit);
         continue;
       }
-      if (!breakers.tryAcquire(targetKey(target))) {
+      // Another environment's open breaker is checked first, so that it does not take this one's half-open probe.
+      if (this.props.fleet?.heldOpenUntil(targetKey(target)) !== undefined || !breakers.tryAcquire(targetKey(target))) {
         skip(target, 'BreakerOpen');
         continue;
       }
@@ -142,8 +147,9 @@ export class FallbackChain {
 
   /** Time until the first open breaker of these targets lets a probe through. */
   private retryAfterMs(targets: readonly ChainTarget[]): number {
-    const { breakers, clock } = this.props;
-    const soonest = Math.min(...targets.map((target) => breakers.reopensAt(targetKey(target))));
+    const { breakers, clock, fleet } = this.props;
+    const reopensAt = (key: string) => Math.max(breakers.reopensAt(key), fleet?.heldOpenUntil(key) ?? 0);
+    const soonest = Math.min(...targets.map((target) => reopensAt(targetKey(target))));
     return Math.max(0, soonest - clock.now());
   }
 
