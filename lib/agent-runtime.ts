@@ -21,6 +21,7 @@ import { MultiRegionAgentError, withConstructPath } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
 import type { ModelChain, ResolvedTarget } from './model-chain';
+import { TargetHealthTable } from './target-health-table';
 
 /**
  * Runtime settings passed through to the configuration (see README, Agent runtime).
@@ -38,6 +39,8 @@ export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'break
   readonly historyBytes?: number;
   /** @default 30 */
   readonly ttlDays?: number;
+  /** How often each environment reads the region's shared target health, in ms (1000 to 60000). @default 3000 */
+  readonly sharedHealthRefreshMs?: number;
 };
 
 export interface AgentRuntimeProps {
@@ -117,6 +120,14 @@ export interface AgentRuntimeProps {
   readonly healthThrottling?: AgentThrottling;
   /** @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
+  /**
+   * Share target health between the region's execution environments: a
+   * breaker that opens in one is skipped by all within seconds, and only
+   * the one that saw it probes it; recoveries and first-token times are
+   * shared too. Creates a `TargetHealthTable` (`TargetHealth`) in this stack.
+   * @default true
+   */
+  readonly sharedHealth?: boolean;
   /** @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
   /**
@@ -182,6 +193,8 @@ export class AgentRuntime extends Construct {
   readonly jurisdiction: Jurisdiction;
   /** This region's resolved chain targets, in order. */
   readonly targets: readonly ResolvedTarget[];
+  /** The table the region's environments share target health through, unless `sharedHealth` is false. */
+  readonly healthTable?: TargetHealthTable;
 
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
@@ -214,6 +227,7 @@ export class AgentRuntime extends Construct {
     this.jurisdiction = props.jurisdiction;
     this.metrics = new AgentMetrics({ region: this.region, account: stack.account, namespace: props.metricsNamespace });
     this.targets = withConstructPath(this, () => props.chain.targetsFor(props.jurisdiction, this.region));
+    if (props.sharedHealth !== false) this.healthTable = new TargetHealthTable(this, 'TargetHealth');
     this.runtimeConfig = this.buildConfig(props);
     const instructions = this.instructionsOf(props);
 
@@ -240,6 +254,7 @@ export class AgentRuntime extends Construct {
     this.lambdaTools = agentFunction.lambdaTools;
     grantBedrockTargets(this.function, stack, this.targets);
     this.tableReference(props.table).grantConversationAccess(this.function);
+    this.healthTable?.grantHealthAccess(this.function);
     if (props.manageApiGatewayAccount === false) {
       // Every construct of the app exists once aspects run, whatever the order they were created in.
       Aspects.of(this).add({
@@ -368,6 +383,7 @@ export class AgentRuntime extends Construct {
       deadlines: settings.deadlines,
       breaker: settings.breaker,
       retryBudget: settings.retryBudget,
+      sharedHealth: this.healthTable ? { tableName: this.healthTable.tableName, refreshMs: settings.sharedHealthRefreshMs } : undefined,
       latencySamples: settings.latencySamples,
       // The system prompt goes into the code asset (instructionsOf), never into the 4 KB environment.
       inference: withoutSystemPrompt(settings.inference),

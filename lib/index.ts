@@ -3,6 +3,7 @@ export * from './jurisdiction';
 export * from './bedrock-model';
 export * from './model-chain';
 export * from './conversation-table';
+export * from './target-health-table';
 export { LogEncryption } from './log-encryption';
 export * from './alarm-topic';
 export * from './agent-metrics';

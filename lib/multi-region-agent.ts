@@ -151,6 +151,7 @@ export interface MultiRegionAgentProps {
     | 'throttling'
     | 'healthThrottling'
     | 'settings'
+    | 'sharedHealth'
     | 'logRetention'
     | 'logEncryption'
     | 'tracing'

@@ -105,6 +105,8 @@ export class Playground {
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+      for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : []))))
+        await dynamo.createHealthTable(table);
       const regions: PlaygroundRegion[] = [];
       for (const config of configs) {
         const asset = await agentOf(config, options.agents?.[config.region], lambda);

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -312,14 +312,16 @@ test("a runtime outside its unrestricted jurisdiction's geography calls the mode
   ]);
 });
 
-test("the table grant names only the jurisdiction's home replica", () => {
-  const { template } = composed();
+test("the conversation table grant names only the jurisdiction's home replica; the other DynamoDB grant is the region's health table", () => {
+  const { template, runtime, stack } = composed();
 
   const dynamo = Object.values(template.findResources('AWS::IAM::Policy'))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
     .filter((statement: { Action: string[] }) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
-  expect(dynamo).toHaveLength(1);
+  expect(dynamo).toHaveLength(2);
   expect(flatten(dynamo[0].Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/agent-conversations-eu`);
+  const healthTable = stack.getLogicalId(runtime.healthTable!.table.node.defaultChild as CfnElement);
+  expect(dynamo[1].Resource).toEqual({ 'Fn::GetAtt': [healthTable, 'Arn'] });
 });
 
 test('the messages route streams from Lambda through InvokeWithResponseStream, with IAM authorization and a validated body', () => {
