@@ -26,6 +26,7 @@ import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversati
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { tapRuntimeOutput } from '../local/metrics-board';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
+import { percentile, printTable } from './report';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
 
@@ -110,7 +111,6 @@ async function sample(times: number, measure: () => Promise<number>): Promise<nu
   return values.sort((a, b) => a - b);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
@@ -215,13 +215,6 @@ async function main(): Promise<void> {
   runtime.destroy();
   withBreaker.destroy();
   await emulator.close();
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
-  const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-  process.stdout.write(`${output}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -8,12 +8,12 @@
  *   first-token time is shared at most every `latencyShareMs` per target.
  * - Reads: the region's records are queried in the background every
  *   `refreshMs` (and when a lookup finds the view due); lookups read memory.
- * - Meaning: a target another environment holds open is skipped here until
- *   its `until` plus a grace for that environment's probe and its write; only
- *   the writer probes, so an open target gets about one call per cooldown per
- *   region. If the writer is gone (the grace passed with no new record), one
- *   environment takes over the probe with a conditional write. A closing
- *   seen elsewhere closes a breaker here that opened before it.
+ * - Meaning: a target another environment holds open is skipped here; only
+ *   the writer probes (when its `until` comes), so an open target gets about
+ *   one call per cooldown per region. If the writer is gone (a grace after
+ *   `until` passed with no new record), one environment takes over the probe
+ *   with a conditional write. A closing seen elsewhere closes a breaker here
+ *   that opened before it.
  * - Failure: a record that fails to parse is ignored and counted; a view not
  *   refreshed for three intervals (the store unreachable, or the environment
  *   frozen) is not used at all: the runtime then behaves as without sharing.
@@ -91,8 +91,9 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   heldOpenUntil(key: string): number | undefined {
     const record = this.trusted(key);
     if (record?.state !== 'open' || record.by === this.props.environmentId) return undefined;
-    const lapses = record.until! + this.props.settings.graceMs;
-    return this.props.clock.now() < lapses ? lapses : undefined;
+    // Past the grace, the next refresh hands the probe to one environment (a conditional write): until then
+    // the target stays skipped, or every environment whose own breaker is half-open would probe it at once.
+    return Math.max(record.until! + this.props.settings.graceMs, this.props.clock.now() + this.props.settings.refreshMs);
   }
 
   firstTokenMs(key: string): number | undefined {
