@@ -18,21 +18,15 @@
  * retry budget's 10 s window 2.5 s, and the request rate is 4× the real one.
  * Counts per cooldown do not depend on the scale.
  */
-import { randomUUID } from 'node:crypto';
 import { BedrockClients, bedrockInvoker } from '../lambda/agent/bedrock';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
 import { targetKey, type InvokeTarget } from '../lambda/agent/chain/types';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
-import { tapRuntimeOutput } from '../local/metrics-board';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
+import { CLAUDE, EU_CHAIN, euRuntimeConfig, FALLBACK, PRIMARY, quietRuntimeOutput, sendMessage, TABLE } from './fixtures';
 import { printTable } from './report';
 
-const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
-const NOVA = 'eu.amazon.nova-pro-v1:0';
-const PRIMARY = 'eu-west-1';
-const FALLBACK = 'eu-central-1';
-const TABLE = 'bench-conversations';
 const HEALTH_TABLE = 'bench-target-health';
 const ENVIRONMENTS = Number(process.env.BENCH_ENVIRONMENTS ?? 50);
 const TIME_SCALE = 4;
@@ -43,28 +37,17 @@ const REFRESH_MS = 1000;
 const REQUESTS_PER_SECOND = 20;
 const FAILURE_THRESHOLD = 3;
 
-tapRuntimeOutput(() => undefined);
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+quietRuntimeOutput('ERROR');
 
-const TARGETS = [
-  { modelId: CLAUDE, region: PRIMARY, tier: 'primary' as const },
-  { modelId: CLAUDE, region: FALLBACK, tier: 'regional-fallback' as const },
-  { modelId: NOVA, region: PRIMARY, tier: 'model-fallback' as const },
-];
+const TARGETS = EU_CHAIN;
 
 function configOf(emulators: HostedEmulators, shared: boolean): RuntimeConfigInput {
-  return {
-    region: PRIMARY,
-    jurisdiction: { name: 'eu', regions: [PRIMARY, FALLBACK], geography: 'eu', restricted: true },
-    chain: TARGETS,
-    table: { name: TABLE, homeRegion: PRIMARY },
+  return euRuntimeConfig(emulators, {
     deadlines: { firstTokenTimeoutMs: 5000 / TIME_SCALE },
     breaker: { failureThreshold: FAILURE_THRESHOLD, cooldownMs: COOLDOWN_MS },
     retryBudget: { windowMs: 10_000 / TIME_SCALE },
     ...(shared ? { sharedHealth: { tableName: HEALTH_TABLE, refreshMs: REFRESH_MS } } : {}),
-    endpoints: { bedrock: emulators.bedrock, dynamodb: emulators.dynamodb },
-  };
+  });
 }
 
 /** Every model call of the fleet, by target and time since the traffic began. */
@@ -92,24 +75,6 @@ interface Environment {
   busy: boolean;
 }
 
-/** One message through an environment's HTTP app in process; resolves with the status. */
-async function send(environment: Environment): Promise<number> {
-  let status = 0;
-  await environment.runtime.app.handle(
-    {
-      method: 'POST',
-      path: `/v1/conversations/eu.fleet-${randomUUID()}/messages`,
-      headers: {},
-      body: Buffer.from('{"text":"how far is the moon"}'),
-      caller: { arn: 'bench' },
-      requestId: randomUUID(),
-      remainingTimeMs: () => 60_000,
-    },
-    { start: (code) => (status = code), write: () => undefined, end: () => undefined },
-  );
-  return status;
-}
-
 /** Open-loop traffic for TRAFFIC_MS: each request goes to a random idle environment (a new one would start cold; all are warm here). */
 async function traffic(fleet: Environment[]): Promise<{ requests: number; statuses: Record<number, number> }> {
   const statuses: Record<number, number> = {};
@@ -122,7 +87,7 @@ async function traffic(fleet: Environment[]): Promise<{ requests: number; status
     if (environment) {
       environment.busy = true;
       pending.push(
-        send(environment).then((status) => {
+        sendMessage(environment.runtime).then((status) => {
           statuses[status] = (statuses[status] ?? 0) + 1;
           environment.busy = false;
         }),

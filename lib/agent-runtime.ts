@@ -30,7 +30,7 @@ import { TargetHealthTable } from './target-health-table';
  * `instructions.md` (as `instructions: AgentInstructions.fromText(...)` is),
  * not into the configuration; prefer `instructions` or the agent's code.
  */
-export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'retryBudget' | 'latencySamples' | 'inference' | 'limits'> & {
+export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'retryBudget' | 'hedge' | 'latencySamples' | 'inference' | 'limits'> & {
   /** @default false */
   readonly logMessageText?: boolean;
   /** @default 20 */
@@ -383,6 +383,7 @@ export class AgentRuntime extends Construct {
       deadlines: settings.deadlines,
       breaker: settings.breaker,
       retryBudget: settings.retryBudget,
+      hedge: settings.hedge,
       sharedHealth: this.healthTable ? { tableName: this.healthTable.tableName, refreshMs: settings.sharedHealthRefreshMs } : undefined,
       latencySamples: settings.latencySamples,
       // The system prompt goes into the code asset (instructionsOf), never into the 4 KB environment.

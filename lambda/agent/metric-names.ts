@@ -12,6 +12,10 @@ export const MetricName = {
   FailedRequests: 'FailedRequests',
   TargetErrors: 'TargetErrors',
   BreakerOpened: 'BreakerOpened',
+  /** Requests whose first target was hedged: the next target started beside it (0/1 per request, [Region]). */
+  HedgesStarted: 'HedgesStarted',
+  /** Requests served by the hedge, the first target being slower (0/1 per request, [Region]). */
+  HedgesWon: 'HedgesWon',
   /** Shared target-health records that failed to parse and were ignored ([Region]). */
   SharedHealthInvalidRecords: 'SharedHealthInvalidRecords',
   /** Reads or writes of the shared target-health table that failed ([Region]); the runtime then relies on its own breakers. */

@@ -86,6 +86,10 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     reporter: telemetry,
     retryBudget: new RetryBudget(config.retryBudget, clock),
     fleet: health?.shared,
+    hedge: config.hedge && {
+      settings: config.hedge,
+      budget: new RetryBudget({ enabled: true, ratio: config.hedge.maxRatio, minPerWindow: 0, windowMs: config.hedge.windowMs }, clock),
+    },
   });
   const lambda = new LambdaClients({
     connectTimeoutMs: config.deadlines.connectTimeoutMs,

@@ -243,6 +243,16 @@ test('the retry budget passes through to the configuration, and defaults to 20 %
   expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, minPerWindow: 3, windowMs: 10_000 });
 });
 
+test('hedging is off unless settings.hedge is given, and then defaults to 1 s and a cap of 10 %', () => {
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).hedge).toBeUndefined();
+  expect(validateRuntimeConfig(composed({ settings: { hedge: { percentile: 95 } } }).runtime.runtimeConfig).hedge).toEqual({
+    afterMs: 1000,
+    percentile: 95,
+    maxRatio: 0.1,
+    windowMs: 10_000,
+  });
+});
+
 test('historyBytes and limits.toolResultBytes pass through to the configuration', () => {
   const { runtime } = composed({ settings: { historyBytes: 50_000, limits: { toolResultBytes: 8192 } } });
 
@@ -623,6 +633,11 @@ test.each([
     'a retry budget ratio outside its bounds',
     () => composed({ settings: { retryBudget: { ratio: 5 } } }),
     /Invalid agent runtime configuration: retryBudget.ratio: .*<=3/,
+  ],
+  [
+    'a hedge cap above a tenth of the requests',
+    () => composed({ settings: { hedge: { maxRatio: 0.5 } } }),
+    /Invalid agent runtime configuration: hedge.maxRatio: .*<=0.1/,
   ],
   [
     'a retry budget window shorter than a second',

@@ -11,6 +11,7 @@ import { TargetErrorReason } from '../metric-names';
 import type { Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { FleetHealth } from './fleet-health';
+import { firstOutputHedged, hedgeDelayMs, type Hedging } from './hedging';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
 import type { RetryBudget } from './retry-budget';
@@ -38,6 +39,8 @@ export interface FallbackChainProps {
   retryBudget?: RetryBudget;
   /** What the region's other environments know; without it, each environment learns alone. */
   fleet?: FleetHealth;
+  /** Hedged first tokens; without it, a target is only left at its first-token deadline. */
+  hedge?: Hedging;
 }
 
 export interface RunOptions {
@@ -92,13 +95,17 @@ export class FallbackChain {
     const { breakers, clock } = this.props;
     const ordered = this.order();
     this.props.retryBudget?.requestStarted();
+    this.props.hedge?.budget.requestStarted();
+    // Targets started as hedges: the loop does not call them again.
+    const hedged = new Set<ChainTarget>();
     let budgetSpent = false;
     // Models whose limits the request exceeds: the same model in another region would refuse it too.
     const beyondLimits = new Set<string>();
     const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason, durationMs: 0 });
 
-    for (const target of ordered) {
+    for (const [index, target] of ordered.entries()) {
+      if (hedged.has(target)) continue;
       if (options.signal?.aborted || clock.now() >= options.firstTokenBy) {
         budgetSpent = !options.signal?.aborted;
         break;
@@ -118,7 +125,8 @@ export class FallbackChain {
         skip(target, 'RetryBudget');
         return overRetryBudget(attempts, this.props.retryBudget!.refillsInMs());
       }
-      const outcome = await this.attempt(target, request, options, attempts);
+      const nextForHedge = () => this.hedgeTarget(ordered.slice(index + 1), hedged, beyondLimits);
+      const outcome = await this.attempt(target, request, options, attempts, nextForHedge);
       if (outcome) return outcome;
       const verdict = attempts.at(-1)?.reason;
       if (verdict === TargetErrorReason.ModelLimit) beyondLimits.add(foundationModelOf(target.modelId));
@@ -153,9 +161,41 @@ export class FallbackChain {
     return Math.max(0, soonest - clock.now());
   }
 
-  /** One call to one target; resolves undefined when the chain should move on. */
-  private attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
-    return new TargetAttempt(this.props, target, request, options, attempts).run();
+  /** One call to one target (hedged, when configured); resolves undefined when the chain should move on. */
+  private async attempt(
+    target: ChainTarget,
+    request: ModelRequest,
+    options: RunOptions,
+    attempts: Attempt[],
+    nextForHedge: () => ChainTarget | undefined,
+  ): Promise<ChainOutcome | undefined> {
+    const first = new TargetAttempt(this.props, target, request, options, attempts);
+    const { hedge, latency, firstTokenTimeoutMs } = this.props;
+    if (!hedge) return first.run();
+    const delayMs = hedgeDelayMs(hedge.settings, latency, targetKey(target));
+    // A hedge at or after the first-token deadline would only be the fallback, called twice.
+    if (delayMs >= firstTokenTimeoutMs) return first.run();
+    const raced = await firstOutputHedged(first, delayMs, () => {
+      const next = nextForHedge();
+      return next && new TargetAttempt(this.props, next, request, options, attempts, true);
+    });
+    return raced.attempt.finish(raced.first);
+  }
+
+  /** The next target that may be called now, taken from the hedge budget; undefined when none may. */
+  private hedgeTarget(candidates: readonly ChainTarget[], hedged: Set<ChainTarget>, beyondLimits: ReadonlySet<string>): ChainTarget | undefined {
+    const { breakers, fleet, hedge } = this.props;
+    const target = candidates.find(
+      (candidate) =>
+        !hedged.has(candidate) && !beyondLimits.has(foundationModelOf(candidate.modelId)) && fleet?.heldOpenUntil(targetKey(candidate)) === undefined,
+    );
+    if (!target || !breakers.tryAcquire(targetKey(target))) return undefined;
+    if (!hedge!.budget.tryWithdraw()) {
+      breakers.release(targetKey(target));
+      return undefined;
+    }
+    hedged.add(target);
+    return target;
   }
 }
 

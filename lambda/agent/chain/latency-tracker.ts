@@ -22,6 +22,14 @@ export class LatencyTracker {
     return this.recorded.get(key) ?? 0;
   }
 
+  /** The p-th percentile (0–100) of the recent samples, or undefined for a target never measured. */
+  percentile(key: string, p: number): number | undefined {
+    const list = this.samples.get(key);
+    if (!list || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  }
+
   /** The average of the recent samples, or undefined for a target never measured. */
   average(key: string): number | undefined {
     const list = this.samples.get(key);

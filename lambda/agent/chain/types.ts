@@ -95,11 +95,14 @@ export interface Attempt {
   /**
    * Why it failed or was skipped; the last four (and ModelLimit) are not the target's failures and count against no breaker.
    * RetryBudget: not called, because the region's budget of fallback calls was spent.
+   * HedgeLost: started as a hedge (or hedged against), aborted because the other target answered first.
    */
-  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget';
+  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget' | 'HedgeLost';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
   durationMs: number;
+  /** Started beside an earlier target that had not produced a first token after the hedging delay. */
+  hedge?: boolean;
 }
 
 export interface Usage {
