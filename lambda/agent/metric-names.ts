@@ -16,6 +16,10 @@ export const MetricName = {
   HedgesStarted: 'HedgesStarted',
   /** Requests served by the hedge, the first target being slower (0/1 per request, [Region]). */
   HedgesWon: 'HedgesWon',
+  /** A scheduled probe of one target answered (1) or not (0) ([Region, Target]). */
+  ProbeSuccess: 'ProbeSuccess',
+  /** A scheduled probe's time to first token, in ms ([Region, Target]). */
+  ProbeTimeToFirstToken: 'ProbeTimeToFirstToken',
   /** Shared target-health records that failed to parse and were ignored ([Region]). */
   SharedHealthInvalidRecords: 'SharedHealthInvalidRecords',
   /** Reads or writes of the shared target-health table that failed ([Region]); the runtime then relies on its own breakers. */
@@ -50,6 +54,8 @@ export const DimensionName = {
   Reason: 'Reason',
   /** A tool's name. */
   Tool: 'Tool',
+  /** A chain target, `<modelId>@<region>`. */
+  Target: 'Target',
 } as const;
 
 /** Values of the `Reason` dimension of `TargetErrors`. */

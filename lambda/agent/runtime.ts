@@ -21,6 +21,7 @@ import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget } from './chain/retry-budget';
 import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
 import { DynamoHealthStore } from './health/dynamo-health-store';
+import { HEALTH_RECORD_TTL_MS } from './health/health-record';
 import { SharedTargetHealth } from './health/shared-target-health';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
@@ -141,7 +142,7 @@ function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, teleme
       graceMs: deadlines.firstTokenTimeoutMs + 2 * settings.refreshMs,
       latencyShareMs: 60_000,
       latencyMaxAgeMs: 10 * 60_000,
-      recordTtlMs: 60 * 60_000,
+      recordTtlMs: HEALTH_RECORD_TTL_MS,
     },
     clock,
     reporter: telemetry,

@@ -5,6 +5,9 @@
  */
 import * as z from 'zod/mini';
 
+/** Records expire (TTL) this long after their last write: long past any use, short enough to keep the table small. */
+export const HEALTH_RECORD_TTL_MS = 60 * 60_000;
+
 export const healthRecordSchema = z.object({
   scope: z.string(),
   target: z.string().check(z.minLength(3)),
