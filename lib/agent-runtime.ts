@@ -22,6 +22,7 @@ import type { Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
 import type { ModelChain, ResolvedTarget } from './model-chain';
 import { TargetHealthTable } from './target-health-table';
+import { TargetProbe, type TargetProbeOptions } from './target-probe';
 
 /**
  * Runtime settings passed through to the configuration (see README, Agent runtime).
@@ -128,6 +129,14 @@ export interface AgentRuntimeProps {
    * @default true
    */
   readonly sharedHealth?: boolean;
+  /**
+   * Probe every target of the chain on a schedule (`TargetProbe`, id
+   * `Probe`): one minimal call each (one output token, no user data),
+   * charted and alarmed per target, so that a broken fallback link is known
+   * before a user needs it. `false` turns probing off.
+   * @default - every minute
+   */
+  readonly probes?: TargetProbeOptions | false;
   /** @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
   /**
@@ -195,6 +204,8 @@ export class AgentRuntime extends Construct {
   readonly targets: readonly ResolvedTarget[];
   /** The table the region's environments share target health through, unless `sharedHealth` is false. */
   readonly healthTable?: TargetHealthTable;
+  /** The scheduled probe of the chain's targets, unless `probes` is false. */
+  readonly probe?: TargetProbe;
 
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
@@ -255,6 +266,17 @@ export class AgentRuntime extends Construct {
     grantBedrockTargets(this.function, stack, this.targets);
     this.tableReference(props.table).grantConversationAccess(this.function);
     this.healthTable?.grantHealthAccess(this.function);
+    if (props.probes !== false) {
+      this.probe = new TargetProbe(this, 'Probe', {
+        ...props.probes,
+        runtimeConfig: this.runtimeConfig,
+        targets: this.targets,
+        healthTable: this.healthTable,
+        logRetention: props.logRetention,
+        logEncryption,
+        metricsNamespace: this.metrics.namespace,
+      });
+    }
     if (props.manageApiGatewayAccount === false) {
       // Every construct of the app exists once aspects run, whatever the order they were created in.
       Aspects.of(this).add({

@@ -4,6 +4,7 @@ export * from './bedrock-model';
 export * from './model-chain';
 export * from './conversation-table';
 export * from './target-health-table';
+export * from './target-probe';
 export { LogEncryption } from './log-encryption';
 export * from './alarm-topic';
 export * from './agent-metrics';

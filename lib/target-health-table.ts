@@ -50,7 +50,12 @@ export class TargetHealthTable extends Construct {
     });
   }
 
-  /** Grants exactly what the runtime and the probes do: Query the region's records and UpdateItem one. */
+  /** The probe only writes: UpdateItem, on this table. */
+  grantHealthWrites(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:UpdateItem'], resourceArns: [this.table.tableArn] });
+  }
+
+  /** Grants exactly what the runtime does: Query the region's records and UpdateItem one. */
   grantHealthAccess(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: HEALTH_TABLE_ACTIONS, resourceArns: [this.table.tableArn] });
   }

@@ -1,11 +1,13 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { validateRuntimeConfig } from '../../lambda/agent/config';
 import { runtimeIn, testApp } from './fixtures';
 
-/** The statements of the function role's policies that name DynamoDB actions on the health table. */
-function healthStatements(template: Template, tableLogicalId: string): Array<{ Action: string[]; Resource: unknown }> {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+/** The statements of a role's policies that name the health table. */
+function healthStatements(template: Template, tableLogicalId: string, roleLogicalId: string): Array<{ Action: string[]; Resource: unknown }> {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+    JSON.stringify(policy.Properties.Roles).includes(roleLogicalId),
+  );
   return policies
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>)
     .filter((statement) => JSON.stringify(statement.Resource).includes(tableLogicalId))
@@ -40,7 +42,8 @@ test('a runtime shares target health through one regional table of its own: keye
   expect(table.Properties.TableName).toBe(runtime.healthTable?.tableName);
   expect(validateRuntimeConfig(runtime.runtimeConfig).sharedHealth).toEqual({ tableName: runtime.healthTable?.tableName, refreshMs: 3000 });
   // AND the function may Query the table and UpdateItem in it, nothing else, on nothing else
-  expect(healthStatements(template, logicalId)).toEqual([
+  const role = Stack.of(runtime).getLogicalId(runtime.function.role!.node.defaultChild as CfnElement);
+  expect(healthStatements(template, logicalId, role)).toEqual([
     { Action: ['dynamodb:Query', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [logicalId, 'Arn'] } },
   ]);
 });
