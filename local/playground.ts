@@ -19,6 +19,7 @@ import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
 import { HealthChecks } from './health-checks';
+import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 
 export interface PlaygroundOptions {
@@ -142,7 +143,10 @@ export class Playground {
         (datum) => metrics.put(datum),
       );
       healthChecks.start(30_000 / timeScale);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, metrics, views, healthChecks, untap);
+      // The deployed probes call every target once a minute.
+      const probes = new ProbeSchedule(configs, { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint });
+      probes.start(60_000 / timeScale);
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, board, metrics, views, healthChecks, probes, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -162,11 +166,17 @@ export class Playground {
     readonly metrics: MetricStore,
     readonly views: PlaygroundViews,
     private readonly checks: HealthChecks,
+    private readonly probeSchedule: ProbeSchedule,
     private readonly untap: () => void,
   ) {}
 
   get url(): string {
     return this.frontDoor.url;
+  }
+
+  /** Probes every region's targets now, rather than at the next interval. */
+  probes(): Promise<void> {
+    return this.probeSchedule.probeAll();
   }
 
   /** Runs every region's health check now, rather than at its next interval. */
@@ -176,6 +186,7 @@ export class Playground {
 
   async close(): Promise<void> {
     await this.checks.stop();
+    await this.probeSchedule.stop();
     await this.frontDoor.close();
     await Promise.all(this.regions.map((region) => region.server.close()));
     await this.emulator.close();

@@ -20,6 +20,8 @@ export const MetricName = {
   ProbeSuccess: 'ProbeSuccess',
   /** A scheduled probe's time to first token, in ms ([Region, Target]). */
   ProbeTimeToFirstToken: 'ProbeTimeToFirstToken',
+  /** Requests that skipped a target because another environment of the region holds its breaker open (0/1 per request, [Region]). */
+  SharedBreakerSkips: 'SharedBreakerSkips',
   /** Shared target-health records that failed to parse and were ignored ([Region]). */
   SharedHealthInvalidRecords: 'SharedHealthInvalidRecords',
   /** Reads or writes of the shared target-health table that failed ([Region]); the runtime then relies on its own breakers. */

@@ -88,6 +88,8 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
     const overRetryBudget = summary.attempts.some((attempt) => attempt.reason === 'RetryBudget');
     this.metrics.addMetric(MetricName.RetryBudgetRefusals, MetricUnit.Count, overRetryBudget ? 1 : 0);
+    const skippedOnSharedWord = summary.attempts.some((attempt) => attempt.reason === 'SharedBreakerOpen');
+    this.metrics.addMetric(MetricName.SharedBreakerSkips, MetricUnit.Count, skippedOnSharedWord ? 1 : 0);
     const hedges = summary.attempts.filter((attempt) => attempt.hedge);
     this.metrics.addMetric(MetricName.HedgesStarted, MetricUnit.Count, hedges.length > 0 ? 1 : 0);
     this.metrics.addMetric(MetricName.HedgesWon, MetricUnit.Count, hedges.some((attempt) => attempt.outcome === 'answered') ? 1 : 0);

@@ -92,6 +92,7 @@ test("one environment's breaker opening reaches the others in the background, an
   expect(opening.headers.get('x-agent-path')).toBe('regional-fallback');
   expect(others.map((result) => result.headers.get('x-agent-path'))).toEqual(Array(4).fill('regional-fallback'));
   expect(primaryCalls()).toBe(1);
+  expect(output.sum('SharedBreakerSkips')).toBe(4);
   // AND the record says who holds it open, and carries no user data
   const record = await primaryRecord();
   expect(record).toMatchObject({ scope: EU_WEST, target: PRIMARY, state: 'open', until: expect.any(Number), by: expect.any(String) });

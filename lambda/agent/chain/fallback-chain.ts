@@ -101,7 +101,7 @@ export class FallbackChain {
     let budgetSpent = false;
     // Models whose limits the request exceeds: the same model in another region would refuse it too.
     const beyondLimits = new Set<string>();
-    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
+    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'SharedBreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason, durationMs: 0 });
 
     for (const [index, target] of ordered.entries()) {
@@ -115,7 +115,11 @@ export class FallbackChain {
         continue;
       }
       // Another environment's open breaker is checked first, so that it does not take this one's half-open probe.
-      if (this.props.fleet?.heldOpenUntil(targetKey(target)) !== undefined || !breakers.tryAcquire(targetKey(target))) {
+      if (this.props.fleet?.heldOpenUntil(targetKey(target)) !== undefined) {
+        skip(target, 'SharedBreakerOpen');
+        continue;
+      }
+      if (!breakers.tryAcquire(targetKey(target))) {
         skip(target, 'BreakerOpen');
         continue;
       }
@@ -139,7 +143,8 @@ export class FallbackChain {
 
     // Every target was skipped by an open breaker: fail at once, and say when one will take a probe again,
     // rather than add a call per request to targets that are already failing.
-    if (attempts.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && attempts.some((attempt) => attempt.reason === 'BreakerOpen')) {
+    const breakerOpen = (attempt: Attempt) => attempt.reason === 'BreakerOpen' || attempt.reason === 'SharedBreakerOpen';
+    if (attempts.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && attempts.some(breakerOpen)) {
       return allBreakersOpen(attempts, this.retryAfterMs(ordered));
     }
     budgetSpent ||= clock.now() >= options.firstTokenBy || attempts.at(-1)?.reason === 'BudgetSpent';

@@ -96,8 +96,9 @@ export interface Attempt {
    * Why it failed or was skipped; the last four (and ModelLimit) are not the target's failures and count against no breaker.
    * RetryBudget: not called, because the region's budget of fallback calls was spent.
    * HedgeLost: started as a hedge (or hedged against), aborted because the other target answered first.
+   * SharedBreakerOpen: not called, because another environment of the region holds its breaker open.
    */
-  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget' | 'HedgeLost';
+  reason?: TargetErrorReason | 'BreakerOpen' | 'SharedBreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget' | 'HedgeLost';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
   durationMs: number;
