@@ -19,9 +19,15 @@ export interface HostedEmulators {
 
 type Command = { type: 'fault'; rule: FaultRule } | { type: 'clear' };
 
-export async function hostEmulators(options: { regions: string[]; firstTokenDelayMs: number; tables: string[] }): Promise<HostedEmulators> {
+export async function hostEmulators(options: {
+  regions: string[];
+  firstTokenDelayMs: number;
+  tables: string[];
+  /** Target-health tables to create beside the conversation tables. */
+  healthTables?: string[];
+}): Promise<HostedEmulators> {
   const bedrock = await spawnHost<Record<string, string>>({ role: 'bedrock', regions: options.regions, firstTokenDelayMs: options.firstTokenDelayMs });
-  const dynamodb = await spawnHost<string>({ role: 'dynamodb', tables: options.tables }).catch((error: unknown) => {
+  const dynamodb = await spawnHost<string>({ role: 'dynamodb', tables: options.tables, healthTables: options.healthTables ?? [] }).catch((error: unknown) => {
     bedrock.child.kill();
     throw error;
   });
@@ -49,7 +55,7 @@ export async function hostEmulators(options: { regions: string[]; firstTokenDela
   };
 }
 
-type HostOptions = { role: 'bedrock'; regions: string[]; firstTokenDelayMs: number } | { role: 'dynamodb'; tables: string[] };
+type HostOptions = { role: 'bedrock'; regions: string[]; firstTokenDelayMs: number } | { role: 'dynamodb'; tables: string[]; healthTables: string[] };
 
 async function spawnHost<T>(options: HostOptions): Promise<{ child: ChildProcess; ready: T }> {
   const child = fork(__filename, [JSON.stringify(options)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -67,6 +73,7 @@ async function serve(): Promise<void> {
   if (options.role === 'dynamodb') {
     const dynamo = await LocalDynamoDb.start();
     for (const table of options.tables) await dynamo.createConversationTable(table);
+    for (const table of options.healthTables) await dynamo.createHealthTable(table);
     process.send!(dynamo.endpoint);
     return;
   }

@@ -1,15 +1,7 @@
-/** What the runtime benchmarks share: time to first token through the runtime's app, samples, percentiles and the table they print. */
+/** Time to first token through the runtime's app in process, and samples of it (percentiles and tables: report.ts). */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AgentRuntime } from '../lambda/agent/runtime';
-import { tapRuntimeOutput } from '../local/metrics-board';
-
-/** Keeps the runtime's JSON logs and EMF records (written as they would be in Lambda) and the SDK's notices out of the report. */
-export function silenceRuntimeOutput(): void {
-  tapRuntimeOutput(() => undefined);
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-}
 
 /** TTFT through the runtime's HTTP app in process: from the request to the first SSE delta, in a new conversation of `jurisdiction`. */
 export async function runtimeTtft(runtime: AgentRuntime, jurisdiction: string, text: string): Promise<number> {
@@ -46,12 +38,4 @@ export async function sample(times: number, measure: () => Promise<number>): Pro
   return values.sort((a, b) => a - b);
 }
 
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-
-export function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, column) => (cell ?? '').padEnd(widths[column])).join(' | ')} |`;
-  const output = [line(header), `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-  process.stdout.write(`${output}\n`);
-}

@@ -26,7 +26,9 @@ import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { runtimeBuildOptions } from '../lib/runtime-bundle';
 import { hostEmulators } from './emulator-host';
 import { hostProviders, BENCH_PROVIDER_KEY } from './provider-host';
-import { fmt, percentile, printTable, runtimeTtft as measureTtft, sample, silenceRuntimeOutput } from './measure';
+import { quietRuntimeOutput } from './fixtures';
+import { fmt, runtimeTtft as measureTtft, sample } from './measure';
+import { percentile, printTable } from './report';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const EAST = 'us-east-1';
@@ -36,7 +38,7 @@ const MODEL_TTFT_MS = 50;
 const FIRST_TOKEN_DEADLINE_MS = 500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 30);
 
-silenceRuntimeOutput();
+quietRuntimeOutput();
 
 const QUESTION = 'how far is the moon';
 

@@ -25,21 +25,18 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversation-store';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
+import { CLAUDE, FALLBACK, NOVA, PRIMARY, quietRuntimeOutput, TABLE } from './fixtures';
+import { percentile, printTable } from './report';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
-import { fmt, percentile, printTable, runtimeTtft as measureTtft, sample, silenceRuntimeOutput } from './measure';
+import { fmt, runtimeTtft as measureTtft, sample } from './measure';
 
-const CLAUDE = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0';
-const NOVA = 'eu.amazon.nova-pro-v1:0';
-const PRIMARY = 'eu-west-1';
-const FALLBACK = 'eu-central-1';
-const TABLE = 'bench-conversations';
 const MODEL_TTFT_MS = 50;
 const FIRST_TOKEN_DEADLINE_MS = 500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const NAIVE_STALL_CAP_MS = 5_000;
 
-silenceRuntimeOutput();
+quietRuntimeOutput();
 
 const question = { messages: [{ role: 'user' as const, content: [{ text: 'how far is the moon' }] }] };
 
@@ -88,6 +85,8 @@ async function main(): Promise<void> {
     table: { name: TABLE, homeRegion: PRIMARY },
     deadlines: { firstTokenTimeoutMs: FIRST_TOKEN_DEADLINE_MS },
     breaker,
+    // Every request here fails over on purpose, to measure failover: the retry budget would refuse most of them.
+    retryBudget: { enabled: false },
     endpoints: { bedrock: emulator.bedrock, dynamodb: emulator.dynamodb },
   });
   // Breakers are set so they never open, except in the breaker case.

@@ -73,6 +73,36 @@ export class AgentMetrics {
     return this.metric(MetricName.BreakerOpened, 'Sum', options);
   }
 
+  /** Requests refused at once because the retry budget was spent (Sum). */
+  retryBudgetRefusals(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.RetryBudgetRefusals, 'Sum', options);
+  }
+
+  /** Requests whose first target was hedged (Sum). */
+  hedgesStarted(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HedgesStarted, 'Sum', options);
+  }
+
+  /** Requests the hedge served (Sum). */
+  hedgesWon(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.HedgesWon, 'Sum', options);
+  }
+
+  /** Requests that skipped a target held open by another environment of the region (Sum). */
+  sharedBreakerSkips(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.SharedBreakerSkips, 'Sum', options);
+  }
+
+  /** Shared target-health records that failed to parse and were ignored (Sum). */
+  sharedHealthInvalidRecords(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.SharedHealthInvalidRecords, 'Sum', options);
+  }
+
+  /** Failed reads and writes of the shared target-health table (Sum). */
+  sharedHealthErrors(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MetricName.SharedHealthErrors, 'Sum', options);
+  }
+
   /** Time to the first token of an answer, in ms (p50 unless `statistic` says otherwise). */
   timeToFirstToken(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(MetricName.TimeToFirstToken, 'p50', options);

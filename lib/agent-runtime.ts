@@ -22,6 +22,8 @@ import type { Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
 import type { ModelChain, ResolvedProviderTarget, ResolvedTarget } from './model-chain';
 import { ProviderKeys } from './provider-keys';
+import { TargetHealthTable } from './target-health-table';
+import { TargetProbe, type TargetProbeOptions } from './target-probe';
 
 /**
  * Runtime settings passed through to the configuration (see README, Agent runtime).
@@ -30,7 +32,7 @@ import { ProviderKeys } from './provider-keys';
  * `instructions.md` (as `instructions: AgentInstructions.fromText(...)` is),
  * not into the configuration; prefer `instructions` or the agent's code.
  */
-export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'latencySamples' | 'inference' | 'limits'> & {
+export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'breaker' | 'retryBudget' | 'hedge' | 'latencySamples' | 'inference' | 'limits'> & {
   /** @default false */
   readonly logMessageText?: boolean;
   /** @default 20 */
@@ -39,6 +41,8 @@ export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'break
   readonly historyBytes?: number;
   /** @default 30 */
   readonly ttlDays?: number;
+  /** How often each environment reads the region's shared target health, in ms (1000 to 60000). @default 3000 */
+  readonly sharedHealthRefreshMs?: number;
 };
 
 export interface AgentRuntimeProps {
@@ -118,6 +122,22 @@ export interface AgentRuntimeProps {
   readonly healthThrottling?: AgentThrottling;
   /** @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
+  /**
+   * Share target health between the region's execution environments: a
+   * breaker that opens in one is skipped by all within seconds, and only
+   * the one that saw it probes it; recoveries and first-token times are
+   * shared too. Creates a `TargetHealthTable` (`TargetHealth`) in this stack.
+   * @default true
+   */
+  readonly sharedHealth?: boolean;
+  /**
+   * Probe every target of the chain on a schedule (`TargetProbe`, id
+   * `Probe`): one minimal call each (one output token, no user data),
+   * charted and alarmed per target, so that a broken fallback link is known
+   * before a user needs it. `false` turns probing off.
+   * @default - every minute
+   */
+  readonly probes?: TargetProbeOptions | false;
   /** @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
   /**
@@ -187,6 +207,10 @@ export class AgentRuntime extends Construct {
   readonly providerTargets: readonly ResolvedProviderTarget[];
   /** The secrets of the outside providers' API keys, when the chain has any. */
   readonly providerKeys?: ProviderKeys;
+  /** The table the region's environments share target health through, unless `sharedHealth` is false. */
+  readonly healthTable?: TargetHealthTable;
+  /** The scheduled probe of the chain's targets, unless `probes` is false. */
+  readonly probe?: TargetProbe;
 
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
@@ -222,6 +246,7 @@ export class AgentRuntime extends Construct {
     this.providerTargets = withConstructPath(this, () => props.chain.providerTargetsFor(props.jurisdiction, this.region));
     if (this.providerTargets.length > 0)
       this.providerKeys = new ProviderKeys(this, 'ProviderKeys', { models: this.providerTargets.map((target) => target.model) });
+    if (props.sharedHealth !== false) this.healthTable = new TargetHealthTable(this, 'TargetHealth');
     this.runtimeConfig = this.buildConfig(props);
     const instructions = this.instructionsOf(props);
 
@@ -249,6 +274,20 @@ export class AgentRuntime extends Construct {
     grantBedrockTargets(this.function, stack, this.targets);
     this.providerKeys?.grantRead(this.function);
     this.tableReference(props.table).grantConversationAccess(this.function);
+    this.healthTable?.grantHealthAccess(this.function);
+    if (props.probes !== false) {
+      this.probe = new TargetProbe(this, 'Probe', {
+        ...props.probes,
+        runtimeConfig: this.runtimeConfig,
+        targets: this.targets,
+        providerTargets: this.providerTargets,
+        providerKeys: this.providerKeys,
+        healthTable: this.healthTable,
+        logRetention: props.logRetention,
+        logEncryption,
+        metricsNamespace: this.metrics.namespace,
+      });
+    }
     if (props.manageApiGatewayAccount === false) {
       // Every construct of the app exists once aspects run, whatever the order they were created in.
       Aspects.of(this).add({
@@ -387,6 +426,9 @@ export class AgentRuntime extends Construct {
       },
       deadlines: settings.deadlines,
       breaker: settings.breaker,
+      retryBudget: settings.retryBudget,
+      hedge: settings.hedge,
+      sharedHealth: this.healthTable ? { tableName: this.healthTable.tableName, refreshMs: settings.sharedHealthRefreshMs } : undefined,
       latencySamples: settings.latencySamples,
       // The system prompt goes into the code asset (instructionsOf), never into the 4 KB environment.
       inference: withoutSystemPrompt(settings.inference),

@@ -152,6 +152,7 @@ export class FallbackDashboard extends Construct {
         ),
       ],
       ...this.toolRows(perRegion),
+      ...this.resilienceRows(perRegion),
       ...inRows([...this.tableWidgets(props), this.healthCheckWidget()]),
       ...inRows(this.alarmWidgets(props.alarmNames ?? {}), 4),
     ];
@@ -255,6 +256,49 @@ export class FallbackDashboard extends Construct {
       statistic,
       `${metrics.region} \${PROP('Dim.${dimension}')}${labelSuffix}`,
     );
+  }
+
+  /**
+   * The fallback links as the probes see them (success and first-token time
+   * per target, searched so that every target of every region shows), and
+   * what protects the targets: the retry budget's refusals, hedges, and the
+   * shared health's breaker openings and failures.
+   */
+  private resilienceRows(perRegion: (make: (metrics: AgentMetrics) => cloudwatch.IMetric[]) => cloudwatch.IMetric[]): cloudwatch.IWidget[][] {
+    const line = (make: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric, metrics: AgentMetrics, what: string) =>
+      make({ period: this.period, label: `${metrics.region} ${what}` });
+    return [
+      [
+        this.graph(
+          'Fallback links: probe success by target (minimum; 0 is a failed probe)',
+          perRegion((metrics) => [this.searchBy(metrics, MetricName.ProbeSuccess, DimensionName.Target, 'Minimum')]),
+          { leftYAxis: { min: 0, max: 1, showUnits: false } },
+        ),
+        this.graph(
+          'Fallback links: probe time to first token by target (ms, p50)',
+          perRegion((metrics) => [this.searchBy(metrics, MetricName.ProbeTimeToFirstToken, DimensionName.Target, 'p50')]),
+        ),
+      ],
+      [
+        this.graph(
+          'Retry budget refusals, hedges started and hedges won',
+          perRegion((metrics) => [
+            line((options) => metrics.retryBudgetRefusals(options), metrics, 'budget refusals'),
+            line((options) => metrics.hedgesStarted(options), metrics, 'hedges started'),
+            line((options) => metrics.hedgesWon(options), metrics, 'hedges won'),
+          ]),
+        ),
+        this.graph(
+          "Shared target health: skips on another environment's breaker, breakers opened, unreadable records, table errors",
+          perRegion((metrics) => [
+            line((options) => metrics.sharedBreakerSkips(options), metrics, 'skipped on shared breaker'),
+            line((options) => metrics.breakerOpened(options), metrics, 'breakers opened'),
+            line((options) => metrics.sharedHealthInvalidRecords(options), metrics, 'unreadable records'),
+            line((options) => metrics.sharedHealthErrors(options), metrics, 'table errors'),
+          ]),
+        ),
+      ],
+    ];
   }
 
   /** DynamoDB's own signals of each jurisdiction's table, from its home region (where turns are written). */

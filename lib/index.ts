@@ -7,6 +7,8 @@ export * from './provider-api-key';
 export * from './provider-keys';
 export * from './provider-key-alarm';
 export * from './conversation-table';
+export * from './target-health-table';
+export * from './target-probe';
 export { LogEncryption } from './log-encryption';
 export * from './alarm-topic';
 export * from './agent-metrics';

@@ -1,4 +1,5 @@
 import { Annotations, Stack, Token, type RemovalPolicy } from 'aws-cdk-lib';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -159,6 +160,8 @@ export interface MultiRegionAgentProps {
     | 'throttling'
     | 'healthThrottling'
     | 'settings'
+    | 'sharedHealth'
+    | 'probes'
     | 'logRetention'
     | 'logEncryption'
     | 'tracing'
@@ -347,6 +350,8 @@ export class MultiRegionAgent extends Construct {
             }),
           );
         }
+        // A broken fallback link is told to the same people as a high fallback rate.
+        runtime.probe?.addAlarmAction(new actions.SnsAction(alarm.topic));
         this.routings.push(
           new AgentRouting(stack, 'Routing', {
             agentName: this.agentName,

@@ -61,6 +61,22 @@ export function runtimeCodeSource(libDirectory: string = __dirname): RuntimeCode
 }
 
 let handlerBundle: Uint8Array | undefined;
+let probeBundle: Uint8Array | undefined;
+
+/**
+ * The scheduled probe's handler (`index.mjs`, lambda/agent/probe/index.ts):
+ * prebundled beside the runtime's in the published package, or bundled from
+ * source once per process.
+ */
+export function probeHandler(libDirectory: string = __dirname): Uint8Array {
+  const prebundled = path.join(libDirectory, '..', 'lambda-bundle', 'probe', PREBUNDLED_FILE);
+  if (fs.existsSync(prebundled)) return fs.readFileSync(prebundled);
+  const entry = path.join(libDirectory, '..', 'lambda', 'agent', 'probe', 'index.ts');
+  if (!fs.existsSync(entry))
+    throw new Error(`cdk-multi-region-agent: neither a prebundled probe (${prebundled}) nor its source (${entry}) is present; reinstall the package`);
+  probeBundle ??= buildSync({ ...runtimeBuildOptions(), entryPoints: [entry], outfile: PREBUNDLED_FILE, write: false }).outputFiles[0].contents;
+  return probeBundle;
+}
 
 /**
  * The runtime's handler (`index.mjs`): the prebundled file, or bundled from

@@ -43,6 +43,8 @@ export interface FaultRule {
   fault: EmulatorFault;
   /** Applies to the next N matching calls only; permanent until cleared when omitted. */
   times?: number;
+  /** Applies to this fraction of the matching calls, drawn per call (e.g. 0.1 for a heavy tail); every call when omitted. */
+  probability?: number;
 }
 
 export interface RecordedCall {
@@ -368,7 +370,11 @@ export class BedrockEmulator {
 
   private takeFault(region: string, modelId: string, step: number): EmulatorFault | undefined {
     return this.faults.take(
-      (rule) => rule.region === region && (rule.model === undefined || rule.model === modelId) && (rule.step === undefined || rule.step === step),
+      (rule) =>
+        rule.region === region &&
+        (rule.model === undefined || rule.model === modelId) &&
+        (rule.step === undefined || rule.step === step) &&
+        (rule.probability === undefined || Math.random() < rule.probability),
     )?.fault;
   }
 

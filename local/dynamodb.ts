@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HealthTableSchema } from '../lambda/agent/health/health-table-schema';
 import { TableSchema } from '../lambda/agent/table-schema';
 import { listen } from './listen';
 
@@ -43,6 +44,15 @@ export class LocalDynamoDb {
 
   /** Creates a table with the conversation table's key schema (on-demand, like the deployed one). */
   async createConversationTable(name: string): Promise<void> {
+    await this.createTable(name, TableSchema);
+  }
+
+  /** Creates a table with the target-health table's key schema (on-demand, like the deployed one). */
+  async createHealthTable(name: string): Promise<void> {
+    await this.createTable(name, HealthTableSchema);
+  }
+
+  private async createTable(name: string, schema: { partitionKey: string; sortKey: string }): Promise<void> {
     const client = new DynamoDBClient({ region: 'local', endpoint: this.endpoint, credentials: LOCAL_CREDENTIALS });
     try {
       await client.send(
@@ -50,12 +60,12 @@ export class LocalDynamoDb {
           TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [
-            { AttributeName: TableSchema.partitionKey, AttributeType: 'S' },
-            { AttributeName: TableSchema.sortKey, AttributeType: 'S' },
+            { AttributeName: schema.partitionKey, AttributeType: 'S' },
+            { AttributeName: schema.sortKey, AttributeType: 'S' },
           ],
           KeySchema: [
-            { AttributeName: TableSchema.partitionKey, KeyType: 'HASH' },
-            { AttributeName: TableSchema.sortKey, KeyType: 'RANGE' },
+            { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+            { AttributeName: schema.sortKey, KeyType: 'RANGE' },
           ],
         }),
       );

@@ -19,6 +19,7 @@ import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
 import { HealthChecks } from './health-checks';
+import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
 
@@ -110,19 +111,20 @@ export class Playground {
       const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
       started.push(providers);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+      for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : []))))
+        await dynamo.createHealthTable(table);
       const regions: PlaygroundRegion[] = [];
+      const localConfigs: RuntimeConfig[] = [];
       for (const config of configs) {
         const asset = await agentOf(config, options.agents?.[config.region], lambda);
         const local = providers.localize(config);
-        const server = await AgentServer.start({
-          config: {
-            ...config,
-            chain: local.chain,
-            endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
-          },
-          host,
-          overrides: asset,
-        });
+        const localConfig: RuntimeConfig = {
+          ...config,
+          chain: local.chain,
+          endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
+        };
+        localConfigs.push(localConfig);
+        const server = await AgentServer.start({ config: localConfig, host, overrides: asset });
         started.push(server);
         regions.push({
           region: config.region,
@@ -150,7 +152,10 @@ export class Playground {
         (datum) => metrics.put(datum),
       );
       healthChecks.start(30_000 / timeScale);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, healthChecks, untap);
+      // The deployed probes call every target once a minute, outside providers included.
+      const probes = new ProbeSchedule(localConfigs);
+      probes.start(60_000 / timeScale);
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, healthChecks, probes, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -172,11 +177,17 @@ export class Playground {
     readonly metrics: MetricStore,
     readonly views: PlaygroundViews,
     private readonly checks: HealthChecks,
+    private readonly probeSchedule: ProbeSchedule,
     private readonly untap: () => void,
   ) {}
 
   get url(): string {
     return this.frontDoor.url;
+  }
+
+  /** Probes every region's targets now, rather than at the next interval. */
+  probes(): Promise<void> {
+    return this.probeSchedule.probeAll();
   }
 
   /** Runs every region's health check now, rather than at its next interval. */
@@ -186,6 +197,7 @@ export class Playground {
 
   async close(): Promise<void> {
     await this.checks.stop();
+    await this.probeSchedule.stop();
     await this.frontDoor.close();
     await Promise.all(this.regions.map((region) => region.server.close()));
     await this.emulator.close();

@@ -166,6 +166,48 @@ export const runtimeConfigSchema = z
     ),
     /** Outside providers' API keys are read again after this long (and once on a 401, for rotation). */
     providerKeyTtlMs: z._default(integer({ positive: true }), 300_000),
+    /**
+     * The budget of fallback calls a request makes after its first one (see chain/retry-budget.ts):
+     * over it, a request whose first target failed gets 503 at once.
+     */
+    retryBudget: z.prefault(
+      z.object({
+        enabled: z._default(z.boolean(), true),
+        /** Fallback calls allowed per request in the window: at least one in a hundred, at most three per request. */
+        ratio: z._default(z.number().check(z.gte(0.01), z.lte(3)), 0.2),
+        /** Fallback calls allowed in any window, whatever the traffic; unset, 3 or one walk of the whole chain (its length − 1), whichever is more. */
+        minPerWindow: z.optional(integer({ min: 0, max: 1000 })),
+        /** Length of the sliding window: between a second and ten minutes. */
+        windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
+      }),
+      {},
+    ),
+    /**
+     * Hedged first tokens (see chain/hedging.ts), off when absent: a target with no first token after the delay
+     * has the next target started beside it, for at most `maxRatio` (10 % at most) of the requests in `windowMs`.
+     */
+    hedge: z.optional(
+      z.object({
+        /** The delay before hedging, or its least value with `percentile`: from 10 ms to a minute. */
+        afterMs: z._default(integer({ min: 10, max: 60_000 }), 1000),
+        /** Hedge after this percentile (50–99.9) of the target's recent first-token times, once it has some. */
+        percentile: z.optional(z.number().check(z.gte(50), z.lte(99.9))),
+        /** Hedges allowed per request in the window: above 0, at most 0.1. */
+        maxRatio: z._default(z.number().check(z.gt(0), z.lte(0.1)), 0.1),
+        windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
+      }),
+    ),
+    /**
+     * Target health shared by the region's environments through a DynamoDB table in the runtime's
+     * region (see health/shared-target-health.ts); absent, each environment learns alone.
+     */
+    sharedHealth: z.optional(
+      z.object({
+        tableName: z.string().check(z.minLength(3), z.maxLength(255)),
+        /** How often each environment reads the region's records: between a second and a minute. */
+        refreshMs: z._default(integer({ min: 1000, max: 60_000 }), 3000),
+      }),
+    ),
     /** Number of recent time-to-first-token samples averaged per target. */
     latencySamples: z._default(integer({ positive: true, max: 1000 }), 20),
     inference: z.prefault(

@@ -14,6 +14,22 @@ export const MetricName = {
   FailedRequests: 'FailedRequests',
   TargetErrors: 'TargetErrors',
   BreakerOpened: 'BreakerOpened',
+  /** Requests whose first target was hedged: the next target started beside it (0/1 per request, [Region]). */
+  HedgesStarted: 'HedgesStarted',
+  /** Requests served by the hedge, the first target being slower (0/1 per request, [Region]). */
+  HedgesWon: 'HedgesWon',
+  /** A scheduled probe of one target answered (1) or not (0) ([Region, Target]). */
+  ProbeSuccess: 'ProbeSuccess',
+  /** A scheduled probe's time to first token, in ms ([Region, Target]). */
+  ProbeTimeToFirstToken: 'ProbeTimeToFirstToken',
+  /** Requests that skipped a target because another environment of the region holds its breaker open (0/1 per request, [Region]). */
+  SharedBreakerSkips: 'SharedBreakerSkips',
+  /** Shared target-health records that failed to parse and were ignored ([Region]). */
+  SharedHealthInvalidRecords: 'SharedHealthInvalidRecords',
+  /** Reads or writes of the shared target-health table that failed ([Region]); the runtime then relies on its own breakers. */
+  SharedHealthErrors: 'SharedHealthErrors',
+  /** Requests refused (503) because the region's budget of fallback calls was spent (0/1 per request, [Region]). */
+  RetryBudgetRefusals: 'RetryBudgetRefusals',
   TimeToFirstToken: 'TimeToFirstToken',
   Latency: 'Latency',
   InputTokens: 'InputTokens',
@@ -42,6 +58,8 @@ export const DimensionName = {
   Reason: 'Reason',
   /** A tool's name. */
   Tool: 'Tool',
+  /** A chain target, `<modelId>@<region>`. */
+  Target: 'Target',
 } as const;
 
 /** Values of the `Reason` dimension of `TargetErrors`. */

@@ -4,9 +4,9 @@
  * chain with its breakers and latency tracker, telemetry, and the HTTP app.
  * Both the Lambda entry point and the local server build the runtime here.
  */
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RuntimeConfigError, type RuntimeConfig } from './config';
 import type { AgentAssetContents } from './agent/agent-asset';
@@ -18,9 +18,12 @@ import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
 import { LatencyTracker } from './chain/latency-tracker';
-import { systemClock, type Clock, type InvokeTarget } from './chain/types';
-import { providerInvoker } from './providers/provider-invoker';
-import { ProviderKeys } from './providers/provider-keys';
+import { RetryBudget, type RetryBudgetSettings } from './chain/retry-budget';
+import { targetInvoker } from './target-invoker';
+import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
+import { DynamoHealthStore } from './health/dynamo-health-store';
+import { HEALTH_RECORD_TTL_MS } from './health/health-record';
+import { SharedTargetHealth } from './health/shared-target-health';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
 import { Telemetry } from './telemetry';
@@ -38,6 +41,8 @@ export interface RuntimeOverrides extends AgentAssetContents {
 
 export interface AgentRuntime {
   app: AgentApp;
+  /** The target health this environment shares with the region's others, when `sharedHealth` is configured. */
+  sharedHealth?: SharedTargetHealth;
   /** Closes the SDK clients' connections. */
   destroy(): void;
 }
@@ -67,16 +72,26 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     clock,
     callTimeoutMs: config.deadlines.stateTimeoutMs,
   });
+  const health = sharedHealth(config, overrides, telemetry, clock);
+  const breakers = new CircuitBreakers(config.breaker, clock, health?.shared);
+  const latency = new LatencyTracker(config.latencySamples);
+  health?.shared.start(breakers, latency);
   const chain = new FallbackChain({
     targets: config.chain,
     jurisdiction: config.jurisdiction,
     firstTokenTimeoutMs: config.deadlines.firstTokenTimeoutMs,
     idleTimeoutMs: config.deadlines.idleTimeoutMs,
     invoke: overrides.invoke ?? targetInvoker(config, bedrockInvoker(bedrock), clock, overrides.credentials),
-    breakers: new CircuitBreakers(config.breaker, clock),
-    latency: new LatencyTracker(config.latencySamples),
+    breakers,
+    latency,
     clock,
     reporter: telemetry,
+    retryBudget: new RetryBudget(retryBudgetSettings(config), clock),
+    fleet: health?.shared,
+    hedge: config.hedge && {
+      settings: config.hedge,
+      budget: new RetryBudget({ enabled: true, ratio: config.hedge.maxRatio, minPerWindow: 0, windowMs: config.hedge.windowMs }, clock),
+    },
   });
   const lambda = new LambdaClients({
     connectTimeoutMs: config.deadlines.connectTimeoutMs,
@@ -86,7 +101,10 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
   const agent = hostedAgent(config, overrides, telemetry, lambda, clock);
   return {
     app: new AgentApp({ config, store, chain, agent, telemetry, clock }),
+    sharedHealth: health?.shared,
     destroy: () => {
+      health?.shared.stop();
+      health?.client.destroy();
       bedrock.destroy();
       dynamo.destroy();
       lambda.destroy();
@@ -94,19 +112,58 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
   };
 }
 
-/** Bedrock for Bedrock targets; the outside providers' invoker, with its Secrets Manager client, when the chain has any. */
-function targetInvoker(config: RuntimeConfig, bedrock: InvokeTarget, clock: Clock, credentials: RuntimeOverrides['credentials']): InvokeTarget {
-  if (!config.chain.some((target) => target.provider)) return bedrock;
-  const secrets = new SecretsManagerClient({
+/** Fallback calls in any window by default, when the chain is short. */
+const DEFAULT_BUDGET_FLOOR = 3;
+
+/**
+ * The retry budget's settings. Its floor defaults to 3 calls, or one walk of
+ * the whole chain when that is longer, so that an isolated failure in a
+ * quiet environment can still reach the chain's last target (an outside
+ * provider, say): a floor below that would refuse the walk that the chain
+ * exists for.
+ */
+function retryBudgetSettings(config: RuntimeConfig): RetryBudgetSettings {
+  const { minPerWindow, ...settings } = config.retryBudget;
+  return { ...settings, minPerWindow: minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR) };
+}
+
+/**
+ * The region's shared target health, when configured: its own DynamoDB client in the runtime's region
+ * (the conversation client talks to the home region), with one attempt per call, since a late
+ * answer is worth nothing: the next refresh asks again.
+ */
+function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock) {
+  if (!config.sharedHealth) return undefined;
+  const { deadlines, sharedHealth: settings } = config;
+  const client = new DynamoDBClient({
     region: config.region,
-    endpoint: config.endpoints?.secretsmanager,
-    credentials,
-    maxAttempts: 2,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
+    endpoint: config.endpoints?.dynamodb,
+    credentials: overrides.credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: deadlines.stateTimeoutMs }),
   });
-  const keys = new ProviderKeys(secrets, config.providerKeyTtlMs, clock);
-  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
-  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
+  const store = new DynamoHealthStore({
+    client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: settings.tableName,
+    callTimeoutMs: deadlines.stateTimeoutMs,
+  });
+  const shared = new SharedTargetHealth({
+    store,
+    scope: config.region,
+    environmentId: randomUUID(),
+    targets: config.chain.map(targetKey),
+    settings: {
+      refreshMs: settings.refreshMs,
+      // The writer's probe takes up to a first-token deadline, and its result a refresh to be written and another to be read.
+      graceMs: deadlines.firstTokenTimeoutMs + 2 * settings.refreshMs,
+      latencyShareMs: 60_000,
+      latencyMaxAgeMs: 10 * 60_000,
+      recordTtlMs: HEALTH_RECORD_TTL_MS,
+    },
+    clock,
+    reporter: telemetry,
+  });
+  return { client, shared };
 }
 
 /** The agent this runtime hosts: the user's definition and Lambda tools, or a plain chat relay with the configured instructions. */

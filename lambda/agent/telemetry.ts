@@ -88,6 +88,13 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.ProviderFallbacks, MetricUnit.Count, summary.path === 'provider-fallback' ? 1 : 0);
     this.metrics.addMetric(MetricName.FailedRequests, MetricUnit.Count, unserved || (summary.incomplete && !summary.clientGone) ? 1 : 0);
     this.metrics.addMetric(MetricName.StateDegraded, MetricUnit.Count, summary.stateDegraded ? 1 : 0);
+    const overRetryBudget = summary.attempts.some((attempt) => attempt.reason === 'RetryBudget');
+    this.metrics.addMetric(MetricName.RetryBudgetRefusals, MetricUnit.Count, overRetryBudget ? 1 : 0);
+    const skippedOnSharedWord = summary.attempts.some((attempt) => attempt.reason === 'SharedBreakerOpen');
+    this.metrics.addMetric(MetricName.SharedBreakerSkips, MetricUnit.Count, skippedOnSharedWord ? 1 : 0);
+    const hedges = summary.attempts.filter((attempt) => attempt.hedge);
+    this.metrics.addMetric(MetricName.HedgesStarted, MetricUnit.Count, hedges.length > 0 ? 1 : 0);
+    this.metrics.addMetric(MetricName.HedgesWon, MetricUnit.Count, hedges.some((attempt) => attempt.outcome === 'answered') ? 1 : 0);
     this.metrics.addMetric(MetricName.Latency, MetricUnit.Milliseconds, summary.latencyMs);
     if (summary.timeToFirstTokenMs !== undefined) this.metrics.addMetric(MetricName.TimeToFirstToken, MetricUnit.Milliseconds, summary.timeToFirstTokenMs);
     if (summary.usage) {
@@ -137,6 +144,16 @@ export class Telemetry {
   breakerOpened(target: ChainTarget): void {
     this.logger.warn('circuit breaker opened', { model: target.modelId, modelRegion: target.region });
     this.count(MetricName.BreakerOpened);
+  }
+
+  invalidHealthRecord(target: string | undefined): void {
+    this.logger.warn('shared target-health record ignored: it does not parse', { target });
+    this.count(MetricName.SharedHealthInvalidRecords);
+  }
+
+  healthStoreFailed(operation: 'read' | 'write', error: unknown): void {
+    this.logger.warn('shared target-health table unreachable; this environment relies on its own breakers', { operation, error: describe(error) });
+    this.count(MetricName.SharedHealthErrors);
   }
 
   residencyRefused(target: ChainTarget, why: string): void {

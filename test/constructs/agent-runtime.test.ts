@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -236,6 +236,23 @@ test("each chain target carries its model's prompt caching, and says nothing for
   for (const target of targets.filter((candidate) => candidate.modelId.startsWith('mistral.'))) expect(target).not.toHaveProperty('promptCaching');
 });
 
+test('the retry budget passes through to the configuration, and defaults to 20 % per 10 s with the floor left to the runtime (3, or one walk of a longer chain)', () => {
+  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000, minPerWindow: 3 } } });
+
+  expect(validateRuntimeConfig(runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.1, minPerWindow: 3, windowMs: 30_000 });
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, windowMs: 10_000 });
+});
+
+test('hedging is off unless settings.hedge is given, and then defaults to 1 s and a cap of 10 %', () => {
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).hedge).toBeUndefined();
+  expect(validateRuntimeConfig(composed({ settings: { hedge: { percentile: 95 } } }).runtime.runtimeConfig).hedge).toEqual({
+    afterMs: 1000,
+    percentile: 95,
+    maxRatio: 0.1,
+    windowMs: 10_000,
+  });
+});
+
 test('historyBytes and limits.toolResultBytes pass through to the configuration', () => {
   const { runtime } = composed({ settings: { historyBytes: 50_000, limits: { toolResultBytes: 8192 } } });
 
@@ -305,14 +322,18 @@ test("a runtime outside its unrestricted jurisdiction's geography calls the mode
   ]);
 });
 
-test("the table grant names only the jurisdiction's home replica", () => {
-  const { template } = composed();
+test("the conversation table grant names only the jurisdiction's home replica; the other DynamoDB grant is the region's health table", () => {
+  const { template, runtime, stack } = composed();
 
+  const runtimeRole = stack.getLogicalId(runtime.function.role!.node.defaultChild as CfnElement);
   const dynamo = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(runtimeRole))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
     .filter((statement: { Action: string[] }) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
-  expect(dynamo).toHaveLength(1);
+  expect(dynamo).toHaveLength(2);
   expect(flatten(dynamo[0].Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/agent-conversations-eu`);
+  const healthTable = stack.getLogicalId(runtime.healthTable!.table.node.defaultChild as CfnElement);
+  expect(dynamo[1].Resource).toEqual({ 'Fn::GetAtt': [healthTable, 'Arn'] });
 });
 
 test('the messages route streams from Lambda through InvokeWithResponseStream, with IAM authorization and a validated body', () => {
@@ -609,6 +630,21 @@ test.each([
     'an invalid runtime setting',
     () => composed({ settings: { deadlines: { firstTokenTimeoutMs: -5 } } }),
     /Invalid agent runtime configuration: deadlines.firstTokenTimeoutMs/,
+  ],
+  [
+    'a retry budget ratio outside its bounds',
+    () => composed({ settings: { retryBudget: { ratio: 5 } } }),
+    /Invalid agent runtime configuration: retryBudget.ratio: .*<=3/,
+  ],
+  [
+    'a hedge cap above a tenth of the requests',
+    () => composed({ settings: { hedge: { maxRatio: 0.5 } } }),
+    /Invalid agent runtime configuration: hedge.maxRatio: .*<=0.1/,
+  ],
+  [
+    'a retry budget window shorter than a second',
+    () => composed({ settings: { retryBudget: { windowMs: 10 } } }),
+    /Invalid agent runtime configuration: retryBudget.windowMs: .*>=1000/,
   ],
   [
     "a configuration over Lambda's environment limit",

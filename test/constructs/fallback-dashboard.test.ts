@@ -317,3 +317,46 @@ describe('FallbackDashboard', () => {
     expect(() => dashboardIn({ agentName: '' })).toThrow(/^agent-us-east-1\/Dashboard: agentName/);
   });
 });
+
+describe('the resilience rows', () => {
+  test('probe success and time to first token are searched by target in each region', () => {
+    // GIVEN / WHEN
+    const widgets = widgetsOf();
+
+    // THEN
+    for (const [title, metricName, statistic] of [
+      ['Fallback links: probe success by target (minimum; 0 is a failed probe)', 'ProbeSuccess', 'Minimum'],
+      ['Fallback links: probe time to first token by target (ms, p50)', 'ProbeTimeToFirstToken', 'p50'],
+    ]) {
+      expect(expressionLines(widget(widgets, title)).map((line) => [line.region ?? 'us-east-1', line.expression, line.label])).toEqual(
+        REGIONS.map((region) => [
+          region,
+          `SEARCH('{MultiRegionAgent,Region,Target} MetricName="${metricName}" Region="${region}"', '${statistic}', 60)`,
+          `${region} \${PROP('Dim.Target')}`,
+        ]),
+      );
+    }
+  });
+
+  test('budget refusals, hedges and the shared health are drawn as sums for every region', () => {
+    // GIVEN / WHEN
+    const widgets = widgetsOf();
+
+    // THEN
+    const graphs: Array<[string, string[]]> = [
+      ['Retry budget refusals, hedges started and hedges won', ['RetryBudgetRefusals', 'HedgesStarted', 'HedgesWon']],
+      [
+        "Shared target health: skips on another environment's breaker, breakers opened, unreadable records, table errors",
+        ['SharedBreakerSkips', 'BreakerOpened', 'SharedHealthInvalidRecords', 'SharedHealthErrors'],
+      ],
+    ];
+    for (const [title, metricNames] of graphs) {
+      const graph = widget(widgets, title);
+      for (const metricName of metricNames) {
+        expect(metricLines(graph, metricName).map((line) => [dimensionsOf(line), optionsOf(line).region, optionsOf(line).stat])).toEqual(
+          REGIONS.map((region) => [{ Region: region }, region, 'Sum']),
+        );
+      }
+    }
+  });
+});

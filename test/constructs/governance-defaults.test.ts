@@ -18,7 +18,8 @@ describe('log groups (CT.CLOUDWATCH.PR.2 and PR.3)', () => {
     // THEN
     const template = templateOf(runtime);
     template.resourceCountIs('AWS::KMS::Key', 1);
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    // The function's, the access logs' and the target probe's.
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
     const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
   });
@@ -90,7 +91,7 @@ describe('log groups (CT.CLOUDWATCH.PR.2 and PR.3)', () => {
       const template = Template.fromStack(stack);
       template.resourceCountIs('AWS::KMS::Key', 1);
       const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
-      template.resourceCountIs('AWS::Logs::LogGroup', 3);
+      template.resourceCountIs('AWS::Logs::LogGroup', 4);
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365, KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
       expect(contexts[region].logRetention).toBe(logs.RetentionDays.ONE_YEAR);
       expect(Stack.of(contexts[region].logEncryptionKey!)).toBe(stack);

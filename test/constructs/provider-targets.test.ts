@@ -1,6 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
@@ -36,6 +37,14 @@ const statementsOf = (runtime: AgentRuntime): Statement[] =>
   Object.values(Template.fromStack(Stack.of(runtime)).findResources('AWS::IAM::Policy')).flatMap(
     (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
   );
+
+/** The statements of the policies attached to one function's role. */
+function statementsOfRole(runtime: AgentRuntime, fn: lambda.IFunction): Statement[] {
+  const roleId = Stack.of(runtime).getLogicalId(fn.role!.node.defaultChild as CfnElement);
+  return Object.values(Template.fromStack(Stack.of(runtime)).findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId}"`))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
 
 describe('outside providers as chain targets', () => {
   test('an EU runtime tries an OpenAI EU-residency project after every Bedrock target, as provider-fallback', () => {
@@ -130,13 +139,16 @@ describe('provider API keys', () => {
     expect(chain.at(-1)?.provider?.secret).not.toEqual(chain[chain.length - 2].provider?.secret);
   });
 
-  test('the runtime may read exactly its key secrets, and no key is in its environment', () => {
+  test('the runtime and its probe may read exactly its key secrets, and no key is in their environment', () => {
     const runtime = usRuntime(bedrockChain(OpenAiModel.gpt4o({ residency: 'us' }), AnthropicModel.claudeSonnet45({ inferenceGeo: 'us' })));
-    const statements = statementsOf(runtime).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')));
-    expect(statements).toHaveLength(1);
-    expect(statements[0].Action).toEqual('secretsmanager:GetSecretValue');
     const secretIds = Object.keys(Template.fromStack(Stack.of(runtime)).findResources('AWS::SecretsManager::Secret'));
-    expect([statements[0].Resource].flat()).toEqual(secretIds.map((id) => ({ Ref: id })));
+    expect(secretIds).toHaveLength(2);
+    for (const fn of [runtime.function, runtime.probe!.function]) {
+      const statements = statementsOfRole(runtime, fn).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+      expect(statements).toHaveLength(1);
+      expect(statements[0].Action).toEqual('secretsmanager:GetSecretValue');
+      expect([statements[0].Resource].flat()).toEqual(secretIds.map((id) => ({ Ref: id })));
+    }
     const environment = JSON.stringify(environmentOf(runtime));
     expect(environment).not.toMatch(/sk-|apiKey/i);
   });

@@ -4,8 +4,13 @@ import { Playground } from '../../local/playground';
 
 let playground: Playground;
 
+/** The retry budget's window here: one test's fallbacks must not spend the next one's budget (see the providers' tests). */
+const BUDGET_WINDOW_MS = 1000;
+
 beforeAll(async () => {
-  playground = await Playground.start({ ...exampleRegions(), port: 0 });
+  const example = exampleRegions();
+  const configs = example.configs.map((config) => ({ ...config, retryBudget: { ...config.retryBudget, windowMs: BUDGET_WINDOW_MS } }));
+  playground = await Playground.start({ ...example, configs, port: 0 });
 });
 
 afterEach(async () => {
@@ -187,7 +192,13 @@ test('an unknown region cannot be taken down', async () => {
 });
 
 describe('the outside provider of the example (us only)', () => {
+  // Each test walks the US chain down to OpenAI: it starts with the fallback budget of a quiet region.
+  beforeEach(() => new Promise((resolve) => setTimeout(resolve, BUDGET_WINDOW_MS + 100)));
   afterEach(() => playground.providers.openai.clearCalls());
+
+  /** The calls users' messages made, without the scheduled probes' (one output token each). */
+  const userCalls = () =>
+    playground.providers.openai.calls().filter((call) => (call.request as { max_completion_tokens?: number }).max_completion_tokens !== 1);
 
   test('with every Bedrock target of both US regions failing, a US caller is answered by OpenAI (US residency) as provider-fallback', async () => {
     // GIVEN both US Bedrock regions answering 503
@@ -200,9 +211,11 @@ describe('the outside provider of the example (us only)', () => {
     expect(answer.headers.get('x-agent-provider')).toBe('openai:us');
     expect(answer.headers.get('x-agent-model')).toBe('gpt-4o');
     expect(answer.headers.get('x-agent-degraded')).toBe('true');
-    expect(playground.providers.openai.calls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 200 }]);
-    // AND the key was read from Secrets Manager, in the runtime's region
-    expect([...playground.providers.secrets.reads.keys()]).toEqual([expect.stringMatching(/^us-(east-1|west-2)\/openai-us$/)]);
+    expect(userCalls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 200 }]);
+    // AND the key was read from Secrets Manager in the runtime's region (and only US secrets were read, the probes' included)
+    const reads = [...playground.providers.secrets.reads.keys()];
+    expect(reads).toContain(`${answer.headers.get('x-agent-runtime-region')}/openai-us`);
+    for (const secret of reads) expect(secret).toMatch(/^us-(east-1|west-2)\/openai-us$/);
   });
 
   test("POST /_local/faults with a provider injects into that provider's emulator: the US answer then fails with the provider's status", async () => {
@@ -214,7 +227,7 @@ describe('the outside provider of the example (us only)', () => {
     const answer = await ask({ location: 'us' });
     // THEN no target served, and the provider was called once and answered 500
     expect(answer.status).toBe(503);
-    expect(playground.providers.openai.calls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 500 }]);
+    expect(userCalls()).toMatchObject([{ model: 'gpt-4o', residency: 'us', status: 500 }]);
   });
 
   test("DELETE /_local/faults clears the providers' faults too", async () => {
@@ -251,6 +264,6 @@ describe('the outside provider of the example (us only)', () => {
     for (const region of ['eu-west-1', 'eu-central-1']) await control('POST', '/_local/faults', { region, fault: { status: 503 } });
     const answer = await ask({ location: 'eu' });
     expect(answer.status).toBe(503);
-    expect(playground.providers.openai.calls()).toEqual([]);
+    expect(userCalls()).toEqual([]);
   });
 });

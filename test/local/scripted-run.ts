@@ -80,6 +80,9 @@ export async function scriptedRun(playground: Playground): Promise<Exchange[]> {
   await control('POST', '/_local/regions/eu-west-1/down');
   await ask('eu', 'where am I served?');
   await playground.healthChecks();
+  // The scheduled probes, with a fallback link broken: its probe fails.
+  await control('POST', '/_local/faults', { region: 'eu-central-1', fault: { status: 503 }, times: 2 });
+  await playground.probes();
   await control('POST', '/_local/regions/eu-west-1/up');
   await control('DELETE', '/_local/faults');
   return exchanges;

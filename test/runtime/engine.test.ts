@@ -113,20 +113,23 @@ describe('circuit breaker', () => {
     expect(breakers.tryAcquire('t')).toBe(false);
   });
 
-  test('a failed probe reopens the breaker for a fresh cooldown; a successful one closes it', () => {
+  test('a failed probe reopens the breaker for a fresh cooldown without counting as a new opening; a successful one closes it', () => {
     const clock = new FakeClock();
     const breakers = new CircuitBreakers({ failureThreshold: 1, cooldownMs: 1000 }, clock);
-    breakers.recordFailure('t');
+    expect(breakers.recordFailure('t')).toBe(true);
     clock.time += 1000;
     breakers.tryAcquire('t');
 
-    expect(breakers.recordFailure('t')).toBe(true);
+    // Open → half-open → open again: the breaker was never closed in between.
+    expect(breakers.recordFailure('t')).toBe(false);
     expect(breakers.reopensAt('t')).toBe(clock.time + 1000);
 
     clock.time += 1000;
     breakers.tryAcquire('t');
     breakers.recordSuccess('t');
     expect(breakers.state('t')).toBe('closed');
+    // Closed → open is an opening again.
+    expect(breakers.recordFailure('t')).toBe(true);
   });
 });
 

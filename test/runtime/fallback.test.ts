@@ -103,20 +103,55 @@ test('once the breaker opens, the primary receives no calls until its cooldown e
   expect(probe.headers.get('x-agent-path')).toBe('primary');
 });
 
-test('when every breaker is open, the request still probes the target whose cooldown ends first', async () => {
-  // GIVEN one target whose breaker opens on its first failure
+test('when every breaker is open, requests fail at once with 503 and retry-after, and each target gets one probe per cooldown', async () => {
+  // GIVEN every target failing, with breakers that open at the first failure and cool down for 1.5 s
+  harness = await startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { breaker: { failureThreshold: 1, cooldownMs: 1500 } }));
+  for (const region of [EU_WEST, EU_CENTRAL]) harness.emulator.injectFault({ region, fault: { status: 503 } });
+  const first = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'one' });
+  expect(harness.emulator.calls()).toHaveLength(3);
+
+  // WHEN five more requests arrive while every breaker is open
+  const whileOpen = [];
+  for (const text of ['two', 'three', 'four', 'five', 'six']) whileOpen.push(await postMessage(harness.server.url, 'eu.c-all-open', { text }));
+
+  // THEN none reached a target: each was refused at once, told when to come back
+  expect(first.status).toBe(503);
+  expect(harness.emulator.calls()).toHaveLength(3);
+  expect(whileOpen.map((result) => result.status)).toEqual([503, 503, 503, 503, 503]);
+  for (const result of whileOpen) {
+    expect(Number(result.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(result.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+    const attempts = (result.json?.error as { attempts: Array<{ outcome: string; reason: string }> }).attempts;
+    expect(attempts.map((attempt) => `${attempt.outcome}:${attempt.reason}`)).toEqual(['skipped:BreakerOpen', 'skipped:BreakerOpen', 'skipped:BreakerOpen']);
+  }
+
+  // WHEN the cooldown has passed: the next request probes each target once, and the one after it again finds them open
+  await new Promise((resolve) => setTimeout(resolve, 1600));
+  const probe = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'seven' });
+  const afterProbe = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'eight' });
+
+  // THEN one call per target per cooldown, and the failed probes opened no breaker anew: three openings in all
+  expect(probe.status).toBe(503);
+  expect(afterProbe.status).toBe(503);
+  expect(harness.emulator.calls()).toHaveLength(6);
+  expect(harness.output.sum('BreakerOpened')).toBe(3);
+});
+
+test('a target whose breaker is open, alone in its chain, recovers through the probe after its cooldown', async () => {
+  // GIVEN one target whose breaker opens on its first failure, then recovers
   harness = await startHarness((emulator, dynamo) =>
-    euConfig(emulator, dynamo, { chain: [{ modelId: CLAUDE, region: EU_WEST, tier: 'primary' }], breaker: { failureThreshold: 1, cooldownMs: 60_000 } }),
+    euConfig(emulator, dynamo, { chain: [{ modelId: CLAUDE, region: EU_WEST, tier: 'primary' }], breaker: { failureThreshold: 1, cooldownMs: 1000 } }),
   );
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
-  const first = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'one' });
+  const first = await postMessage(harness.server.url, 'eu.c-one-open', { text: 'one' });
 
-  // WHEN the next request arrives with the breaker open and the target healthy again
-  const second = await postMessage(harness.server.url, 'eu.c-all-open', { text: 'two' });
+  // WHEN a request arrives during the cooldown, and another after it
+  const during = await postMessage(harness.server.url, 'eu.c-one-open', { text: 'two' });
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const after = await postMessage(harness.server.url, 'eu.c-one-open', { text: 'three' });
 
-  // THEN it was not failed fast: the target was probed and answered
-  expect(first.status).toBe(503);
-  expect(second.status).toBe(200);
+  // THEN the one during the cooldown cost the target nothing; the probe after it was answered
+  expect([first.status, during.status, after.status]).toEqual([503, 503, 200]);
   expect(harness.emulator.calls()).toHaveLength(2);
 });
 

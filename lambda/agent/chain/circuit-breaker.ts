@@ -3,8 +3,10 @@
  * environment. Closed: calls go through and consecutive failures are counted.
  * Open: the target is skipped at no cost until its cooldown ends. Half-open:
  * one probe may go through; its success closes the breaker, its failure opens
- * it again for a fresh cooldown.
+ * it again for a fresh cooldown. So an open target receives at most one call
+ * per cooldown from this environment, however many requests arrive.
  */
+import type { BreakerListener } from './fleet-health';
 import type { Clock } from './types';
 
 export interface BreakerSettings {
@@ -17,6 +19,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open';
 interface Entry {
   failures: number;
   openUntil?: number;
+  /** When the breaker last opened (or reopened after a failed probe). */
+  openedAt?: number;
   probing: boolean;
 }
 
@@ -26,6 +30,8 @@ export class CircuitBreakers {
   constructor(
     private readonly settings: BreakerSettings,
     private readonly clock: Clock,
+    /** Told of every opening and closing, e.g. to share them with the region's other environments. */
+    private readonly listener?: BreakerListener,
   ) {}
 
   state(key: string): BreakerState {
@@ -45,21 +51,38 @@ export class CircuitBreakers {
     return true;
   }
 
-  /** Lets a call through regardless of the state: the probe made when every target is open. */
-  forceProbe(key: string): void {
-    this.entry(key).probing = true;
-  }
-
   /** When an open breaker will next let a probe through (now for closed ones). */
   reopensAt(key: string): number {
     return this.entries.get(key)?.openUntil ?? this.clock.now();
   }
 
   recordSuccess(key: string): void {
+    const wasOpen = this.entries.get(key)?.openUntil !== undefined;
     this.entries.delete(key);
+    if (wasOpen) this.listener?.closed(key);
   }
 
-  /** Counts a failure; returns true when this failure opened the breaker. */
+  /**
+   * Another environment (or a scheduled probe) saw the target answer at `at`:
+   * a breaker that opened before then closes, without a call of its own.
+   */
+  recoveredElsewhere(key: string, at: number): void {
+    const entry = this.entries.get(key);
+    if (entry?.openedAt !== undefined && entry.openedAt < at && !entry.probing) this.entries.delete(key);
+  }
+
+  /** Lets this environment's next call take the half-open probe: the region's prober has gone, and this one takes over. */
+  takeOverProbe(key: string): void {
+    const entry = this.entry(key);
+    entry.openUntil = this.clock.now();
+    entry.openedAt ??= this.clock.now();
+  }
+
+  /**
+   * Counts a failure; returns true when this failure opened a closed breaker.
+   * A failed half-open probe reopens it for a fresh cooldown, but it was never
+   * closed: that is no new opening.
+   */
   recordFailure(key: string): boolean {
     const entry = this.entry(key);
     const wasProbe = entry.probing;
@@ -67,8 +90,10 @@ export class CircuitBreakers {
     entry.failures += 1;
     if (wasProbe || entry.failures >= this.settings.failureThreshold) {
       const wasOpen = entry.openUntil !== undefined;
-      entry.openUntil = this.clock.now() + this.settings.cooldownMs;
-      return !wasOpen || wasProbe;
+      entry.openedAt = this.clock.now();
+      entry.openUntil = entry.openedAt + this.settings.cooldownMs;
+      this.listener?.opened(key, entry.openUntil);
+      return !wasOpen;
     }
     return false;
   }

@@ -10,8 +10,11 @@ import { foundationModelOf, TIERS, type ChainTarget, type JurisdictionConfig } f
 import { TargetErrorReason } from '../metric-names';
 import type { Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
+import type { FleetHealth } from './fleet-health';
+import { firstOutputHedged, hedgeDelayMs, type Hedging } from './hedging';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
+import type { RetryBudget } from './retry-budget';
 import { TargetAttempt } from './target-attempt';
 import { targetKey, type Attempt, type ChainOutcome, type Clock, type InvokeTarget, type ModelRequest } from './types';
 
@@ -32,6 +35,12 @@ export interface FallbackChainProps {
   latency: LatencyTracker;
   clock: Clock;
   reporter: ChainReporter;
+  /** Caps the calls a request makes after its first; without it, every target may be tried. */
+  retryBudget?: RetryBudget;
+  /** What the region's other environments know; without it, each environment learns alone. */
+  fleet?: FleetHealth;
+  /** Hedged first tokens; without it, a target is only left at its first-token deadline. */
+  hedge?: Hedging;
 }
 
 export interface RunOptions {
@@ -68,7 +77,8 @@ export class FallbackChain {
 
   /** The targets a request will try, in order: tier order, then fastest recent first-token time. */
   order(): ChainTarget[] {
-    const rank = (target: ChainTarget) => this.props.latency.average(targetKey(target)) ?? -1;
+    const { latency, fleet } = this.props;
+    const rank = (target: ChainTarget) => latency.average(targetKey(target)) ?? fleet?.firstTokenMs(targetKey(target)) ?? -1;
     return TIERS.flatMap((tier) =>
       this.planned
         .map((target, index) => ({ target, index }))
@@ -84,13 +94,18 @@ export class FallbackChain {
     const attempts: Attempt[] = [];
     const { breakers, clock } = this.props;
     const ordered = this.order();
+    this.props.retryBudget?.requestStarted();
+    this.props.hedge?.budget.requestStarted();
+    // Targets started as hedges: the loop does not call them again.
+    const hedged = new Set<ChainTarget>();
     let budgetSpent = false;
     // Models whose limits the request exceeds: the same model in another region would refuse it too.
     const beyondLimits = new Set<string>();
-    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'ModelLimit') =>
+    const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'SharedBreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
       attempts.push({ modelId: target.modelId, region: target.region, tier: target.tier, outcome: 'skipped', reason, durationMs: 0 });
 
-    for (const target of ordered) {
+    for (const [index, target] of ordered.entries()) {
+      if (hedged.has(target)) continue;
       if (options.signal?.aborted || clock.now() >= options.firstTokenBy) {
         budgetSpent = !options.signal?.aborted;
         break;
@@ -99,11 +114,23 @@ export class FallbackChain {
         skip(target, TargetErrorReason.ModelLimit);
         continue;
       }
+      // Another environment's open breaker is checked first, so that it does not take this one's half-open probe.
+      if (this.props.fleet?.heldOpenUntil(targetKey(target)) !== undefined) {
+        skip(target, 'SharedBreakerOpen');
+        continue;
+      }
       if (!breakers.tryAcquire(targetKey(target))) {
         skip(target, 'BreakerOpen');
         continue;
       }
-      const outcome = await this.attempt(target, request, options, attempts);
+      if (!this.mayCallAgain(attempts)) {
+        // The call is not made: the target's half-open probe slot, if this was it, goes back.
+        breakers.release(targetKey(target));
+        skip(target, 'RetryBudget');
+        return overRetryBudget(attempts, this.props.retryBudget!.refillsInMs());
+      }
+      const nextForHedge = () => this.hedgeTarget(ordered.slice(index + 1), hedged, beyondLimits);
+      const outcome = await this.attempt(target, request, options, attempts, nextForHedge);
       if (outcome) return outcome;
       const verdict = attempts.at(-1)?.reason;
       if (verdict === TargetErrorReason.ModelLimit) beyondLimits.add(foundationModelOf(target.modelId));
@@ -114,21 +141,88 @@ export class FallbackChain {
       }
     }
 
-    // Every breaker was open: probe the target that would reopen first rather than fail without trying.
-    if (ordered.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && clock.now() < options.firstTokenBy && !options.signal?.aborted) {
-      const probe = ordered.reduce((soonest, target) => (breakers.reopensAt(targetKey(target)) < breakers.reopensAt(targetKey(soonest)) ? target : soonest));
-      breakers.forceProbe(targetKey(probe));
-      const outcome = await this.attempt(probe, request, options, attempts);
-      if (outcome) return outcome;
+    // Every target was skipped by an open breaker: fail at once, and say when one will take a probe again,
+    // rather than add a call per request to targets that are already failing.
+    const breakerOpen = (attempt: Attempt) => attempt.reason === 'BreakerOpen' || attempt.reason === 'SharedBreakerOpen';
+    if (attempts.length > 0 && attempts.every((attempt) => attempt.outcome === 'skipped') && attempts.some(breakerOpen)) {
+      return allBreakersOpen(attempts, this.retryAfterMs(ordered));
     }
     budgetSpent ||= clock.now() >= options.firstTokenBy || attempts.at(-1)?.reason === 'BudgetSpent';
     return exhausted(attempts, budgetSpent, this.refused.length);
   }
 
-  /** One call to one target; resolves undefined when the chain should move on. */
-  private attempt(target: ChainTarget, request: ModelRequest, options: RunOptions, attempts: Attempt[]): Promise<ChainOutcome | undefined> {
-    return new TargetAttempt(this.props, target, request, options, attempts).run();
+  /** A request's first call is always allowed; each later one is taken from the retry budget. */
+  private mayCallAgain(attempts: readonly Attempt[]): boolean {
+    const { retryBudget } = this.props;
+    if (!retryBudget || attempts.every((attempt) => attempt.outcome === 'skipped')) return true;
+    return retryBudget.tryWithdraw();
   }
+
+  /** Time until the first open breaker of these targets lets a probe through. */
+  private retryAfterMs(targets: readonly ChainTarget[]): number {
+    const { breakers, clock, fleet } = this.props;
+    const reopensAt = (key: string) => Math.max(breakers.reopensAt(key), fleet?.heldOpenUntil(key) ?? 0);
+    const soonest = Math.min(...targets.map((target) => reopensAt(targetKey(target))));
+    return Math.max(0, soonest - clock.now());
+  }
+
+  /** One call to one target (hedged, when configured); resolves undefined when the chain should move on. */
+  private async attempt(
+    target: ChainTarget,
+    request: ModelRequest,
+    options: RunOptions,
+    attempts: Attempt[],
+    nextForHedge: () => ChainTarget | undefined,
+  ): Promise<ChainOutcome | undefined> {
+    const first = new TargetAttempt(this.props, target, request, options, attempts);
+    const { hedge, latency, firstTokenTimeoutMs } = this.props;
+    if (!hedge) return first.run();
+    const delayMs = hedgeDelayMs(hedge.settings, latency, targetKey(target));
+    // A hedge at or after the first-token deadline would only be the fallback, called twice.
+    if (delayMs >= firstTokenTimeoutMs) return first.run();
+    const raced = await firstOutputHedged(first, delayMs, () => {
+      const next = nextForHedge();
+      return next && new TargetAttempt(this.props, next, request, options, attempts, true);
+    });
+    return raced.attempt.finish(raced.first);
+  }
+
+  /** The next target that may be called now, taken from the hedge budget; undefined when none may. */
+  private hedgeTarget(candidates: readonly ChainTarget[], hedged: Set<ChainTarget>, beyondLimits: ReadonlySet<string>): ChainTarget | undefined {
+    const { breakers, fleet, hedge } = this.props;
+    const target = candidates.find(
+      (candidate) =>
+        !hedged.has(candidate) && !beyondLimits.has(foundationModelOf(candidate.modelId)) && fleet?.heldOpenUntil(targetKey(candidate)) === undefined,
+    );
+    if (!target || !breakers.tryAcquire(targetKey(target))) return undefined;
+    if (!hedge!.budget.tryWithdraw()) {
+      breakers.release(targetKey(target));
+      return undefined;
+    }
+    hedged.add(target);
+    return target;
+  }
+}
+
+function overRetryBudget(attempts: Attempt[], retryAfterMs: number): ChainOutcome {
+  const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  return {
+    kind: 'exhausted',
+    attempts,
+    status: 503,
+    retryAfterMs,
+    message: `the first target failed and this region's fallback budget is spent: too many requests are falling back (${summary})`,
+  };
+}
+
+function allBreakersOpen(attempts: Attempt[], retryAfterMs: number): ChainOutcome {
+  return {
+    kind: 'exhausted',
+    attempts,
+    status: 503,
+    retryAfterMs,
+    message: `every model target is failing and its circuit breaker is open; the next probe is due in ${Math.ceil(retryAfterMs / 1000)} s`,
+  };
 }
 
 function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: number): ChainOutcome {

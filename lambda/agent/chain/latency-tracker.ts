@@ -5,6 +5,7 @@
  */
 export class LatencyTracker {
   private readonly samples = new Map<string, number[]>();
+  private readonly recorded = new Map<string, number>();
 
   constructor(private readonly window: number) {}
 
@@ -13,6 +14,20 @@ export class LatencyTracker {
     list.push(milliseconds);
     if (list.length > this.window) list.shift();
     this.samples.set(key, list);
+    this.recorded.set(key, this.recordedCount(key) + 1);
+  }
+
+  /** How many samples were ever recorded for the target: tells whether it was measured since some earlier moment. */
+  recordedCount(key: string): number {
+    return this.recorded.get(key) ?? 0;
+  }
+
+  /** The p-th percentile (0–100) of the recent samples, or undefined for a target never measured. */
+  percentile(key: string, p: number): number | undefined {
+    const list = this.samples.get(key);
+    if (!list || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
   }
 
   /** The average of the recent samples, or undefined for a target never measured. */

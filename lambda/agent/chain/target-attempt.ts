@@ -43,7 +43,7 @@ const TIMED_OUT = Symbol('timed out');
 type Next = IteratorResult<ModelEvent> | typeof TIMED_OUT | { failed: unknown };
 
 /** Phase 1's verdict: move on, end the chain, or serve (with the first text to stream, if the first output was text). */
-type FirstOutput = { next: true } | { end: ChainOutcome } | { serve: true; firstText?: string };
+export type FirstOutput = { next: true } | { end: ChainOutcome } | { serve: true; firstText?: string };
 
 export class TargetAttempt {
   private readonly key: string;
@@ -54,6 +54,8 @@ export class TargetAttempt {
   private stopReason?: string;
   private usage?: Usage;
   private settled = false;
+  private abandoned = false;
+  private readonly onClientGone = () => this.abort.abort();
 
   constructor(
     private readonly deps: AttemptDeps,
@@ -61,6 +63,8 @@ export class TargetAttempt {
     request: ModelRequest,
     private readonly options: RunOptions,
     private readonly attempts: Attempt[],
+    /** Started beside an earlier target that had not answered yet (a hedge). */
+    private readonly hedge = false,
   ) {
     this.key = targetKey(target);
     this.started = deps.clock.now();
@@ -70,11 +74,19 @@ export class TargetAttempt {
 
   /** Resolves undefined when the chain should move on to the next target. */
   async run(): Promise<ChainOutcome | undefined> {
-    const onClientGone = () => this.abort.abort();
-    this.options.signal?.addEventListener('abort', onClientGone, { once: true });
+    return this.finish(await this.firstOutput());
+  }
+
+  /** Phase 1 alone: until the target's first output, a failure, or the end of the chain. */
+  firstOutput(): Promise<FirstOutput> {
+    this.options.signal?.addEventListener('abort', this.onClientGone, { once: true });
+    return this.untilFirstOutput();
+  }
+
+  /** Phase 2, given phase 1's verdict: serves the request, or resolves undefined to move on. */
+  async finish(first: FirstOutput): Promise<ChainOutcome | undefined> {
     let completed = false;
     try {
-      const first = await this.untilFirstOutput();
       if ('next' in first) return undefined;
       if ('end' in first) return first.end;
       const outcome = await this.serve(first.firstText);
@@ -85,10 +97,20 @@ export class TargetAttempt {
       if (!this.settled) this.settle('success');
       throw error;
     } finally {
-      this.options.signal?.removeEventListener('abort', onClientGone);
+      this.options.signal?.removeEventListener('abort', this.onClientGone);
       // Whatever ended the attempt early, its HTTP/2 stream must not outlive it.
       if (!completed) this.abort.abort();
     }
+  }
+
+  /** The loser of a hedge: its call is aborted, and it counts against nothing (breaker, latency, failures). */
+  abandon(): void {
+    this.abandoned = true;
+    this.options.signal?.removeEventListener('abort', this.onClientGone);
+    this.abort.abort();
+    if (this.settled) return;
+    this.settle('release');
+    this.record('skipped', 'HedgeLost');
   }
 
   private async untilFirstOutput(): Promise<FirstOutput> {
@@ -97,6 +119,8 @@ export class TargetAttempt {
     const firstTokenBy = Math.min(ownDeadline, this.options.firstTokenBy);
     for (;;) {
       const next = await nextWithin(this.iterator, firstTokenBy - clock.now());
+      // Abandoned as a hedge's loser: already settled and recorded.
+      if (this.abandoned) return { next: true };
       if (this.options.signal?.aborted) {
         this.notTheTargetsFault('ClientGone');
         return { end: { kind: 'exhausted', attempts: this.attempts, status: 503, message: 'the client went away' } };
@@ -217,6 +241,7 @@ export class TargetAttempt {
       reason,
       status,
       durationMs: this.deps.clock.now() - this.started,
+      ...(this.hedge ? { hedge: true } : {}),
     });
   }
 

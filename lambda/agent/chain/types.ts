@@ -93,11 +93,18 @@ export interface Attempt {
   region: string;
   tier: Tier;
   outcome: 'answered' | 'failed' | 'skipped';
-  /** Why it failed or was skipped; the last three (and ModelLimit) are not the target's failures and count against no breaker. */
-  reason?: TargetErrorReason | 'BreakerOpen' | 'ClientGone' | 'BudgetSpent';
+  /**
+   * Why it failed or was skipped; the last four (and ModelLimit) are not the target's failures and count against no breaker.
+   * RetryBudget: not called, because the region's budget of fallback calls was spent.
+   * HedgeLost: started as a hedge (or hedged against), aborted because the other target answered first.
+   * SharedBreakerOpen: not called, because another environment of the region holds its breaker open.
+   */
+  reason?: TargetErrorReason | 'BreakerOpen' | 'SharedBreakerOpen' | 'ClientGone' | 'BudgetSpent' | 'RetryBudget' | 'HedgeLost';
   /** HTTP status the target answered, when it answered one. */
   status?: number;
   durationMs: number;
+  /** Started beside an earlier target that had not produced a first token after the hedging delay. */
+  hedge?: boolean;
 }
 
 export interface Usage {
@@ -130,4 +137,11 @@ export type ChainOutcome =
   | ({ kind: 'answered'; stopReason: string } & Served)
   | ({ kind: 'interrupted'; reason: InterruptionReason; message: string } & Served)
   | { kind: 'rejected'; attempts: Attempt[]; message: string }
-  | { kind: 'exhausted'; attempts: Attempt[]; status: 429 | 502 | 503 | 504; message: string };
+  | {
+      kind: 'exhausted';
+      attempts: Attempt[];
+      status: 429 | 502 | 503 | 504;
+      message: string;
+      /** When the caller may usefully try again (e.g. when an open breaker takes its next probe). */
+      retryAfterMs?: number;
+    };

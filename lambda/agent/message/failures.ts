@@ -6,9 +6,25 @@ import { HttpError } from '../http/http-error';
 export function failureOf(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>): HttpError {
   const attempts = outcome.attempts.map(publicAttempt);
   if (outcome.kind === 'rejected') return new HttpError(400, 'model_rejected_request', outcome.message, { attempts });
-  const code = outcome.status === 504 ? 'deadline_exceeded' : outcome.status === 429 ? 'throttled' : 'all_targets_failed';
-  const headers: Record<string, string> = outcome.status === 429 || outcome.status === 503 ? { 'retry-after': '1' } : {};
+  const code =
+    outcome.status === 504
+      ? 'deadline_exceeded'
+      : outcome.status === 429
+        ? 'throttled'
+        : overRetryBudget(outcome)
+          ? 'fallback_budget_spent'
+          : 'all_targets_failed';
+  const headers: Record<string, string> = outcome.status === 429 || outcome.status === 503 ? { 'retry-after': retryAfterSeconds(outcome.retryAfterMs) } : {};
   return new HttpError(outcome.status, code, outcome.message, { retryable: outcome.status !== 502, attempts }, headers);
+}
+
+function overRetryBudget(outcome: { attempts: readonly Attempt[] }): boolean {
+  return outcome.attempts.at(-1)?.reason === 'RetryBudget';
+}
+
+/** Whole seconds, at least 1 (HTTP's retry-after has no fractions, and 0 invites an immediate retry). */
+function retryAfterSeconds(retryAfterMs: number | undefined): string {
+  return String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
 }
 
 export function publicAttempt(attempt: Attempt) {

@@ -1,0 +1,116 @@
+/**
+ * The shared health records in the region's DynamoDB table: one item per
+ * target under the region's partition, read with one Query (the table holds a
+ * handful of items), written with UpdateItem so that a state change and a
+ * latency share never erase each other's attributes.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { HealthTableSchema } from './health-table-schema';
+
+export interface StateWrite {
+  state: 'open' | 'closed';
+  /** Epoch ms of the next probe of an open breaker. */
+  until?: number;
+  at: number;
+  by: string;
+  /** The writer's recent time to first token, shared with a closing. */
+  firstTokenMs?: number;
+}
+
+/** Where the shared records live; the DynamoDB table in deployments, anything in tests. */
+export interface HealthStore {
+  /** Every record of the scope, unparsed. */
+  read(scope: string): Promise<unknown[]>;
+  writeState(scope: string, target: string, write: StateWrite, expiresAt: number): Promise<void>;
+  writeLatency(scope: string, target: string, firstTokenMs: number, measuredAt: number, expiresAt: number): Promise<void>;
+  /** Makes `by` the taker of an open breaker's probes, if the record is still the one written at `seenAt`. */
+  takeOver(scope: string, target: string, seenAt: number, by: string, now: number, expiresAt: number): Promise<boolean>;
+}
+
+export interface DynamoHealthStoreProps {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  callTimeoutMs: number;
+}
+
+const { partitionKey, sortKey, ttlAttribute } = HealthTableSchema;
+
+export class DynamoHealthStore implements HealthStore {
+  constructor(private readonly props: DynamoHealthStoreProps) {}
+
+  async read(scope: string): Promise<unknown[]> {
+    const output = await this.props.client.send(
+      new QueryCommand({
+        TableName: this.props.tableName,
+        KeyConditionExpression: '#scope = :scope',
+        ExpressionAttributeNames: { '#scope': partitionKey },
+        ExpressionAttributeValues: { ':scope': scope },
+      }),
+      { abortSignal: this.timeout() },
+    );
+    return output.Items ?? [];
+  }
+
+  async writeState(scope: string, target: string, write: StateWrite, expiresAt: number): Promise<void> {
+    const values: Record<string, unknown> = { ':state': write.state, ':at': write.at, ':by': write.by, ':expiresAt': expiresAt };
+    const sets = ['#state = :state', '#at = :at', '#by = :by', '#expiresAt = :expiresAt'];
+    if (write.until !== undefined) {
+      values[':until'] = write.until;
+      sets.push('#until = :until');
+    }
+    if (write.firstTokenMs !== undefined) {
+      values[':firstTokenMs'] = write.firstTokenMs;
+      sets.push('firstTokenMs = :firstTokenMs', 'measuredAt = :at');
+    }
+    await this.update(scope, target, `SET ${sets.join(', ')}${write.until === undefined ? ' REMOVE #until' : ''}`, values);
+  }
+
+  async writeLatency(scope: string, target: string, firstTokenMs: number, measuredAt: number, expiresAt: number): Promise<void> {
+    await this.update(scope, target, 'SET firstTokenMs = :firstTokenMs, measuredAt = :measuredAt, #expiresAt = :expiresAt', {
+      ':firstTokenMs': firstTokenMs,
+      ':measuredAt': measuredAt,
+      ':expiresAt': expiresAt,
+    });
+  }
+
+  async takeOver(scope: string, target: string, seenAt: number, by: string, now: number, expiresAt: number): Promise<boolean> {
+    try {
+      await this.update(
+        scope,
+        target,
+        'SET #by = :by, #until = :now, #at = :now, #expiresAt = :expiresAt',
+        { ':by': by, ':now': now, ':expiresAt': expiresAt, ':seenAt': seenAt, ':open': 'open' },
+        '#at = :seenAt AND #state = :open',
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async update(scope: string, target: string, expression: string, values: Record<string, unknown>, condition?: string): Promise<void> {
+    // Only the placeholders the expressions use: DynamoDB refuses unused ones.
+    const names = Object.fromEntries(
+      Object.entries({ '#state': 'state', '#at': 'at', '#by': 'by', '#until': 'until', '#expiresAt': ttlAttribute }).filter(([placeholder]) =>
+        `${expression} ${condition ?? ''}`.includes(placeholder),
+      ),
+    );
+    await this.props.client.send(
+      new UpdateCommand({
+        TableName: this.props.tableName,
+        Key: { [partitionKey]: scope, [sortKey]: target },
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+      { abortSignal: this.timeout() },
+    );
+  }
+
+  private timeout(): AbortSignal {
+    return AbortSignal.timeout(this.props.callTimeoutMs);
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Target health shared by a region's execution environments through a small
+ * DynamoDB table, so that a dead target is learned once per region instead
+ * of once per environment, and a new environment does not start blind.
+ *
+ * - Writes: each breaker transition of this environment (opened until T,
+ *   closed) is written in the background, in order per target; a recent
+ *   first-token time is shared at most every `latencyShareMs` per target.
+ * - Reads: the region's records are queried in the background every
+ *   `refreshMs` (and when a lookup finds the view due); lookups read memory.
+ * - Meaning: a target another environment holds open is skipped here; only
+ *   the writer probes (when its `until` comes), so an open target gets about
+ *   one call per cooldown per region. If the writer is gone (a grace after
+ *   `until` passed with no new record), one environment takes over the probe
+ *   with a conditional write. A closing seen elsewhere closes a breaker here
+ *   that opened before it.
+ * - Failure: a record that fails to parse is ignored and counted; a view not
+ *   refreshed for three intervals (the store unreachable, or the environment
+ *   frozen) is not used at all: the runtime then behaves as without sharing.
+ */
+import type { CircuitBreakers } from '../chain/circuit-breaker';
+import type { BreakerListener, FleetHealth } from '../chain/fleet-health';
+import type { LatencyTracker } from '../chain/latency-tracker';
+import type { Clock } from '../chain/types';
+import { parseHealthRecord, type HealthRecord } from './health-record';
+import type { HealthStore, StateWrite } from './dynamo-health-store';
+
+export interface SharedHealthSettings {
+  /** How often the region's records are read. */
+  refreshMs: number;
+  /** Time after an open record's `until` during which its writer's probe result is awaited. */
+  graceMs: number;
+  /** Shortest interval between two shares of one target's first-token time by the region. */
+  latencyShareMs: number;
+  /** A shared first-token time older than this is not used. */
+  latencyMaxAgeMs: number;
+  /** Records expire (TTL) this long after their last write. */
+  recordTtlMs: number;
+}
+
+/** What telemetry counts of the sharing itself. */
+export interface SharedHealthReporter {
+  invalidHealthRecord(target: string | undefined): void;
+  healthStoreFailed(operation: 'read' | 'write', error: unknown): void;
+}
+
+export interface SharedTargetHealthProps {
+  store: HealthStore;
+  /** The partition the region's environments share (the runtime's region). */
+  scope: string;
+  /** This environment's identity in the records it writes. */
+  environmentId: string;
+  /** The keys of the chain's targets. */
+  targets: readonly string[];
+  settings: SharedHealthSettings;
+  clock: Clock;
+  reporter: SharedHealthReporter;
+}
+
+/** A view this many refresh intervals old is not trusted. */
+const STALE_AFTER_INTERVALS = 3;
+
+export class SharedTargetHealth implements FleetHealth, BreakerListener {
+  private view = new Map<string, HealthRecord>();
+  private refreshedAt?: number;
+  private lastRefreshStart?: number;
+  private refreshing?: Promise<void>;
+  private readonly writes = new Map<string, Promise<void>>();
+  /** Per target, the latency tracker's count at this environment's last share. */
+  private readonly sharedAtCount = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private breakers?: CircuitBreakers;
+  private latency?: LatencyTracker;
+
+  constructor(private readonly props: SharedTargetHealthProps) {}
+
+  /** Connects this environment's breakers and latencies, and starts the background refresh. */
+  start(breakers: CircuitBreakers, latency: LatencyTracker): void {
+    this.breakers = breakers;
+    this.latency = latency;
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.props.settings.refreshMs);
+    // The refresh must never keep a process (or a test) alive by itself.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  heldOpenUntil(key: string): number | undefined {
+    const record = this.trusted(key);
+    if (record?.state !== 'open' || record.by === this.props.environmentId) return undefined;
+    // Past the grace, the next refresh hands the probe to one environment (a conditional write): until then
+    // the target stays skipped, or every environment whose own breaker is half-open would probe it at once.
+    return Math.max(record.until! + this.props.settings.graceMs, this.props.clock.now() + this.props.settings.refreshMs);
+  }
+
+  firstTokenMs(key: string): number | undefined {
+    const record = this.trusted(key);
+    if (record?.firstTokenMs === undefined) return undefined;
+    return this.props.clock.now() - record.measuredAt! <= this.props.settings.latencyMaxAgeMs ? record.firstTokenMs : undefined;
+  }
+
+  opened(key: string, openUntil: number): void {
+    this.writeState(key, { state: 'open', until: openUntil, at: this.props.clock.now(), by: this.props.environmentId });
+  }
+
+  closed(key: string): void {
+    this.writeState(key, { state: 'closed', at: this.props.clock.now(), by: this.props.environmentId, firstTokenMs: this.latency?.average(key) });
+  }
+
+  /** Reads the region's records now (the background refresh; tests and benchmarks await it). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readAndApply().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  /** Resolves when every write issued so far has ended. */
+  async flush(): Promise<void> {
+    await Promise.all(this.writes.values());
+  }
+
+  private trusted(key: string): HealthRecord | undefined {
+    const now = this.props.clock.now();
+    if (this.lastRefreshStart === undefined || now - this.lastRefreshStart >= this.props.settings.refreshMs) void this.refresh();
+    if (this.refreshedAt === undefined || now - this.refreshedAt > STALE_AFTER_INTERVALS * this.props.settings.refreshMs) return undefined;
+    return this.view.get(key);
+  }
+
+  private async readAndApply(): Promise<void> {
+    const { store, scope, clock, reporter } = this.props;
+    const started = clock.now();
+    this.lastRefreshStart = started;
+    let items: unknown[];
+    try {
+      items = await store.read(scope);
+    } catch (error) {
+      reporter.healthStoreFailed('read', error);
+      return;
+    }
+    const view = new Map<string, HealthRecord>();
+    for (const item of items) {
+      const record = parseHealthRecord(item);
+      if (!record) {
+        reporter.invalidHealthRecord(typeof (item as { target?: unknown })?.target === 'string' ? (item as { target: string }).target : undefined);
+        continue;
+      }
+      if (record.expiresAt * 1000 > clock.now()) view.set(record.target, record);
+    }
+    this.view = view;
+    this.refreshedAt = started;
+    for (const record of view.values()) await this.apply(record);
+    this.shareLatencies();
+  }
+
+  /** What a record means for this environment's breakers. */
+  private async apply(record: HealthRecord): Promise<void> {
+    if (record.state === undefined || record.by === this.props.environmentId) return;
+    if (record.state === 'closed') {
+      this.breakers?.recoveredElsewhere(record.target, record.at!);
+      return;
+    }
+    const now = this.props.clock.now();
+    if (now < record.until! + this.props.settings.graceMs) return;
+    // The writer never reported its probe: take the probes over, if no other environment did first.
+    const { store, scope, environmentId } = this.props;
+    try {
+      const tookOver = await store.takeOver(scope, record.target, record.at!, environmentId, now, this.expiresAt(now));
+      // Lost the race: another environment took the probe (or the record changed); the next refresh tells which.
+      this.view.set(record.target, { ...record, by: tookOver ? environmentId : 'another environment', until: now, at: now });
+      if (tookOver) this.breakers?.takeOverProbe(record.target);
+    } catch (error) {
+      this.props.reporter.healthStoreFailed('write', error);
+    }
+  }
+
+  /** Shares this environment's first-token times that are newer than the region's. */
+  private shareLatencies(): void {
+    const { latency } = this;
+    if (!latency) return;
+    const now = this.props.clock.now();
+    for (const key of this.props.targets) {
+      const average = latency.average(key);
+      const count = latency.recordedCount(key);
+      const shared = this.view.get(key)?.measuredAt;
+      if (average === undefined || count === (this.sharedAtCount.get(key) ?? 0)) continue;
+      if (shared !== undefined && now - shared < this.props.settings.latencyShareMs) continue;
+      this.sharedAtCount.set(key, count);
+      this.enqueue(key, () => this.props.store.writeLatency(this.props.scope, key, Math.round(average), now, this.expiresAt(now)));
+    }
+  }
+
+  private writeState(key: string, write: StateWrite): void {
+    const rounded = write.firstTokenMs === undefined ? write : { ...write, firstTokenMs: Math.round(write.firstTokenMs) };
+    this.enqueue(key, () => this.props.store.writeState(this.props.scope, key, rounded, this.expiresAt(write.at)));
+  }
+
+  /** Writes of one target go in order (a closing must not land before the opening it ends); none is awaited by a request. */
+  private enqueue(key: string, write: () => Promise<void>): void {
+    const previous = this.writes.get(key) ?? Promise.resolve();
+    const next = previous.then(write).catch((error: unknown) => this.props.reporter.healthStoreFailed('write', error));
+    this.writes.set(key, next);
+    void next.finally(() => {
+      if (this.writes.get(key) === next) this.writes.delete(key);
+    });
+  }
+
+  private expiresAt(now: number): number {
+    return Math.ceil((now + this.props.settings.recordTtlMs) / 1000);
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * What calls a chain's targets: ConverseStream for Bedrock's, and the
+ * outside providers' APIs (their keys read from Secrets Manager in the
+ * runtime's region) for the others. The runtime and the probe call targets
+ * through the same invoker, so a probe tests the very path a fallback takes.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { Clock, InvokeTarget } from './chain/types';
+import type { RuntimeConfig } from './config';
+import { providerInvoker } from './providers/provider-invoker';
+import { ProviderKeys } from './providers/provider-keys';
+
+/** Bedrock for Bedrock targets; the outside providers' invoker, with its Secrets Manager client, when the chain has any. */
+export function targetInvoker(
+  config: RuntimeConfig,
+  bedrock: InvokeTarget,
+  clock: Clock,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): InvokeTarget {
+  if (!config.chain.some((target) => target.provider)) return bedrock;
+  const secrets = new SecretsManagerClient({
+    region: config.region,
+    endpoint: config.endpoints?.secretsmanager,
+    credentials,
+    maxAttempts: 2,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
+  });
+  const keys = new ProviderKeys(secrets, config.providerKeyTtlMs, clock);
+  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
+  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
+}

@@ -1,0 +1,274 @@
+/**
+ * Target health shared by a region's environments: several runtimes (each
+ * with its own breakers) share a health table in the embedded DynamoDB,
+ * through the real SDK client; the Bedrock emulator plays the targets.
+ */
+import { DeleteTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { AgentServer } from '../../local/agent-server';
+import { BedrockEmulator } from '../../local/bedrock-emulator';
+import { LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
+import { CircuitBreakers } from '../../lambda/agent/chain/circuit-breaker';
+import { FallbackChain } from '../../lambda/agent/chain/fallback-chain';
+import { LatencyTracker } from '../../lambda/agent/chain/latency-tracker';
+import { systemClock, targetKey } from '../../lambda/agent/chain/types';
+import { validateRuntimeConfig, type ChainTarget, type RuntimeConfigInput } from '../../lambda/agent/config';
+import { DynamoHealthStore } from '../../lambda/agent/health/dynamo-health-store';
+import { SharedTargetHealth } from '../../lambda/agent/health/shared-target-health';
+import { CapturedOutput, CLAUDE, EU_CENTRAL, EU_WEST, euConfig, postMessage, TABLE, US_EAST } from './harness';
+
+const HEALTH_TABLE = 'agent-target-health';
+const PRIMARY = targetKey({ modelId: CLAUDE, region: EU_WEST });
+const REFRESH_MS = 1000;
+
+let emulator: BedrockEmulator;
+let dynamo: LocalDynamoDb;
+let output: CapturedOutput;
+let fleet: AgentServer[] = [];
+
+beforeEach(async () => {
+  output = new CapturedOutput();
+  emulator = await BedrockEmulator.start({ regions: [EU_WEST, EU_CENTRAL, US_EAST] });
+  dynamo = await LocalDynamoDb.start();
+  await dynamo.createConversationTable(TABLE);
+  await dynamo.createHealthTable(HEALTH_TABLE);
+});
+
+afterEach(async () => {
+  for (const server of fleet) await server.close();
+  fleet = [];
+  await emulator.close();
+  await dynamo.close();
+  output.restore();
+});
+
+/** `count` environments of the EU runtime in eu-west-1, sharing the health table. */
+async function startFleet(count: number, overrides: Partial<RuntimeConfigInput> = {}): Promise<AgentServer[]> {
+  for (let index = 0; index < count; index += 1) {
+    const config = euConfig(emulator, dynamo, {
+      sharedHealth: { tableName: HEALTH_TABLE, refreshMs: REFRESH_MS },
+      breaker: { failureThreshold: 1, cooldownMs: 2000 },
+      ...overrides,
+    });
+    fleet.push(await AgentServer.start({ config: validateRuntimeConfig(config) }));
+  }
+  return fleet;
+}
+
+const primaryCalls = () => emulator.calls({ region: EU_WEST, modelId: CLAUDE }).length;
+const health = (server: AgentServer) => server.runtime.sharedHealth!;
+const client = () => new DynamoDBClient({ region: EU_WEST, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+const store = () => new DynamoHealthStore({ client: DynamoDBDocumentClient.from(client()), tableName: HEALTH_TABLE, callTimeoutMs: 1000 });
+
+async function until(condition: () => boolean, withinMs: number): Promise<void> {
+  for (const deadline = Date.now() + withinMs; !condition() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/** The primary's record, as stored. */
+async function primaryRecord(): Promise<Record<string, unknown> | undefined> {
+  const db = client();
+  try {
+    const items = ((await db.send(new ScanCommand({ TableName: HEALTH_TABLE }))).Items ?? []).map((item) => unmarshall(item));
+    return items.find((item) => item.target === PRIMARY);
+  } finally {
+    db.destroy();
+  }
+}
+
+test("one environment's breaker opening reaches the others in the background, and they stop calling the dead target", async () => {
+  // GIVEN three environments and a dead primary
+  const [first, second, third] = await startFleet(3);
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN the first environment's request fails on the primary and opens its breaker
+  const opening = await postMessage(first.url, 'eu.c-shared-1', { text: 'one' });
+  // AND the others' background refresh runs (no request of theirs reads the table)
+  await until(() => health(second).heldOpenUntil(PRIMARY) !== undefined && health(third).heldOpenUntil(PRIMARY) !== undefined, 3 * REFRESH_MS);
+
+  // THEN the others skip the primary without calling it: the region paid one call to learn it is dead
+  const others = [];
+  for (const server of [second, third, second, third]) others.push(await postMessage(server.url, 'eu.c-shared-2', { text: 'two' }));
+  expect(opening.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(others.map((result) => result.headers.get('x-agent-path'))).toEqual(Array(4).fill('regional-fallback'));
+  expect(primaryCalls()).toBe(1);
+  expect(output.sum('SharedBreakerSkips')).toBe(4);
+  // AND the record says who holds it open, and carries no user data
+  const record = await primaryRecord();
+  expect(record).toMatchObject({ scope: EU_WEST, target: PRIMARY, state: 'open', until: expect.any(Number), by: expect.any(String) });
+  const allowed = ['at', 'by', 'expiresAt', 'firstTokenMs', 'measuredAt', 'scope', 'state', 'target', 'until'];
+  expect(Object.keys(record!).filter((name) => !allowed.includes(name))).toEqual([]);
+});
+
+test('only the environment holding the breaker open probes it; its recovery reaches the others', async () => {
+  // GIVEN two environments; the primary fails once, then recovers
+  const [first, second] = await startFleet(2);
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+  await postMessage(first.url, 'eu.c-recover-1', { text: 'one' });
+  await health(first).flush();
+  await health(second).refresh();
+
+  // WHEN the cooldown passes: the second environment still skips (the first takes the probe), and the first probes
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const waiting = await postMessage(second.url, 'eu.c-recover-2', { text: 'two' });
+  const probe = await postMessage(first.url, 'eu.c-recover-1', { text: 'three' });
+  await health(first).flush();
+  await health(second).refresh();
+  const after = await postMessage(second.url, 'eu.c-recover-2', { text: 'four' });
+
+  // THEN one failed call and one probe reached the primary; the recovery was learned without a call of its own
+  expect(waiting.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(probe.headers.get('x-agent-path')).toBe('primary');
+  expect(after.headers.get('x-agent-path')).toBe('primary');
+  expect(primaryCalls()).toBe(3);
+  expect(await primaryRecord()).toMatchObject({ state: 'closed', firstTokenMs: expect.any(Number) });
+});
+
+test('a recovery reported elsewhere closes a breaker of this environment that opened before it', async () => {
+  // GIVEN an environment whose own breaker on the primary is open for a minute
+  const [server] = await startFleet(1, { breaker: { failureThreshold: 1, cooldownMs: 60_000 } });
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+  await postMessage(server.url, 'eu.c-elsewhere', { text: 'one' });
+  await health(server).flush();
+
+  // WHEN a prober reports the primary answering again
+  await store().writeState(EU_WEST, PRIMARY, { state: 'closed', at: Date.now(), by: 'probe' }, Math.ceil(Date.now() / 1000) + 3600);
+  await health(server).refresh();
+  const next = await postMessage(server.url, 'eu.c-elsewhere', { text: 'two' });
+
+  // THEN the primary serves again, long before the environment's own cooldown would have ended
+  expect(next.headers.get('x-agent-path')).toBe('primary');
+});
+
+test('when the shared table is unreachable, each environment behaves as without sharing, and the failures are counted', async () => {
+  // GIVEN two environments that share an opening
+  const [first, second] = await startFleet(2);
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  await postMessage(first.url, 'eu.c-outage-1', { text: 'one' });
+  await health(first).flush();
+  await health(second).refresh();
+  expect(health(second).heldOpenUntil(PRIMARY)).toBeDefined();
+
+  // WHEN the table goes away and three refresh intervals pass
+  const db = client();
+  await db.send(new DeleteTableCommand({ TableName: HEALTH_TABLE }));
+  db.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 3.5 * REFRESH_MS));
+  const result = await postMessage(second.url, 'eu.c-outage-2', { text: 'two' });
+
+  // THEN the second environment no longer trusts what it last read: it calls the primary itself, as today, and still answers
+  expect(result.status).toBe(200);
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(primaryCalls()).toBe(2);
+  expect(output.sum('SharedHealthErrors')).toBeGreaterThan(0);
+  expect(output.logs().some((line) => line.message === 'shared target-health table unreachable; this environment relies on its own breakers')).toBe(true);
+});
+
+test('a record that fails to parse is ignored and counted; an expired one is ignored', async () => {
+  // GIVEN a malformed record for the primary and an expired one for the regional fallback, both claiming "open"
+  const [server] = await startFleet(1);
+  const db = client();
+  const future = String(Date.now() + 600_000);
+  await db.send(
+    new PutItemCommand({
+      TableName: HEALTH_TABLE,
+      Item: {
+        scope: { S: EU_WEST },
+        target: { S: PRIMARY },
+        state: { S: 'open' },
+        until: { S: 'soon' },
+        by: { S: 'x' },
+        at: { N: '1' },
+        expiresAt: { N: '9999999999' },
+      },
+    }),
+  );
+  await db.send(
+    new PutItemCommand({
+      TableName: HEALTH_TABLE,
+      Item: {
+        scope: { S: EU_WEST },
+        target: { S: targetKey({ modelId: CLAUDE, region: EU_CENTRAL }) },
+        state: { S: 'open' },
+        until: { N: future },
+        by: { S: 'x' },
+        at: { N: '1' },
+        expiresAt: { N: String(Math.floor(Date.now() / 1000) - 60) },
+      },
+    }),
+  );
+  db.destroy();
+
+  // WHEN the environment reads them and serves requests
+  await health(server).refresh();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+  const result = await postMessage(server.url, 'eu.c-bad-record', { text: 'one' });
+
+  // THEN neither was trusted: the primary was called, then the regional fallback answered
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(primaryCalls()).toBe(1);
+  expect(output.sum('SharedHealthInvalidRecords')).toBeGreaterThanOrEqual(1);
+});
+
+test('when the environment holding a breaker open is gone, exactly one other takes over its probe', async () => {
+  // GIVEN a record held open by an environment that never reported its probe, long past its grace
+  const [first, second] = await startFleet(2);
+  const longAgo = Date.now() - 60_000;
+  await store().writeState(EU_WEST, PRIMARY, { state: 'open', until: longAgo, at: longAgo, by: 'gone' }, Math.ceil(Date.now() / 1000) + 3600);
+
+  // WHEN both environments refresh at once
+  await Promise.all([health(first).refresh(), health(second).refresh()]);
+  const record = await primaryRecord();
+
+  // THEN one of them holds it now; the other skips the primary, the holder probes it and it answers
+  const holder = fleet.find((server) => health(server).heldOpenUntil(PRIMARY) === undefined)!;
+  const other = fleet.find((server) => server !== holder)!;
+  expect(record?.by).not.toBe('gone');
+  expect(health(other).heldOpenUntil(PRIMARY)).toBeDefined();
+  const skipped = await postMessage(other.url, 'eu.c-takeover-1', { text: 'one' });
+  const probed = await postMessage(holder.url, 'eu.c-takeover-2', { text: 'two' });
+  expect(skipped.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(probed.headers.get('x-agent-path')).toBe('primary');
+  expect(primaryCalls()).toBe(1);
+});
+
+test("a new environment orders a tier by the region's shared first-token times before measuring any", async () => {
+  // GIVEN two regional fallbacks, the second one measured much faster by the region
+  const paris: ChainTarget = { modelId: CLAUDE, region: 'eu-west-3', tier: 'regional-fallback' };
+  const frankfurt: ChainTarget = { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' };
+  const primary: ChainTarget = { modelId: CLAUDE, region: EU_WEST, tier: 'primary' };
+  const expiresAt = Math.ceil(Date.now() / 1000) + 3600;
+  await store().writeLatency(EU_WEST, targetKey(frankfurt), 900, Date.now(), expiresAt);
+  await store().writeLatency(EU_WEST, targetKey(paris), 120, Date.now(), expiresAt);
+
+  // WHEN a new environment has read them
+  const shared = new SharedTargetHealth({
+    store: store(),
+    scope: EU_WEST,
+    environmentId: 'new',
+    targets: [primary, frankfurt, paris].map(targetKey),
+    settings: { refreshMs: REFRESH_MS, graceMs: 3000, latencyShareMs: 60_000, latencyMaxAgeMs: 600_000, recordTtlMs: 3_600_000 },
+    clock: systemClock,
+    reporter: { invalidHealthRecord: () => undefined, healthStoreFailed: () => undefined },
+  });
+  const breakers = new CircuitBreakers({ failureThreshold: 3, cooldownMs: 30_000 }, systemClock, shared);
+  const latency = new LatencyTracker(10);
+  shared.start(breakers, latency);
+  await shared.refresh();
+  shared.stop();
+  const chain = new FallbackChain({
+    targets: [primary, frankfurt, paris],
+    jurisdiction: { name: 'eu', regions: [EU_WEST, EU_CENTRAL, 'eu-west-3'], geography: 'eu', restricted: true },
+    firstTokenTimeoutMs: 1000,
+    idleTimeoutMs: 1000,
+    invoke: () => (async function* () {})(),
+    breakers,
+    latency,
+    clock: systemClock,
+    reporter: { targetFailed: () => undefined, breakerOpened: () => undefined, residencyRefused: () => undefined },
+    fleet: shared,
+  });
+
+  // THEN the faster one comes first in its tier
+  expect(chain.order().map((target) => target.region)).toEqual([EU_WEST, 'eu-west-3', EU_CENTRAL]);
+});
