@@ -90,7 +90,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     fleet: health?.shared,
     hedge: config.hedge && {
       settings: config.hedge,
-      budget: new RetryBudget({ enabled: true, ratio: config.hedge.maxRatio, minPerWindow: 0, windowMs: config.hedge.windowMs }, clock),
+      budget: new RetryBudget({ enabled: true, ratio: config.hedge.maxRatio, minPerWindow: HEDGES_PER_QUIET_WINDOW, windowMs: config.hedge.windowMs }, clock),
     },
   });
   const lambda = new LambdaClients({
@@ -111,6 +111,13 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     },
   };
 }
+
+/**
+ * Hedges an environment may start in any window, whatever its traffic: a
+ * Lambda environment serves one request at a time, often fewer than ten per
+ * window, and a cap of 10 % would round its hedges down to none.
+ */
+const HEDGES_PER_QUIET_WINDOW = 1;
 
 /** Fallback calls in any window by default, when the chain is short. */
 const DEFAULT_BUDGET_FLOOR = 3;

@@ -76,10 +76,23 @@ test('hedges are capped at a tenth of the requests of the window', async () => {
   const results = [];
   for (let index = 0; index < 20; index += 1) results.push(await postMessage(harness.server.url, `eu.c-cap-${index}`, { text: 'hello' }));
 
-  // THEN two were hedged (at the 10th and 20th request), the others waited for the primary
+  // THEN two were hedged (the 1st, the one hedge of a quiet window, and the 20th, a tenth of twenty), the others waited for the primary
   expect(harness.output.sum('HedgesStarted')).toBe(2);
   expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBe(2);
   expect(results.filter((result) => result.headers.get('x-agent-path') === 'primary').length).toBeGreaterThanOrEqual(18);
+});
+
+test("a quiet environment's first slow request is hedged: whatever its traffic, an environment may start one hedge per window", async () => {
+  // GIVEN a fresh environment (no request yet in the window) whose primary will be silent for 3 s
+  harness = await hedged({ afterMs: 200, maxRatio: 0.1, windowMs: 60_000 });
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 3000 }, times: 1 });
+
+  // WHEN its first request comes
+  const first = await postMessage(harness.server.url, 'eu.c-quiet-1', { text: 'hello' });
+
+  // THEN it was hedged, and the regional fallback served
+  expect(first.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(harness.output.sum('HedgesStarted')).toBe(1);
 });
 
 test('without the setting, nothing is hedged: a slow primary is waited for until its first-token deadline', async () => {
