@@ -21,17 +21,23 @@ import { exampleRegions } from '../local/example-regions';
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const ENTRY = path.join(__dirname, '..', 'lambda', 'agent', 'index.ts');
 
+/** Marks the measurement's line: the runtime's own logs (JSON on stdout, as in Lambda) may come before it. */
+const RESULT_MARK = 'cold-start-result ';
+
 /**
  * Runs in the fresh process: defines the `awslambda` global as the managed
  * runtime does, then times the bundle's import. Plain Node, no loader hooks.
+ * It exits once measured: the shared target health's background refresh
+ * would keep it alive.
  */
-const MEASURE_SCRIPT = `
+const MEASURE_SCRIPT = `const RESULT_MARK = ${JSON.stringify(RESULT_MARK)};
 globalThis.awslambda = { streamifyResponse: (handler) => handler, HttpResponseStream: { from: (stream) => stream } };
 const started = performance.now();
 const module = await import(process.argv[1]);
 const initMs = performance.now() - started;
 if (typeof module.handler !== 'function' && typeof module.default?.handler !== 'function') throw new Error('the bundle exports no handler');
-process.stdout.write(JSON.stringify({ initMs, rssBytes: process.memoryUsage().rss }));
+process.stdout.write('\\n' + RESULT_MARK + JSON.stringify({ initMs, rssBytes: process.memoryUsage().rss }) + '\\n');
+process.exit(0);
 `;
 
 type Sample = { initMs: number; rssBytes: number; processMs: number };
@@ -48,7 +54,9 @@ function measure(file: string, env: NodeJS.ProcessEnv): Sample {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  return { ...(JSON.parse(output) as Omit<Sample, 'processMs'>), processMs: performance.now() - started };
+  const result = output.split('\n').find((line) => line.startsWith(RESULT_MARK));
+  if (!result) throw new Error(`the measurement printed no result: ${output}`);
+  return { ...(JSON.parse(result.slice(RESULT_MARK.length)) as Omit<Sample, 'processMs'>), processMs: performance.now() - started };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -83,7 +83,7 @@ function main(): void {
     );
   }
   process.stdout.write(
-    `\nruntime bundle: ${(rows[0].bundleBytes / 1024).toFixed(0)} KB (minified ESM: Bedrock Runtime and DynamoDB clients, Powertools logger and metrics, zod)\n`,
+    `\nruntime bundle: ${(rows[0].bundleBytes / 1024).toFixed(0)} KB (minified ESM: Bedrock Runtime, DynamoDB, Lambda and Secrets Manager clients, Powertools logger and metrics, zod, eventsource-parser)\n`,
   );
 }
 
