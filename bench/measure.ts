@@ -1,4 +1,4 @@
-/** Time to first token through the runtime's app in process, and samples of it (percentiles and tables: report.ts). */
+/** Time to first token through the runtime's app in process, and samples of it (percentiles, ratios and tables: report.ts). */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { AgentRuntime } from '../lambda/agent/runtime';
@@ -37,5 +37,3 @@ export async function sample(times: number, measure: () => Promise<number>): Pro
   for (let index = 0; index < times; index++) values.push(await measure());
   return values.sort((a, b) => a - b);
 }
-
-export const fmt = (ms: number) => `${ms.toFixed(1)} ms`;

@@ -27,8 +27,8 @@ import { runtimeBuildOptions } from '../lib/runtime-bundle';
 import { hostEmulators } from './emulator-host';
 import { hostProviders, BENCH_PROVIDER_KEY } from './provider-host';
 import { quietRuntimeOutput } from './fixtures';
-import { fmt, runtimeTtft as measureTtft, sample } from './measure';
-import { percentile, printTable } from './report';
+import { runtimeTtft as measureTtft, sample } from './measure';
+import { fmt, percentile, printTable, ratioRow } from './report';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const EAST = 'us-east-1';
@@ -127,15 +127,7 @@ async function main(): Promise<void> {
 
   const rows: string[][] = [];
   const baseline = await sample(SAMPLES, () => directTtft(direct));
-  const report = (name: string, measured: number[], note = '') =>
-    rows.push([
-      name,
-      fmt(percentile(measured, 50)),
-      fmt(percentile(measured, 99)),
-      fmt(percentile(baseline, 50)),
-      `${(percentile(measured, 50) / percentile(baseline, 50)).toFixed(2)}×`,
-      note,
-    ]);
+  const report = (name: string, measured: number[], note = '') => rows.push(ratioRow(name, measured, baseline, note));
   const only = await sample(SAMPLES, () => runtimeTtft(providerOnly));
   report('OpenAI the only target: runtime vs direct SDK call', only, `added ${fmt(percentile(only, 50) - percentile(baseline, 50))} at the median`);
   for (const status of [503, 429]) {

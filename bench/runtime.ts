@@ -26,10 +26,10 @@ import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversati
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
 import { CLAUDE, FALLBACK, NOVA, PRIMARY, quietRuntimeOutput, TABLE } from './fixtures';
-import { percentile, printTable } from './report';
+import { fmt, percentile, printTable, ratioRow } from './report';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
-import { fmt, runtimeTtft as measureTtft, sample } from './measure';
+import { runtimeTtft as measureTtft, sample } from './measure';
 
 const MODEL_TTFT_MS = 50;
 const FIRST_TOKEN_DEADLINE_MS = 500;
@@ -94,16 +94,7 @@ async function main(): Promise<void> {
   const direct = { primary: client(emulator, PRIMARY, 1), fallback: client(emulator, FALLBACK, 1) };
   const naive = { primary: client(emulator, PRIMARY), fallback: client(emulator, FALLBACK) };
   const rows: string[][] = [];
-  const report = (name: string, measured: number[], baseline: number[], note = '') => {
-    rows.push([
-      name,
-      fmt(percentile(measured, 50)),
-      fmt(percentile(measured, 99)),
-      fmt(percentile(baseline, 50)),
-      `${(percentile(measured, 50) / percentile(baseline, 50)).toFixed(2)}×`,
-      note,
-    ]);
-  };
+  const report = (name: string, measured: number[], baseline: number[], note = '') => rows.push(ratioRow(name, measured, baseline, note));
 
   // 1. Added TTFT on the happy path.
   const baseline = await sample(SAMPLES, () => directTtft(direct.primary));

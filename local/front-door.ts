@@ -97,6 +97,13 @@ const providerFaultRequestSchema = z.strictObject({
   times: z.optional(z.number().check(z.int(), z.positive())),
 });
 
+/** The body as the schema reads it, or a 400 naming each field that is wrong. */
+function parseControl<Schema extends z.ZodMiniType>(schema: Schema, body: unknown): z.output<Schema> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+  return parsed.data;
+}
+
 class ControlError extends Error {
   constructor(
     readonly status: number,
@@ -190,16 +197,15 @@ export class FrontDoor {
         json(201, { injected: this.injectProviderFault(body) });
         return;
       }
-      const parsed = faultRequestSchema.safeParse(body);
-      if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
-      if (!this.regions.some((region) => region.region === parsed.data.region)) throw new ControlError(400, `region: unknown region ${parsed.data.region}`);
+      const fault = parseControl(faultRequestSchema, body);
+      if (!this.regions.some((region) => region.region === fault.region)) throw new ControlError(400, `region: unknown region ${fault.region}`);
       // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
-      const models = this.modelsCalledIn(parsed.data.region);
-      if (parsed.data.model !== undefined && !models.has(parsed.data.model)) {
-        throw new ControlError(400, `model: no chain calls ${parsed.data.model} in ${parsed.data.region} (it calls ${[...models].join(', ')})`);
+      const models = this.modelsCalledIn(fault.region);
+      if (fault.model !== undefined && !models.has(fault.model)) {
+        throw new ControlError(400, `model: no chain calls ${fault.model} in ${fault.region} (it calls ${[...models].join(', ')})`);
       }
-      this.emulator.injectFault(parsed.data);
-      json(201, { injected: parsed.data });
+      this.emulator.injectFault(fault);
+      json(201, { injected: fault });
     } else if (pathname === '/_local/faults' && request.method === 'DELETE') {
       this.emulator.clearFaults();
       this.providers?.openai.clearFaults();
@@ -224,9 +230,7 @@ export class FrontDoor {
 
   /** A fault of an outside provider's emulator, for a model and residency that some chain calls (or it would never fire). */
   private injectProviderFault(body: unknown): z.output<typeof providerFaultRequestSchema> {
-    const parsed = providerFaultRequestSchema.safeParse(body);
-    if (!parsed.success) throw new ControlError(400, parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
-    const rule = parsed.data;
+    const rule = parseControl(providerFaultRequestSchema, body);
     const called = this.regions.flatMap((region) => region.chain.filter((target) => target.provider?.name === rule.provider));
     if (!this.providers || called.length === 0) throw new ControlError(400, `provider: no chain calls ${rule.provider}`);
     const matching = called.filter(
