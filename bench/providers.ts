@@ -111,6 +111,8 @@ async function main(): Promise<void> {
     deadlines: { firstTokenTimeoutMs: FIRST_TOKEN_DEADLINE_MS },
     // Breakers never open here: every request pays for the failed Bedrock attempts.
     breaker: { failureThreshold: 1_000_000, cooldownMs: 1 },
+    // Every request here fails over on purpose, to measure failover: the retry budget would refuse most of them.
+    retryBudget: { enabled: false },
     endpoints: {
       bedrock: bedrock.bedrock,
       dynamodb: bedrock.dynamodb,
