@@ -204,8 +204,13 @@ export class FallbackChain {
   }
 }
 
+/** What was tried and why each failed or was skipped, for an error's message. */
+function summaryOf(attempts: readonly Attempt[]): string {
+  return attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+}
+
 function overRetryBudget(attempts: Attempt[], retryAfterMs: number): ChainOutcome {
-  const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  const summary = summaryOf(attempts);
   return {
     kind: 'exhausted',
     attempts,
@@ -227,7 +232,7 @@ function allBreakersOpen(attempts: Attempt[], retryAfterMs: number): ChainOutcom
 
 function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: number): ChainOutcome {
   const failed = attempts.filter((attempt) => attempt.outcome === 'failed');
-  const summary = attempts.map((attempt) => `${attempt.modelId}@${attempt.region}: ${attempt.reason}`).join('; ');
+  const summary = summaryOf(attempts);
   // Beyond the limits of every model that was tried: the request itself must change.
   if (!budgetSpent && failed.length > 0 && failed.every((attempt) => attempt.reason === TargetErrorReason.ModelLimit)) {
     return { kind: 'rejected', attempts, message: `the request exceeds the limits of every model of the chain (${summary})` };
