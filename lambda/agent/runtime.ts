@@ -166,6 +166,8 @@ function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, teleme
       latencyShareMs: 60_000,
       latencyMaxAgeMs: 10 * 60_000,
       recordTtlMs: HEALTH_RECORD_TTL_MS,
+      failureThreshold: config.breaker.failureThreshold,
+      failureRunMs: config.breaker.cooldownMs,
     },
     clock,
     reporter: telemetry,

@@ -146,6 +146,11 @@ export class Telemetry {
     this.count(MetricName.BreakerOpened);
   }
 
+  openedOnRegionFailures(target: string, failures: number): void {
+    this.logger.warn("circuit breaker opened on the region's failures in a row", { target, failures });
+    this.count(MetricName.BreakerOpened);
+  }
+
   invalidHealthRecord(target: string | undefined): void {
     this.logger.warn('shared target-health record ignored: it does not parse', { target });
     this.count(MetricName.SharedHealthInvalidRecords);

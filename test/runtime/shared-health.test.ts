@@ -65,6 +65,33 @@ async function until(condition: () => boolean, withinMs: number): Promise<void> 
   for (const deadline = Date.now() + withinMs; !condition() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/** One environment's shared health outside a runtime, with its breakers (three failures in a row), after its first read. */
+async function standaloneEnvironment(targets: string[]) {
+  const shared = new SharedTargetHealth({
+    store: store(),
+    scope: EU_WEST,
+    environmentId: 'standalone',
+    targets,
+    settings: {
+      refreshMs: REFRESH_MS,
+      graceMs: 3000,
+      latencyShareMs: 60_000,
+      latencyMaxAgeMs: 600_000,
+      recordTtlMs: 3_600_000,
+      failureThreshold: 3,
+      failureRunMs: 30_000,
+    },
+    clock: systemClock,
+    reporter: { invalidHealthRecord: () => undefined, healthStoreFailed: () => undefined, openedOnRegionFailures: () => undefined },
+  });
+  const breakers = new CircuitBreakers({ failureThreshold: 3, cooldownMs: 30_000 }, systemClock, shared);
+  const latency = new LatencyTracker(10);
+  shared.start(breakers, latency);
+  await shared.refresh();
+  shared.stop();
+  return { shared, breakers, latency };
+}
+
 /** The primary's record, as stored. */
 async function primaryRecord(): Promise<Record<string, unknown> | undefined> {
   const db = client();
@@ -96,8 +123,109 @@ test("one environment's breaker opening reaches the others in the background, an
   // AND the record says who holds it open, and carries no user data
   const record = await primaryRecord();
   expect(record).toMatchObject({ scope: EU_WEST, target: PRIMARY, state: 'open', until: expect.any(Number), by: expect.any(String) });
-  const allowed = ['at', 'by', 'expiresAt', 'firstTokenMs', 'measuredAt', 'scope', 'state', 'target', 'until'];
+  const allowed = ['at', 'by', 'expiresAt', 'failedAt', 'failures', 'firstTokenMs', 'measuredAt', 'scope', 'state', 'target', 'until'];
   expect(Object.keys(record!).filter((name) => !allowed.includes(name))).toEqual([]);
+});
+
+test("failures add up across the region's environments: three that each failed a dead target once open it for the region", async () => {
+  // GIVEN three environments whose breakers open at three failures in a row, and a dead primary
+  const [first, second, third] = await startFleet(3, { breaker: { failureThreshold: 3, cooldownMs: 30_000 } });
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN each environment's request fails on the primary once (none of them has three failures of its own)
+  for (const [index, server] of [first, second, third].entries()) {
+    await postMessage(server.url, `eu.c-run-${index}`, { text: 'one' });
+    await health(server).flush();
+  }
+  await Promise.all([first, second].map((server) => health(server).refresh()));
+  const later = [];
+  for (const server of [first, second, third]) later.push(await postMessage(server.url, 'eu.c-run-later', { text: 'two' }));
+
+  // THEN the third failure in a row of the region opened a breaker, and no environment calls the primary again
+  expect(primaryCalls()).toBe(3);
+  expect(later.map((result) => result.headers.get('x-agent-path'))).toEqual(Array(3).fill('regional-fallback'));
+  expect(output.sum('BreakerOpened')).toBe(1);
+  expect(await primaryRecord()).toMatchObject({ state: 'open' });
+  expect(await primaryRecord()).not.toHaveProperty('failures');
+});
+
+test('a success anywhere in the region ends its run of failures', async () => {
+  // GIVEN three environments (three failures in a row open a breaker) and a primary that fails twice
+  const [first, second, third] = await startFleet(3, { breaker: { failureThreshold: 3, cooldownMs: 30_000 } });
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 2 });
+  for (const server of [first, second]) {
+    await postMessage(server.url, 'eu.c-broken-run', { text: 'one' });
+    await health(server).flush();
+  }
+  expect(await primaryRecord()).toMatchObject({ failures: 2 });
+
+  // WHEN the third environment's call succeeds (its view, read before the failures, shows no run), and then the primary fails once more
+  const success = await postMessage(third.url, 'eu.c-broken-run-2', { text: 'two' });
+  await health(third).flush();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+  await postMessage(first.url, 'eu.c-broken-run-3', { text: 'three' });
+  await health(first).flush();
+  const afterRestart = await primaryRecord();
+  await health(second).refresh();
+  const next = await postMessage(second.url, 'eu.c-broken-run-4', { text: 'four' });
+
+  // THEN the run started again at one: no breaker opened, and the primary still serves
+  expect(success.headers.get('x-agent-path')).toBe('primary');
+  expect(afterRestart).toMatchObject({ failures: 1 });
+  expect(afterRestart).not.toHaveProperty('state');
+  expect(next.headers.get('x-agent-path')).toBe('primary');
+  expect(output.sum('BreakerOpened')).toBe(0);
+});
+
+test("scattered failures among successes do not open the region's breaker", async () => {
+  // GIVEN three environments (three failures in a row open a breaker)
+  const servers = await startFleet(3, { breaker: { failureThreshold: 3, cooldownMs: 30_000 } });
+
+  // WHEN six requests, one after another, fail and succeed alternately; the successes are all the second
+  // environment's, which never failed and whose view was read before any failure
+  const paths = [];
+  for (const [index, server] of [0, 1, 2, 1, 0, 1].map((which) => servers[which]).entries()) {
+    if (index % 2 === 0) emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
+    paths.push((await postMessage(server.url, `eu.c-scattered-${index}`, { text: 'one' })).headers.get('x-agent-path'));
+    await health(server).flush();
+  }
+
+  // THEN three failures, but never two in a row: no breaker opened, and the primary kept serving
+  expect(paths).toEqual(['regional-fallback', 'primary', 'regional-fallback', 'primary', 'regional-fallback', 'primary']);
+  expect(output.sum('BreakerOpened')).toBe(0);
+  expect(await primaryRecord()).not.toHaveProperty('state');
+});
+
+test('a failure written to the table tells its writer at once that another environment opened the target meanwhile', async () => {
+  // GIVEN an environment that read the table before another opened the primary
+  const { shared, breakers } = await standaloneEnvironment([PRIMARY]);
+  await store().writeState(EU_WEST, PRIMARY, { state: 'open', until: Date.now() + 30_000, at: Date.now(), by: 'another' }, Math.ceil(Date.now() / 1000) + 3600);
+
+  // WHEN its own call to the primary fails (its breaker stays closed: one failure of three)
+  breakers.recordFailure(PRIMARY);
+  await shared.flush();
+
+  // THEN it skips the primary from now on, without waiting for its next read
+  expect(breakers.state(PRIMARY)).toBe('closed');
+  expect(shared.heldOpenUntil(PRIMARY)).toBeGreaterThan(Date.now());
+});
+
+test("an environment whose view is due reads the region's records when a request arrives, before its model call", async () => {
+  // GIVEN an environment frozen between requests (no background refresh, as Lambda freezes an idle one) whose view is due
+  const [first, thawed] = await startFleet(2);
+  health(thawed).stop();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  await postMessage(first.url, 'eu.c-thawed-1', { text: 'one' });
+  await health(first).flush();
+  await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 100));
+
+  // WHEN a request arrives at it
+  const result = await postMessage(thawed.url, 'eu.c-thawed-2', { text: 'two' });
+
+  // THEN it skipped the dead primary on the region's word, read while its conversation was read
+  expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
+  expect(primaryCalls()).toBe(1);
+  expect(output.sum('SharedBreakerSkips')).toBe(1);
 });
 
 test('only the environment holding the breaker open probes it; its recovery reaches the others', async () => {
@@ -242,20 +370,7 @@ test("a new environment orders a tier by the region's shared first-token times b
   await store().writeLatency(EU_WEST, targetKey(paris), 120, Date.now(), expiresAt);
 
   // WHEN a new environment has read them
-  const shared = new SharedTargetHealth({
-    store: store(),
-    scope: EU_WEST,
-    environmentId: 'new',
-    targets: [primary, frankfurt, paris].map(targetKey),
-    settings: { refreshMs: REFRESH_MS, graceMs: 3000, latencyShareMs: 60_000, latencyMaxAgeMs: 600_000, recordTtlMs: 3_600_000 },
-    clock: systemClock,
-    reporter: { invalidHealthRecord: () => undefined, healthStoreFailed: () => undefined },
-  });
-  const breakers = new CircuitBreakers({ failureThreshold: 3, cooldownMs: 30_000 }, systemClock, shared);
-  const latency = new LatencyTracker(10);
-  shared.start(breakers, latency);
-  await shared.refresh();
-  shared.stop();
+  const { shared, breakers, latency } = await standaloneEnvironment([primary, frankfurt, paris].map(targetKey));
   const chain = new FallbackChain({
     targets: [primary, frankfurt, paris],
     jurisdiction: { name: 'eu', regions: [EU_WEST, EU_CENTRAL, 'eu-west-3'], geography: 'eu', restricted: true },

@@ -60,6 +60,19 @@ export class CircuitBreakers {
     const wasOpen = this.entries.get(key)?.openUntil !== undefined;
     this.entries.delete(key);
     if (wasOpen) this.listener?.closed(key);
+    else this.listener?.succeeded(key);
+  }
+
+  /**
+   * Opens a closed breaker on the region's word: its environments together
+   * failed the threshold's number of calls in a row, however few of them
+   * were this environment's. Returns true when it opened.
+   */
+  openOnRegionWord(key: string): boolean {
+    const entry = this.entry(key);
+    if (entry.openUntil !== undefined) return false;
+    this.open(key, entry);
+    return true;
   }
 
   /**
@@ -90,11 +103,10 @@ export class CircuitBreakers {
     entry.failures += 1;
     if (wasProbe || entry.failures >= this.settings.failureThreshold) {
       const wasOpen = entry.openUntil !== undefined;
-      entry.openedAt = this.clock.now();
-      entry.openUntil = entry.openedAt + this.settings.cooldownMs;
-      this.listener?.opened(key, entry.openUntil);
+      this.open(key, entry);
       return !wasOpen;
     }
+    if (entry.openUntil === undefined) this.listener?.failed(key);
     return false;
   }
 
@@ -102,6 +114,12 @@ export class CircuitBreakers {
   release(key: string): void {
     const entry = this.entries.get(key);
     if (entry) entry.probing = false;
+  }
+
+  private open(key: string, entry: Entry): void {
+    entry.openedAt = this.clock.now();
+    entry.openUntil = entry.openedAt + this.settings.cooldownMs;
+    this.listener?.opened(key, entry.openUntil);
   }
 
   private entry(key: string): Entry {

@@ -75,6 +75,11 @@ export class FallbackChain {
     }
   }
 
+  /** A request is on its way to the chain: what the region knows is read meanwhile, if it is due. */
+  requestArrived(): void {
+    this.props.fleet?.requestArrived();
+  }
+
   /** The targets a request will try, in order: tier order, then fastest recent first-token time. */
   order(): ChainTarget[] {
     const { latency, fleet } = this.props;

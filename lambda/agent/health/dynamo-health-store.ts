@@ -2,7 +2,9 @@
  * The shared health records in the region's DynamoDB table: one item per
  * target under the region's partition, read with one Query (the table holds a
  * handful of items), written with UpdateItem so that a state change and a
- * latency share never erase each other's attributes.
+ * latency share never erase each other's attributes. The region's run of
+ * failed calls of a target is a counter on the same item (ADD), so that the
+ * environments' failures add up without a read.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -26,6 +28,14 @@ export interface HealthStore {
   writeLatency(scope: string, target: string, firstTokenMs: number, measuredAt: number, expiresAt: number): Promise<void>;
   /** Makes `by` the taker of an open breaker's probes, if the record is still the one written at `seenAt`. */
   takeOver(scope: string, target: string, seenAt: number, by: string, now: number, expiresAt: number): Promise<boolean>;
+  /**
+   * Adds a failed call to the region's run of failures of the target, or starts a new run when the last failure
+   * was reported before `since`; resolves with the whole record after the write (unparsed), so that the writer
+   * also learns whether another environment holds the target open.
+   */
+  addFailure(scope: string, target: string, at: number, since: number, expiresAt: number): Promise<unknown>;
+  /** Ends the region's run of failures of the target: a call succeeded. */
+  clearFailures(scope: string, target: string): Promise<void>;
 }
 
 export interface DynamoHealthStoreProps {
@@ -63,7 +73,8 @@ export class DynamoHealthStore implements HealthStore {
       values[':firstTokenMs'] = write.firstTokenMs;
       sets.push('firstTokenMs = :firstTokenMs', 'measuredAt = :at');
     }
-    await this.update(scope, target, `SET ${sets.join(', ')}${write.until === undefined ? ' REMOVE #until' : ''}`, values);
+    // An opening or a closing ends the run of failures that led to it: the next run starts from none.
+    await this.update(scope, target, `SET ${sets.join(', ')} REMOVE failures, failedAt${write.until === undefined ? ', #until' : ''}`, values);
   }
 
   async writeLatency(scope: string, target: string, firstTokenMs: number, measuredAt: number, expiresAt: number): Promise<void> {
@@ -90,24 +101,60 @@ export class DynamoHealthStore implements HealthStore {
     }
   }
 
-  private async update(scope: string, target: string, expression: string, values: Record<string, unknown>, condition?: string): Promise<void> {
+  async addFailure(scope: string, target: string, at: number, since: number, expiresAt: number): Promise<unknown> {
+    const values = { ':one': 1, ':at': at, ':expiresAt': expiresAt };
+    try {
+      return await this.update(
+        scope,
+        target,
+        'SET failedAt = :at, #expiresAt = :expiresAt ADD failures :one',
+        { ...values, ':since': since },
+        'attribute_not_exists(failedAt) OR failedAt >= :since',
+        'ALL_NEW',
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    // The last failure is too old to be part of this run.
+    return await this.update(scope, target, 'SET failures = :one, failedAt = :at, #expiresAt = :expiresAt', values, undefined, 'ALL_NEW');
+  }
+
+  async clearFailures(scope: string, target: string): Promise<void> {
+    try {
+      // Only an item with a run: an update of a missing item would create one without a time to live.
+      await this.update(scope, target, 'REMOVE failures, failedAt', undefined, 'attribute_exists(failures)');
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async update(
+    scope: string,
+    target: string,
+    expression: string,
+    values: Record<string, unknown> | undefined,
+    condition?: string,
+    returnValues: 'NONE' | 'ALL_NEW' = 'NONE',
+  ): Promise<Record<string, unknown> | undefined> {
     // Only the placeholders the expressions use: DynamoDB refuses unused ones.
     const names = Object.fromEntries(
       Object.entries({ '#state': 'state', '#at': 'at', '#by': 'by', '#until': 'until', '#expiresAt': ttlAttribute }).filter(([placeholder]) =>
         `${expression} ${condition ?? ''}`.includes(placeholder),
       ),
     );
-    await this.props.client.send(
+    const output = await this.props.client.send(
       new UpdateCommand({
         TableName: this.props.tableName,
         Key: { [partitionKey]: scope, [sortKey]: target },
         UpdateExpression: expression,
         ConditionExpression: condition,
-        ExpressionAttributeNames: names,
+        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
         ExpressionAttributeValues: values,
+        ReturnValues: returnValues,
       }),
       { abortSignal: this.timeout() },
     );
+    return output.Attributes;
   }
 
   private timeout(): AbortSignal {

@@ -1,7 +1,7 @@
 /**
  * One target's record in the shared health table, and its validation. A
- * record carries no user data: a target, a breaker state, times and a
- * first-token latency. Whatever fails to parse is ignored, never trusted.
+ * record carries no user data: a target, a breaker state, times, a
+ * first-token latency and a count of failed calls. Whatever fails to parse is ignored, never trusted.
  */
 import * as z from 'zod/mini';
 
@@ -22,6 +22,9 @@ export const healthRecordSchema = z.object({
   /** A recent time to first token, in ms, and when it was measured (epoch ms). */
   firstTokenMs: z.optional(z.number().check(z.gte(0), z.lte(3_600_000))),
   measuredAt: z.optional(z.number().check(z.int(), z.positive())),
+  /** The region's failed calls in a row (no success reported between them), and when the last one was reported (epoch ms). */
+  failures: z.optional(z.number().check(z.int(), z.gte(0), z.lte(1_000_000))),
+  failedAt: z.optional(z.number().check(z.int(), z.positive())),
   /** Epoch seconds after which the record is dead, whether or not DynamoDB has deleted it yet. */
   expiresAt: z.number().check(z.int(), z.positive()),
 });
@@ -35,5 +38,6 @@ export function parseHealthRecord(item: unknown): HealthRecord | undefined {
   if (record.state !== undefined && (record.at === undefined || record.by === undefined)) return undefined;
   if (record.state === 'open' && record.until === undefined) return undefined;
   if ((record.firstTokenMs === undefined) !== (record.measuredAt === undefined)) return undefined;
+  if ((record.failures === undefined) !== (record.failedAt === undefined)) return undefined;
   return record;
 }

@@ -6,8 +6,17 @@
  * - Writes: each breaker transition of this environment (opened until T,
  *   closed) is written in the background, in order per target; a recent
  *   first-token time is shared at most every `latencyShareMs` per target.
+ * - Failures add up: a failed call that leaves this environment's breaker
+ *   closed is added to the region's run of failures of the target (a counter
+ *   the write returns), and the environment whose failure brings the run to
+ *   the breaker's threshold opens its breaker, as one breaker that saw all
+ *   the region's calls would. A Lambda environment serves one request at a
+ *   time, so on its own it may need minutes to fail three calls of a dead
+ *   target, while the region fails them in a moment. A success ends the run:
+ *   the records are read once more after it, and the run cleared if one shows.
  * - Reads: the region's records are queried in the background every
- *   `refreshMs` (and when a lookup finds the view due); lookups read memory.
+ *   `refreshMs`, and when a request arrives and the view is due (it is read
+ *   while the request reads its conversation); lookups read memory.
  * - Meaning: a target another environment holds open is skipped here; only
  *   the writer probes (when its `until` comes), so an open target gets about
  *   one call per cooldown per region. If the writer is gone (a grace after
@@ -36,12 +45,18 @@ export interface SharedHealthSettings {
   latencyMaxAgeMs: number;
   /** Records expire (TTL) this long after their last write. */
   recordTtlMs: number;
+  /** The region's failures in a row that open a breaker (the breaker's own threshold). */
+  failureThreshold: number;
+  /** A failure reported longer ago than this is no longer part of the run (the breaker's cooldown). */
+  failureRunMs: number;
 }
 
 /** What telemetry counts of the sharing itself. */
 export interface SharedHealthReporter {
   invalidHealthRecord(target: string | undefined): void;
   healthStoreFailed(operation: 'read' | 'write', error: unknown): void;
+  /** This environment's breaker opened because the region's run of failures reached the threshold. */
+  openedOnRegionFailures(target: string, failures: number): void;
 }
 
 export interface SharedTargetHealthProps {
@@ -68,6 +83,8 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   private readonly writes = new Map<string, Promise<void>>();
   /** Per target, the latency tracker's count at this environment's last share. */
   private readonly sharedAtCount = new Map<string, number>();
+  /** Per target, when this environment last added a failure to the region's run. */
+  private readonly failureReportedAt = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private breakers?: CircuitBreakers;
   private latency?: LatencyTracker;
@@ -102,6 +119,10 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     return this.props.clock.now() - record.measuredAt! <= this.props.settings.latencyMaxAgeMs ? record.firstTokenMs : undefined;
   }
 
+  requestArrived(): void {
+    this.refreshIfDue();
+  }
+
   opened(key: string, openUntil: number): void {
     this.writeState(key, { state: 'open', until: openUntil, at: this.props.clock.now(), by: this.props.environmentId });
   }
@@ -110,20 +131,82 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     this.writeState(key, { state: 'closed', at: this.props.clock.now(), by: this.props.environmentId, firstTokenMs: this.latency?.average(key) });
   }
 
+  failed(key: string): void {
+    const { store, scope, clock, settings } = this.props;
+    const now = clock.now();
+    this.failureReportedAt.set(key, now);
+    this.enqueue(key, async () => {
+      const record = parseHealthRecord(await store.addFailure(scope, key, now, now - settings.failureRunMs, this.expiresAt(now)));
+      if (!record) {
+        this.props.reporter.invalidHealthRecord(key);
+        return;
+      }
+      this.afterFailureAdded(key, record);
+    });
+  }
+
+  /** What this environment does with the record its failure left. */
+  private afterFailureAdded(key: string, record: HealthRecord): void {
+    if (record.state === 'open' && record.by !== this.props.environmentId) {
+      // Another environment opened it since this view was read: learn that now rather than at the next read.
+      this.view.set(key, record);
+      return;
+    }
+    const failures = record.failures ?? 0;
+    if (failures >= this.props.settings.failureThreshold && this.breakers?.openOnRegionWord(key)) this.props.reporter.openedOnRegionFailures(key, failures);
+  }
+
+  /**
+   * A success ends the region's run of failures of the target, if there is
+   * one: the region's records are read again after the call (in the
+   * background), because a run that began during the call is not in the view
+   * read before it, and a run that no success ends would open the region's
+   * breakers on scattered failures.
+   */
+  succeeded(key: string): void {
+    const at = this.props.clock.now();
+    void this.refreshedSince(at).then(() => {
+      if (!this.runGoingOn(key)) return;
+      this.failureReportedAt.delete(key);
+      const record = this.view.get(key);
+      if (record) this.view.set(key, { ...record, failures: undefined, failedAt: undefined });
+      this.enqueue(key, () => this.props.store.clearFailures(this.props.scope, key));
+    });
+  }
+
   /** Reads the region's records now (the background refresh; tests and benchmarks await it). */
   refresh(): Promise<void> {
     this.refreshing ??= this.readAndApply().finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
-  /** Resolves when every write issued so far has ended. */
+  /** Resolves when every write issued so far, and every read a success asked for, has ended. */
   async flush(): Promise<void> {
+    await this.refreshing;
     await Promise.all(this.writes.values());
+  }
+
+  /** Resolves after a read that started at `at` or later (one read serves every success that waits for it). */
+  private async refreshedSince(at: number): Promise<void> {
+    if (this.refreshing && this.lastRefreshStart! < at) await this.refreshing;
+    if (this.lastRefreshStart === undefined || this.lastRefreshStart < at) await this.refresh();
+    else await this.refreshing;
+  }
+
+  /** Whether the region may be counting failures of the target in a row: this environment added one, or the view shows some. */
+  private runGoingOn(key: string): boolean {
+    const since = this.props.clock.now() - this.props.settings.failureRunMs;
+    const record = this.view.get(key);
+    return (this.failureReportedAt.get(key) ?? 0) >= since || (record?.failures !== undefined && record.failures > 0 && record.failedAt! >= since);
+  }
+
+  private refreshIfDue(): void {
+    if (this.lastRefreshStart === undefined || this.props.clock.now() - this.lastRefreshStart >= this.props.settings.refreshMs) void this.refresh();
   }
 
   private trusted(key: string): HealthRecord | undefined {
     const now = this.props.clock.now();
-    if (this.lastRefreshStart === undefined || now - this.lastRefreshStart >= this.props.settings.refreshMs) void this.refresh();
+    this.refreshIfDue();
     if (this.refreshedAt === undefined || now - this.refreshedAt > STALE_AFTER_INTERVALS * this.props.settings.refreshMs) return undefined;
     return this.view.get(key);
   }

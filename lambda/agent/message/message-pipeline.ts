@@ -90,6 +90,7 @@ export class MessagePipeline {
 
   async handle(request: AgentHttpRequest, conversation: ConversationId, sink: TrackedSink): Promise<void> {
     const input = this.parse(request, conversation);
+    this.props.chain.requestArrived();
     const state = await this.load(input);
     if (state.idempotency && state.record && (await this.answerRetry(request, input, state.record, state.idempotency, sink))) return;
     await this.answer(request, input, state, sink);
