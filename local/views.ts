@@ -2,7 +2,8 @@
  * What the playground's page draws, served by the front door under
  * `/_local/`: the synthesized dashboard evaluated over the runtimes' and
  * emulated services' metrics (`/_local/dashboard`), live per-region charts
- * (`/_local/charts`), where each caller location is routed
+ * (`/_local/charts`), each region's shared target health
+ * (`/_local/shared-health`), where each caller location is routed
  * (`/_local/routing`), and the page's chart and markdown libraries from
  * node_modules (`/_local/assets/…`), so that the page works offline.
  */
@@ -10,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as http from 'node:http';
 import { TIERS } from '../lambda/agent/config';
+import type { HealthRecord } from '../lambda/agent/health/health-record';
 import { DimensionName, MetricName } from '../lambda/agent/metric-names';
 import { previewDashboard, type DashboardBody, type PreviewWidget, type WidgetDefinition } from './cloudwatch/dashboard';
 import type { MetricIdentity, MetricStore } from './cloudwatch/metric-store';
@@ -86,7 +88,10 @@ export class PlaygroundViews {
     return { name: dashboard.name, region: dashboard.region, timeScale, widgets, skippedAlarms };
   }
 
-  /** Per region: requests by path, fallback rate % and time to first token p50/p99, in periods of `periodSeconds`. */
+  /**
+   * Per region, in periods of `periodSeconds`: requests by path, fallback rate %, time to first token p50/p99, the
+   * fallback links as the probes see them, and the retry budget's refusals, hedges and shared breakers.
+   */
   charts(options: { seconds: number; periodSeconds: number; now?: number }): Array<{ region: string; jurisdiction: string; charts: PreviewWidget[] }> {
     return this.options.regions.map((region) => ({
       region: region.region,
@@ -97,6 +102,11 @@ export class PlaygroundViews {
         now: options.now,
       }),
     }));
+  }
+
+  /** Per region, the shared target-health records its runtime acts on: breakers held open, runs of failures, shared first-token times. */
+  sharedHealth(): Array<{ region: string; records: HealthRecord[] }> {
+    return this.options.regions.map((region) => ({ region: region.region, records: region.server.runtime.sharedHealth?.records() ?? [] }));
   }
 
   /** Serves the views' routes; false when the request is not one of them. */
@@ -129,6 +139,8 @@ export class PlaygroundViews {
       );
     } else if (url.pathname === '/_local/charts') {
       json({ regions: this.charts({ seconds: number('seconds', 300, 3 * 3600), periodSeconds: number('period', 5, 3600) }) });
+    } else if (url.pathname === '/_local/shared-health') {
+      json({ regions: this.sharedHealth() });
     } else if (url.pathname === '/_local/routing') {
       json({
         locations: CALLER_LOCATIONS.map((location) => {
@@ -176,7 +188,22 @@ export class PlaygroundViews {
         'Time to first token (ms)',
         ['p50', 'p99'].map((stat) => metric(MetricName.TimeToFirstToken, { stat, label: stat })),
       ),
+      widget('Fallback links: probe success by target', [this.searchByTarget(region, MetricName.ProbeSuccess, 'Minimum', period)]),
+      widget('Fallback links: probe time to first token (ms)', [this.searchByTarget(region, MetricName.ProbeTimeToFirstToken, 'p50', period)]),
+      widget('Budget refusals, hedges, shared breakers', [
+        metric(MetricName.RetryBudgetRefusals, { stat: 'Sum', label: 'budget refusals' }),
+        metric(MetricName.HedgesStarted, { stat: 'Sum', label: 'hedges started' }),
+        metric(MetricName.HedgesWon, { stat: 'Sum', label: 'hedges won' }),
+        metric(MetricName.SharedBreakerSkips, { stat: 'Sum', label: "skipped on another environment's breaker" }),
+        metric(MetricName.BreakerOpened, { stat: 'Sum', label: 'breakers opened' }),
+      ]),
     ];
+  }
+
+  /** One line per target of the region's probes, found by SEARCH as the dashboard finds them. */
+  private searchByTarget(region: string, metricName: MetricName, statistic: string, period: number): unknown[] {
+    const query = `{${this.options.namespace},${DimensionName.Region},${DimensionName.Target}} MetricName="${metricName}" ${DimensionName.Region}="${region}"`;
+    return [{ expression: `SEARCH('${query}', '${statistic}', ${period})`, label: `\${PROP('Dim.${DimensionName.Target}')}` }];
   }
 }
 

@@ -136,9 +136,21 @@ test('GET /_local/dashboard serves the preview; /_local/charts the live per-regi
         ['Requests by path', true],
         ['Fallback rate %', true],
         ['Time to first token (ms)', true],
+        ['Fallback links: probe success by target', true],
+        ['Fallback links: probe time to first token (ms)', true],
+        ['Budget refusals, hedges, shared breakers', true],
       ],
     ]),
   );
+  const probeLines = charts.regions[0].charts.find((chart) => chart.title === 'Fallback links: probe success by target')!.series.map((line) => line.label);
+  // (one line per link of us-east-1's chain: Claude and Nova in both US regions, and GPT-4o of a US project)
+  expect(probeLines.sort()).toEqual([
+    'openai:us/gpt-4o@us-east-1',
+    'us.amazon.nova-pro-v1:0@us-east-1',
+    'us.amazon.nova-pro-v1:0@us-west-2',
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0@us-east-1',
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0@us-west-2',
+  ]);
   expect(routing.locations).toEqual(
     expect.arrayContaining([
       { location: 'us', region: 'us-east-1', jurisdiction: 'us' },
@@ -148,4 +160,39 @@ test('GET /_local/dashboard serves the preview; /_local/charts the live per-regi
   expect(badScale.status).toBe(400);
   expect(uplot.headers.get('content-type')).toMatch(/^text\/javascript/);
   expect(await uplot.text()).toContain('uPlot');
+});
+
+test("GET /_local/shared-health shows each region's shared breakers: the probes' recoveries, and a breaker the region's failures opened", async () => {
+  // GIVEN eu-central-1's primary failing three calls in a row (its breaker's threshold)
+  const primary = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0@eu-central-1';
+  const control = await fetch(`${playground.url}/_local/faults`, {
+    method: 'POST',
+    body: JSON.stringify({ region: 'eu-central-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 }, times: 3 }),
+  });
+  expect(control.status).toBe(201);
+  for (let index = 0; index < 3; index += 1) {
+    const minted = await fetch(`${playground.url}/v1/conversations`, { method: 'POST', headers: { 'x-local-location': 'eu-central' } });
+    const { conversationId } = (await minted.json()) as { conversationId: string };
+    const answer = await fetch(`${playground.url}/v1/conversations/${conversationId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-local-location': 'eu-central' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+    await answer.text();
+  }
+  await playground.regions.find((region) => region.region === 'eu-central-1')!.server.runtime.sharedHealth!.flush();
+
+  // WHEN the page asks for the regions' shared health
+  const { regions } = (await (await fetch(`${playground.url}/_local/shared-health`)).json()) as {
+    regions: Array<{ region: string; records: Array<{ target: string; state?: string; by?: string; firstTokenMs?: number }> }>;
+  };
+
+  // THEN every region shows its probed links as closed by the probe, and eu-central-1 its primary held open by its runtime
+  expect(regions.map((region) => region.region)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1']);
+  const euCentral = regions.find((region) => region.region === 'eu-central-1')!.records;
+  expect(euCentral.find((record) => record.target === primary)).toMatchObject({ state: 'open', by: 'this environment' });
+  const usEast = regions.find((region) => region.region === 'us-east-1')!.records;
+  expect(usEast.filter((record) => record.state === 'closed' && record.by === 'probe').map((record) => record.target)).toContain(
+    'us.anthropic.claude-sonnet-4-5-20250929-v1:0@us-east-1',
+  );
 });

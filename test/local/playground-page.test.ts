@@ -134,9 +134,13 @@ test('the page draws live charts, the regions and their routing, the stored tran
   }
 
   // THEN every region's live charts and every widget of the dashboard preview are drawn with data
-  await page.waitForFunction(() => document.querySelectorAll('#charts .live-region [data-has-data="true"] canvas').length === 12, undefined, {
+  await page.waitForFunction(() => document.querySelectorAll('#charts .live-region [data-has-data="true"] canvas').length === 24, undefined, {
     timeout: 20_000,
   });
+  // AND each region's shared breakers, as its runtime reads them from the health table (the probes' recoveries at least)
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('#charts .live-region')].every((row) => row.querySelectorAll('table.shared-health tr[data-state="closed"]').length > 0),
+  );
   await page.waitForFunction(
     () => {
       const widgets = [...document.querySelectorAll('#dashboard .widget')];
@@ -160,4 +164,5 @@ test('the page draws live charts, the regions and their routing, the stored tran
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png'), fullPage: true });
   await page.locator('#dashboard').screenshot({ path: path.join(ARTIFACTS, 'dashboard-preview.png') });
+  await page.locator('#charts').screenshot({ path: path.join(ARTIFACTS, 'live-charts.png') });
 }, 120_000);

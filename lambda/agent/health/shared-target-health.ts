@@ -174,6 +174,11 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     });
   }
 
+  /** The region's records as this environment last read them, newest knowledge included (for the local playground's page). */
+  records(): HealthRecord[] {
+    return [...this.view.values()].map((record) => ({ ...record, by: record.by === this.props.environmentId ? 'this environment' : record.by }));
+  }
+
   /** Reads the region's records now (the background refresh; tests and benchmarks await it). */
   refresh(): Promise<void> {
     this.refreshing ??= this.readAndApply().finally(() => (this.refreshing = undefined));
