@@ -59,6 +59,8 @@ export interface RecordedCall {
   messages: number;
   /** The call's step in its tool loop: 1 + the user messages after the last one asking in text. */
   step: number;
+  /** Whether an injected fault applied to the call. */
+  faulted: boolean;
   request: unknown;
 }
 
@@ -283,6 +285,7 @@ export class BedrockEmulator {
       transport,
       messages: body.messages?.length ?? 0,
       step,
+      faulted: fault !== undefined,
       request: rawBody,
     });
 

@@ -149,6 +149,7 @@ test('times limits a fault to that many calls', async () => {
   }
 
   expect(emulator.calls().map((call) => call.status)).toEqual([503, 503, 200]);
+  expect(emulator.calls().map((call) => call.faulted)).toEqual([true, true, false]);
 });
 
 test('every: N applies a fault to exactly one call in each run of N, at a place drawn anew for each run', async () => {
