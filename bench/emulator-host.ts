@@ -14,10 +14,12 @@ export interface HostedEmulators {
   dynamodb: string;
   injectFault(rule: FaultRule): Promise<void>;
   clearFaults(): Promise<void>;
+  /** The Bedrock calls an injected fault applied to since the last time this was asked. */
+  faultedCalls(): Promise<number>;
   close(): Promise<void>;
 }
 
-type Command = { type: 'fault'; rule: FaultRule } | { type: 'clear' };
+type Command = { type: 'fault'; rule: FaultRule } | { type: 'clear' } | { type: 'faulted' };
 
 export async function hostEmulators(options: {
   regions: string[];
@@ -32,15 +34,16 @@ export async function hostEmulators(options: {
     throw error;
   });
   const send = (command: Command) =>
-    new Promise<void>((resolve) => {
-      bedrock.child.once('message', () => resolve());
+    new Promise<unknown>((resolve) => {
+      bedrock.child.once('message', resolve);
       bedrock.child.send(command);
     });
   return {
     bedrock: bedrock.ready,
     dynamodb: dynamodb.ready,
-    injectFault: (rule) => send({ type: 'fault', rule }),
-    clearFaults: () => send({ type: 'clear' }),
+    injectFault: async (rule) => void (await send({ type: 'fault', rule })),
+    clearFaults: async () => void (await send({ type: 'clear' })),
+    faultedCalls: async () => (await send({ type: 'faulted' })) as number,
     close: async () => {
       await Promise.all(
         [bedrock, dynamodb].map(
@@ -79,6 +82,12 @@ async function serve(): Promise<void> {
   }
   const emulator = await BedrockEmulator.start({ regions: options.regions, firstTokenDelayMs: options.firstTokenDelayMs });
   process.on('message', (command: Command) => {
+    if (command.type === 'faulted') {
+      const faulted = emulator.calls().filter((call) => call.faulted).length;
+      emulator.clearCalls();
+      process.send!(faulted);
+      return;
+    }
     if (command.type === 'fault') emulator.injectFault(command.rule);
     else emulator.clearFaults();
     process.send!('ok');

@@ -45,6 +45,8 @@ export interface FaultRule {
   times?: number;
   /** Applies to this fraction of the matching calls, drawn per call (e.g. 0.1 for a heavy tail); every call when omitted. */
   probability?: number;
+  /** Applies to exactly one of each run of this many matching calls, at a random place in the run (10: an exact tenth); not with `probability`. */
+  every?: number;
 }
 
 export interface RecordedCall {
@@ -57,6 +59,8 @@ export interface RecordedCall {
   messages: number;
   /** The call's step in its tool loop: 1 + the user messages after the last one asking in text. */
   step: number;
+  /** Whether an injected fault applied to the call. */
+  faulted: boolean;
   request: unknown;
 }
 
@@ -152,6 +156,10 @@ export class BedrockEmulator {
     if (rule.step !== undefined && (!Number.isInteger(rule.step) || rule.step < 1)) {
       throw new Error(`fault step must be a positive integer, got ${rule.step}`);
     }
+    if (rule.probability !== undefined && !(rule.probability > 0 && rule.probability <= 1)) {
+      throw new Error(`fault probability must be above 0 and at most 1, got ${rule.probability}`);
+    }
+    if (rule.probability !== undefined && rule.every !== undefined) throw new Error('fault probability and every exclude each other: give one');
     this.faults.add(rule);
   }
 
@@ -277,6 +285,7 @@ export class BedrockEmulator {
       transport,
       messages: body.messages?.length ?? 0,
       step,
+      faulted: fault !== undefined,
       request: rawBody,
     });
 

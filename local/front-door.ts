@@ -73,6 +73,10 @@ const faultRequestSchema = z.strictObject({
   step: z.optional(z.number().check(z.int(), z.positive())),
   fault: faultSchema,
   times: z.optional(z.number().check(z.int(), z.positive())),
+  /** A share of the matching calls drawn per call (0.1: each call with a chance of one in ten). */
+  probability: z.optional(z.number().check(z.gt(0), z.lte(1))),
+  /** One call in each run of this many, at a random place in the run (10: exactly a tenth). */
+  every: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 const count = z.number().check(z.int(), z.gte(0));
@@ -198,6 +202,7 @@ export class FrontDoor {
         return;
       }
       const fault = parseControl(faultRequestSchema, body);
+      if (fault.probability !== undefined && fault.every !== undefined) throw new ControlError(400, 'every: not with probability (give one)');
       if (!this.regions.some((region) => region.region === fault.region)) throw new ControlError(400, `region: unknown region ${fault.region}`);
       // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
       const models = this.modelsCalledIn(fault.region);

@@ -184,17 +184,19 @@ export const runtimeConfigSchema = z
     ),
     /**
      * Hedged first tokens (see chain/hedging.ts), off when absent: a target with no first token after the delay
-     * has the next target started beside it, for at most `maxRatio` (10 % at most) of the requests in `windowMs`.
+     * has the next target started beside it. Capped per environment (see chain/hedge-credit.ts): over any run of
+     * n requests, at most `burst + maxRatio × n` hedges. Strict, so that the removed `windowMs` is refused, not ignored.
      */
     hedge: z.optional(
-      z.object({
+      z.strictObject({
         /** The delay before hedging, or its least value with `percentile`: from 10 ms to a minute. */
         afterMs: z._default(integer({ min: 10, max: 60_000 }), 1000),
         /** Hedge after this percentile (50–99.9) of the target's recent first-token times, once it has some. */
         percentile: z.optional(z.number().check(z.gte(50), z.lte(99.9))),
-        /** Hedges allowed per request in the window: above 0, at most 0.1. */
+        /** Hedges earned per request: above 0, at most 0.1. */
         maxRatio: z._default(z.number().check(z.gt(0), z.lte(0.1)), 0.1),
-        windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
+        /** Hedges an environment may start beyond `maxRatio`: the most credit it keeps, and its credit at start (1–100). */
+        burst: z._default(integer({ min: 1, max: 100 }), 10),
       }),
     ),
     /**

@@ -17,6 +17,7 @@ import type { HostedAgent } from './message/message-pipeline';
 import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';
+import { HedgeCredit } from './chain/hedge-credit';
 import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget, type RetryBudgetSettings } from './chain/retry-budget';
 import { targetInvoker } from './target-invoker';
@@ -90,7 +91,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     fleet: health?.shared,
     hedge: config.hedge && {
       settings: config.hedge,
-      budget: new RetryBudget({ enabled: true, ratio: config.hedge.maxRatio, minPerWindow: HEDGES_PER_QUIET_WINDOW, windowMs: config.hedge.windowMs }, clock),
+      budget: new HedgeCredit({ ratio: config.hedge.maxRatio, burst: config.hedge.burst }),
     },
   });
   const lambda = new LambdaClients({
@@ -111,13 +112,6 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     },
   };
 }
-
-/**
- * Hedges an environment may start in any window, whatever its traffic: a
- * Lambda environment serves one request at a time, often fewer than ten per
- * window, and a cap of 10 % would round its hedges down to none.
- */
-const HEDGES_PER_QUIET_WINDOW = 1;
 
 /** Fallback calls in any window by default, when the chain is short. */
 const DEFAULT_BUDGET_FLOOR = 3;

@@ -243,13 +243,13 @@ test('the retry budget passes through to the configuration, and defaults to 20 %
   expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, windowMs: 10_000 });
 });
 
-test('hedging is off unless settings.hedge is given, and then defaults to 1 s and a cap of 10 %', () => {
+test('hedging is off unless settings.hedge is given, and then defaults to 1 s and a cap of 10 % with a burst of 10', () => {
   expect(validateRuntimeConfig(composed().runtime.runtimeConfig).hedge).toBeUndefined();
   expect(validateRuntimeConfig(composed({ settings: { hedge: { percentile: 95 } } }).runtime.runtimeConfig).hedge).toEqual({
     afterMs: 1000,
     percentile: 95,
     maxRatio: 0.1,
-    windowMs: 10_000,
+    burst: 10,
   });
 });
 
@@ -640,6 +640,13 @@ test.each([
     'a hedge cap above a tenth of the requests',
     () => composed({ settings: { hedge: { maxRatio: 0.5 } } }),
     /Invalid agent runtime configuration: hedge.maxRatio: .*<=0.1/,
+  ],
+  ['a hedge burst of none', () => composed({ settings: { hedge: { burst: 0 } } }), /Invalid agent runtime configuration: hedge.burst: .*>=1/],
+  [
+    'the hedge window, which the credit replaced',
+    // @ts-expect-error windowMs is no longer a hedge setting: a configuration from before is refused, not silently changed
+    () => composed({ settings: { hedge: { windowMs: 10_000 } } }),
+    /Invalid agent runtime configuration: hedge: .*"windowMs"/,
   ],
   [
     'a retry budget window shorter than a second',

@@ -149,6 +149,44 @@ test('times limits a fault to that many calls', async () => {
   }
 
   expect(emulator.calls().map((call) => call.status)).toEqual([503, 503, 200]);
+  expect(emulator.calls().map((call) => call.faulted)).toEqual([true, true, false]);
+});
+
+test('every: N applies a fault to exactly one call in each run of N, at a place drawn anew for each run', async () => {
+  // GIVEN one call in ten fails
+  emulator.injectFault({ region: EU_WEST, fault: { status: 503 }, every: 10 });
+
+  // WHEN a hundred calls come
+  for (let call = 0; call < 100; call++) await client.send(new ConverseCommand(question('hi'))).catch(() => undefined);
+
+  // THEN each run of ten had exactly one failure, and not always at the same place (all ten alike: one chance in a billion)
+  const statuses = emulator.calls().map((call) => call.status);
+  const runs = Array.from({ length: 10 }, (_, run) => statuses.slice(run * 10, run * 10 + 10));
+  expect(runs.map((run) => run.filter((status) => status === 503).length)).toEqual(Array(10).fill(1));
+  expect(new Set(runs.map((run) => run.indexOf(503))).size).toBeGreaterThan(1);
+});
+
+test('every counts only the calls a rule matches: calls of another model leave its runs alone', async () => {
+  // GIVEN one call in two of MODEL fails
+  emulator.injectFault({ region: EU_WEST, model: MODEL, fault: { status: 503 }, every: 2 });
+
+  // WHEN calls of the two models alternate
+  for (let call = 0; call < 20; call++) {
+    await client.send(new ConverseCommand(question('hi', call % 2 === 0 ? MODEL : OTHER_MODEL))).catch(() => undefined);
+  }
+
+  // THEN every call of the other model succeeded, and each pair of MODEL's calls had one failure
+  expect(emulator.calls({ modelId: OTHER_MODEL }).map((call) => call.status)).toEqual(Array(10).fill(200));
+  const statuses = emulator.calls({ modelId: MODEL }).map((call) => call.status);
+  for (let pair = 0; pair < 5; pair++) expect(statuses.slice(pair * 2, pair * 2 + 2).sort()).toEqual([200, 503]);
+});
+
+test.each([
+  ['every is not a positive integer', { every: 0 }, /fault every must be a positive integer, got 0/],
+  ['probability is above 1', { probability: 1.5 }, /fault probability must be above 0 and at most 1, got 1.5/],
+  ['both probability and every are given', { probability: 0.1, every: 10 }, /probability and every exclude each other/],
+])('a fault rule is refused when %s', (_case, share, message) => {
+  expect(() => emulator.injectFault({ region: EU_WEST, fault: { status: 503 }, ...share })).toThrow(message);
 });
 
 test('a fault for one model leaves other models and regions untouched', async () => {

@@ -149,6 +149,9 @@ test.each([
   ['a non-positive times', { region: 'us-east-1', fault: { status: 503 }, times: 0 }],
   ['a non-positive step', { region: 'us-east-1', step: 0, fault: { status: 503 } }],
   ['a model no chain calls in that region', { region: 'us-east-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } }],
+  ['a probability above 1', { region: 'us-east-1', fault: { status: 503 }, probability: 1.5 }],
+  ['an every that is not a positive integer', { region: 'us-east-1', fault: { status: 503 }, every: 2.5 }],
+  ['both every and probability', { region: 'us-east-1', fault: { status: 503 }, every: 10, probability: 0.1 }],
 ])('a fault request with %s is refused with 400 and injects nothing', async (_case, body) => {
   const response = await control('POST', '/_local/faults', body);
   const answer = await ask({ location: 'us' });
@@ -156,6 +159,27 @@ test.each([
   expect(response.status).toBe(400);
   expect((response.json as { error: { message: string } }).error.message).toEqual(expect.any(String));
   expect(answer.headers.get('x-agent-path')).toBe('primary');
+});
+
+test.each([
+  ['probability', { probability: 0 }],
+  ['every', { every: 0 }],
+  ['every', { every: 10, probability: 0.1 }],
+])('a fault request with a bad share names the field %s', async (field, share) => {
+  const response = await control('POST', '/_local/faults', { region: 'us-east-1', fault: { status: 503 }, ...share });
+
+  expect(response.status).toBe(400);
+  expect((response.json as { error: { message: string } }).error.message).toMatch(new RegExp(`^${field}: `));
+});
+
+test('a fault request with a share is injected with it (the emulator applies it, see its tests)', async () => {
+  const every = await control('POST', '/_local/faults', { region: 'us-east-1', fault: { stallMs: 3000 }, every: 10 });
+  const probability = await control('POST', '/_local/faults', { region: 'us-west-2', fault: { stallMs: 3000 }, probability: 0.1 });
+
+  expect(every.status).toBe(201);
+  expect(every.json).toEqual({ injected: expect.objectContaining({ every: 10 }) });
+  expect(probability.status).toBe(201);
+  expect(probability.json).toEqual({ injected: expect.objectContaining({ probability: 0.1 }) });
 });
 
 test('a fault for step 2 is injected and leaves the first model call of a message alone, which the calls show as step 1', async () => {

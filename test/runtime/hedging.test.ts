@@ -1,8 +1,9 @@
 /**
  * Hedged first tokens: a target slow to its first token has the next target
  * started beside it; the first to answer serves, the other is aborted and
- * counts against nothing; hedges are capped at a ratio of the requests.
+ * counts against nothing; hedges are capped by a credit each request adds to.
  */
+import { HedgeCredit } from '../../lambda/agent/chain/hedge-credit';
 import { hedgeDelayMs } from '../../lambda/agent/chain/hedging';
 import { LatencyTracker } from '../../lambda/agent/chain/latency-tracker';
 import type { RuntimeConfigInput } from '../../lambda/agent/config';
@@ -19,15 +20,21 @@ function hedged(hedge: RuntimeConfigInput['hedge']) {
   return startHarness((emulator, dynamo) => euConfig(emulator, dynamo, { hedge, breaker: { failureThreshold: 1, cooldownMs: 60_000 } }));
 }
 
-/** Enough answered requests for a 10 % cap to allow one hedge. */
-async function warmUp(count: number): Promise<void> {
-  for (let index = 0; index < count; index += 1) await postMessage(harness.server.url, `eu.c-warm-${index}`, { text: 'warm' });
+/** Sends `count` messages in turn, the primary silent for `stallMs` on those whose 1-based number is in `slow`; their paths and times to the answer. */
+async function sendWithSlow(count: number, slow: ReadonlySet<number>, stallMs: number): Promise<Array<{ path: string | null; ms: number }>> {
+  const results = [];
+  for (let number = 1; number <= count; number += 1) {
+    if (slow.has(number)) harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs }, times: 1 });
+    const started = Date.now();
+    const result = await postMessage(harness.server.url, `eu.c-share-${number}`, { text: 'hello' });
+    results.push({ path: result.headers.get('x-agent-path'), ms: Date.now() - started });
+  }
+  return results;
 }
 
 test('a primary slow to its first token is hedged: the regional fallback serves, and the primary, aborted, counts as no failure', async () => {
   // GIVEN hedging after 200 ms, and a primary that will be silent for 3 s on the next call
   harness = await hedged({ afterMs: 200 });
-  await warmUp(9);
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 3000 }, times: 1 });
 
   // WHEN
@@ -51,7 +58,6 @@ test('a primary slow to its first token is hedged: the regional fallback serves,
 test('a primary answering after the hedge started still serves; the hedge is abandoned and counts as no failure', async () => {
   // GIVEN a primary 500 ms to its first token (past the 200 ms delay) and a regional fallback that would take 3 s
   harness = await hedged({ afterMs: 200 });
-  await warmUp(9);
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 500 }, times: 1 });
   harness.emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { stallMs: 3000 }, times: 1 });
 
@@ -67,24 +73,37 @@ test('a primary answering after the hedge started still serves; the hedge is aba
   expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(1);
 });
 
-test('hedges are capped at a tenth of the requests of the window', async () => {
-  // GIVEN a primary 400 ms to its first token on every call, past the 200 ms delay
-  harness = await hedged({ afterMs: 200, maxRatio: 0.1, windowMs: 60_000 });
-  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 400 } });
+test('with a tenth of the first tokens slow, exactly the cap, every slow call is hedged, even two in a row', async () => {
+  // GIVEN a cap of 10 % with a burst of 2, and 4 slow first tokens in 40 requests, two of them one after the other
+  harness = await hedged({ afterMs: 200, maxRatio: 0.1, burst: 2 });
 
-  // WHEN twenty requests come
-  const results = [];
-  for (let index = 0; index < 20; index += 1) results.push(await postMessage(harness.server.url, `eu.c-cap-${index}`, { text: 'hello' }));
+  // WHEN the 40 requests come
+  const results = await sendWithSlow(40, new Set([10, 11, 25, 39]), 3000);
 
-  // THEN two were hedged (the 1st, the one hedge of a quiet window, and the 20th, a tenth of twenty), the others waited for the primary
-  expect(harness.output.sum('HedgesStarted')).toBe(2);
-  expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBe(2);
-  expect(results.filter((result) => result.headers.get('x-agent-path') === 'primary').length).toBeGreaterThanOrEqual(18);
+  // THEN all four were hedged and served by the regional fallback long before the primary's 3 s; the others by the primary
+  expect(harness.output.sum('HedgesStarted')).toBe(4);
+  expect(results.filter((result) => result.path === 'regional-fallback')).toHaveLength(4);
+  expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(2000);
+  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(4);
 });
 
-test("a quiet environment's first slow request is hedged: whatever its traffic, an environment may start one hedge per window", async () => {
-  // GIVEN a fresh environment (no request yet in the window) whose primary will be silent for 3 s
-  harness = await hedged({ afterMs: 200, maxRatio: 0.1, windowMs: 60_000 });
+test('a primary slow on every call is hedged for the burst, then for one request in ten, never more', async () => {
+  // GIVEN a primary 250 ms to its first token on every call, past the 50 ms delay, a cap of 10 % and a burst of 2
+  harness = await hedged({ afterMs: 50, maxRatio: 0.1, burst: 2 });
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 250 } });
+
+  // WHEN twenty requests come
+  const results = await sendWithSlow(20, new Set(), 0);
+
+  // THEN three were hedged (the 1st and 2nd spend the burst, the 11th the tenth earned by the ten requests before it), within 2 + 10 % of 20
+  expect(harness.output.sum('HedgesStarted')).toBe(3);
+  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(3);
+  expect(results.filter((result) => result.path === 'primary').length).toBeGreaterThanOrEqual(17);
+});
+
+test("a quiet environment's first slow request is hedged: an environment starts with its burst of credit", async () => {
+  // GIVEN a fresh environment (no request yet) whose primary will be silent for 3 s
+  harness = await hedged({ afterMs: 200, maxRatio: 0.1 });
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 3000 }, times: 1 });
 
   // WHEN its first request comes
@@ -95,9 +114,40 @@ test("a quiet environment's first slow request is hedged: whatever its traffic, 
   expect(harness.output.sum('HedgesStarted')).toBe(1);
 });
 
+describe('HedgeCredit', () => {
+  test('starts with the burst, earns ratio per request up to the burst, and spends one per hedge', () => {
+    // GIVEN a credit of 10 % with a burst of 2
+    const credit = new HedgeCredit({ ratio: 0.1, burst: 2 });
+
+    // WHEN many requests come first: the credit stays at the burst, two hedges and no third
+    for (let index = 0; index < 50; index += 1) credit.requestStarted();
+    expect([credit.tryWithdraw(), credit.tryWithdraw(), credit.tryWithdraw()]).toEqual([true, true, false]);
+
+    // THEN nine requests earn less than a hedge, the tenth a whole one (ten times 0.1, rounded in floating point)
+    for (let index = 0; index < 9; index += 1) credit.requestStarted();
+    expect(credit.tryWithdraw()).toBe(false);
+    credit.requestStarted();
+    expect(credit.tryWithdraw()).toBe(true);
+    expect(credit.tryWithdraw()).toBe(false);
+  });
+
+  test('over any run of requests, hedges stay within burst + ratio × requests, whatever share of them asks', () => {
+    for (const asking of [0.1, 0.5, 1]) {
+      const credit = new HedgeCredit({ ratio: 0.1, burst: 10 });
+      let hedges = 0;
+      for (let index = 1; index <= 1000; index += 1) {
+        credit.requestStarted();
+        if (index % Math.round(1 / asking) === 0 && credit.tryWithdraw()) hedges += 1;
+      }
+      expect(hedges).toBeLessThanOrEqual(10 + 0.1 * 1000);
+      // Every one asking at 10 % got its hedge; more asking got the whole cap, less the tenths earned while the credit was full
+      expect(hedges).toBe(asking === 0.1 ? 100 : 109);
+    }
+  });
+});
+
 test('without the setting, nothing is hedged: a slow primary is waited for until its first-token deadline', async () => {
   harness = await startHarness();
-  await warmUp(9);
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 500 }, times: 1 });
 
   const result = await postMessage(harness.server.url, 'eu.c-no-hedge', { text: 'hello' });

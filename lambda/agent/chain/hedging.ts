@@ -3,12 +3,12 @@
  * produced no first token after a delay (fixed, or a percentile of its
  * recent first-token times), the next target of the chain is started too.
  * The first of the two to produce output serves; the other is aborted and
- * counts against nothing. Hedges are capped at a ratio of the requests
- * (at most 10 %), so that a slow primary does not double the load on the
- * next target.
+ * counts against nothing. Hedges are capped by a credit earned per request
+ * (at most 10 %, see hedge-credit.ts), so that a slow primary does not
+ * double the load on the next target.
  */
+import type { HedgeCredit } from './hedge-credit';
 import type { LatencyTracker } from './latency-tracker';
-import type { RetryBudget } from './retry-budget';
 import type { FirstOutput, TargetAttempt } from './target-attempt';
 
 export interface HedgeSettings {
@@ -20,8 +20,8 @@ export interface HedgeSettings {
 
 export interface Hedging {
   settings: HedgeSettings;
-  /** The cap: a ratio of the window's requests. */
-  budget: RetryBudget;
+  /** The cap: each request earns a share of a hedge, each hedge spends one. */
+  budget: HedgeCredit;
 }
 
 /** How long to wait for the target's first token before hedging. */
