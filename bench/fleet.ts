@@ -5,12 +5,14 @@
  * process, with the Bedrock emulator in another). Open-loop traffic goes to
  * a random idle environment, as Lambda sends each request to an idle one.
  *
- *   npm run bench:fleet              (about two minutes)
+ *   npm run bench:fleet              (about three minutes)
  *
  * Cases, each without shared health (today's behaviour, the baseline) and
  * with it, in the same run:
  * - one dead primary (503 on every call): calls that reach it, per cooldown;
- * - every target dead: calls per target per cooldown.
+ * - every target dead: calls per target per cooldown;
+ * - a primary failing half its calls, breakers held closed: the fallback
+ *   calls the retry budget lets through, per environment or per region.
  *
  * Time is scaled down by TIME_SCALE (4): 60 s of traffic become 15 s, the
  * 30 s cooldown 7.5 s, the 3 s refresh 1 s (the least it may be, so the
@@ -36,15 +38,17 @@ const REFRESH_MS = 1000;
 /** Requests per second of wall-clock time: 5 per real second. */
 const REQUESTS_PER_SECOND = 20;
 const FAILURE_THRESHOLD = 3;
+/** A threshold no run reaches: breakers stay closed, so only the retry budget (20 % of the window's requests) bounds fallbacks. */
+const HELD_CLOSED = 100_000;
 
 quietRuntimeOutput('ERROR');
 
 const TARGETS = EU_CHAIN;
 
-function configOf(emulators: HostedEmulators, shared: boolean): RuntimeConfigInput {
+function configOf(emulators: HostedEmulators, shared: boolean, failureThreshold = FAILURE_THRESHOLD): RuntimeConfigInput {
   return euRuntimeConfig(emulators, {
     deadlines: { firstTokenTimeoutMs: 5000 / TIME_SCALE },
-    breaker: { failureThreshold: FAILURE_THRESHOLD, cooldownMs: COOLDOWN_MS },
+    breaker: { failureThreshold, cooldownMs: COOLDOWN_MS },
     retryBudget: { windowMs: 10_000 / TIME_SCALE },
     ...(shared ? { sharedHealth: { tableName: HEALTH_TABLE, refreshMs: REFRESH_MS } } : {}),
   });
@@ -100,11 +104,15 @@ async function traffic(fleet: Environment[]): Promise<{ requests: number; status
   return { requests: pending.length, statuses };
 }
 
-async function run(emulators: HostedEmulators, shared: boolean): Promise<{ log: CallLog; requests: number; statuses: Record<number, number> }> {
+async function run(
+  emulators: HostedEmulators,
+  shared: boolean,
+  failureThreshold?: number,
+): Promise<{ log: CallLog; requests: number; statuses: Record<number, number> }> {
   const log = new CallLog();
   const clients = new BedrockClients({ connectTimeoutMs: 1000, streamIdleTimeoutMs: 10_000, endpoints: emulators.bedrock, credentials: LOCAL_CREDENTIALS });
   const invoke = log.wrap(bedrockInvoker(clients));
-  const config = validateRuntimeConfig(configOf(emulators, shared));
+  const config = validateRuntimeConfig(configOf(emulators, shared, failureThreshold));
   const fleet: Environment[] = Array.from({ length: ENVIRONMENTS }, () => ({
     runtime: createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, invoke }),
     busy: false,
@@ -176,6 +184,25 @@ async function main(): Promise<void> {
   await emulators.clearFaults();
 
   printTable(['case', 'environments share', 'requests', 'calls to the target', 'per cooldown (1st / 2nd)', 'answers'], rows);
+
+  // 3. A primary failing half its calls with breakers held closed: the retry budget alone bounds the fallbacks.
+  await emulators.injectFault({ region: PRIMARY, model: CLAUDE, fault: { status: 503 }, probability: 0.5 });
+  const budgetRows: string[][] = [];
+  for (const shared of [false, true]) {
+    await emptiedHealthTable(emulators);
+    const { log, requests, statuses } = await run(emulators, shared, HELD_CLOSED);
+    const fallbackCalls = log.calls.filter((call) => call.key !== primaryKey).length;
+    budgetRows.push([
+      'primary failing 50 %, breakers held closed',
+      shared ? 'shared health (region ledger)' : 'today (per environment)',
+      String(requests),
+      `${fallbackCalls} (${((100 * fallbackCalls) / requests).toFixed(0)} %)`,
+      `${statuses[200] ?? 0} answered, ${statuses[503] ?? 0} refused (503)`,
+    ]);
+  }
+  await emulators.clearFaults();
+  process.stdout.write('\n');
+  printTable(['case', 'environments share', 'requests', 'fallback calls (of requests)', 'answers'], budgetRows);
   process.stderr.write(
     `\n${ENVIRONMENTS} environments, ${TRAFFIC_MS / 1000} s of traffic at ${REQUESTS_PER_SECOND} requests/s (time scaled 1/${TIME_SCALE}: ` +
       `60 s at ${REQUESTS_PER_SECOND / TIME_SCALE}/s), breaker threshold ${FAILURE_THRESHOLD}, cooldown ${COOLDOWN_MS} ms, refresh ${REFRESH_MS} ms, Node ${process.version}\n`,

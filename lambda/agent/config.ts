@@ -179,6 +179,8 @@ export const runtimeConfigSchema = z
         minPerWindow: z.optional(integer({ min: 0, max: 1000 })),
         /** Length of the sliding window: between a second and ten minutes. */
         windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
+        /** Fallback calls the whole region allows in any window, whatever its traffic (with shared health); unset, two of `minPerWindow`. */
+        regionMinPerWindow: z.optional(integer({ min: 0, max: 100_000 })),
       }),
       {},
     ),

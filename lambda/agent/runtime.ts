@@ -87,7 +87,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     latency,
     clock,
     reporter: telemetry,
-    retryBudget: new RetryBudget(retryBudgetSettings(config), clock),
+    retryBudget: new RetryBudget(retryBudgetSettings(config), clock, config.retryBudget.enabled ? health?.shared.ledger : undefined),
     fleet: health?.shared,
     hedge: config.hedge && {
       settings: config.hedge,
@@ -116,16 +116,21 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
 /** Fallback calls in any window by default, when the chain is short. */
 const DEFAULT_BUDGET_FLOOR = 3;
 
+/** The region's floor, in environment floors: two isolated walks of the chain a window, wherever they happen. */
+const REGION_FLOOR_WALKS = 2;
+
 /**
  * The retry budget's settings. Its floor defaults to 3 calls, or one walk of
  * the whole chain when that is longer, so that an isolated failure in a
  * quiet environment can still reach the chain's last target (an outside
  * provider, say): a floor below that would refuse the walk that the chain
- * exists for.
+ * exists for. The region's floor (when environments share their counts)
+ * defaults to two of those.
  */
 function retryBudgetSettings(config: RuntimeConfig): RetryBudgetSettings {
-  const { minPerWindow, ...settings } = config.retryBudget;
-  return { ...settings, minPerWindow: minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR) };
+  const { minPerWindow, regionMinPerWindow, ...settings } = config.retryBudget;
+  const floor = minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR);
+  return { ...settings, minPerWindow: floor, regionMinPerWindow: regionMinPerWindow ?? REGION_FLOOR_WALKS * floor };
 }
 
 /**
@@ -162,6 +167,7 @@ function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, teleme
       recordTtlMs: HEALTH_RECORD_TTL_MS,
       failureThreshold: config.breaker.failureThreshold,
       failureRunMs: config.breaker.cooldownMs,
+      budgetWindowMs: config.retryBudget.windowMs,
     },
     clock,
     reporter: telemetry,

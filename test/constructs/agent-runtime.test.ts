@@ -236,10 +236,16 @@ test("each chain target carries its model's prompt caching, and says nothing for
   for (const target of targets.filter((candidate) => candidate.modelId.startsWith('mistral.'))) expect(target).not.toHaveProperty('promptCaching');
 });
 
-test('the retry budget passes through to the configuration, and defaults to 20 % per 10 s with the floor left to the runtime (3, or one walk of a longer chain)', () => {
-  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000, minPerWindow: 3 } } });
+test("the retry budget passes through to the configuration, and defaults to 20 % per 10 s with the floors left to the runtime (3, or one walk of a longer chain; the region's two of those)", () => {
+  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000, minPerWindow: 3, regionMinPerWindow: 12 } } });
 
-  expect(validateRuntimeConfig(runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.1, minPerWindow: 3, windowMs: 30_000 });
+  expect(validateRuntimeConfig(runtime.runtimeConfig).retryBudget).toEqual({
+    enabled: true,
+    ratio: 0.1,
+    minPerWindow: 3,
+    windowMs: 30_000,
+    regionMinPerWindow: 12,
+  });
   expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, windowMs: 10_000 });
 });
 
@@ -635,6 +641,11 @@ test.each([
     'a retry budget ratio outside its bounds',
     () => composed({ settings: { retryBudget: { ratio: 5 } } }),
     /Invalid agent runtime configuration: retryBudget.ratio: .*<=3/,
+  ],
+  [
+    "a region's retry-budget floor below zero",
+    () => composed({ settings: { retryBudget: { regionMinPerWindow: -1 } } }),
+    /Invalid agent runtime configuration: retryBudget.regionMinPerWindow: .*>=0/,
   ],
   [
     'a hedge cap above a tenth of the requests',

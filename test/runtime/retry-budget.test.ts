@@ -15,7 +15,7 @@ describe('RetryBudget', () => {
   test('allows ratio × requests fallback calls in the window, at least minPerWindow, and refills as they age out', () => {
     // GIVEN a budget of 20 % with a floor of one, over 10 s
     const clock = new FakeClock();
-    const budget = new RetryBudget({ enabled: true, ratio: 0.2, minPerWindow: 1, windowMs: 10_000 }, clock);
+    const budget = new RetryBudget({ enabled: true, ratio: 0.2, minPerWindow: 1, windowMs: 10_000, regionMinPerWindow: 0 }, clock);
 
     // WHEN one request has come: the floor allows one fallback call, not two
     budget.requestStarted();
@@ -35,8 +35,34 @@ describe('RetryBudget', () => {
     expect(budget.tryWithdraw()).toBe(false);
   });
 
+  test("a region's counts refuse what an environment's floor would allow, with the region's refill as retry-after", () => {
+    // GIVEN an environment whose own floor allows three fallback calls, in a region that has spent its 20 % of 20 requests
+    const clock = new FakeClock();
+    const region = { requests: 19, fallbacks: 4 };
+    let known = true;
+    const regionBudget = {
+      totals: () => (known ? region : undefined),
+      countRequest: () => (region.requests += 1),
+      countFallback: () => (region.fallbacks += 1),
+      refillsInMs: () => 1500,
+    };
+    const budget = new RetryBudget({ enabled: true, ratio: 0.2, minPerWindow: 3, windowMs: 10_000, regionMinPerWindow: 2 }, clock, regionBudget);
+
+    // WHEN a request of this environment fails over
+    budget.requestStarted();
+
+    // THEN the region refuses it, though this environment has not used its floor, and says when the region's window moves on
+    expect(region.requests).toBe(20);
+    expect(budget.tryWithdraw()).toBe(false);
+    expect(budget.refillsInMs()).toBe(1500);
+    // AND once the region's counts are unknown (its view stale), the environment's own budget decides alone
+    known = false;
+    expect(budget.tryWithdraw()).toBe(true);
+    expect(region.fallbacks).toBe(5);
+  });
+
   test('a disabled budget never refuses', () => {
-    const budget = new RetryBudget({ enabled: false, ratio: 0.01, minPerWindow: 0, windowMs: 10_000 }, new FakeClock());
+    const budget = new RetryBudget({ enabled: false, ratio: 0.01, minPerWindow: 0, windowMs: 10_000, regionMinPerWindow: 0 }, new FakeClock());
     expect([budget.tryWithdraw(), budget.tryWithdraw(), budget.tryWithdraw()]).toEqual([true, true, true]);
   });
 });

@@ -80,6 +80,7 @@ async function standaloneEnvironment(targets: string[]) {
       recordTtlMs: 3_600_000,
       failureThreshold: 3,
       failureRunMs: 30_000,
+      budgetWindowMs: 10_000,
     },
     clock: systemClock,
     reporter: { invalidHealthRecord: () => undefined, healthStoreFailed: () => undefined, openedOnRegionFailures: () => undefined },
@@ -228,6 +229,34 @@ test("an environment whose view is due reads the region's records when a request
   expect(output.sum('SharedBreakerSkips')).toBe(1);
 });
 
+test.each([
+  ['a floor of 2 for the region', { regionMinPerWindow: 2 }, 2],
+  ["the region's default floor, two environment floors (3 each for a chain of four)", {}, 6],
+])("the retry budget counts the region's requests and fallbacks, not only each environment's: %s", async (_, regionFloor, answered) => {
+  // GIVEN three environments whose own floors allow three fallback calls a minute each, in a region allowed 20 % (at least
+  // its floor), and a primary failing every call with breakers that never open
+  const servers = await startFleet(3, {
+    breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, ...regionFloor },
+  });
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN nine requests come, three to each environment in turn, each after the environment's view is read (as on arrival, when due)
+  const statuses = [];
+  for (let index = 0; index < 9; index += 1) {
+    const server = servers[index % 3];
+    await health(server).refresh();
+    statuses.push((await postMessage(server.url, `eu.c-budget-${index}`, { text: 'one' })).status);
+    await health(server).flush();
+  }
+
+  // THEN the region fell back as often as its floor allows (20 % of nine is less), not nine times (each environment's floor of three)
+  expect(statuses.filter((status) => status === 200)).toHaveLength(answered);
+  expect(statuses.filter((status) => status === 503)).toHaveLength(9 - answered);
+  expect(output.sum('RetryBudgetRefusals')).toBe(9 - answered);
+  expect(emulator.calls({ region: EU_CENTRAL }).length).toBe(answered);
+});
+
 test('only the environment holding the breaker open probes it; its recovery reaches the others', async () => {
   // GIVEN two environments; the primary fails once, then recovers
   const [first, second] = await startFleet(2);
@@ -336,6 +365,48 @@ test('a record that fails to parse is ignored and counted; an expired one is ign
   expect(result.headers.get('x-agent-path')).toBe('regional-fallback');
   expect(primaryCalls()).toBe(1);
   expect(output.sum('SharedHealthInvalidRecords')).toBeGreaterThanOrEqual(1);
+});
+
+test("a retry-budget slot that fails to parse is ignored and counted, and the region's other counts still hold", async () => {
+  // GIVEN a region whose ledger holds one malformed slot beside a valid one that has spent the region's floor of 2
+  const [server] = await startFleet(1, {
+    breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerWindow: 2 },
+  });
+  // Buckets are a fifth of the window (12 s here), in a ring of seven slots.
+  const bucket = Math.floor(Date.now() / 12_000);
+  const expiresAt = { N: String(Math.ceil(Date.now() / 1000) + 600) };
+  const db = client();
+  await db.send(
+    new PutItemCommand({
+      TableName: HEALTH_TABLE,
+      Item: { scope: { S: EU_WEST }, target: { S: '~retry-budget#0' }, bucket: { S: 'now' }, requests: { N: '1' }, fallbacks: { N: '0' }, expiresAt },
+    }),
+  );
+  await db.send(
+    new PutItemCommand({
+      TableName: HEALTH_TABLE,
+      Item: {
+        scope: { S: EU_WEST },
+        target: { S: `~retry-budget#${bucket % 7}` },
+        bucket: { N: String(bucket) },
+        requests: { N: '5' },
+        fallbacks: { N: '2' },
+        expiresAt,
+      },
+    }),
+  );
+  db.destroy();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+
+  // WHEN the environment reads them and a request fails over
+  await health(server).refresh();
+  const result = await postMessage(server.url, 'eu.c-bad-slot', { text: 'one' });
+
+  // THEN the malformed slot was counted and not trusted, and the valid one refused the fallback (the environment alone would allow it)
+  expect(output.sum('SharedHealthInvalidRecords')).toBe(1);
+  expect(result.status).toBe(503);
+  expect(output.sum('RetryBudgetRefusals')).toBe(1);
 });
 
 test('when the environment holding a breaker open is gone, exactly one other takes over its probe', async () => {

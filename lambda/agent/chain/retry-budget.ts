@@ -7,12 +7,23 @@
  * instead of doubling the load on the next targets, which an outage of the
  * first would otherwise push onto them.
  *
- * The budget is kept per execution environment. A ratio per environment is
- * also a ratio per region: if no environment's fallbacks exceed 20 % of its
- * requests, the region's do not either (the floor adds `minPerWindow` per
- * environment).
+ * The budget is kept per execution environment, and, when the region shares
+ * its counts (see RegionBudget), per region too. A ratio per environment is
+ * also a ratio per region, but its floor adds up per environment: a Lambda
+ * environment serves a few requests a window, so without the region's count
+ * the floor, not the ratio, would bound a fleet's fallbacks.
  */
 import type { Clock } from './types';
+
+/** The region's requests and fallback calls over the window, as its environments share them. */
+export interface RegionBudget {
+  /** The region's counts over the window, this environment's latest included; undefined when not known (the region's view is stale). */
+  totals(): { requests: number; fallbacks: number } | undefined;
+  countRequest(): void;
+  countFallback(): void;
+  /** When the region's oldest counts leave its window. */
+  refillsInMs(): number;
+}
 
 export interface RetryBudgetSettings {
   /** Whether fallback calls are budgeted at all. */
@@ -23,34 +34,52 @@ export interface RetryBudgetSettings {
   minPerWindow: number;
   /** Length of the sliding window. */
   windowMs: number;
+  /** Fallback calls the region allows in any window, whatever its traffic (when it shares its counts). */
+  regionMinPerWindow: number;
 }
 
 export class RetryBudget {
   private readonly requests: number[] = [];
   private readonly fallbacks: number[] = [];
+  /** Whose count refused the last fallback call: this environment's or the region's. */
+  private refusedBy?: 'environment' | 'region';
 
   constructor(
     private readonly settings: RetryBudgetSettings,
     private readonly clock: Clock,
+    private readonly region?: RegionBudget,
   ) {}
 
   /** One request entered the chain: it adds `ratio` to what may be spent. */
   requestStarted(): void {
     this.requests.push(this.clock.now());
+    this.region?.countRequest();
   }
 
-  /** Takes one fallback call from the budget; false when it is spent. */
+  /** Takes one fallback call from the budget; false when it is spent, here or in the region. */
   tryWithdraw(): boolean {
     if (!this.settings.enabled) return true;
     this.forgetOld();
-    const allowed = Math.max(this.settings.minPerWindow, Math.floor(this.settings.ratio * this.requests.length));
-    if (this.fallbacks.length >= allowed) return false;
+    if (this.fallbacks.length >= this.allowed(this.requests.length, this.settings.minPerWindow)) return this.refused('environment');
+    const region = this.region?.totals();
+    if (region && region.fallbacks >= this.allowed(region.requests, this.settings.regionMinPerWindow)) return this.refused('region');
     this.fallbacks.push(this.clock.now());
+    this.region?.countFallback();
     return true;
   }
 
-  /** When the oldest fallback call leaves the window, freeing room for another. */
+  private refused(by: 'environment' | 'region'): false {
+    this.refusedBy = by;
+    return false;
+  }
+
+  private allowed(requests: number, floor: number): number {
+    return Math.max(floor, Math.floor(this.settings.ratio * requests));
+  }
+
+  /** When the oldest fallback call that refused the last one leaves its window, freeing room for another. */
   refillsInMs(): number {
+    if (this.refusedBy === 'region' && this.region) return this.region.refillsInMs();
     this.forgetOld();
     const oldest = this.fallbacks[0];
     return oldest === undefined ? 0 : oldest + this.settings.windowMs - this.clock.now();

@@ -9,6 +9,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HealthTableSchema } from './health-table-schema';
+import type { LedgerWrite } from './region-ledger';
 
 export interface StateWrite {
   state: 'open' | 'closed';
@@ -36,6 +37,8 @@ export interface HealthStore {
   addFailure(scope: string, target: string, at: number, since: number, expiresAt: number): Promise<unknown>;
   /** Ends the region's run of failures of the target: a call succeeded. */
   clearFailures(scope: string, target: string): Promise<void>;
+  /** Adds counts to a ledger slot if it holds `bucket`, or makes it hold `bucket` if it held an older one; false when it holds a newer one. */
+  addToLedger(scope: string, write: LedgerWrite, expiresAt: number): Promise<boolean>;
 }
 
 export interface DynamoHealthStoreProps {
@@ -128,6 +131,24 @@ export class DynamoHealthStore implements HealthStore {
     }
   }
 
+  async addToLedger(scope: string, write: LedgerWrite, expiresAt: number): Promise<boolean> {
+    const values = { ':bucket': write.bucket, ':requests': write.requests, ':fallbacks': write.fallbacks, ':expiresAt': expiresAt };
+    const attempts: Array<[string, string]> = [
+      ['ADD #requests :requests, #fallbacks :fallbacks SET #expiresAt = :expiresAt', '#bucket = :bucket'],
+      // The slot still holds a bucket of the ring's last turn (or nothing): this one takes it over.
+      ['SET #bucket = :bucket, #requests = :requests, #fallbacks = :fallbacks, #expiresAt = :expiresAt', 'attribute_not_exists(#bucket) OR #bucket < :bucket'],
+    ];
+    for (const [expression, condition] of attempts) {
+      try {
+        await this.update(scope, write.key, expression, values, condition);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    return false;
+  }
+
   private async update(
     scope: string,
     target: string,
@@ -138,9 +159,17 @@ export class DynamoHealthStore implements HealthStore {
   ): Promise<Record<string, unknown> | undefined> {
     // Only the placeholders the expressions use: DynamoDB refuses unused ones.
     const names = Object.fromEntries(
-      Object.entries({ '#state': 'state', '#at': 'at', '#by': 'by', '#until': 'until', '#expiresAt': ttlAttribute }).filter(([placeholder]) =>
-        `${expression} ${condition ?? ''}`.includes(placeholder),
-      ),
+      Object.entries({
+        '#state': 'state',
+        '#at': 'at',
+        '#by': 'by',
+        '#until': 'until',
+        '#expiresAt': ttlAttribute,
+        // Reserved words of DynamoDB's expressions, as the ones above.
+        '#bucket': 'bucket',
+        '#requests': 'requests',
+        '#fallbacks': 'fallbacks',
+      }).filter(([placeholder]) => `${expression} ${condition ?? ''}`.includes(placeholder)),
     );
     const output = await this.props.client.send(
       new UpdateCommand({

@@ -14,6 +14,8 @@
  *   time, so on its own it may need minutes to fail three calls of a dead
  *   target, while the region fails them in a moment. A success ends the run:
  *   the records are read once more after it, and the run cleared if one shows.
+ * - The region's retry-budget counts travel with the refreshes (see
+ *   region-ledger.ts).
  * - Reads: the region's records are queried in the background every
  *   `refreshMs`, and when a request arrives and the view is due (it is read
  *   while the request reads its conversation); lookups read memory.
@@ -32,6 +34,7 @@ import type { BreakerListener, FleetHealth } from '../chain/fleet-health';
 import type { LatencyTracker } from '../chain/latency-tracker';
 import type { Clock } from '../chain/types';
 import { parseHealthRecord, type HealthRecord } from './health-record';
+import { isLedgerItem, RegionLedger } from './region-ledger';
 import type { HealthStore, StateWrite } from './dynamo-health-store';
 
 export interface SharedHealthSettings {
@@ -49,6 +52,8 @@ export interface SharedHealthSettings {
   failureThreshold: number;
   /** A failure reported longer ago than this is no longer part of the run (the breaker's cooldown). */
   failureRunMs: number;
+  /** The retry budget's window, over which the region's ledger counts requests and fallbacks. */
+  budgetWindowMs: number;
 }
 
 /** What telemetry counts of the sharing itself. */
@@ -85,11 +90,16 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   private readonly sharedAtCount = new Map<string, number>();
   /** Per target, when this environment last added a failure to the region's run. */
   private readonly failureReportedAt = new Map<string, number>();
+  private readonly ledgerWrites = new Set<Promise<void>>();
+  /** The region's retry-budget counts, shared through the same table (see region-ledger.ts). */
+  readonly ledger: RegionLedger;
   private timer?: NodeJS.Timeout;
   private breakers?: CircuitBreakers;
   private latency?: LatencyTracker;
 
-  constructor(private readonly props: SharedTargetHealthProps) {}
+  constructor(private readonly props: SharedTargetHealthProps) {
+    this.ledger = new RegionLedger({ windowMs: props.settings.budgetWindowMs, clock: props.clock, isFresh: () => this.isFresh() });
+  }
 
   /** Connects this environment's breakers and latencies, and starts the background refresh. */
   start(breakers: CircuitBreakers, latency: LatencyTracker): void {
@@ -188,7 +198,7 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   /** Resolves when every write issued so far, and every read a success asked for, has ended. */
   async flush(): Promise<void> {
     await this.refreshing;
-    await Promise.all(this.writes.values());
+    await Promise.all([...this.writes.values(), ...this.ledgerWrites]);
   }
 
   /** Resolves after a read that started at `at` or later (one read serves every success that waits for it). */
@@ -210,16 +220,20 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   }
 
   private trusted(key: string): HealthRecord | undefined {
-    const now = this.props.clock.now();
     this.refreshIfDue();
-    if (this.refreshedAt === undefined || now - this.refreshedAt > STALE_AFTER_INTERVALS * this.props.settings.refreshMs) return undefined;
-    return this.view.get(key);
+    return this.isFresh() ? this.view.get(key) : undefined;
+  }
+
+  /** Whether the view was read recently enough to act on. */
+  private isFresh(): boolean {
+    return this.refreshedAt !== undefined && this.props.clock.now() - this.refreshedAt <= STALE_AFTER_INTERVALS * this.props.settings.refreshMs;
   }
 
   private async readAndApply(): Promise<void> {
     const { store, scope, clock, reporter } = this.props;
     const started = clock.now();
     this.lastRefreshStart = started;
+    this.writeLedger();
     let items: unknown[];
     try {
       items = await store.read(scope);
@@ -227,8 +241,9 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
       reporter.healthStoreFailed('read', error);
       return;
     }
+    for (const invalid of this.ledger.apply(items.filter(isLedgerItem), started)) reporter.invalidHealthRecord((invalid as { target: string }).target);
     const view = new Map<string, HealthRecord>();
-    for (const item of items) {
+    for (const item of items.filter((one) => !isLedgerItem(one))) {
       const record = parseHealthRecord(item);
       if (!record) {
         reporter.invalidHealthRecord(typeof (item as { target?: unknown })?.target === 'string' ? (item as { target: string }).target : undefined);
@@ -260,6 +275,22 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
       if (tookOver) this.breakers?.takeOverProbe(record.target);
     } catch (error) {
       this.props.reporter.healthStoreFailed('write', error);
+    }
+  }
+
+  /** Adds this environment's retry-budget counts to the region's ledger, beside the read (no request waits for it). */
+  private writeLedger(): void {
+    const { store, scope, reporter } = this.props;
+    for (const write of this.ledger.takeWrites()) {
+      const written = store.addToLedger(scope, write, this.ledger.expiresAt()).then(
+        (ok) => this.ledger.writeEnded(write, ok),
+        (error: unknown) => {
+          this.ledger.writeEnded(write, false);
+          reporter.healthStoreFailed('write', error);
+        },
+      );
+      this.ledgerWrites.add(written);
+      void written.finally(() => this.ledgerWrites.delete(written));
     }
   }
 
