@@ -3,7 +3,7 @@
  * against baselines measured in the same run, on the local emulators (in a
  * child process, so they do not share the runtime's event loop).
  *
- *   npm run bench:runtime            (about a minute)
+ *   npm run bench:runtime            (about two minutes)
  *
  * Cases:
  * - added TTFT: the runtime (in process: validation, DynamoDB read and
@@ -23,6 +23,7 @@ import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bed
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoConversationStore } from '../lambda/agent/store/dynamo-conversation-store';
+import { DynamoHealthStore } from '../lambda/agent/health/dynamo-health-store';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
 import { hostEmulators, type HostedEmulators } from './emulator-host';
 import { CLAUDE, FALLBACK, NOVA, PRIMARY, quietRuntimeOutput, TABLE } from './fixtures';
@@ -35,6 +36,10 @@ const MODEL_TTFT_MS = 50;
 const FIRST_TOKEN_DEADLINE_MS = 500;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
 const NAIVE_STALL_CAP_MS = 5_000;
+const HEALTH_TABLE = 'bench-target-health';
+/** The least refresh interval: a request that follows the last read by this much reads again on arrival. */
+const SHARED_REFRESH_MS = 1000;
+const SHARED_SAMPLES = 20;
 
 quietRuntimeOutput();
 
@@ -73,7 +78,7 @@ async function naiveTtft(primary: BedrockRuntimeClient, fallback: BedrockRuntime
 const runtimeTtft = (runtime: AgentRuntime) => measureTtft(runtime, 'eu', question.messages[0].content[0].text);
 
 async function main(): Promise<void> {
-  const emulator = await hostEmulators({ regions: [PRIMARY, FALLBACK], firstTokenDelayMs: MODEL_TTFT_MS, tables: [TABLE] });
+  const emulator = await hostEmulators({ regions: [PRIMARY, FALLBACK], firstTokenDelayMs: MODEL_TTFT_MS, tables: [TABLE], healthTables: [HEALTH_TABLE] });
   const config = (breaker: { failureThreshold: number; cooldownMs: number }): RuntimeConfigInput => ({
     region: PRIMARY,
     jurisdiction: { name: 'eu', regions: [PRIMARY, FALLBACK], geography: 'eu', restricted: true },
@@ -122,6 +127,55 @@ async function main(): Promise<void> {
     '',
     '',
     `runtime's own: ${fmt(percentile(healthy, 50) - percentile(baseline, 50) - percentile(read, 50))}`,
+  ]);
+
+  // The same with shared health, as deployed: each request arrives at a frozen environment whose view is due, so it reads
+  // the region's records beside its conversation read, and reads them again after its success.
+  const shared = createAgentRuntime(
+    validateRuntimeConfig({
+      ...config({ failureThreshold: 1_000_000, cooldownMs: 1 }),
+      sharedHealth: { tableName: HEALTH_TABLE, refreshMs: SHARED_REFRESH_MS },
+    }),
+    { credentials: LOCAL_CREDENTIALS },
+  );
+  shared.sharedHealth!.stop();
+  // Both spaced a refresh interval apart (connections idle as long), so that the read is all that differs.
+  const spaced = (measured: AgentRuntime) =>
+    sample(SHARED_SAMPLES, async () => {
+      await new Promise((resolve) => setTimeout(resolve, SHARED_REFRESH_MS));
+      return runtimeTtft(measured);
+    });
+  const withoutSharedHealth = await spaced(runtime);
+  const withSharedHealth = await spaced(shared);
+  report(
+    'healthy primary, shared health read on arrival: runtime with vs without',
+    withSharedHealth,
+    withoutSharedHealth,
+    `${SHARED_SAMPLES} samples each, one a second`,
+  );
+  shared.destroy();
+  // The embedded DynamoDB answers one request at a time: measure how much of that the conversation read waits.
+  const healthStore = new DynamoHealthStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: PRIMARY, endpoint: emulator.dynamodb, credentials: LOCAL_CREDENTIALS })),
+    tableName: HEALTH_TABLE,
+    callTimeoutMs: 2000,
+  });
+  const readBeside = await sample(SAMPLES, async () => {
+    await new Promise((resolve) => setTimeout(resolve, MODEL_TTFT_MS));
+    const started = performance.now();
+    const healthRead = healthStore.read(PRIMARY);
+    await store.load(`eu.bench-${randomUUID()}`, { turns: 20 });
+    const elapsed = performance.now() - started;
+    await healthRead;
+    return elapsed;
+  });
+  rows.push([
+    '  of which the state read, beside the health read',
+    fmt(percentile(readBeside, 50)),
+    fmt(percentile(readBeside, 99)),
+    fmt(percentile(read, 50)),
+    '',
+    'dynalite answers one request at a time',
   ]);
 
   // 2. Failover on 503 and 429, runtime and naive, against a direct call to the fallback.
