@@ -89,64 +89,73 @@ export class DynamoHealthStore implements HealthStore {
   }
 
   async takeOver(scope: string, target: string, seenAt: number, by: string, now: number, expiresAt: number): Promise<boolean> {
-    try {
-      await this.update(
-        scope,
-        target,
-        'SET #by = :by, #until = :now, #at = :now, #expiresAt = :expiresAt',
-        { ':by': by, ':now': now, ':expiresAt': expiresAt, ':seenAt': seenAt, ':open': 'open' },
-        '#at = :seenAt AND #state = :open',
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const taken = await this.updateIf(
+      scope,
+      target,
+      'SET #by = :by, #until = :now, #at = :now, #expiresAt = :expiresAt',
+      { ':by': by, ':now': now, ':expiresAt': expiresAt, ':seenAt': seenAt, ':open': 'open' },
+      '#at = :seenAt AND #state = :open',
+    );
+    return taken !== undefined;
   }
 
   async addFailure(scope: string, target: string, at: number, since: number, expiresAt: number): Promise<unknown> {
     const values = { ':one': 1, ':at': at, ':expiresAt': expiresAt };
-    try {
-      return await this.update(
-        scope,
-        target,
-        'SET failedAt = :at, #expiresAt = :expiresAt ADD failures :one',
-        { ...values, ':since': since },
-        'attribute_not_exists(failedAt) OR failedAt >= :since',
-        'ALL_NEW',
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    // The last failure is too old to be part of this run.
-    return await this.update(scope, target, 'SET failures = :one, failedAt = :at, #expiresAt = :expiresAt', values, undefined, 'ALL_NEW');
+    const added = await this.updateIf(
+      scope,
+      target,
+      'SET failedAt = :at, #expiresAt = :expiresAt ADD failures :one',
+      { ...values, ':since': since },
+      'attribute_not_exists(failedAt) OR failedAt >= :since',
+      'ALL_NEW',
+    );
+    // Otherwise the last failure is too old to be part of this run: this one starts a new run.
+    return added
+      ? added.attributes
+      : await this.update(scope, target, 'SET failures = :one, failedAt = :at, #expiresAt = :expiresAt', values, undefined, 'ALL_NEW');
   }
 
   async clearFailures(scope: string, target: string): Promise<void> {
-    try {
-      // Only an item with a run: an update of a missing item would create one without a time to live.
-      await this.update(scope, target, 'REMOVE failures, failedAt', undefined, 'attribute_exists(failures)');
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    // Only an item with a run: an update of a missing item would create one without a time to live.
+    await this.updateIf(scope, target, 'REMOVE failures, failedAt', undefined, 'attribute_exists(failures)');
   }
 
   async addToLedger(scope: string, write: LedgerWrite, expiresAt: number): Promise<boolean> {
     const values = { ':bucket': write.bucket, ':requests': write.requests, ':fallbacks': write.fallbacks, ':expiresAt': expiresAt };
-    const attempts: Array<[string, string]> = [
-      ['ADD #requests :requests, #fallbacks :fallbacks SET #expiresAt = :expiresAt', '#bucket = :bucket'],
-      // The slot still holds a bucket of the ring's last turn (or nothing): this one takes it over.
-      ['SET #bucket = :bucket, #requests = :requests, #fallbacks = :fallbacks, #expiresAt = :expiresAt', 'attribute_not_exists(#bucket) OR #bucket < :bucket'],
-    ];
-    for (const [expression, condition] of attempts) {
-      try {
-        await this.update(scope, write.key, expression, values, condition);
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+    const added = await this.updateIf(
+      scope,
+      write.key,
+      'ADD #requests :requests, #fallbacks :fallbacks SET #expiresAt = :expiresAt',
+      values,
+      '#bucket = :bucket',
+    );
+    if (added) return true;
+    // The slot still holds a bucket of the ring's last turn (or nothing): this one takes it over.
+    const taken = await this.updateIf(
+      scope,
+      write.key,
+      'SET #bucket = :bucket, #requests = :requests, #fallbacks = :fallbacks, #expiresAt = :expiresAt',
+      values,
+      'attribute_not_exists(#bucket) OR #bucket < :bucket',
+    );
+    return taken !== undefined;
+  }
+
+  /** An update under a condition: its new attributes (when asked for), or undefined when the condition did not hold. */
+  private async updateIf(
+    scope: string,
+    target: string,
+    expression: string,
+    values: Record<string, unknown> | undefined,
+    condition: string,
+    returnValues: 'NONE' | 'ALL_NEW' = 'NONE',
+  ): Promise<{ attributes?: Record<string, unknown> } | undefined> {
+    try {
+      return { attributes: await this.update(scope, target, expression, values, condition, returnValues) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
     }
-    return false;
   }
 
   private async update(
