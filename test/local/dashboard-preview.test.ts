@@ -163,11 +163,13 @@ test('GET /_local/dashboard serves the preview; /_local/charts the live per-regi
 });
 
 test("GET /_local/shared-health shows each region's shared breakers: the probes' recoveries, and a breaker the region's failures opened", async () => {
-  // GIVEN eu-central-1's primary failing three calls in a row (its breaker's threshold)
+  // GIVEN eu-central-1's primary failing until the page is read: three users' calls in a row open its breaker
+  // (the fault is held, not counted: a scheduled probe in between would otherwise take one of the failures, or find
+  // the target answering again and close the breaker before the read)
   const primary = 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0@eu-central-1';
   const control = await fetch(`${playground.url}/_local/faults`, {
     method: 'POST',
-    body: JSON.stringify({ region: 'eu-central-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 }, times: 3 }),
+    body: JSON.stringify({ region: 'eu-central-1', model: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', fault: { status: 503 } }),
   });
   expect(control.status).toBe(201);
   for (let index = 0; index < 3; index += 1) {
@@ -181,11 +183,14 @@ test("GET /_local/shared-health shows each region's shared breakers: the probes'
     await answer.text();
   }
   await playground.regions.find((region) => region.region === 'eu-central-1')!.server.runtime.sharedHealth!.flush();
+  // AND a probe failing on it as well (a failed probe writes nothing: it takes users' calls to open a breaker)
+  await playground.probes();
 
   // WHEN the page asks for the regions' shared health
   const { regions } = (await (await fetch(`${playground.url}/_local/shared-health`)).json()) as {
     regions: Array<{ region: string; records: Array<{ target: string; state?: string; by?: string; firstTokenMs?: number }> }>;
   };
+  await fetch(`${playground.url}/_local/faults`, { method: 'DELETE' });
 
   // THEN every region shows its probed links as closed by the probe, and eu-central-1 its primary held open by its runtime
   expect(regions.map((region) => region.region)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1']);
