@@ -75,6 +75,11 @@ export const MAX_STEPS_STOP_REASON = 'max_steps';
 /** Between the texts of two steps, so that the answer reads as paragraphs. */
 const STEP_SEPARATOR = '\n\n';
 
+/** The answer's text: its steps' texts, the empty ones left out, as the loop streams them. */
+export function answerTextOf(stepTexts: readonly string[]): string {
+  return stepTexts.filter((text) => text !== '').join(STEP_SEPARATOR);
+}
+
 export class AgentLoop {
   constructor(
     private readonly chain: FallbackChain,
@@ -85,7 +90,7 @@ export class AgentLoop {
     const messages: ChatMessage[] = [...request.history];
     appendMessage(messages, userText(request.text));
     const ran: Ran = { steps: [], attempts: [], text: '' };
-    const done = new Map<string, ToolOutcome>();
+    const done = new Map<string, Promise<ToolOutcome>>();
     for (let step = 1; ; step += 1) {
       const outcome = await this.callModel(step, messages, request, ran, hooks);
       ran.attempts.push(...outcome.attempts);
@@ -130,6 +135,8 @@ export class AgentLoop {
         else hooks.onStep(step, target);
       },
       onDelta: (text) => {
+        // An empty delta would put a separator before nothing: the answer must stay its steps' texts, joined.
+        if (text === '') return;
         const separator = stepText === '' && ran.text !== '' ? STEP_SEPARATOR : '';
         stepText += text;
         ran.text += separator + text;
@@ -138,17 +145,29 @@ export class AgentLoop {
     });
   }
 
-  /** The step's tool calls, in parallel; a tool-use id already run in this request gets its earlier result. */
-  private async runTools(calls: ToolCall[], step: number, request: LoopRequest, done: Map<string, ToolOutcome>, hooks: LoopHooks): Promise<ToolOutcome[]> {
+  /**
+   * The step's tool calls, in parallel; a tool-use id already started in this
+   * request (in an earlier step, or earlier in this very reply) gets that
+   * run's result: the run is registered before it starts, so it runs once.
+   */
+  private async runTools(
+    calls: ToolCall[],
+    step: number,
+    request: LoopRequest,
+    done: Map<string, Promise<ToolOutcome>>,
+    hooks: LoopHooks,
+  ): Promise<ToolOutcome[]> {
     const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
     return Promise.all(
-      calls.map(async (call) => {
+      calls.map((call) => {
         const earlier = done.get(call.id);
         if (earlier) return earlier;
         hooks.onToolCall({ ...call, step });
-        const outcome = await this.tools.run(call, context);
+        const outcome = this.tools.run(call, context).then((ran) => {
+          hooks.onToolResult({ ...ran, step });
+          return ran;
+        });
         done.set(call.id, outcome);
-        hooks.onToolResult({ ...outcome, step });
         return outcome;
       }),
     );

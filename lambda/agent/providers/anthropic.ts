@@ -8,7 +8,7 @@
 import type { ChatMessage, ContentBlock, ModelEvent, ModelRequest } from '../chain/types';
 import type { ChainTarget } from '../config';
 import { garbled, streamFailure } from './provider-error';
-import { parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
+import { mintedToolUseId, parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
 
 /** The Messages API version the runtime speaks. */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -102,7 +102,7 @@ class AnthropicDecoder implements StreamDecoder {
         return [];
       case 'content_block_start':
         return data.content_block?.type === 'tool_use'
-          ? [{ type: 'toolUse', toolUseId: data.content_block.id ?? '', name: data.content_block.name ?? '' }]
+          ? [{ type: 'toolUse', toolUseId: data.content_block.id || mintedToolUseId(), name: data.content_block.name ?? '' }]
           : [];
       case 'content_block_delta':
         if (data.delta?.type === 'text_delta' && data.delta.text) return [{ type: 'delta', text: data.delta.text }];

@@ -8,7 +8,7 @@
 import type { ChatMessage, ModelEvent, ModelRequest } from '../chain/types';
 import type { ChainTarget, ProviderResidency } from '../config';
 import { garbled, streamFailure } from './provider-error';
-import { parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
+import { mintedToolUseId, parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
 
 const HOSTS: Record<ProviderResidency, string> = { global: 'api.openai.com', us: 'us.api.openai.com', eu: 'eu.api.openai.com' };
 
@@ -109,7 +109,7 @@ class OpenAiDecoder implements StreamDecoder {
       if (call.index !== this.openTool) {
         events.push(...this.close());
         this.openTool = call.index;
-        events.push({ type: 'toolUse', toolUseId: call.id ?? `call_${call.index}`, name: call.function?.name ?? '' });
+        events.push({ type: 'toolUse', toolUseId: call.id || mintedToolUseId(), name: call.function?.name ?? '' });
       }
       if (call.function?.arguments) events.push({ type: 'toolInput', input: call.function.arguments });
     }

@@ -3,6 +3,7 @@
  * authenticated and written, and how its stream's events read as the
  * engine's ModelEvents. The invoker (provider-invoker.ts) does the rest.
  */
+import { randomBytes } from 'node:crypto';
 import type { ModelEvent, ModelRequest } from '../chain/types';
 import type { ChainTarget, ProviderName, ProviderResidency } from '../config';
 
@@ -43,4 +44,13 @@ export function parseData<T>(event: SseEvent, garbled: (what: string) => Error):
   } catch {
     throw garbled('a stream event whose data is not JSON');
   }
+}
+
+/**
+ * A tool-use id for a call the provider sent without one. Random, not the
+ * call's index: the loop runs each id once per message and the history gives
+ * every past call back by id, so an id must not repeat within a conversation.
+ */
+export function mintedToolUseId(): string {
+  return `call_${randomBytes(12).toString('hex')}`;
 }
