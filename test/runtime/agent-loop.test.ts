@@ -220,6 +220,27 @@ test('a tool-use id the model repeats in a later step is not run again', async (
   expect(runs).toBe(1);
 });
 
+test('a tool-use id repeated within one reply runs once, and both uses get its result', async () => {
+  // GIVEN a model that repeats one id in a single reply (the parallel run must not start it twice)
+  let runs = 0;
+  const calls: Call[] = [];
+  const twice = { id: 'dup', name: 'lookup_order', input: { orderId: 'A-1' } };
+  const model = scriptedModel((_target, step) => (step === 1 ? { tools: [twice, twice] } : { answer: 'ok' }), calls);
+  const { loop } = loopOf([primary], model, { lookup_order: lookupOrder(() => (runs += 1)) });
+
+  // WHEN
+  const { outcome, seen } = await run(loop);
+
+  // THEN
+  expect(outcome.kind).toBe('answered');
+  expect(runs).toBe(1);
+  expect(seen.events.filter((event) => event.startsWith('call '))).toEqual(['call lookup_order#dup']);
+  expect(resultsSent(calls[1].request).map(([id, status]) => [id, status])).toEqual([
+    ['dup', 'success'],
+    ['dup', 'success'],
+  ]);
+});
+
 test('maxSteps ends a loop that would go on forever, with stop reason max_steps, after the last step’s tools ran', async () => {
   let runs = 0;
   const model = scriptedModel((_target, step) => ({ tools: [{ id: `t${step}`, name: 'lookup_order', input: { orderId: 'A-1' } }] }), []);
@@ -282,6 +303,21 @@ test('a result over the limit is cut, and the model is told it was', async () =>
   expect(content).toMatchObject({ json: { truncated: true, originalBytes: Buffer.byteLength(JSON.stringify({ rows: 'x'.repeat(5000) })) } });
   expect(Buffer.byteLength(JSON.stringify(content))).toBeLessThanOrEqual(1024);
   if (outcome.kind === 'answered') expect(outcome.steps[0].tools[0]).toMatchObject({ truncated: true });
+});
+
+test('a cut result fits the limit once encoded, even when its JSON is mostly escapes', async () => {
+  // GIVEN a result of quotes and newlines, whose JSON doubles when encoded again
+  const calls: Call[] = [];
+  const model = scriptedModel((_target, step) => (step === 1 ? { tools: [{ id: 'q', name: 'quotes', input: {} }] } : { answer: 'ok' }), calls);
+  const { loop } = loopOf([primary], model, { quotes: tool({ inputSchema: z.object({}), execute: () => ({ page: '"\n\\'.repeat(3000) }) }) }, 1024);
+
+  // WHEN
+  await run(loop);
+
+  // THEN the result the model was sent, as JSON, is within the limit
+  const [[, , content]] = resultsSent(calls[1].request);
+  expect(content).toMatchObject({ json: { truncated: true } });
+  expect(Buffer.byteLength(JSON.stringify(content))).toBeLessThanOrEqual(1024);
 });
 
 test('the request budget bounds the tools too: a tool gets what is left of it, not its own longer timeout', async () => {

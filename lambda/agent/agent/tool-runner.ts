@@ -3,9 +3,14 @@
  * model, never a crash of the request: a tool that does not exist, input
  * that fails the tool's schema, a tool that throws, outlives its timeout or
  * returns what is not JSON each become an error result the model reads.
- * Results larger than the limit are cut, visibly (the model and the stored
- * exchange both see that they were).
+ *
+ * A result is what JSON makes of it: the model reads, and the exchange
+ * stores, the value parsed back from the tool's JSON (a Date is its ISO
+ * string, NaN is null), so that both hold the same plain data. Results and
+ * error messages larger than their limits are cut, in bytes of JSON as sent,
+ * visibly (the model and the stored exchange both see that they were).
  */
+import { boundedMessage, jsonBytes, previewOf } from '../bounded-json';
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
 import type { RunnableTool, ToolContext } from './definition';
 
@@ -43,11 +48,17 @@ export interface ToolReporter {
 }
 
 export interface ToolRunnerProps {
-  /** Largest result, in UTF-8 bytes of JSON, given to the model and stored. */
+  /** Largest result, in UTF-8 bytes of JSON, given to the model and stored; error messages get at most ERROR_BYTES of it. */
   resultBytes: number;
   clock: Clock;
   reporter: ToolReporter;
 }
+
+/** An error needs its first lines, not a whole HTML page or stack: at most this many bytes of JSON. */
+export const ERROR_BYTES = 8192;
+
+/** What Converse's `{ json }` block adds around a result: a cut result fits the limit with it. */
+const CONTENT_BLOCK_BYTES = jsonBytes({ json: {} }) - jsonBytes({});
 
 class ToolTimeout extends Error {}
 
@@ -68,7 +79,8 @@ export class ToolRunner {
 
   async run(call: ToolCall, context: ToolRunContext): Promise<ToolOutcome> {
     const started = this.props.clock.now();
-    const outcome = await this.attempt(call, context);
+    const attempted = await this.attempt(call, context);
+    const outcome = attempted.ok ? attempted : this.failure(attempted.error ?? 'the tool failed');
     const durationMs = this.props.clock.now() - started;
     this.props.reporter.toolCompleted(call.name, outcome.ok, durationMs);
     return { ...call, ...outcome, durationMs };
@@ -127,11 +139,20 @@ export class ToolRunner {
       return failure(`the tool's result is not JSON (${(error as Error).message})`);
     }
     if (json === undefined) return failure(`the tool's result is not JSON (a ${typeof value})`);
-    const result = value === undefined ? null : value;
-    if (Buffer.byteLength(json) <= this.props.resultBytes) return { ok: true, result, content: [contentOf(result)] };
+    const bytes = Buffer.byteLength(json);
+    if (bytes <= this.props.resultBytes) {
+      const result: unknown = JSON.parse(json);
+      return { ok: true, result, content: [contentOf(result)] };
+    }
     // Cut, and say so: the model (and whoever reads the stored exchange) must know it saw only part of the result.
-    const cut = { truncated: true, originalBytes: Buffer.byteLength(json), preview: utf8Prefix(json, this.props.resultBytes - 128) };
+    const cut = previewOf(json, bytes, this.props.resultBytes - CONTENT_BLOCK_BYTES);
     return { ok: true, result: cut, truncated: true, content: [{ json: cut }] };
+  }
+
+  /** An error result, its message bounded like a result (thrown messages can be whole HTML pages). */
+  private failure(error: string): Omit<ToolOutcome, keyof ToolCall | 'durationMs'> {
+    const bounded = boundedMessage(error, Math.min(ERROR_BYTES, this.props.resultBytes));
+    return { ok: false, error: bounded, content: [{ text: bounded }], ...(bounded !== error ? { truncated: true } : {}) };
   }
 }
 
@@ -153,10 +174,4 @@ async function lastValueOf(value: unknown): Promise<unknown> {
   let last: unknown;
   for await (const item of awaited as AsyncIterable<unknown>) last = item;
   return last;
-}
-
-/** The longest prefix of `text` within `bytes` UTF-8 bytes, cut on a character boundary. */
-function utf8Prefix(text: string, bytes: number): string {
-  const encoded = Buffer.from(text, 'utf8').subarray(0, Math.max(0, bytes));
-  return new TextDecoder('utf-8').decode(encoded).replace(/\uFFFD$/, '');
 }

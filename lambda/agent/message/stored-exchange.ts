@@ -1,21 +1,17 @@
 /**
  * An answer's steps as they are stored with the exchange, and as the API
- * describes them. An assistant turn is one DynamoDB item, limited to 400 KB:
- * tool inputs and results are already bounded one by one (limits.
- * toolResultBytes); when all of them still do not fit the item, the
- * earliest are left out, marked as such, until the item fits.
+ * describes them. Tool results and errors are already bounded one by one
+ * (limits.toolResultBytes); the store fits the whole turn to its item
+ * (store/turn-item.ts).
  */
 import type { StepRecord } from '../agent/agent-loop';
 import type { StoredStep, StoredToolCall } from '../store/conversation-store';
 import { providerLabel, servedBy } from '../http/responses';
 
-/** What an assistant turn's steps may take of the 400 KB item, leaving room for the text and the other attributes. */
-export const STEPS_BUDGET_BYTES = 300_000;
-
 /** The steps to store, or undefined for a plain answer (one step, no tools), stored as before steps existed. */
-export function storedSteps(steps: readonly StepRecord[], budgetBytes = STEPS_BUDGET_BYTES): StoredStep[] | undefined {
+export function storedSteps(steps: readonly StepRecord[]): StoredStep[] | undefined {
   if (steps.length <= 1 && steps.every((step) => step.tools.length === 0)) return undefined;
-  const stored = steps.map((step): StoredStep => ({
+  return steps.map((step): StoredStep => ({
     step: step.step,
     path: step.target.tier,
     model: step.target.modelId,
@@ -37,20 +33,6 @@ export function storedSteps(steps: readonly StepRecord[], budgetBytes = STEPS_BU
         }
       : {}),
   }));
-  return fitted(stored, budgetBytes);
-}
-
-/** Leaves out the earliest tool inputs and results until the steps fit, each marked. */
-function fitted(steps: StoredStep[], budgetBytes: number): StoredStep[] {
-  const calls = steps.flatMap((step) => step.tools ?? []);
-  for (const call of calls) {
-    if (Buffer.byteLength(JSON.stringify(steps)) <= budgetBytes) break;
-    const originalBytes = Buffer.byteLength(JSON.stringify({ input: call.input, result: call.result }));
-    call.input = { omitted: true };
-    if (call.ok) call.result = { omitted: true, originalBytes };
-    call.truncated = true;
-  }
-  return steps;
 }
 
 /**

@@ -14,6 +14,8 @@
  *   turns sort after an earlier one's;
  * - a retried request's idempotency key is an item `idempotency#<key>#<generation>`.
  *
+ * A turn's attributes, and how they fit one item, are in turn-item.ts.
+ *
  * Expiry: TTL deletes items in no particular order and days late, so every
  * read ignores items past their `expiresAt`, and a conversation item past it
  * counts as gone: the next message starts a new generation, whoever sends it.
@@ -46,6 +48,7 @@ import {
   type LoadedConversation,
   type StoredTurn,
 } from './conversation-store';
+import { turnItem, turnOf } from './turn-item';
 
 const CONVERSATION_SORT_KEY = '~conversation';
 const TURN_PREFIX = 'turn#';
@@ -158,12 +161,11 @@ export class DynamoConversationStore implements ConversationStore {
         this.props.client.send(
           new PutCommand({
             TableName: this.props.tableName,
-            Item: {
+            Item: turnItem(turn, {
               ...this.key(conversationId, sortKey),
-              ...turn,
               ...(claim.generation ? { generation: claim.generation } : {}),
               [TableSchema.ttlAttribute]: this.expiresAt(),
-            },
+            }),
             ConditionExpression: 'attribute_not_exists(#sk)',
             ExpressionAttributeNames: { '#sk': TableSchema.sortKey },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -441,6 +443,5 @@ function toIdempotencyEntry(item: Item): IdempotencyEntry {
 }
 
 function toTurn(item: Item): StoredTurn {
-  const { [TableSchema.partitionKey]: _pk, [TableSchema.sortKey]: _sk, [TableSchema.ttlAttribute]: _ttl, generation: _generation, ...turn } = item;
-  return turn as unknown as StoredTurn;
+  return turnOf(item, [TableSchema.partitionKey, TableSchema.sortKey, TableSchema.ttlAttribute, 'generation']);
 }
