@@ -17,7 +17,17 @@ export interface AnswerStart {
 /** How the answer ended: complete, or cut after its first token (never silently replaced). */
 export type AnswerEnd =
   | { kind: 'answered'; conversationId: string; text: string; stopReason: string; result: Record<string, unknown> }
-  | { kind: 'interrupted'; conversationId: string; text: string; code: string; status: number; message: string; result: Record<string, unknown> };
+  | {
+      kind: 'interrupted';
+      conversationId: string;
+      text: string;
+      code: string;
+      status: number;
+      message: string;
+      result: Record<string, unknown>;
+      /** Whether sending the request again may do better; by default, unless the request itself was refused (400). */
+      retryable?: boolean;
+    };
 
 export interface AnswerWriter {
   begin(start: AnswerStart): void;
@@ -54,7 +64,7 @@ class SseAnswerWriter implements AnswerWriter {
 
   end(end: AnswerEnd): void {
     if (end.kind === 'answered') this.sink.write(sse('done', { stopReason: end.stopReason, ...end.result }));
-    else this.sink.write(sse('error', { code: end.code, message: end.message, retryable: end.status !== 400, ...end.result }));
+    else this.sink.write(sse('error', { code: end.code, message: end.message, retryable: retryableEnd(end), ...end.result }));
     this.sink.end();
   }
 }
@@ -84,11 +94,15 @@ class JsonAnswerWriter implements AnswerWriter {
     if (end.kind === 'answered') {
       this.send(200, { conversationId: end.conversationId, text: end.text, stopReason: end.stopReason, ...end.result });
     } else {
-      this.send(end.status, { error: { code: end.code, message: end.message, retryable: end.status !== 400, partialText: end.text, ...end.result } });
+      this.send(end.status, { error: { code: end.code, message: end.message, retryable: retryableEnd(end), partialText: end.text, ...end.result } });
     }
   }
 
   private send(status: number, body: unknown): void {
     this.sink.json(this.request, this.runtimeRegion, status, JSON.stringify(body), this.headers);
   }
+}
+
+function retryableEnd(end: Extract<AnswerEnd, { kind: 'interrupted' }>): boolean {
+  return end.retryable ?? end.status !== 400;
 }

@@ -4,7 +4,9 @@
  * turns every later message into a request the model refuses as too long.
  * An exchange that used tools is given back as it happened (each step's
  * tool uses and their results), whichever region or model served it;
- * reasoning is not stored, so no model ever sees another's.
+ * reasoning is not stored, so no model ever sees another's. An interrupted
+ * answer whose tools ran is given back too, marked interrupted: the model
+ * must know those tools ran (a refund was issued) and not ask for them again.
  */
 import { contentOf } from '../agent/tool-runner';
 import { appendMessage, userText, type ChatMessage, type ContentBlock } from '../chain/types';
@@ -17,7 +19,10 @@ export interface HistoryOptions {
   withTools: boolean;
 }
 
-/** Past exchanges with both a question and a complete answer (an unacknowledged or cut one is left out), as model messages. */
+/** Said after an interrupted answer's last words, so that the model knows the answer stopped there. */
+export const INTERRUPTED_NOTE = '[This answer was interrupted here. The tool calls above did run; their results stand.]';
+
+/** Past exchanges with both a question and an answer (complete, or interrupted after running tools), as model messages. */
 export function historyOf(turns: StoredTurn[], options: HistoryOptions): ChatMessage[] {
   const exchanges = completeExchanges(turns).map(({ user, assistant }) => exchangeMessages(user, assistant, options.withTools));
   const kept: ChatMessage[][] = [];
@@ -41,13 +46,20 @@ function completeExchanges(turns: StoredTurn[]): Array<{ user: StoredTurn; assis
   }
   return [...byExchange.entries()]
     .sort(([a], [b]) => a - b)
-    .flatMap(([, { user, assistant }]) => (user && assistant && !assistant.incomplete && (assistant.text || assistant.steps) ? [{ user, assistant }] : []));
+    .flatMap(([, { user, assistant }]) =>
+      user && assistant && (assistant.incomplete ? ranTools(assistant) : assistant.text || assistant.steps) ? [{ user, assistant }] : [],
+    );
+}
+
+function ranTools(answer: StoredTurn): boolean {
+  return (answer.steps ?? []).some((step) => (step.tools ?? []).length > 0);
 }
 
 function exchangeMessages(user: StoredTurn, assistant: StoredTurn, withTools: boolean): ChatMessage[] {
   const question = userText(user.text);
-  if (!assistant.steps || !withTools) return [question, { role: 'assistant', content: [{ type: 'text', text: assistant.text }] }];
-  return [question, ...assistant.steps.flatMap(stepMessages)].filter((message) => message.content.length > 0);
+  const note: ChatMessage[] = assistant.incomplete ? [{ role: 'assistant', content: [{ type: 'text', text: INTERRUPTED_NOTE }] }] : [];
+  if (!assistant.steps || !withTools) return [question, { role: 'assistant', content: [{ type: 'text', text: assistant.text }] }, ...note];
+  return [question, ...assistant.steps.flatMap(stepMessages), ...note].filter((message) => message.content.length > 0);
 }
 
 /** One step: the model's text and tool uses, then (when it used tools) the user message carrying their results. */

@@ -12,6 +12,7 @@
  * back, so a request that fails or is refused stores no turn.
  */
 import type { RuntimeConfig } from '../config';
+import { boundedJson } from '../bounded-json';
 import { AgentLoop, pathOf, type LoopHooks, type LoopOutcome, type StepRecord } from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
@@ -129,6 +130,8 @@ export class MessagePipeline {
       telemetry.stateUnavailable(error);
       // Whether the conversation exists is unknown: an id that could belong to another jurisdiction is not processed here.
       access.checkNewConversation(input.conversation);
+      // Degraded mode cannot tell a retry from a first try: a keyed request would run its tools again, so it waits instead.
+      if (input.idempotencyKey !== undefined) throw stateUnavailable();
       return { turns: [], degraded: true };
     }
   }
@@ -158,6 +161,7 @@ export class MessagePipeline {
         writer: answerWriter(request, sink, config.region, input.wantsJson),
         runtimeRegion: config.region,
         latencyMs: clock.now() - input.arrivedAt,
+        toolBytes: config.limits.toolResultBytes,
       });
       telemetry.requestReplayed({ requestId: request.requestId, conversationId: input.conversation.id, caller: input.owner.caller, turn: answer.exchange });
       return true;
@@ -217,7 +221,8 @@ export class MessagePipeline {
       },
       onStep: (step, target) => writer.progress('step', { step, ...servedBy(target) }),
       onText: (delta) => writer.text(delta),
-      onToolCall: ({ id, name, input: toolInput, step }) => writer.progress('tool_call', { id, name, input: toolInput, step }),
+      onToolCall: ({ id, name, input: toolInput, step }) =>
+        writer.progress('tool_call', { id, name, input: boundedJson(toolInput, config.limits.toolResultBytes), step }),
       onToolResult: ({ id, name, ok, durationMs, step, error, truncated }) =>
         writer.progress('tool_result', { id, name, ok, durationMs, step, ...(error ? { error } : {}), ...(truncated ? { truncated } : {}) }),
     };
@@ -265,6 +270,8 @@ export class MessagePipeline {
         },
         refusalFor: (record) => this.props.access.refusal(record, input.owner, conversationId) ?? notFound(conversationId),
         inFlight: requestInFlight,
+        // Without a claim, a retry of a keyed request could not find this one's answer, and would run the tools again.
+        unreachable: () => (input.idempotencyKey !== undefined ? stateUnavailable() : undefined),
         onRefused: () => cancel.abort(),
       },
       state.degraded,

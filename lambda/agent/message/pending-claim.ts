@@ -16,7 +16,7 @@ import {
 
 export interface ClaimOutcome {
   claim?: Claim;
-  /** Why the request may not go on (someone else's conversation, another request holding the key). */
+  /** Why the request may not go on (someone else's conversation, another request holding the key, a keyed request that cannot claim). */
   refusal?: HttpError;
   /** The table could not be written: the answer goes on, visibly not stored. */
   unavailable?: unknown;
@@ -30,6 +30,8 @@ export interface PendingClaimProps {
   refusalFor(record: ConversationRecord): HttpError;
   /** The answer to a retried request whose key another request holds. */
   inFlight(): HttpError;
+  /** The answer when the claim cannot be written; undefined to go on, visibly not stored. */
+  unreachable(): HttpError | undefined;
   /** Called on a refusal: the model call must stop. */
   onRefused(): void;
 }
@@ -65,7 +67,8 @@ export class PendingClaim {
     } catch (error) {
       if (error instanceof ConversationClaimedError) return this.refuse(this.props.refusalFor(error.record));
       if (error instanceof IdempotencyKeyTakenError) return this.refuse(this.props.inFlight());
-      return { unavailable: error };
+      const refusal = this.props.unreachable();
+      return refusal ? { ...this.refuse(refusal), unavailable: error } : { unavailable: error };
     }
   }
 

@@ -3,6 +3,7 @@
  * as it was: its tool calls and results, its text, and how it ended. No
  * model and no tool is called.
  */
+import { boundedJson } from '../bounded-json';
 import { AgentHeader, answerHeaders, servedBy, type ServedBy } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
 import type { StoredTurn } from '../store/conversation-store';
@@ -15,9 +16,11 @@ export interface ReplayContext {
   writer: AnswerWriter;
   runtimeRegion: string;
   latencyMs: number;
+  /** The bound on tool data echoed in events (limits.toolResultBytes). */
+  toolBytes: number;
 }
 
-export function replay(answer: StoredTurn, { request, conversationId, writer, runtimeRegion, latencyMs }: ReplayContext): void {
+export function replay(answer: StoredTurn, { request, conversationId, writer, runtimeRegion, latencyMs, toolBytes }: ReplayContext): void {
   const target: ServedBy = servedBy({ tier: answer.path ?? 'primary', modelId: answer.model ?? '', region: answer.region, provider: answer.provider });
   const base = { turn: answer.exchange, ...target, state: 'ok', replayed: true };
   writer.begin({
@@ -29,7 +32,7 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
     if (step.step > 1)
       writer.progress('step', { step: step.step, ...servedBy({ tier: step.path, modelId: step.model, region: step.region, provider: step.provider }) });
     for (const tool of step.tools ?? []) {
-      writer.progress('tool_call', { id: tool.id, name: tool.name, input: tool.input, step: step.step });
+      writer.progress('tool_call', { id: tool.id, name: tool.name, input: boundedJson(tool.input, toolBytes), step: step.step });
       writer.progress('tool_result', {
         id: tool.id,
         name: tool.name,
@@ -51,6 +54,8 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
       status: 502,
       message: 'the stored answer was cut short',
       result,
+      // The same key replays the same stored answer until it expires: only a new key (a new message) can do better.
+      retryable: false,
     });
   else writer.end({ kind: 'answered', conversationId, text: answer.text, stopReason: answer.stopReason ?? 'end_turn', result });
 }
