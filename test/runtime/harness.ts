@@ -112,8 +112,10 @@ export function parseSse(text: string): SseEvent[] {
     .split('\n\n')
     .filter((block) => block.trim().length > 0)
     .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '{}';
+      // SSE lines end at CR or LF only: a regex's `$` would also end them at U+2028, which JSON leaves unescaped.
+      const lines = block.split('\n');
+      const event = lines.find((line) => line.startsWith('event: '))?.slice('event: '.length) ?? 'message';
+      const data = lines.find((line) => line.startsWith('data: '))?.slice('data: '.length) ?? '{}';
       return { event, data: JSON.parse(data) };
     });
 }
