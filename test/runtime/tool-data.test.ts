@@ -6,11 +6,14 @@
  * return (dates, big numbers, class instances, deep rows, HTML error pages),
  * and every exchange they take part in is stored as the model read it.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { defineAgent, tool, type AgentDefinition } from '../../lambda/agent/agent/definition';
 import type { InvokeTarget, ModelEvent, ModelRequest } from '../../lambda/agent/chain/types';
 import { openAi } from '../../lambda/agent/providers/openai';
-import { CLAUDE, EU_WEST, euConfig, postMessage, readConversation, startHarness, type Harness, type SseEvent } from './harness';
+import { CLAUDE, EU_WEST, euConfig, TABLE, postMessage, readConversation, startHarness, type Harness, type SseEvent } from './harness';
 import { DynamoFaultProxy, sortKeyOf } from './dynamodb-faults';
 import { DYNAMO_ITEM_LIMIT_BYTES, DYNAMO_MAX_DEPTH, wireItemBytes, wireItemDepth } from './dynamo-limits';
 
@@ -318,4 +321,34 @@ test('tool calls an OpenAI stream sends without ids get ids unique from step to 
   // THEN each is an id of its own (the loop would answer the second from the first's result otherwise)
   expect(ids[0]).toMatch(/^call_/);
   expect(ids[1]).not.toBe(ids[0]);
+});
+
+test('an answer stored before steps were a string (native lists and maps, the text beside them) still reads back and is given to the model', async () => {
+  // GIVEN an exchange with a tool, whose answer item is rewritten as the earlier code wrote it
+  const { agent } = agentWith(() => ({ status: 'shipped' }));
+  const { harness } = await start(agent);
+  await postMessage(harness.server.url, 'eu.c-old-shape', { text: ORDER_QUESTION });
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS }));
+  const { Items = [] } = await documents.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
+  const answer = Items.find((item) => String(item.sk).startsWith('turn#') && String(item.sk).endsWith('#2'));
+  const steps = JSON.parse(String(answer?.steps)) as Array<{ text: string; tools?: Array<{ id: string }> }>;
+  const oldShape = {
+    ...answer,
+    text: 'Looking up lookup_order.\n\nIt shipped, as of old.',
+    steps: steps.map((step, index) => (index === 1 ? { ...step, text: 'It shipped, as of old.' } : step)),
+  };
+  await documents.send(new PutCommand({ TableName: TABLE, Item: oldShape }));
+  documents.destroy();
+
+  // WHEN the conversation is read, and the next message sent
+  const { turns } = await readConversation(harness.server.url, 'eu.c-old-shape');
+  await postMessage(harness.server.url, 'eu.c-old-shape', { text: 'thanks' });
+
+  // THEN both read the native steps and the stored text
+  expect(turns[1].text).toBe('Looking up lookup_order.\n\nIt shipped, as of old.');
+  expect((turns[1] as unknown as { steps: Array<{ toolCalls: Array<{ result: unknown }> }> }).steps[0].toolCalls[0].result).toEqual({ status: 'shipped' });
+  const request = harness.emulator.calls().at(-1)?.request as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+  const blocks = request.messages.flatMap((message) => message.content);
+  expect(blocks).toContainEqual({ toolUse: expect.objectContaining({ toolUseId: steps[0].tools?.[0].id }) });
+  expect(blocks).toContainEqual({ text: 'It shipped, as of old.' });
 });
