@@ -216,6 +216,26 @@ test('a tool function that throws (a Lambda function error) is an error result f
   expect(doneOf(result.events)).toMatchObject({ stopReason: 'end_turn', stored: true });
 });
 
+test("a Lambda tool's 300 KB error message (a stack, an HTML page) reaches the events, the model and the store cut to 8 KB", async () => {
+  // GIVEN a function failing with a whole error page as its errorMessage
+  const page = `<!doctype html><pre>${'at OrderStore.lookup (/var/task/index.js:1:1) "quoted"\n'.repeat(5500)}</pre>`;
+  await startAgent(supportAgent, {
+    lookupHandler: () => {
+      throw new Error(page);
+    },
+  });
+
+  // WHEN
+  const result = await postMessage(harness.server.url, 'eu.c-throws-page', { text: ORDER_QUESTION });
+
+  // THEN the error is cut, marked, within 8 KB of JSON, and the exchange stored
+  const [toolResult] = eventsOf(result.events, 'tool_result');
+  expect(toolResult).toMatchObject({ ok: false, truncated: true, error: expect.stringContaining('lookup_order failed: <!doctype html>') });
+  expect(Buffer.byteLength(JSON.stringify(toolResult.error))).toBeLessThanOrEqual(8192);
+  expect(JSON.stringify(harness.emulator.calls()[1].request).length).toBeLessThan(20_000);
+  expect(doneOf(result.events)).toMatchObject({ stopReason: 'end_turn', stored: true });
+});
+
 test('JSON answers carry the same steps in one body', async () => {
   await startAgent();
 
