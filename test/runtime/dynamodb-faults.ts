@@ -26,6 +26,9 @@ export class DynamoFaultProxy {
   readonly seen: Array<{ operation: string; body: Record<string, unknown>; answered: boolean }> = [];
   private readonly rules: LostAnswerRule[] = [];
   private readonly server: http.Server;
+  /** Requests sent on to the table and not yet answered by it, and who waits for there to be none. */
+  private inFlight = 0;
+  private readonly onIdle: Array<() => void> = [];
 
   private constructor(target: URL) {
     this.server = http.createServer((request, response) => {
@@ -35,12 +38,14 @@ export class DynamoFaultProxy {
         const raw = Buffer.concat(chunks);
         const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
         const body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+        this.inFlight += 1;
         const upstream = http.request(
           { host: target.hostname, port: target.port, path: request.url, method: request.method, headers: request.headers },
           (answer) => {
             const answerChunks: Buffer[] = [];
             answer.on('data', (chunk: Buffer) => answerChunks.push(chunk));
             answer.on('end', () => {
+              this.settle();
               const lose = this.takeRule(operation, body);
               this.seen.push({ operation, body, answered: !lose });
               if (lose) {
@@ -52,6 +57,10 @@ export class DynamoFaultProxy {
             });
           },
         );
+        upstream.on('error', () => {
+          this.settle();
+          request.socket.destroy();
+        });
         upstream.end(raw);
       });
     });
@@ -66,9 +75,20 @@ export class DynamoFaultProxy {
     this.rules.push({ ...rule });
   }
 
+  /** Resolves once every request sent on to the table has its answer: a test may then close the table without a write still landing in it. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.onIdle.push(resolve));
+  }
+
   close(): Promise<void> {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private settle(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) for (const resolve of this.onIdle.splice(0)) resolve();
   }
 
   private takeRule(operation: string, body: Record<string, unknown>): boolean {

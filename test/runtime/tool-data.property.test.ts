@@ -61,6 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await proxy.idle();
   await harness.close();
   await proxy.close();
 });

@@ -21,6 +21,8 @@ let harness: Harness | undefined;
 let proxy: DynamoFaultProxy | undefined;
 
 afterEach(async () => {
+  // A write whose answer was lost may still be reaching the table: let it land before the table closes.
+  await proxy?.idle();
   await harness?.close();
   await proxy?.close();
   harness = undefined;
