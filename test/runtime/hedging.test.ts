@@ -87,7 +87,7 @@ test('with a tenth of the first tokens slow, exactly the cap, every slow call is
   expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(4);
 });
 
-test('a primary slow on every call is hedged for the burst, then for one request in ten, never more', async () => {
+test('a primary slow on every call is hedged on every call while the regional fallback answers: the cap is for an overload', async () => {
   // GIVEN a primary 250 ms to its first token on every call, past the 50 ms delay, a cap of 10 % and a burst of 2
   harness = await hedged({ afterMs: 50, maxRatio: 0.1, burst: 2 });
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 250 } });
@@ -95,10 +95,28 @@ test('a primary slow on every call is hedged for the burst, then for one request
   // WHEN twenty requests come
   const results = await sendWithSlow(20, new Set(), 0);
 
-  // THEN three were hedged (the 1st and 2nd spend the burst, the 11th the tenth earned by the ten requests before it), within 2 + 10 % of 20
-  expect(harness.output.sum('HedgesStarted')).toBe(3);
-  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(3);
-  expect(results.filter((result) => result.path === 'primary').length).toBeGreaterThanOrEqual(17);
+  // THEN every one was hedged and served by the regional fallback, which has its own capacity and answered each
+  expect(harness.output.sum('HedgesStarted')).toBe(20);
+  expect(results.filter((result) => result.path === 'regional-fallback')).toHaveLength(20);
+});
+
+test('once the hedge target throttles, a primary slow on every call is hedged for the burst, then for one request in ten, never more', async () => {
+  // GIVEN a primary 250 ms to its first token on every call, past the 50 ms delay, a regional fallback throttling every
+  // call (its breaker never opening), a cap of 10 % and a burst of 2
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, { hedge: { afterMs: 50, maxRatio: 0.1, burst: 2 }, breaker: { failureThreshold: 1000, cooldownMs: 60_000 } }),
+  );
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 250 } });
+  harness.emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
+
+  // WHEN twenty requests come
+  const results = await sendWithSlow(20, new Set(), 0);
+
+  // THEN the first was hedged before any overload was seen; then the 2nd and 3rd spent the burst, the 13th the tenth earned
+  // by the ten requests before it: within 1 + 2 + 10 % of 20; the primary served every one
+  expect(harness.output.sum('HedgesStarted')).toBe(4);
+  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(4);
+  expect(results.filter((result) => result.path === 'primary')).toHaveLength(20);
 });
 
 test("a quiet environment's first slow request is hedged: an environment starts with its burst of credit", async () => {
@@ -120,13 +138,13 @@ describe('HedgeCredit', () => {
     const credit = new HedgeCredit({ ratio: 0.1, burst: 2 });
 
     // WHEN many requests come first: the credit stays at the burst, two hedges and no third
-    for (let index = 0; index < 50; index += 1) credit.requestStarted();
+    for (let index = 0; index < 50; index += 1) credit.messageStarted();
     expect([credit.tryWithdraw(), credit.tryWithdraw(), credit.tryWithdraw()]).toEqual([true, true, false]);
 
     // THEN nine requests earn less than a hedge, the tenth a whole one (ten times 0.1, rounded in floating point)
-    for (let index = 0; index < 9; index += 1) credit.requestStarted();
+    for (let index = 0; index < 9; index += 1) credit.messageStarted();
     expect(credit.tryWithdraw()).toBe(false);
-    credit.requestStarted();
+    credit.messageStarted();
     expect(credit.tryWithdraw()).toBe(true);
     expect(credit.tryWithdraw()).toBe(false);
   });
@@ -136,7 +154,7 @@ describe('HedgeCredit', () => {
       const credit = new HedgeCredit({ ratio: 0.1, burst: 10 });
       let hedges = 0;
       for (let index = 1; index <= 1000; index += 1) {
-        credit.requestStarted();
+        credit.messageStarted();
         if (index % Math.round(1 / asking) === 0 && credit.tryWithdraw()) hedges += 1;
       }
       expect(hedges).toBeLessThanOrEqual(10 + 0.1 * 1000);
