@@ -69,6 +69,7 @@ describe('RetryBudget', () => {
       countRequest: () => (region.requests += 1),
       countFallback: () => (region.fallbacks += 1),
       countOverload: () => (region.overloads += 1),
+      publish: () => undefined,
       refillsInMs: () => 1500,
     };
     const budget = new RetryBudget(settings({ minPerWindow: 3, regionMinPerSecond: 0.1 }), clock, regionBudget);
@@ -96,6 +97,7 @@ describe('RetryBudget', () => {
       countRequest: () => (region.requests += 1),
       countFallback: () => (region.fallbacks += 1),
       countOverload: () => (region.overloads += 1),
+      publish: () => undefined,
       refillsInMs: () => 0,
     };
     const budget = new RetryBudget(settings({ minPerWindow: 1000, regionMinPerSecond: 10 }), new FakeClock(), regionBudget);

@@ -292,6 +292,33 @@ test("the retry budget counts the region's requests, fallbacks and overloads, no
   expect(output.sum('RetryBudgetRefusals')).toBe(7);
 });
 
+test("a fallback found overloaded reaches the region's ledger at once, not at its environment's next refresh", async () => {
+  // GIVEN two environments, a primary failing every call and a regional fallback throttling every call, breakers that
+  // never open, and a region allowed only its floor of one fallback call a minute
+  const [first, second] = await startFleet(2, {
+    chain: [
+      { modelId: CLAUDE, region: EU_WEST, tier: 'primary' },
+      { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' },
+    ],
+    breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerSecond: 1 / 60 },
+  });
+  for (const server of fleet) health(server).stop();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
+
+  // WHEN the first environment's message falls back and is throttled, and the first does not refresh again
+  await postMessage(first.url, 'eu.c-published-1', { text: 'one' });
+  await health(first).flush();
+  // AND the second environment reads the region's records, then a message of its own fails over
+  await health(second).refresh();
+  const refused = await postMessage(second.url, 'eu.c-published-2', { text: 'two' });
+
+  // THEN the second knew of the overload and the region's one fallback call: it refused its own
+  expect((refused.json?.error as { code: string }).code).toBe('fallback_budget_spent');
+  expect(emulator.calls({ region: EU_CENTRAL })).toHaveLength(1);
+});
+
 test("a slot of the ledger turning over under two environments at once keeps both environments' counts", async () => {
   // GIVEN a slot holding a bucket of the ring's last turn, and two environments adding to its new bucket at once: the
   // second takes the slot over between the first's failed ADD and its own take-over

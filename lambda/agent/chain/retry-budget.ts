@@ -29,6 +29,8 @@ export interface RegionBudget {
   countRequest(): void;
   countFallback(): void;
   countOverload(): void;
+  /** The counts matter to the region now (an overload): they are written at once rather than at the next refresh. */
+  publish(): void;
   /** When the region's oldest counts leave its window. */
   refillsInMs(): number;
 }
@@ -72,6 +74,7 @@ export class RetryBudget {
   fallbackOverloaded(): void {
     this.overloadedAt = this.clock.now();
     this.region?.countOverload();
+    this.region?.publish();
   }
 
   /** Whether the fallback tier showed overload within the window, here or in the region: only then are fallbacks and hedges capped. */
@@ -84,7 +87,8 @@ export class RetryBudget {
   tryWithdraw(): boolean {
     if (!this.settings.enabled) return true;
     this.forgetOld();
-    if (this.overloaded()) {
+    const binding = this.overloaded();
+    if (binding) {
       if (this.fallbacks.length >= this.allowed(this.messages.length, this.settings.minPerWindow)) return this.refused('environment');
       const region = this.region?.totals();
       const regionFloor = Math.floor((this.settings.regionMinPerSecond * this.settings.windowMs) / 1000);
@@ -92,6 +96,8 @@ export class RetryBudget {
     }
     this.fallbacks.push(this.clock.now());
     this.region?.countFallback();
+    // While the budget binds, the region's other environments decide on this count: it cannot wait for the next refresh.
+    if (binding) this.region?.publish();
     return true;
   }
 

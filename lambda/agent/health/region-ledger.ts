@@ -13,8 +13,11 @@
  * background: everything counted since the last refresh goes to the bucket
  * of the latest count, so that a refresh writes one slot, not one per
  * bucket it spans (a count may so stay a refresh interval longer in the
- * window: it errs toward the cap). The refresh's read brings back the
- * region's buckets. Counts written but not yet read back are kept beside
+ * window: it errs toward the cap). During an overload, when the budget
+ * binds, an overload or a fallback call is written at once instead (one
+ * write at a time): the other environments decide on it, and a Lambda
+ * environment's next refresh may be a window away. The refresh's read
+ * brings back the region's buckets. Counts written but not yet read back are kept beside
  * them, so that they are counted once. A view too old to trust gives no
  * totals: the budget is then this environment's alone, as without sharing.
  */
@@ -63,6 +66,8 @@ export interface RegionLedgerProps {
   clock: Clock;
   /** Whether the region's view is recent enough to trust. */
   isFresh: () => boolean;
+  /** Writes the counts not written yet now, in the background. */
+  publish: () => void;
 }
 
 export class RegionLedger implements RegionBudget {
@@ -104,6 +109,10 @@ export class RegionLedger implements RegionBudget {
 
   countOverload(): void {
     this.unwrittenNow().overloads += 1;
+  }
+
+  publish(): void {
+    this.props.publish();
   }
 
   /** The counts to add to the table now (those still within the window, in the latest one's bucket), handed over to the caller. */

@@ -103,7 +103,12 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   private latency?: LatencyTracker;
 
   constructor(private readonly props: SharedTargetHealthProps) {
-    this.ledger = new RegionLedger({ windowMs: props.settings.budgetWindowMs, clock: props.clock, isFresh: () => this.isFresh() });
+    this.ledger = new RegionLedger({
+      windowMs: props.settings.budgetWindowMs,
+      clock: props.clock,
+      isFresh: () => this.isFresh(),
+      publish: () => this.writeLedger(),
+    });
   }
 
   /** Connects this environment's breakers and latencies, and starts the background refresh. */
@@ -289,9 +294,13 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     }
   }
 
-  /** Adds this environment's retry-budget counts to the region's ledger, beside the read (one write, no request waits for it). */
+  /**
+   * Adds this environment's retry-budget counts to the region's ledger, beside the read or when published (one write,
+   * no request waits for it). One at a time: counts taken while a write is on its way wait for the next.
+   */
   private writeLedger(): void {
     const { store, scope, reporter } = this.props;
+    if (this.ledgerWrites.size > 0) return;
     const write = this.ledger.takeWrite();
     if (write) {
       const written = store.addToLedger(scope, write, this.ledger.expiresAt()).then(
