@@ -5,7 +5,7 @@
  * process, with the Bedrock emulator in another). Open-loop traffic goes to
  * a random idle environment, as Lambda sends each request to an idle one.
  *
- *   npm run bench:fleet              (about three minutes)
+ *   npm run bench:fleet              (about five minutes)
  *
  * Cases, each without shared health (today's behaviour, the baseline) and
  * with it, in the same run:

@@ -398,7 +398,6 @@ describe('DynamoDB calls per message', () => {
     // count with the others since the last refresh) and at most one first-token time (shared at most once a minute per
     // target); nothing else was written while the message ran, all its calls succeeding
     expect(tenSteps.result.events.filter((event) => event.event === 'tool_call')).toHaveLength(10);
-    process.stderr.write(`health-table calls: 1 step ${JSON.stringify(oneStep.during)}, 10 steps ${JSON.stringify(tenSteps.during)}\n`);
     for (const calls of [oneStep, tenSteps]) {
       expect(calls.during.queries).toBe(1);
       expect(calls.during.ledgerWrites).toBe(1);
