@@ -35,7 +35,7 @@ function run(slowShare: number, burst: number): { slow: number; hedged: number }
   let slow = 0;
   let hedged = 0;
   for (let index = 0; index < REQUESTS; index += 1) {
-    credit.requestStarted();
+    credit.messageStarted();
     if (random() >= slowShare) continue;
     slow += 1;
     if (credit.tryWithdraw()) hedged += 1;

@@ -167,20 +167,21 @@ export const runtimeConfigSchema = z
     /** Outside providers' API keys are read again after this long (and once on a 401, for rotation). */
     providerKeyTtlMs: z._default(integer({ positive: true }), 300_000),
     /**
-     * The budget of fallback calls a request makes after its first one (see chain/retry-budget.ts):
-     * over it, a request whose first target failed gets 503 at once.
+     * The budget of fallback calls a request makes after its first one (see chain/retry-budget.ts), a cap only while
+     * the fallback targets show overload: over it, a request whose first target failed gets 503 at once. Strict, so
+     * that the removed `regionMinPerWindow` is refused, not ignored.
      */
     retryBudget: z.prefault(
-      z.object({
+      z.strictObject({
         enabled: z._default(z.boolean(), true),
-        /** Fallback calls allowed per request in the window: at least one in a hundred, at most three per request. */
+        /** Fallback calls allowed per request (message) in the window: at least one in a hundred, at most three per request. */
         ratio: z._default(z.number().check(z.gte(0.01), z.lte(3)), 0.2),
         /** Fallback calls allowed in any window, whatever the traffic; unset, 3 or one walk of the whole chain (its length − 1), whichever is more. */
         minPerWindow: z.optional(integer({ min: 0, max: 1000 })),
         /** Length of the sliding window: between a second and ten minutes. */
         windowMs: z._default(integer({ min: 1000, max: 600_000 }), 10_000),
-        /** Fallback calls the whole region allows in any window, whatever its traffic (with shared health); unset, two of `minPerWindow`. */
-        regionMinPerWindow: z.optional(integer({ min: 0, max: 100_000 })),
+        /** Fallback calls per second the whole region allows, whatever its traffic (with shared health): Finagle's 10 by default, 0–10000. */
+        regionMinPerSecond: z._default(z.number().check(z.gte(0), z.lte(10_000)), 10),
       }),
       {},
     ),

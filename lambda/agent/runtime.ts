@@ -116,21 +116,16 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
 /** Fallback calls in any window by default, when the chain is short. */
 const DEFAULT_BUDGET_FLOOR = 3;
 
-/** The region's floor, in environment floors: two isolated walks of the chain a window, wherever they happen. */
-const REGION_FLOOR_WALKS = 2;
-
 /**
  * The retry budget's settings. Its floor defaults to 3 calls, or one walk of
  * the whole chain when that is longer, so that an isolated failure in a
  * quiet environment can still reach the chain's last target (an outside
  * provider, say): a floor below that would refuse the walk that the chain
- * exists for. The region's floor (when environments share their counts)
- * defaults to two of those.
+ * exists for.
  */
 function retryBudgetSettings(config: RuntimeConfig): RetryBudgetSettings {
-  const { minPerWindow, regionMinPerWindow, ...settings } = config.retryBudget;
-  const floor = minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR);
-  return { ...settings, minPerWindow: floor, regionMinPerWindow: regionMinPerWindow ?? REGION_FLOOR_WALKS * floor };
+  const { minPerWindow, ...settings } = config.retryBudget;
+  return { ...settings, minPerWindow: minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR) };
 }
 
 /**

@@ -236,17 +236,17 @@ test("each chain target carries its model's prompt caching, and says nothing for
   for (const target of targets.filter((candidate) => candidate.modelId.startsWith('mistral.'))) expect(target).not.toHaveProperty('promptCaching');
 });
 
-test("the retry budget passes through to the configuration, and defaults to 20 % per 10 s with the floors left to the runtime (3, or one walk of a longer chain; the region's two of those)", () => {
-  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000, minPerWindow: 3, regionMinPerWindow: 12 } } });
+test("the retry budget passes through to the configuration, and defaults to 20 % per 10 s, the region's floor to 10 a second (Finagle's), the environment's left to the runtime (3, or one walk of a longer chain)", () => {
+  const { runtime } = composed({ settings: { retryBudget: { ratio: 0.1, windowMs: 30_000, minPerWindow: 3, regionMinPerSecond: 2.5 } } });
 
   expect(validateRuntimeConfig(runtime.runtimeConfig).retryBudget).toEqual({
     enabled: true,
     ratio: 0.1,
     minPerWindow: 3,
     windowMs: 30_000,
-    regionMinPerWindow: 12,
+    regionMinPerSecond: 2.5,
   });
-  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, windowMs: 10_000 });
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).retryBudget).toEqual({ enabled: true, ratio: 0.2, windowMs: 10_000, regionMinPerSecond: 10 });
 });
 
 test('hedging is off unless settings.hedge is given, and then defaults to 1 s and a cap of 10 % with a burst of 10', () => {
@@ -644,8 +644,18 @@ test.each([
   ],
   [
     "a region's retry-budget floor below zero",
-    () => composed({ settings: { retryBudget: { regionMinPerWindow: -1 } } }),
-    /Invalid agent runtime configuration: retryBudget.regionMinPerWindow: .*>=0/,
+    () => composed({ settings: { retryBudget: { regionMinPerSecond: -1 } } }),
+    /Invalid agent runtime configuration: retryBudget.regionMinPerSecond: .*>=0/,
+  ],
+  [
+    "a region's retry-budget floor beyond ten thousand a second",
+    () => composed({ settings: { retryBudget: { regionMinPerSecond: 20_000 } } }),
+    /Invalid agent runtime configuration: retryBudget.regionMinPerSecond: .*<=10000/,
+  ],
+  [
+    'the removed per-window floor of the region, refused rather than ignored',
+    () => composed({ settings: { retryBudget: { regionMinPerWindow: 12 } as never } }),
+    /Invalid agent runtime configuration: retryBudget.*regionMinPerWindow/,
   ],
   [
     'a hedge cap above a tenth of the requests',

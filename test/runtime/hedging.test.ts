@@ -73,21 +73,26 @@ test('a primary answering after the hedge started still serves; the hedge is aba
   expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(1);
 });
 
-test('with a tenth of the first tokens slow, exactly the cap, every slow call is hedged, even two in a row', async () => {
-  // GIVEN a cap of 10 % with a burst of 2, and 4 slow first tokens in 40 requests, two of them one after the other
+test('with a tenth of the first tokens slow, every slow call is hedged, even two in a row', async () => {
+  // GIVEN a cap of 10 % with a burst of 2 (for an overload: the regional fallback answers), and 4 slow first tokens in 40
+  // requests, two of them one after the other
   harness = await hedged({ afterMs: 200, maxRatio: 0.1, burst: 2 });
+  const slow = new Set([10, 11, 25, 39]);
 
   // WHEN the 40 requests come
-  const results = await sendWithSlow(40, new Set([10, 11, 25, 39]), 3000);
+  const results = await sendWithSlow(40, slow, 3000);
 
-  // THEN all four were hedged and served by the regional fallback long before the primary's 3 s; the others by the primary
-  expect(harness.output.sum('HedgesStarted')).toBe(4);
-  expect(results.filter((result) => result.path === 'regional-fallback')).toHaveLength(4);
+  // THEN all four were hedged and served by the regional fallback long before the primary's 3 s (a fast call held past
+  // 200 ms on a busy machine is hedged too, and may be served by either)
+  expect(results.filter((_, index) => slow.has(index + 1)).map((result) => result.path)).toEqual(Array(4).fill('regional-fallback'));
+  expect(harness.output.sum('HedgesStarted')).toBeGreaterThanOrEqual(4);
   expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(2000);
-  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(4);
+  // (a hedge abandoned at once, its primary answering, may not reach its target)
+  expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBeGreaterThanOrEqual(4);
+  expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBeLessThanOrEqual(harness.output.sum('HedgesStarted'));
 });
 
-test('a primary slow on every call is hedged for the burst, then for one request in ten, never more', async () => {
+test('a primary slow on every call is hedged on every call while the regional fallback answers: the cap is for an overload', async () => {
   // GIVEN a primary 250 ms to its first token on every call, past the 50 ms delay, a cap of 10 % and a burst of 2
   harness = await hedged({ afterMs: 50, maxRatio: 0.1, burst: 2 });
   harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 250 } });
@@ -95,10 +100,30 @@ test('a primary slow on every call is hedged for the burst, then for one request
   // WHEN twenty requests come
   const results = await sendWithSlow(20, new Set(), 0);
 
-  // THEN three were hedged (the 1st and 2nd spend the burst, the 11th the tenth earned by the ten requests before it), within 2 + 10 % of 20
-  expect(harness.output.sum('HedgesStarted')).toBe(3);
-  expect(harness.emulator.calls({ region: EU_CENTRAL })).toHaveLength(3);
-  expect(results.filter((result) => result.path === 'primary').length).toBeGreaterThanOrEqual(17);
+  // THEN every one was hedged, the regional fallback having its own capacity and answering each; the hedges served
+  // (a primary on a busy machine may still come first now and then)
+  expect(harness.output.sum('HedgesStarted')).toBe(20);
+  expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBeGreaterThanOrEqual(15);
+  expect(results.filter((result) => result.path === 'regional-fallback').length).toBeGreaterThanOrEqual(15);
+});
+
+test('once the hedge target throttles, a primary slow on every call is hedged for the burst, then for one request in ten, never more', async () => {
+  // GIVEN a primary 250 ms to its first token on every call, past the 50 ms delay, a regional fallback throttling every
+  // call (its breaker never opening), a cap of 10 % and a burst of 2
+  harness = await startHarness((emulator, dynamo) =>
+    euConfig(emulator, dynamo, { hedge: { afterMs: 50, maxRatio: 0.1, burst: 2 }, breaker: { failureThreshold: 1000, cooldownMs: 60_000 } }),
+  );
+  harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { stallMs: 250 } });
+  harness.emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
+
+  // WHEN twenty requests come
+  const results = await sendWithSlow(20, new Set(), 0);
+
+  // THEN the first was hedged before any overload was seen; then the 2nd and 3rd spent the burst, the 13th the tenth earned
+  // by the ten requests before it: within 1 + 2 + 10 % of 20; the primary served every one
+  expect(harness.output.sum('HedgesStarted')).toBe(4);
+  expect(harness.emulator.calls({ region: EU_CENTRAL }).length).toBeLessThanOrEqual(4);
+  expect(results.filter((result) => result.path === 'primary')).toHaveLength(20);
 });
 
 test("a quiet environment's first slow request is hedged: an environment starts with its burst of credit", async () => {
@@ -120,13 +145,13 @@ describe('HedgeCredit', () => {
     const credit = new HedgeCredit({ ratio: 0.1, burst: 2 });
 
     // WHEN many requests come first: the credit stays at the burst, two hedges and no third
-    for (let index = 0; index < 50; index += 1) credit.requestStarted();
+    for (let index = 0; index < 50; index += 1) credit.messageStarted();
     expect([credit.tryWithdraw(), credit.tryWithdraw(), credit.tryWithdraw()]).toEqual([true, true, false]);
 
     // THEN nine requests earn less than a hedge, the tenth a whole one (ten times 0.1, rounded in floating point)
-    for (let index = 0; index < 9; index += 1) credit.requestStarted();
+    for (let index = 0; index < 9; index += 1) credit.messageStarted();
     expect(credit.tryWithdraw()).toBe(false);
-    credit.requestStarted();
+    credit.messageStarted();
     expect(credit.tryWithdraw()).toBe(true);
     expect(credit.tryWithdraw()).toBe(false);
   });
@@ -136,7 +161,7 @@ describe('HedgeCredit', () => {
       const credit = new HedgeCredit({ ratio: 0.1, burst: 10 });
       let hedges = 0;
       for (let index = 1; index <= 1000; index += 1) {
-        credit.requestStarted();
+        credit.messageStarted();
         if (index % Math.round(1 / asking) === 0 && credit.tryWithdraw()) hedges += 1;
       }
       expect(hedges).toBeLessThanOrEqual(10 + 0.1 * 1000);

@@ -4,7 +4,10 @@
  * through the real SDK client; the Bedrock emulator plays the targets.
  */
 import { DeleteTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, type UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { tool } from 'ai';
+import { z } from 'zod';
+import { defineAgent } from '../../lambda/agent/agent/definition';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { AgentServer } from '../../local/agent-server';
 import { BedrockEmulator } from '../../local/bedrock-emulator';
@@ -16,6 +19,7 @@ import { systemClock, targetKey } from '../../lambda/agent/chain/types';
 import { validateRuntimeConfig, type ChainTarget, type RuntimeConfigInput } from '../../lambda/agent/config';
 import { DynamoHealthStore } from '../../lambda/agent/health/dynamo-health-store';
 import { SharedTargetHealth } from '../../lambda/agent/health/shared-target-health';
+import { DynamoFaultProxy } from './dynamodb-faults';
 import { CapturedOutput, CLAUDE, EU_CENTRAL, EU_WEST, euConfig, postMessage, TABLE, US_EAST } from './harness';
 
 const HEALTH_TABLE = 'agent-target-health';
@@ -160,8 +164,11 @@ test('a success anywhere in the region ends its run of failures', async () => {
   }
   expect(await primaryRecord()).toMatchObject({ failures: 2 });
 
-  // WHEN the third environment's call succeeds (its view, read before the failures, shows no run), and then the primary fails once more
+  // WHEN the third environment's call succeeds (the success reads nothing by itself: a run its view shows ends at once, one
+  // it does not at its next read), its next read comes, and then the primary fails once more
   const success = await postMessage(third.url, 'eu.c-broken-run-2', { text: 'two' });
+  await health(third).flush();
+  await health(third).refresh();
   await health(third).flush();
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
   await postMessage(first.url, 'eu.c-broken-run-3', { text: 'three' });
@@ -176,6 +183,30 @@ test('a success anywhere in the region ends its run of failures', async () => {
   expect(afterRestart).not.toHaveProperty('state');
   expect(next.headers.get('x-agent-path')).toBe('primary');
   expect(output.sum('BreakerOpened')).toBe(0);
+});
+
+test('a success reads nothing by itself: the next read ends a run that began before it, and leaves one that began after it', async () => {
+  // GIVEN an environment whose view, read before, shows no run, and two failures of the region added since
+  const { shared, breakers } = await standaloneEnvironment([PRIMARY]);
+  const expiresAt = Math.ceil(Date.now() / 1000) + 3600;
+  for (let failure = 0; failure < 2; failure += 1) await store().addFailure(EU_WEST, PRIMARY, Date.now(), Date.now() - 30_000, expiresAt);
+
+  // WHEN its call succeeds
+  breakers.recordSuccess(PRIMARY);
+  await shared.flush();
+
+  // THEN nothing was cleared yet (no read was made for it); its next read ends the run, which began before the success
+  expect(await primaryRecord()).toMatchObject({ failures: 2 });
+  await shared.refresh();
+  await shared.flush();
+  expect(await primaryRecord()).not.toHaveProperty('failures');
+  // AND a run that began after the success is left to count
+  breakers.recordSuccess(PRIMARY);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await store().addFailure(EU_WEST, PRIMARY, Date.now(), Date.now() - 30_000, expiresAt);
+  await shared.refresh();
+  await shared.flush();
+  expect(await primaryRecord()).toMatchObject({ failures: 1 });
 });
 
 test("scattered failures among successes do not open the region's breaker", async () => {
@@ -229,32 +260,153 @@ test("an environment whose view is due reads the region's records when a request
   expect(output.sum('SharedBreakerSkips')).toBe(1);
 });
 
-test.each([
-  ['a floor of 2 for the region', { regionMinPerWindow: 2 }, 2],
-  ["the region's default floor, two environment floors (3 each for a chain of four)", {}, 6],
-])("the retry budget counts the region's requests and fallbacks, not only each environment's: %s", async (_, regionFloor, answered) => {
+test("the retry budget counts the region's requests, fallbacks and overloads, not only each environment's", async () => {
   // GIVEN three environments whose own floors allow three fallback calls a minute each, in a region allowed 20 % (at least
-  // its floor), and a primary failing every call with breakers that never open
+  // its floor of two a minute), a primary failing every call and a regional fallback throttling every call, with
+  // breakers that never open
   const servers = await startFleet(3, {
+    chain: [
+      { modelId: CLAUDE, region: EU_WEST, tier: 'primary' },
+      { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' },
+    ],
     breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
-    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, ...regionFloor },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerSecond: 2 / 60 },
   });
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
 
-  // WHEN nine requests come, three to each environment in turn, each after the environment's view is read (as on arrival, when due)
-  const statuses = [];
+  // WHEN nine requests come, three to each environment in turn, each after the environment's view is read (as on
+  // arrival, when due) and its counts written after it (as at its next refresh)
   for (let index = 0; index < 9; index += 1) {
     const server = servers[index % 3];
     await health(server).refresh();
-    statuses.push((await postMessage(server.url, `eu.c-budget-${index}`, { text: 'one' })).status);
+    await postMessage(server.url, `eu.c-budget-${index}`, { text: 'one' });
+    await health(server).flush();
+    await health(server).refresh();
     await health(server).flush();
   }
 
-  // THEN the region fell back as often as its floor allows (20 % of nine is less), not nine times (each environment's floor of three)
-  expect(statuses.filter((status) => status === 200)).toHaveLength(answered);
-  expect(statuses.filter((status) => status === 503)).toHaveLength(9 - answered);
-  expect(output.sum('RetryBudgetRefusals')).toBe(9 - answered);
-  expect(emulator.calls({ region: EU_CENTRAL }).length).toBe(answered);
+  // THEN the first fell back before any overload was known, the second within the region's floor of two; then the
+  // region refused the seven others (20 % of nine is less), though each environment's own floor had room
+  expect(emulator.calls({ region: EU_CENTRAL }).length).toBe(2);
+  expect(output.sum('RetryBudgetRefusals')).toBe(7);
+});
+
+test("a fallback found overloaded reaches the region's ledger at once, not at its environment's next refresh", async () => {
+  // GIVEN two environments, a primary failing every call and a regional fallback throttling every call, breakers that
+  // never open, and a region allowed only its floor of one fallback call a minute
+  const [first, second] = await startFleet(2, {
+    chain: [
+      { modelId: CLAUDE, region: EU_WEST, tier: 'primary' },
+      { modelId: CLAUDE, region: EU_CENTRAL, tier: 'regional-fallback' },
+    ],
+    breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerSecond: 1 / 60 },
+  });
+  for (const server of fleet) health(server).stop();
+  emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+  emulator.injectFault({ region: EU_CENTRAL, model: CLAUDE, fault: { status: 429 } });
+
+  // WHEN the first environment's message falls back and is throttled, and the first does not refresh again
+  await postMessage(first.url, 'eu.c-published-1', { text: 'one' });
+  await health(first).flush();
+  // AND the second environment reads the region's records, then a message of its own fails over
+  await health(second).refresh();
+  const refused = await postMessage(second.url, 'eu.c-published-2', { text: 'two' });
+
+  // THEN the second knew of the overload and the region's one fallback call: it refused its own
+  expect((refused.json?.error as { code: string }).code).toBe('fallback_budget_spent');
+  expect(emulator.calls({ region: EU_CENTRAL })).toHaveLength(1);
+});
+
+test("a slot of the ledger turning over under two environments at once keeps both environments' counts", async () => {
+  // GIVEN a slot holding a bucket of the ring's last turn, and two environments adding to its new bucket at once: the
+  // second takes the slot over between the first's failed ADD and its own take-over
+  const bucket = Math.floor(Date.now() / 12_000);
+  const key = `~retry-budget#${bucket % 7}`;
+  const expiresAt = Math.ceil(Date.now() / 1000) + 600;
+  const documents = DynamoDBDocumentClient.from(client());
+  const second = store();
+  await second.addToLedger(EU_WEST, { key, bucket: bucket - 7, requests: 50, fallbacks: 5, overloads: 1 }, expiresAt);
+  let interleaved = false;
+  const interleaving = {
+    send: async (command: UpdateCommand, options?: object) => {
+      if (!interleaved && String(command.input.UpdateExpression).startsWith('SET #bucket')) {
+        interleaved = true;
+        await second.addToLedger(EU_WEST, { key, bucket, requests: 3, fallbacks: 1, overloads: 0 }, expiresAt);
+      }
+      return documents.send(command, options);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const first = new DynamoHealthStore({ client: interleaving, tableName: HEALTH_TABLE, callTimeoutMs: 1000 });
+
+  // WHEN the first environment adds its counts
+  const added = await first.addToLedger(EU_WEST, { key, bucket, requests: 4, fallbacks: 2, overloads: 1 }, expiresAt);
+
+  // THEN they were added to the second's: the slot holds both, not the second's alone
+  expect(interleaved).toBe(true);
+  expect(added).toBe(true);
+  const slot = (await first.read(EU_WEST)).find((item) => (item as { target: string }).target === key);
+  expect(slot).toMatchObject({ bucket, requests: 7, fallbacks: 3, overloads: 1 });
+});
+
+describe('DynamoDB calls per message', () => {
+  let proxy: DynamoFaultProxy;
+
+  afterEach(async () => {
+    await proxy.close();
+  });
+
+  /** The health table's operations of one message, arriving when the environment's view is due. */
+  async function callsOf(server: AgentServer, text: string) {
+    // A refresh interval since the last read: the message's arrival reads the region's records.
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_MS + 50));
+    proxy.seen.length = 0;
+    const result = await postMessage(server.url, `eu.c-calls-${text.length}`, { text });
+    await health(server).flush();
+    const onHealth = (operation: string, ledger?: boolean) =>
+      proxy.seen.filter(
+        (call) =>
+          call.operation === operation &&
+          call.body.TableName === HEALTH_TABLE &&
+          (ledger === undefined || String((call.body.Key as { target: { S: string } }).target.S).startsWith('~retry-budget#') === ledger),
+      ).length;
+    return { result, during: { queries: onHealth('Query'), ledgerWrites: onHealth('UpdateItem', true), recordWrites: onHealth('UpdateItem', false) } };
+  }
+
+  test('a 1-step and a 10-step message each read the health table once on arrival, and count as one request in one ledger write', async () => {
+    // GIVEN an environment whose health-table calls go through a counting proxy, and an agent with an in-process tool
+    proxy = await DynamoFaultProxy.start(dynamo.endpoint);
+    const config = euConfig(emulator, dynamo, { sharedHealth: { tableName: HEALTH_TABLE, refreshMs: REFRESH_MS } });
+    const agent = defineAgent({
+      maxSteps: 10,
+      tools: { ping: tool({ description: 'Pings', inputSchema: z.object({}), execute: async () => ({ pong: true }) }) },
+    });
+    const server = await AgentServer.start({
+      config: validateRuntimeConfig({ ...config, endpoints: { ...config.endpoints, dynamodb: proxy.endpoint } }),
+      overrides: { agent },
+    });
+    fleet.push(server);
+    health(server).stop();
+    await health(server).refresh();
+
+    // WHEN a 1-step message comes, then a 10-step one
+    const oneStep = await callsOf(server, 'hello');
+    const tenSteps = await callsOf(server, 'loop_forever ping');
+
+    // THEN each read the region's records once on arrival, and the refresh that read wrote one ledger slot (the message's
+    // count with the others since the last refresh) and at most one first-token time (shared at most once a minute per
+    // target); nothing else was written while the message ran, all its calls succeeding
+    expect(tenSteps.result.events.filter((event) => event.event === 'tool_call')).toHaveLength(10);
+    for (const calls of [oneStep, tenSteps]) {
+      expect(calls.during.queries).toBe(1);
+      expect(calls.during.ledgerWrites).toBe(1);
+      expect(calls.during.recordWrites).toBeLessThanOrEqual(1);
+    }
+    // AND the ledger counted two requests, not eleven model calls
+    const ledger = (await store().read(EU_WEST)).filter((item) => String((item as { target: string }).target).startsWith('~retry-budget#'));
+    expect(ledger.reduce((sum: number, item) => sum + (item as { requests: number }).requests, 0)).toBe(2);
+  });
 });
 
 test('only the environment holding the breaker open probes it; its recovery reaches the others', async () => {
@@ -371,7 +523,7 @@ test("a retry-budget slot that fails to parse is ignored and counted, and the re
   // GIVEN a region whose ledger holds one malformed slot beside a valid one that has spent the region's floor of 2
   const [server] = await startFleet(1, {
     breaker: { failureThreshold: 1000, cooldownMs: 30_000 },
-    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerWindow: 2 },
+    retryBudget: { ratio: 0.2, minPerWindow: 3, windowMs: 60_000, regionMinPerSecond: 2 / 60 },
   });
   // Buckets are a fifth of the window (12 s here), in a ring of seven slots.
   const bucket = Math.floor(Date.now() / 12_000);
@@ -392,6 +544,7 @@ test("a retry-budget slot that fails to parse is ignored and counted, and the re
         bucket: { N: String(bucket) },
         requests: { N: '5' },
         fallbacks: { N: '2' },
+        overloads: { N: '1' },
         expiresAt,
       },
     }),

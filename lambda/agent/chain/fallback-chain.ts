@@ -35,7 +35,7 @@ export interface FallbackChainProps {
   latency: LatencyTracker;
   clock: Clock;
   reporter: ChainReporter;
-  /** Caps the calls a request makes after its first; without it, every target may be tried. */
+  /** Caps the calls a request makes after its first, and its hedges, while the next targets show overload; without it, every target may be tried. */
   retryBudget?: RetryBudget;
   /** What the region's other environments know; without it, each environment learns alone. */
   fleet?: FleetHealth;
@@ -75,8 +75,13 @@ export class FallbackChain {
     }
   }
 
-  /** A request is on its way to the chain: what the region knows is read meanwhile, if it is due. */
+  /**
+   * A request (one message, whatever its steps) is on its way to the chain: it earns its share of the retry
+   * budget and the hedge credit, and what the region knows is read meanwhile, if it is due.
+   */
   requestArrived(): void {
+    this.props.retryBudget?.messageStarted();
+    this.props.hedge?.budget.messageStarted();
     this.props.fleet?.requestArrived();
   }
 
@@ -99,11 +104,11 @@ export class FallbackChain {
     const attempts: Attempt[] = [];
     const { breakers, clock } = this.props;
     const ordered = this.order();
-    this.props.retryBudget?.requestStarted();
-    this.props.hedge?.budget.requestStarted();
     // Targets started as hedges: the loop does not call them again.
     const hedged = new Set<ChainTarget>();
     let budgetSpent = false;
+    // The request's first call: its failures say nothing of the fallback tier's load.
+    let firstCalled: ChainTarget | undefined;
     // Models whose limits the request exceeds: the same model in another region would refuse it too.
     const beyondLimits = new Set<string>();
     const skip = (target: ChainTarget, reason: 'BreakerOpen' | 'SharedBreakerOpen' | 'ModelLimit' | 'RetryBudget') =>
@@ -122,10 +127,12 @@ export class FallbackChain {
       // Another environment's open breaker is checked first, so that it does not take this one's half-open probe.
       if (this.props.fleet?.heldOpenUntil(targetKey(target)) !== undefined) {
         skip(target, 'SharedBreakerOpen');
+        if (index > 0) this.props.retryBudget?.fallbackOverloaded();
         continue;
       }
       if (!breakers.tryAcquire(targetKey(target))) {
         skip(target, 'BreakerOpen');
+        if (index > 0) this.props.retryBudget?.fallbackOverloaded();
         continue;
       }
       if (!this.mayCallAgain(attempts)) {
@@ -135,7 +142,10 @@ export class FallbackChain {
         return overRetryBudget(attempts, this.props.retryBudget!.refillsInMs());
       }
       const nextForHedge = () => this.hedgeTarget(ordered.slice(index + 1), hedged, beyondLimits);
+      const before = attempts.length;
+      firstCalled ??= target;
       const outcome = await this.attempt(target, request, options, attempts, nextForHedge);
+      this.noteOverloads(attempts.slice(before), firstCalled);
       if (outcome) return outcome;
       const verdict = attempts.at(-1)?.reason;
       if (verdict === TargetErrorReason.ModelLimit) beyondLimits.add(foundationModelOf(target.modelId));
@@ -161,6 +171,14 @@ export class FallbackChain {
     const { retryBudget } = this.props;
     if (!retryBudget || attempts.every((attempt) => attempt.outcome === 'skipped')) return true;
     return retryBudget.tryWithdraw();
+  }
+
+  /** Tells the retry budget of the fallback or hedge calls among `attempts` that found their target overloaded. */
+  private noteOverloads(attempts: readonly Attempt[], firstCalled: ChainTarget): void {
+    const isFirstCall = (attempt: Attempt) => !attempt.hedge && attempt.modelId === firstCalled.modelId && attempt.region === firstCalled.region;
+    for (const attempt of attempts) {
+      if (!isFirstCall(attempt) && attempt.outcome === 'failed' && OVERLOAD_REASONS.has(attempt.reason)) this.props.retryBudget?.fallbackOverloaded();
+    }
   }
 
   /** Time until the first open breaker of these targets lets a probe through. */
@@ -200,7 +218,9 @@ export class FallbackChain {
         !hedged.has(candidate) && !beyondLimits.has(foundationModelOf(candidate.modelId)) && fleet?.heldOpenUntil(targetKey(candidate)) === undefined,
     );
     if (!target || !breakers.tryAcquire(targetKey(target))) return undefined;
-    if (!hedge!.budget.tryWithdraw()) {
+    // Like fallbacks, hedges are capped only while the next targets show overload (see hedge-credit.ts).
+    const capped = this.props.retryBudget?.overloaded() ?? true;
+    if (capped && !hedge!.budget.tryWithdraw()) {
       breakers.release(targetKey(target));
       return undefined;
     }
@@ -208,6 +228,15 @@ export class FallbackChain {
     return target;
   }
 }
+
+/** Verdicts that say a target is overloaded (throttling, failing on its side, or too slow), rather than refusing the request. */
+const OVERLOAD_REASONS: ReadonlySet<Attempt['reason']> = new Set<Attempt['reason']>([
+  TargetErrorReason.Throttled,
+  TargetErrorReason.ServerError,
+  TargetErrorReason.ModelNotReady,
+  TargetErrorReason.ModelTimeout,
+  TargetErrorReason.FirstTokenTimeout,
+]);
 
 /** What was tried and why each failed or was skipped, for an error's message. */
 function summaryOf(attempts: readonly Attempt[]): string {

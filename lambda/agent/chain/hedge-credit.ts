@@ -1,11 +1,14 @@
 /**
  * The hedge cap: a credit of hedges kept per execution environment (a token
- * bucket, as Finagle's retry budget). Each request entering the chain earns
- * `ratio` of a hedge (0.1: one for every ten requests), each hedge spends a
- * whole one, and unspent credit carries over, up to `burst` hedges; an
- * environment starts with that much. Over any run of n requests, an
- * environment therefore starts at most `burst + ratio × n` hedges, however
- * slow its targets become.
+ * bucket, as Finagle's retry budget). Each message earns `ratio` of a hedge
+ * (0.1: one for every ten messages), whatever its steps, each capped hedge
+ * spends a whole one, and unspent credit carries over, up to `burst` hedges;
+ * an environment starts with that much. The chain draws on it only while the
+ * next targets show overload (see RetryBudget.overloaded): a hedge goes to
+ * another target, with its own capacity and its own throttling answer, so
+ * while that target answers it is not refused. Over any run of n messages
+ * during an overload, an environment starts at most `burst + ratio × n`
+ * capped hedges, however slow its targets become.
  *
  * Why not a sliding window of requests, as the retry budget keeps: hedges
  * start only for slow calls, so with the slow share at the cap every slow
@@ -17,7 +20,7 @@
  * find none (a random walk reflected at `burst`: 0.45 % at 10 % and 10).
  */
 export interface HedgeCreditSettings {
-  /** Hedges earned per request (at most 0.1). */
+  /** Hedges earned per message (at most 0.1). */
   ratio: number;
   /** The most credit kept, in hedges, and the credit an environment starts with. */
   burst: number;
@@ -33,8 +36,8 @@ export class HedgeCredit {
     this.credit = settings.burst;
   }
 
-  /** One request entered the chain: it earns `ratio` of a hedge. */
-  requestStarted(): void {
+  /** One message arrived: it earns `ratio` of a hedge, however many model calls it makes. */
+  messageStarted(): void {
     this.credit = Math.min(this.settings.burst, this.credit + this.settings.ratio);
   }
 

@@ -3,9 +3,10 @@
  * produced no first token after a delay (fixed, or a percentile of its
  * recent first-token times), the next target of the chain is started too.
  * The first of the two to produce output serves; the other is aborted and
- * counts against nothing. Hedges are capped by a credit earned per request
- * (at most 10 %, see hedge-credit.ts), so that a slow primary does not
- * double the load on the next target.
+ * counts against nothing. While the next targets show overload, hedges are
+ * capped by a credit earned per message (at most 10 %, see hedge-credit.ts),
+ * so that a slow primary does not double the load on a target that is
+ * already throttling.
  */
 import type { HedgeCredit } from './hedge-credit';
 import type { LatencyTracker } from './latency-tracker';
@@ -20,7 +21,7 @@ export interface HedgeSettings {
 
 export interface Hedging {
   settings: HedgeSettings;
-  /** The cap: each request earns a share of a hedge, each hedge spends one. */
+  /** The cap during an overload: each message earns a share of a hedge, each capped hedge spends one. */
   budget: HedgeCredit;
 }
 

@@ -35,8 +35,8 @@ export interface HealthStore {
    * also learns whether another environment holds the target open.
    */
   addFailure(scope: string, target: string, at: number, since: number, expiresAt: number): Promise<unknown>;
-  /** Ends the region's run of failures of the target: a call succeeded. */
-  clearFailures(scope: string, target: string): Promise<void>;
+  /** Ends the region's run of failures of the target, if its last failure was reported at `succeededAt` or before: a call succeeded then. */
+  clearFailures(scope: string, target: string, succeededAt: number): Promise<void>;
   /** Adds counts to a ledger slot if it holds `bucket`, or makes it hold `bucket` if it held an older one; false when it holds a newer one. */
   addToLedger(scope: string, write: LedgerWrite, expiresAt: number): Promise<boolean>;
 }
@@ -115,30 +115,41 @@ export class DynamoHealthStore implements HealthStore {
       : await this.update(scope, target, 'SET failures = :one, failedAt = :at, #expiresAt = :expiresAt', values, undefined, 'ALL_NEW');
   }
 
-  async clearFailures(scope: string, target: string): Promise<void> {
-    // Only an item with a run: an update of a missing item would create one without a time to live.
-    await this.updateIf(scope, target, 'REMOVE failures, failedAt', undefined, 'attribute_exists(failures)');
+  async clearFailures(scope: string, target: string, succeededAt: number): Promise<void> {
+    // Only an item with a run (an update of a missing item would create one without a time to live), and not a run
+    // that failures after the success started anew.
+    await this.updateIf(scope, target, 'REMOVE failures, failedAt', { ':succeededAt': succeededAt }, 'attribute_exists(failures) AND failedAt <= :succeededAt');
   }
 
   async addToLedger(scope: string, write: LedgerWrite, expiresAt: number): Promise<boolean> {
-    const values = { ':bucket': write.bucket, ':requests': write.requests, ':fallbacks': write.fallbacks, ':expiresAt': expiresAt };
-    const added = await this.updateIf(
-      scope,
-      write.key,
-      'ADD #requests :requests, #fallbacks :fallbacks SET #expiresAt = :expiresAt',
-      values,
-      '#bucket = :bucket',
-    );
-    if (added) return true;
-    // The slot still holds a bucket of the ring's last turn (or nothing): this one takes it over.
+    const values = {
+      ':bucket': write.bucket,
+      ':requests': write.requests,
+      ':fallbacks': write.fallbacks,
+      ':overloads': write.overloads,
+      ':expiresAt': expiresAt,
+    };
+    // One call in the common case: the slot holds this bucket already, or nothing yet.
+    const add = () =>
+      this.updateIf(
+        scope,
+        write.key,
+        'ADD #requests :requests, #fallbacks :fallbacks, overloads :overloads SET #bucket = :bucket, #expiresAt = :expiresAt',
+        values,
+        'attribute_not_exists(#bucket) OR #bucket = :bucket',
+      );
+    if (await add()) return true;
+    // The slot still holds a bucket of the ring's last turn: this one takes it over.
     const taken = await this.updateIf(
       scope,
       write.key,
-      'SET #bucket = :bucket, #requests = :requests, #fallbacks = :fallbacks, #expiresAt = :expiresAt',
+      'SET #bucket = :bucket, #requests = :requests, #fallbacks = :fallbacks, overloads = :overloads, #expiresAt = :expiresAt',
       values,
-      'attribute_not_exists(#bucket) OR #bucket < :bucket',
+      '#bucket < :bucket',
     );
-    return taken !== undefined;
+    if (taken) return true;
+    // Another environment took the slot over for this bucket meanwhile: the counts add to its; a newer bucket refuses both.
+    return (await add()) !== undefined;
   }
 
   /** An update under a condition: its new attributes (when asked for), or undefined when the condition did not hold. */

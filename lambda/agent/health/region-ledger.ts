@@ -1,5 +1,6 @@
 /**
- * The region's retry-budget counts (requests and fallback calls), shared by
+ * The region's retry-budget counts (requests, that is messages, fallback
+ * calls, and fallback calls that found their target overloaded), shared by
  * its execution environments through the target-health table, so that the
  * budget caps the region's fallbacks and not only each environment's: a
  * Lambda environment serves a few requests a window, and each one's floor
@@ -7,10 +8,16 @@
  *
  * The window is cut into buckets of a fifth of it; the table keeps a ring of
  * slots, one bucket each, so the region's partition stays a handful of items
- * however long it runs. An environment counts its requests and fallbacks per
- * bucket in memory and adds them to the table (ADD) with each refresh of the
- * shared health, in the background; the refresh's read brings back the
- * region's buckets. Counts written but not yet read back are kept beside
+ * however long it runs. An environment counts in memory and adds its counts
+ * to the table (one ADD) with each refresh of the shared health, in the
+ * background: everything counted since the last refresh goes to the bucket
+ * of the latest count, so that a refresh writes one slot, not one per
+ * bucket it spans (a count may so stay a refresh interval longer in the
+ * window: it errs toward the cap). During an overload, when the budget
+ * binds, an overload or a fallback call is written at once instead (one
+ * write at a time): the other environments decide on it, and a Lambda
+ * environment's next refresh may be a window away. The refresh's read
+ * brings back the region's buckets. Counts written but not yet read back are kept beside
  * them, so that they are counted once. A view too old to trust gives no
  * totals: the budget is then this environment's alone, as without sharing.
  */
@@ -30,6 +37,8 @@ const ledgerItemSchema = z.object({
   bucket: z.number().check(z.int(), z.positive()),
   requests: z.number().check(z.int(), z.gte(0)),
   fallbacks: z.number().check(z.int(), z.gte(0)),
+  /** Absent from slots written before overloads were counted. */
+  overloads: z._default(z.number().check(z.int(), z.gte(0)), 0),
   expiresAt: z.number().check(z.int(), z.positive()),
 });
 
@@ -41,7 +50,10 @@ export function isLedgerItem(item: unknown): boolean {
 interface Counts {
   requests: number;
   fallbacks: number;
+  overloads: number;
 }
+
+const none = (): Counts => ({ requests: 0, fallbacks: 0, overloads: 0 });
 
 /** Counts to add to one bucket's slot. */
 export interface LedgerWrite extends Counts {
@@ -54,6 +66,8 @@ export interface RegionLedgerProps {
   clock: Clock;
   /** Whether the region's view is recent enough to trust. */
   isFresh: () => boolean;
+  /** Writes the counts not written yet now, in the background. */
+  publish: () => void;
 }
 
 export class RegionLedger implements RegionBudget {
@@ -72,11 +86,12 @@ export class RegionLedger implements RegionBudget {
   totals(): Counts | undefined {
     if (!this.props.isFresh()) return undefined;
     const oldest = this.currentBucket() - BUCKETS_PER_WINDOW + 1;
-    const total = { requests: 0, fallbacks: 0 };
+    const total = none();
     const add = (bucket: number, counts: Counts) => {
       if (bucket < oldest) return;
       total.requests += counts.requests;
       total.fallbacks += counts.fallbacks;
+      total.overloads += counts.overloads;
     };
     for (const [bucket, counts] of this.read) add(bucket, counts);
     for (const [bucket, counts] of this.unwritten) add(bucket, counts);
@@ -92,19 +107,36 @@ export class RegionLedger implements RegionBudget {
     this.unwrittenNow().fallbacks += 1;
   }
 
-  /** The counts to add to the table now (still within the window), handed over to the caller. */
-  takeWrites(): LedgerWrite[] {
+  countOverload(): void {
+    this.unwrittenNow().overloads += 1;
+  }
+
+  publish(): void {
+    this.props.publish();
+  }
+
+  /** The counts to add to the table now (those still within the window, in the latest one's bucket), handed over to the caller. */
+  takeWrite(): LedgerWrite | undefined {
     const oldest = this.currentBucket() - BUCKETS_PER_WINDOW + 1;
-    const writes = [...this.unwritten.entries()]
-      .filter(([bucket]) => bucket >= oldest)
-      .map(([bucket, counts]) => ({ key: `${LEDGER_KEY_PREFIX}${bucket % SLOTS}`, bucket, ...counts }));
+    const buckets = [...this.unwritten.keys()].filter((bucket) => bucket >= oldest);
+    const counts = none();
+    for (const bucket of buckets) {
+      const one = this.unwritten.get(bucket)!;
+      counts.requests += one.requests;
+      counts.fallbacks += one.fallbacks;
+      counts.overloads += one.overloads;
+    }
     this.unwritten = new Map();
-    return writes;
+    if (buckets.length === 0) return undefined;
+    const bucket = Math.max(...buckets);
+    return { key: `${LEDGER_KEY_PREFIX}${bucket % SLOTS}`, bucket, ...counts };
   }
 
   /** A write ended: its counts are in the table (`ok`), or lost with it. */
   writeEnded(write: LedgerWrite, ok: boolean): void {
-    if (ok) this.written.push({ bucket: write.bucket, counts: { requests: write.requests, fallbacks: write.fallbacks }, at: this.props.clock.now() });
+    if (!ok) return;
+    const { requests, fallbacks, overloads } = write;
+    this.written.push({ bucket: write.bucket, counts: { requests, fallbacks, overloads }, at: this.props.clock.now() });
   }
 
   /** A read that started at `startedAt` returned these items (ledger items only); the invalid ones are returned. */
@@ -138,7 +170,7 @@ export class RegionLedger implements RegionBudget {
     const bucket = this.currentBucket();
     let counts = this.unwritten.get(bucket);
     if (!counts) {
-      counts = { requests: 0, fallbacks: 0 };
+      counts = none();
       this.unwritten.set(bucket, counts);
     }
     return counts;

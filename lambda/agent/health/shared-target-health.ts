@@ -12,13 +12,16 @@
  *   the breaker's threshold opens its breaker, as one breaker that saw all
  *   the region's calls would. A Lambda environment serves one request at a
  *   time, so on its own it may need minutes to fail three calls of a dead
- *   target, while the region fails them in a moment. A success ends the run:
- *   the records are read once more after it, and the run cleared if one shows.
+ *   target, while the region fails them in a moment. A success ends the run
+ *   of failures reported before it: at once when a run is known, else when
+ *   the next read shows one (a success reads nothing by itself).
  * - The region's retry-budget counts travel with the refreshes (see
  *   region-ledger.ts).
  * - Reads: the region's records are queried in the background every
  *   `refreshMs`, and when a request arrives and the view is due (it is read
- *   while the request reads its conversation); lookups read memory.
+ *   while the request reads its conversation); lookups read memory. So a
+ *   message, whatever its steps, makes at most one read on arrival, and an
+ *   environment one ledger write per refresh.
  * - Meaning: a target another environment holds open is skipped here; only
  *   the writer probes (when its `until` comes), so an open target gets about
  *   one call per cooldown per region. If the writer is gone (a grace after
@@ -90,6 +93,8 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   private readonly sharedAtCount = new Map<string, number>();
   /** Per target, when this environment last added a failure to the region's run. */
   private readonly failureReportedAt = new Map<string, number>();
+  /** Per target, this environment's last success, which ends a run of failures reported before it that a later read shows. */
+  private readonly succeededAt = new Map<string, number>();
   private readonly ledgerWrites = new Set<Promise<void>>();
   /** The region's retry-budget counts, shared through the same table (see region-ledger.ts). */
   readonly ledger: RegionLedger;
@@ -98,7 +103,12 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   private latency?: LatencyTracker;
 
   constructor(private readonly props: SharedTargetHealthProps) {
-    this.ledger = new RegionLedger({ windowMs: props.settings.budgetWindowMs, clock: props.clock, isFresh: () => this.isFresh() });
+    this.ledger = new RegionLedger({
+      windowMs: props.settings.budgetWindowMs,
+      clock: props.clock,
+      isFresh: () => this.isFresh(),
+      publish: () => this.writeLedger(),
+    });
   }
 
   /** Connects this environment's breakers and latencies, and starts the background refresh. */
@@ -168,20 +178,16 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
 
   /**
    * A success ends the region's run of failures of the target, if there is
-   * one: the region's records are read again after the call (in the
-   * background), because a run that began during the call is not in the view
-   * read before it, and a run that no success ends would open the region's
-   * breakers on scattered failures.
+   * one, as a run that no success ends would open the region's breakers on
+   * scattered failures: at once when this environment knows of a run, and
+   * otherwise when the next read shows one that began before the success (it
+   * may have begun during the call, after the view was read). No read is
+   * made for it: a read per successful call would be a read per step.
    */
   succeeded(key: string): void {
     const at = this.props.clock.now();
-    void this.refreshedSince(at).then(() => {
-      if (!this.runGoingOn(key)) return;
-      this.failureReportedAt.delete(key);
-      const record = this.view.get(key);
-      if (record) this.view.set(key, { ...record, failures: undefined, failedAt: undefined });
-      this.enqueue(key, () => this.props.store.clearFailures(this.props.scope, key));
-    });
+    this.succeededAt.set(key, at);
+    if (this.runGoingOn(key)) this.endRun(key, at);
   }
 
   /** The region's records as this environment last read them, newest knowledge included (for the local playground's page). */
@@ -201,11 +207,21 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     await Promise.all([...this.writes.values(), ...this.ledgerWrites]);
   }
 
-  /** Resolves after a read that started at `at` or later (one read serves every success that waits for it). */
-  private async refreshedSince(at: number): Promise<void> {
-    if (this.refreshing && this.lastRefreshStart! < at) await this.refreshing;
-    if (this.lastRefreshStart === undefined || this.lastRefreshStart < at) await this.refresh();
-    else await this.refreshing;
+  /** Clears the region's run of failures of the target reported up to `at`, here and in the table. */
+  private endRun(key: string, at: number): void {
+    if ((this.failureReportedAt.get(key) ?? 0) <= at) this.failureReportedAt.delete(key);
+    const record = this.view.get(key);
+    if (record?.failedAt !== undefined && record.failedAt <= at) this.view.set(key, { ...record, failures: undefined, failedAt: undefined });
+    this.enqueue(key, () => this.props.store.clearFailures(this.props.scope, key, at));
+  }
+
+  /** Runs of failures the read shows that a success of this environment came after: they are over. */
+  private endRunsSucceeded(): void {
+    for (const [key, at] of this.succeededAt) {
+      const record = this.view.get(key);
+      if (record?.failures !== undefined && record.failures > 0 && record.failedAt! <= at) this.endRun(key, at);
+    }
+    this.succeededAt.clear();
   }
 
   /** Whether the region may be counting failures of the target in a row: this environment added one, or the view shows some. */
@@ -220,7 +236,6 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   }
 
   private trusted(key: string): HealthRecord | undefined {
-    this.refreshIfDue();
     return this.isFresh() ? this.view.get(key) : undefined;
   }
 
@@ -253,6 +268,7 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     }
     this.view = view;
     this.refreshedAt = started;
+    this.endRunsSucceeded();
     for (const record of view.values()) await this.apply(record);
     this.shareLatencies();
   }
@@ -278,10 +294,15 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
     }
   }
 
-  /** Adds this environment's retry-budget counts to the region's ledger, beside the read (no request waits for it). */
+  /**
+   * Adds this environment's retry-budget counts to the region's ledger, beside the read or when published (one write,
+   * no request waits for it). One at a time: counts taken while a write is on its way wait for the next.
+   */
   private writeLedger(): void {
     const { store, scope, reporter } = this.props;
-    for (const write of this.ledger.takeWrites()) {
+    if (this.ledgerWrites.size > 0) return;
+    const write = this.ledger.takeWrite();
+    if (write) {
       const written = store.addToLedger(scope, write, this.ledger.expiresAt()).then(
         (ok) => this.ledger.writeEnded(write, ok),
         (error: unknown) => {
