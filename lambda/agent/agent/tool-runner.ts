@@ -7,6 +7,7 @@
  * exchange both see that they were).
  */
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
+import { UNDECLARED_TOOL } from '../metric-names';
 import type { RunnableTool, ToolContext } from './definition';
 
 export interface ToolCall {
@@ -70,7 +71,8 @@ export class ToolRunner {
     const started = this.props.clock.now();
     const outcome = await this.attempt(call, context);
     const durationMs = this.props.clock.now() - started;
-    this.props.reporter.toolCompleted(call.name, outcome.ok, durationMs);
+    // Only declared names become metric dimensions: a name the model made up is one more failed call, not a new metric.
+    this.props.reporter.toolCompleted(this.byName.has(call.name) ? call.name : UNDECLARED_TOOL, outcome.ok, durationMs);
     return { ...call, ...outcome, durationMs };
   }
 
