@@ -107,10 +107,11 @@ export async function postMessage(
   return { status: response.status, headers: response.headers, events: [], json: JSON.parse(text) };
 }
 
+/** The events of an SSE body; blocks of comments alone (keep-alives) are skipped, as every SSE parser skips them. */
 export function parseSse(text: string): SseEvent[] {
   return text
     .split('\n\n')
-    .filter((block) => block.trim().length > 0)
+    .filter((block) => block.split('\n').some((line) => line.length > 0 && !line.startsWith(':')))
     .map((block) => {
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
       const data = /^data: (.*)$/m.exec(block)?.[1] ?? '{}';
