@@ -17,5 +17,8 @@ module.exports = {
     '^cdk-multi-region-agent/agent$': '<rootDir>/lambda/agent/agent/index.ts',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // A temporary directory of the run's own, removed at its end (test/temp-dir.ts).
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60000,
 };

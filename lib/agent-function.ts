@@ -3,8 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
-import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { CONFIG_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec } from '../lambda/agent/agent/asset-layout';
 import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
 import type { AgentCode, AgentCodeConfig } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
@@ -62,6 +62,9 @@ export interface AgentFunctionProps {
   readonly memorySize?: number;
   /**
    * Function timeout; it bounds one streamed answer.
+   *
+   * Note: less the runtime's `deadlines.reserveMs`, it must hold the loop's
+   * `deadlines.totalBudgetMs` and every tool's timeout.
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
@@ -129,6 +132,8 @@ export class AgentFunction extends Construct {
     this.lambdaTools = props.tools ?? [];
     this.assertToolsAllowed(props, agent?.manifest);
     const toolSpecs = this.lambdaTools.map((tool) => tool.specFor(agent?.manifest.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS));
+    const timeout = props.timeout ?? Duration.minutes(2);
+    this.assertFitsTimeout(props.runtimeConfig, timeout, [...(agent?.manifest.tools ?? []), ...toolSpecs]);
     const toolFunctions = Object.fromEntries(this.lambdaTools.map((tool) => [tool.name, tool.function.functionArn]));
     const environment: Record<string, string> = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
     // ARNs are known at deployment only: CloudFormation resolves them inside the JSON.
@@ -147,7 +152,7 @@ export class AgentFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.minutes(2),
+      timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       logGroup: this.logGroup,
       environment,
@@ -208,6 +213,33 @@ export class AgentFunction extends Construct {
           this,
         );
       }
+    }
+  }
+
+  /**
+   * The request's budget and each tool's timeout must fit in the function's timeout (which AgentRuntime gives
+   * the streaming integration too) less the reserve the runtime keeps for the last write: longer, they
+   * promise what the function is stopped before giving (a tool silently cut, a loop ended early).
+   */
+  private assertFitsTimeout(runtimeConfig: RuntimeConfigInput, timeout: Duration, tools: ReadonlyArray<Pick<LambdaToolSpec, 'name' | 'timeoutMs'>>): void {
+    const { totalBudgetMs, reserveMs } = validateRuntimeConfig(runtimeConfig).deadlines;
+    const timeoutMs = timeout.toMilliseconds();
+    const allowedMs = timeoutMs - reserveMs;
+    const limit = `the timeout (${timeoutMs} ms, the function's and the streaming integration's) less deadlines.reserveMs (${reserveMs} ms) allows ${allowedMs} ms`;
+    if (totalBudgetMs > allowedMs) {
+      throw new MultiRegionAgentError(
+        'BudgetBeyondTimeout',
+        `settings.deadlines.totalBudgetMs (${totalBudgetMs} ms) is longer than ${limit}; raise timeout or lower the budget`,
+        this,
+      );
+    }
+    const tool = tools.find((candidate) => candidate.timeoutMs > allowedMs);
+    if (tool) {
+      throw new MultiRegionAgentError(
+        'ToolTimeoutBeyondTimeout',
+        `tool '${tool.name}' has a timeout of ${tool.timeoutMs} ms, longer than ${limit}; raise timeout or lower the tool's`,
+        this,
+      );
     }
   }
 

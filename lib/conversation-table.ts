@@ -170,7 +170,7 @@ export class ConversationTable extends Construct implements IConversationTable {
   }
 
   grantConversationAccess(grantee: iam.IGrantable): iam.Grant {
-    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn);
+    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn, this.jurisdiction.homeRegion);
   }
 
   private validateStrongConsistency(jurisdiction: Jurisdiction, witnessRegion: string | undefined): void {
@@ -226,12 +226,24 @@ class ImportedConversationTable extends Construct implements IConversationTable 
   }
 
   grantConversationAccess(grantee: iam.IGrantable): iam.Grant {
-    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn);
+    return grantTableAccess(grantee, this.homeTableArn, this.homeKeyArn, this.jurisdiction.homeRegion);
   }
 }
 
-function grantTableAccess(grantee: iam.IGrantable, tableArn: string, keyArn: string | undefined): iam.Grant {
+/**
+ * The table's actions on the home table, and its key's (when customer-managed) only through DynamoDB of
+ * the home region: the runtime never needs the key for anything else, so the role cannot use it directly.
+ */
+function grantTableAccess(grantee: iam.IGrantable, tableArn: string, keyArn: string | undefined, homeRegion: string): iam.Grant {
   const grant = iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_TABLE_ACTIONS, resourceArns: [tableArn] });
-  if (keyArn) iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_KEY_ACTIONS, resourceArns: [keyArn] });
+  if (keyArn) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: RUNTIME_KEY_ACTIONS,
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${homeRegion}.amazonaws.com` } },
+      }),
+    );
+  }
   return grant;
 }

@@ -6,6 +6,7 @@ export * from './provider-model';
 export * from './provider-api-key';
 export * from './provider-keys';
 export * from './provider-key-alarm';
+export * from './target-rejected-alarm';
 export * from './conversation-table';
 export * from './target-health-table';
 export * from './target-probe';

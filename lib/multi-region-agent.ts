@@ -18,6 +18,7 @@ import { MultiRegionAgentError, withConstructPath } from './errors';
 import { FallbackDashboard } from './fallback-dashboard';
 import { FallbackRateAlarm } from './fallback-rate-alarm';
 import { ProviderKeyAlarm } from './provider-key-alarm';
+import { TargetRejectedAlarm } from './target-rejected-alarm';
 import { GeolocationRouting } from './geolocation-routing';
 import { ResidencyReport, type ResidencyReportDocument } from './residency-report';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
@@ -208,6 +209,8 @@ export class MultiRegionAgent extends Construct {
   readonly alarms: FallbackRateAlarm[] = [];
   /** Each region's alarm on its outside providers' keys (regions whose chain has outside providers). */
   readonly providerKeyAlarms: ProviderKeyAlarm[] = [];
+  /** Each region's alarm on outside providers refusing requests Bedrock takes (regions whose chain has outside providers). */
+  readonly targetRejectedAlarms: TargetRejectedAlarm[] = [];
   readonly monitoringStack: Stack;
   readonly dashboard: FallbackDashboard;
   /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
@@ -346,6 +349,13 @@ export class MultiRegionAgent extends Construct {
             new ProviderKeyAlarm(stack, 'ProviderKeyAlarm', {
               metrics: runtime.metrics,
               alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-provider-keys`,
+              topic: alarm.topic,
+            }),
+          );
+          this.targetRejectedAlarms.push(
+            new TargetRejectedAlarm(stack, 'TargetRejectedAlarm', {
+              metrics: runtime.metrics,
+              alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-target-rejected`,
               topic: alarm.topic,
             }),
           );

@@ -1,23 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { TargetErrorReason } from '../lambda/agent/metric-names';
-import type { AgentMetrics } from './agent-metrics';
+import { targetErrorAlarm, type TargetErrorAlarmProps } from './target-error-alarm';
 
-export interface ProviderKeyAlarmProps {
-  /** The region's runtime metrics. */
-  readonly metrics: AgentMetrics;
-  readonly alarmName: string;
-  /** Notified when the alarm fires and when it clears. */
-  readonly topic: sns.ITopic;
-  /**
-   * The period over which one refused key fires the alarm.
-   * @default Duration.minutes(5)
-   */
-  readonly period?: Duration;
-}
+export type ProviderKeyAlarmProps = TargetErrorAlarmProps;
 
 /**
  * One region's alarm on its outside providers' keys: any
@@ -31,18 +17,11 @@ export class ProviderKeyAlarm extends Construct {
 
   constructor(scope: Construct, id: string, props: ProviderKeyAlarmProps) {
     super(scope, id);
-    this.alarm = new cloudwatch.Alarm(this, 'Resource', {
-      alarmName: props.alarmName,
-      alarmDescription: `An outside provider refused the runtime's API key (401 after a fresh read, or 403), or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see README, Outside providers).`,
-      metric: props.metrics.targetErrors(TargetErrorReason.KeyRejected, { period: props.period ?? Duration.minutes(5) }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // No refused key, no data point: that is the healthy state.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const action = new actions.SnsAction(props.topic);
-    this.alarm.addAlarmAction(action);
-    this.alarm.addOkAction(action);
+    this.alarm = targetErrorAlarm(
+      this,
+      TargetErrorReason.KeyRejected,
+      `An outside provider refused the runtime's API key (401 after a fresh read, or 403), or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see README, Outside providers).`,
+      props,
+    );
   }
 }

@@ -10,11 +10,20 @@ import * as fs from 'node:fs';
 import { createExampleApp, EXAMPLE_AGENT, EXAMPLE_US_CHAIN } from '../bin/app';
 import type { Jurisdiction } from '../lib';
 import { readMonitoring } from './cloudwatch/synthesized';
-import type { PlaygroundOptions } from './playground';
+import { DEFAULT_HEALTH_CHECKS, type PlaygroundOptions } from './playground';
 
-export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'> & { providerRefusals: string[] } {
+export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring' | 'healthChecks'> & {
+  providerRefusals: string[];
+} {
   const { app, agent } = createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const [routing] = agent.routings;
   return {
+    // The health checks' interval and threshold, as synthesized (every region's are the same).
+    healthChecks: {
+      ...DEFAULT_HEALTH_CHECKS,
+      intervalSeconds: routing.healthCheckIntervalSeconds,
+      failureThreshold: routing.healthCheckFailureThreshold,
+    },
     // The monitoring stack's dashboard and the region stacks' alarms, as `cdk synth` writes them.
     monitoring: () => {
       const assembly = app.synth();

@@ -18,7 +18,7 @@ import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
-import { HealthChecks } from './health-checks';
+import { HealthChecks, type HealthCheckSettings } from './health-checks';
 import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
@@ -58,7 +58,16 @@ export interface PlaygroundOptions {
    * of minutes fills the dashboard's graphs. @default 12 (a minute in 5 s)
    */
   timeScale?: number;
+  /**
+   * The deployed Route 53 health checks' interval and failure threshold (AgentRouting's), and the records' TTL:
+   * local checks run at that interval (scaled) and take a region out after as many failures.
+   * @default DEFAULT_HEALTH_CHECKS
+   */
+  healthChecks?: HealthCheckSettings;
 }
+
+/** AgentRouting's defaults, and the TTL of an alias to an API Gateway domain. */
+export const DEFAULT_HEALTH_CHECKS: HealthCheckSettings = { intervalSeconds: 10, failureThreshold: 3, ttlSeconds: 60 };
 
 export interface RegionAgent {
   codeDirectory: string;
@@ -136,6 +145,13 @@ export class Playground {
           chain: config.chain,
         });
       }
+      // The deployed health checks' interval and threshold, as synthesized.
+      const healthChecks = new HealthChecks(
+        () => regions.map((region) => ({ region: region.region, url: region.server.url })),
+        (datum) => metrics.put(datum),
+        options.healthChecks ?? DEFAULT_HEALTH_CHECKS,
+        timeScale,
+      );
       const views: PlaygroundViews = new PlaygroundViews({
         regions,
         store: metrics,
@@ -143,15 +159,12 @@ export class Playground {
         timeScale,
         namespace: configs[0]?.observability.metricsNamespace ?? 'MultiRegionAgent',
         routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
+        healthChecks: () => healthChecks.report(),
       });
       const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers);
       await frontDoor.listen(options.port ?? 8787, host);
-      // The deployed health checks request /health every 30 s.
-      const healthChecks = new HealthChecks(
-        () => regions.map((region) => ({ region: region.region, url: region.server.url })),
-        (datum) => metrics.put(datum),
-      );
-      healthChecks.start(30_000 / timeScale);
+      // Started once the front door listens: a failed start leaves nothing running.
+      healthChecks.start();
       // The deployed probes call every target once a minute, outside providers included.
       const probes = new ProbeSchedule(localConfigs);
       probes.start(60_000 / timeScale);

@@ -3,7 +3,9 @@
  * `/_local/`: the synthesized dashboard evaluated over the runtimes' and
  * emulated services' metrics (`/_local/dashboard`), live per-region charts
  * (`/_local/charts`), each region's shared target health
- * (`/_local/shared-health`), where each caller location is routed
+ * (`/_local/shared-health`), the local Route 53 health checks and how long
+ * the last region failure took to move traffic (`/_local/health-checks`),
+ * where each caller location is routed
  * (`/_local/routing`), and the page's chart and markdown libraries from
  * node_modules (`/_local/assets/…`), so that the page works offline.
  */
@@ -17,6 +19,7 @@ import { previewDashboard, type DashboardBody, type PreviewWidget, type WidgetDe
 import type { MetricIdentity, MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
 import type { PlaygroundRegion } from './front-door';
+import type { HealthCheckReport } from './health-checks';
 
 /** Caller locations the page offers, each routed as the front door would route it. */
 export const CALLER_LOCATIONS = ['us', 'us-west', 'eu', 'eu-central', 'apac'];
@@ -49,6 +52,8 @@ export interface ViewsOptions {
   namespace: string;
   /** The region the front door would pick for a caller at `location`. */
   routeOf: (location: string) => PlaygroundRegion;
+  /** The local Route 53 health checks: settings, each region's status, the last failover. */
+  healthChecks?: () => HealthCheckReport;
 }
 
 export interface DashboardPreview {
@@ -141,6 +146,8 @@ export class PlaygroundViews {
       json({ regions: this.charts({ seconds: number('seconds', 300, 3 * 3600), periodSeconds: number('period', 5, 3600) }) });
     } else if (url.pathname === '/_local/shared-health') {
       json({ regions: this.sharedHealth() });
+    } else if (url.pathname === '/_local/health-checks' && this.options.healthChecks) {
+      json(this.options.healthChecks());
     } else if (url.pathname === '/_local/routing') {
       json({
         locations: CALLER_LOCATIONS.map((location) => {

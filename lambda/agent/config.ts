@@ -152,6 +152,12 @@ export const runtimeConfigSchema = z
         reserveMs: z._default(integer({ min: 0 }), 3000),
         /** Timeout of each DynamoDB call to the home region; past it the request degrades visibly. */
         stateTimeoutMs: z._default(integer({ positive: true }), 2000),
+        /**
+         * The longest an event stream stays silent once it has started: after this long with nothing sent (a tool
+         * running, a model thinking), an SSE comment (`: ping`) goes out, so that proxies between the user and the
+         * API (CloudFront 30 s, an ALB 60 s) do not cut it as idle.
+         */
+        keepAliveMs: z._default(integer({ min: 100, max: 60_000 }), 15_000),
       }),
       {},
     ),

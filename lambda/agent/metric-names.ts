@@ -43,7 +43,7 @@ export const MetricName = {
   Steps: 'Steps',
   /** Steps of a message served by another target than the primary ([Region]). */
   StepFallbacks: 'StepFallbacks',
-  /** Tool calls ([Region, Tool]). */
+  /** Tool calls ([Region, Tool]; a name the agent does not declare is counted as `unknown`). */
   ToolCalls: 'ToolCalls',
   /** Tool calls that failed: threw, timed out, got invalid input or returned what is not JSON ([Region, Tool]). */
   ToolErrors: 'ToolErrors',
@@ -56,11 +56,17 @@ export const DimensionName = {
   Region: 'Region',
   Path: 'Path',
   Reason: 'Reason',
-  /** A tool's name. */
+  /** A declared tool's name, or `unknown` (UNDECLARED_TOOL) for one the model invented. */
   Tool: 'Tool',
   /** A chain target, `<modelId>@<region>`. */
   Target: 'Target',
 } as const;
+
+/**
+ * The `Tool` dimension of a call to a tool the agent does not declare: a name the model made up must not
+ * mint a metric of its own (a prompt-injected model could otherwise create thousands of custom metrics).
+ */
+export const UNDECLARED_TOOL = 'unknown';
 
 /** Values of the `Reason` dimension of `TargetErrors`. */
 export const TargetErrorReason = {
@@ -79,6 +85,11 @@ export const TargetErrorReason = {
   /** The request is beyond one model's limits (context length, maximum output tokens); another model may take it. */
   ModelLimit: 'ModelLimit',
   Validation: 'Validation',
+  /**
+   * A target whose API is not the one the request is judged by (an outside provider behind Bedrock) refused the
+   * request as invalid: a parameter or a form only that API does not take. The target is skipped as misconfigured.
+   */
+  TargetRejected: 'TargetRejected',
   /** An outside provider is overloaded (Anthropic's 529). */
   Overloaded: 'Overloaded',
   /** An outside provider refused the API key (401 after one re-read of the secret), or its secret is empty or unreadable. */

@@ -58,7 +58,7 @@ const healthCheckOf = (template: Template, type: string) => ({
 });
 
 describe('AgentRouting health checks', () => {
-  test("a region's health check calls https://<region>.<name>/health and is tagged for agentctl", () => {
+  test("a region's health check calls https://<region>.<name>/health every 10 s (fast: out of DNS after 3 × 10 s of checks), and is tagged for agentctl", () => {
     // GIVEN / WHEN
     const template = routedTemplate('eu-central-1');
 
@@ -71,7 +71,7 @@ describe('AgentRouting health checks', () => {
         ResourcePath: '/health',
         Port: 443,
         EnableSNI: true,
-        RequestInterval: 30,
+        RequestInterval: 10,
         FailureThreshold: 3,
       },
     });
@@ -80,12 +80,12 @@ describe('AgentRouting health checks', () => {
     );
   });
 
-  test('fast checks and the failure threshold are configurable', () => {
+  test('the interval and the failure threshold are configurable', () => {
     // GIVEN / WHEN
-    const template = routedTemplate('eu-west-1', { healthCheckIntervalSeconds: 10, healthCheckFailureThreshold: 2 });
+    const template = routedTemplate('eu-west-1', { healthCheckIntervalSeconds: 30, healthCheckFailureThreshold: 2 });
 
     // THEN
-    template.hasResourceProperties('AWS::Route53::HealthCheck', { HealthCheckConfig: { Type: 'HTTPS', RequestInterval: 10, FailureThreshold: 2 } });
+    template.hasResourceProperties('AWS::Route53::HealthCheck', { HealthCheckConfig: { Type: 'HTTPS', RequestInterval: 30, FailureThreshold: 2 } });
   });
 
   test("with the region's fallback-rate alarm, its records carry a calculated check that needs both the HTTPS check and the alarm", () => {
@@ -153,7 +153,7 @@ describe('AgentRouting health checks', () => {
         Port: 443,
         EnableSNI: true,
         SearchString: '"region":"eu-west-1"',
-        RequestInterval: 30,
+        RequestInterval: 10,
         FailureThreshold: 3,
       },
     });

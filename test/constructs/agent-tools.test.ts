@@ -267,3 +267,41 @@ describe('MultiRegionAgent with an agent and tools', () => {
     expect(build).toThrow(/agent-eu-west-1\/Runtime\/Function: tools: tool 'lookup_order' runs in us-east-1, outside jurisdiction 'eu'/);
   });
 });
+
+describe('timeouts that the function cannot keep', () => {
+  test.each([
+    [
+      'a Lambda tool whose timeout outlives the function',
+      (app: App) => ({ tools: [tool(toolFunction(agentStack(app), 'Lookup'), { timeout: Duration.minutes(10) })] }),
+      'ToolTimeoutBeyondTimeout',
+      /tool 'lookup_order' has a timeout of 600000 ms, longer than the timeout \(120000 ms, the function's and the streaming integration's\) less deadlines.reserveMs \(3000 ms\) allows 117000 ms/,
+    ],
+    [
+      "a tool given the agent's toolTimeoutMs, in a function that stops sooner",
+      (app: App) => ({
+        agent: AgentCode.fromEntry(agentEntry('tool-timeout.ts')),
+        tools: [tool(toolFunction(agentStack(app), 'Lookup'))],
+        timeout: Duration.seconds(4),
+        settings: { deadlines: { totalBudgetMs: 2000, reserveMs: 500, stateTimeoutMs: 500 } },
+      }),
+      'ToolTimeoutBeyondTimeout',
+      /tool 'lookup_order' has a timeout of 4000 ms, longer than the timeout \(4000 ms, .*\) less deadlines.reserveMs \(500 ms\) allows 3500 ms/,
+    ],
+    [
+      "a loop budget beyond the function's timeout",
+      (_app: App) => ({ settings: { deadlines: { totalBudgetMs: 300_000 } } }),
+      'BudgetBeyondTimeout',
+      /settings.deadlines.totalBudgetMs \(300000 ms\) is longer than the timeout \(120000 ms, the function's and the streaming integration's\) less deadlines.reserveMs \(3000 ms\) allows 117000 ms/,
+    ],
+  ])('throws for %s, naming both values', (_case, props, code, message) => {
+    const app = testApp();
+    expect(() => runtimeIn(app, props(app))).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+
+  test('a budget and tools that fit the timeout synthesize', () => {
+    const app = testApp();
+    const lookup = tool(toolFunction(agentStack(app), 'Lookup'), { timeout: Duration.seconds(100) });
+    const runtime = runtimeIn(app, { tools: [lookup], timeout: Duration.minutes(2), settings: { deadlines: { totalBudgetMs: 117_000 } } });
+    expect(specsOf(runtime)).toEqual([expect.objectContaining({ name: 'lookup_order', timeoutMs: 100_000 })]);
+  });
+});

@@ -130,3 +130,57 @@ test("an import from another region grants exactly the runtime's actions on the 
   expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   expect(flatten(statement.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu`);
 });
+
+describe('the key of a customer-managed table is usable only through DynamoDB of the home region', () => {
+  const KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+
+  test('granted by the table itself, in the home stack', () => {
+    // GIVEN
+    const stack = homeStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const table = new ConversationTable(stack, 'Table', {
+      jurisdiction: eu(),
+      encryption: ConversationTableEncryption.customerManaged(key, {
+        'eu-central-1': `arn:aws:kms:eu-central-1:${ACCOUNT}:key/1111`,
+        'eu-west-3': `arn:aws:kms:eu-west-3:${ACCOUNT}:key/3333`,
+      }),
+    });
+    const role = new iam.Role(stack, 'Runtime', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // WHEN
+    table.grantConversationAccess(role);
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: KEY_ACTIONS,
+            Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as kms.CfnKey), 'Arn'] },
+            Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test("granted to a runtime of another region, by the imported table: the home region's DynamoDB, not the runtime's", () => {
+    // GIVEN a role in eu-central-1, and the table imported there with its home key's ARN
+    const stack = homeStack('eu-central-1');
+    const homeKeyArn = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/0000`;
+    const table = ConversationTable.fromJurisdiction(stack, 'Table', { jurisdiction: eu(), tableName: 'agent-conversations-eu', homeKeyArn });
+    const role = new iam.Role(stack, 'Runtime', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // WHEN
+    table.grantConversationAccess(role);
+
+    // THEN every statement on the key carries the condition
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: string[]; Resource: unknown; Condition?: unknown }>,
+    );
+    const onKey = statements.filter((statement) => statement.Resource === homeKeyArn);
+    expect(onKey).toEqual([
+      { Effect: 'Allow', Action: KEY_ACTIONS, Resource: homeKeyArn, Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } } },
+    ]);
+  });
+});

@@ -226,25 +226,28 @@ describe('a multi-region agent with providers for one jurisdiction', () => {
     expect(report.jurisdictions.find((part) => part.name === 'eu')!.processing.providers).toEqual([]);
   });
 
-  test("a refused or unreadable key alarms the region's people, in the regions with outside providers only", () => {
+  test.each([
+    ['a refused or unreadable key', 'KeyRejected', 'provider-keys', 'providerKeyAlarms'],
+    ['a provider refusing a request Bedrock takes', 'TargetRejected', 'target-rejected', 'targetRejectedAlarms'],
+  ] as const)("%s (%s) alarms the region's people, in the regions with outside providers only", (_what, reason, suffix, alarms) => {
     const { agent } = withProviders();
-    expect(agent.providerKeyAlarms).toHaveLength(2);
+    expect(agent[alarms]).toHaveLength(2);
     Template.fromStack(agent.regionStacks['eu-west-1']).resourcePropertiesCountIs(
       'AWS::CloudWatch::Alarm',
-      { AlarmName: Match.stringLikeRegexp('provider-keys$') },
+      { AlarmName: Match.stringLikeRegexp(`${suffix}$`) },
       0,
     );
     const us = Template.fromStack(agent.regionStacks['us-east-1']);
     const topics = Object.keys(us.findResources('AWS::SNS::Topic')).filter((id) => /Notifications/.test(id));
     us.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'agent-us-east-1-fallback-rate-provider-keys',
+      AlarmName: `agent-us-east-1-fallback-rate-${suffix}`,
       Metrics: [
         Match.objectLike({
           MetricStat: Match.objectLike({
             Metric: Match.objectLike({
               MetricName: 'TargetErrors',
               Dimensions: Match.arrayWith([
-                { Name: 'Reason', Value: 'KeyRejected' },
+                { Name: 'Reason', Value: reason },
                 { Name: 'Region', Value: 'us-east-1' },
               ]),
             }),

@@ -117,6 +117,11 @@ test('the page draws live charts, the regions and their routing, the stored tran
   // THEN the picture shows it down, and the US caller's route to us-east-1
   await page.waitForSelector('#map rect[data-region="us-west-2"][data-healthy="false"]');
   expect(await page.$$eval('#map line[data-routed="true"]', (lines) => lines.length)).toBe(1);
+  // AND once the health checks (the synthesized 10 s and 3 failures, scaled) have taken it out, how long that took
+  await page.waitForFunction(() => (document.querySelector('#failover')?.textContent ?? '').includes('Last region failure: us-west-2'), undefined, {
+    timeout: 20_000,
+  });
+  expect(await page.textContent('#failover')).toMatch(/^Health checks every 10 s, 3 failures .* traffic moved after \d+ s \(with the TTL\)\.$/);
   await page.click('#region-up');
   for (const id of [
     '#fault-503',

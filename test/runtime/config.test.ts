@@ -17,6 +17,7 @@ test('a minimal configuration gets documented defaults', () => {
     totalBudgetMs: 60000,
     reserveMs: 3000,
     stateTimeoutMs: 2000,
+    keepAliveMs: 15000,
   });
   expect(config.breaker).toEqual({ failureThreshold: 3, cooldownMs: 30000 });
   expect(config.observability).toEqual({ metricsNamespace: 'MultiRegionAgent', serviceName: 'multi-region-agent', logMessageText: false });
@@ -36,6 +37,8 @@ test.each([
     { ...valid, deadlines: { reserveMs: 1000, stateTimeoutMs: 2000 } },
     /deadlines\.reserveMs.*at least deadlines\.stateTimeoutMs/,
   ],
+  ['a keep-alive interval too short to be one', { ...valid, deadlines: { keepAliveMs: 10 } }, /deadlines\.keepAliveMs/],
+  ['a keep-alive interval longer than a proxy waits', { ...valid, deadlines: { keepAliveMs: 120_000 } }, /deadlines\.keepAliveMs/],
   ['a non-URL endpoint', { ...valid, endpoints: { dynamodb: 'localhost' } }, /endpoints\.dynamodb/],
 ])('throws naming the field for %s', (_case, input, message) => {
   expect(() => validateRuntimeConfig(input)).toThrow(message);

@@ -107,10 +107,11 @@ export async function postMessage(
   return { status: response.status, headers: response.headers, events: [], json: JSON.parse(text) };
 }
 
+/** The events of an SSE body; blocks of comments alone (keep-alives) are skipped, as every SSE parser skips them. */
 export function parseSse(text: string): SseEvent[] {
   return text
     .split('\n\n')
-    .filter((block) => block.trim().length > 0)
+    .filter((block) => block.split('\n').some((line) => line.length > 0 && !line.startsWith(':')))
     .map((block) => {
       // SSE lines end at CR or LF only: a regex's `$` would also end them at U+2028, which JSON leaves unescaped.
       const lines = block.split('\n');

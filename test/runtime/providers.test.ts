@@ -122,6 +122,56 @@ describe('failover from Bedrock to an outside provider', () => {
     });
   });
 
+  test("an outside provider's own 400 during a Bedrock outage skips it as misconfigured: the next provider answers, and TargetRejected counts it", async () => {
+    // GIVEN the US chain with Bedrock down, and Anthropic refusing a parameter it does not take
+    await startUs();
+    harness.emulator.injectFault({ region: US_EAST, model: US_CLAUDE, fault: { status: 503 } });
+    anthropic.injectFault({ fault: { status: 400, message: 'temperature and top_p cannot both be specified for this model' } });
+    // WHEN
+    const result = await postMessage(harness.server.url, 'us.c-rejected', { text: 'hello' });
+    // THEN OpenAI answers: Anthropic's refusal was not the request's answer
+    expect(result.status).toBe(200);
+    expect(result.headers.get('x-agent-provider')).toBe('openai:us');
+    expect(answerOf(result.events)).toBe(answerText(GPT, 'openai-us', 'hello'));
+    expect(anthropic.calls()).toMatchObject([{ status: 400 }]);
+    // AND the refusal is counted as the target's, and logged as a misconfiguration
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'TargetRejected' })).toBe(1);
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'Validation' })).toBe(0);
+    expect(harness.output.logs()).toContainEqual(expect.objectContaining({ message: 'model target misconfigured; skipped', reason: 'TargetRejected' }));
+  });
+
+  test("the last target's own 400 after Bedrock's 503s ends as the outage it is (503, retryable), not as the request's fault, and nothing is stored", async () => {
+    // GIVEN both Bedrock regions down, and OpenAI refusing what Bedrock would take
+    await startEu();
+    failBedrock({ status: 503 });
+    openai.injectFault({ model: GPT, fault: { status: 400, message: "Unsupported parameter: 'max_tokens' is not supported with this model." } });
+    // WHEN
+    const result = await postMessage(harness.server.url, 'eu.c-rejected', { text: 'hello' }, { accept: 'application/json' });
+    // THEN
+    expect(result.status).toBe(503);
+    expect(result.json).toMatchObject({ error: { code: 'all_targets_failed', retryable: true } });
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'TargetRejected' })).toBe(1);
+    expect(await tableItems(harness.dynamo)).toEqual([]);
+  });
+
+  test("a Bedrock fallback's ValidationException after the primary's 503 is the request's own fault: the chain stops with 400, OpenAI is not called", async () => {
+    // GIVEN the primary down, and Frankfurt refusing the request as invalid
+    await startEu();
+    harness.emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
+    harness.emulator.injectFault({
+      region: EU_CENTRAL,
+      model: CLAUDE,
+      fault: { status: 400, errorType: 'ValidationException', message: 'messages.0.content: text content blocks must be non-empty' },
+    });
+    // WHEN
+    const result = await postMessage(harness.server.url, 'eu.c-invalid', { text: 'hello' }, { accept: 'application/json' });
+    // THEN Bedrock's API judged the request: it is refused, and no other target is asked
+    expect(result.status).toBe(400);
+    expect(result.json).toMatchObject({ error: { code: 'model_rejected_request' } });
+    expect(openai.calls()).toEqual([]);
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'Validation' })).toBe(1);
+  });
+
   test('Anthropic answering 529 overloaded moves the US chain on to OpenAI, and Anthropic gets inference_geo us', async () => {
     await startUs();
     harness.emulator.injectFault({ region: US_EAST, model: US_CLAUDE, fault: { status: 503 } });

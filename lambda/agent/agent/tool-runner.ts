@@ -12,6 +12,7 @@
  */
 import { boundedMessage, jsonBytes, previewOf } from '../bounded-json';
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
+import { UNDECLARED_TOOL } from '../metric-names';
 import type { RunnableTool, ToolContext } from './definition';
 
 export interface ToolCall {
@@ -82,7 +83,8 @@ export class ToolRunner {
     const attempted = await this.attempt(call, context);
     const outcome = attempted.ok ? attempted : this.failure(attempted.error ?? 'the tool failed');
     const durationMs = this.props.clock.now() - started;
-    this.props.reporter.toolCompleted(call.name, outcome.ok, durationMs);
+    // Only declared names become metric dimensions: a name the model made up is one more failed call, not a new metric.
+    this.props.reporter.toolCompleted(this.byName.has(call.name) ? call.name : UNDECLARED_TOOL, outcome.ok, durationMs);
     return { ...call, ...outcome, durationMs };
   }
 

@@ -14,7 +14,15 @@
  *
  * Bedrock answers ValidationException for all three of the last kinds, so
  * those are told apart by the message.
+ *
+ * Who may call a request invalid: the API the chain starts with (Bedrock's
+ * Converse, whenever the chain has a Bedrock target) judges the request. A
+ * validation failure from a target that speaks another API (an outside
+ * provider, reached after Bedrock failed) says only that this target does not
+ * take what the others do: it is skipped as misconfigured (TargetRejected),
+ * never the request's answer while another target may serve.
  */
+import type { ChainTarget } from '../config';
 import { TargetErrorReason } from '../metric-names';
 
 export interface Classification {
@@ -64,6 +72,17 @@ export function classifyValidation(message: string, status: number | undefined):
   if (MISCONFIGURED_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'skip', reason: TargetErrorReason.Misconfigured, status };
   if (MODEL_LIMIT_MESSAGES.some((pattern) => pattern.test(message))) return { action: 'other-model', reason: TargetErrorReason.ModelLimit, status };
   return { action: 'stop', reason: TargetErrorReason.Validation, status };
+}
+
+/** The API a target speaks: Bedrock's, or its outside provider's. */
+export function apiOf(target: Pick<ChainTarget, 'provider'>): string {
+  return target.provider?.name ?? 'bedrock';
+}
+
+/** A `stop` from a target whose API is not the judging one becomes that target's own refusal: skipped, counted. */
+export function judgedBy(judgingApi: string | undefined, target: Pick<ChainTarget, 'provider'>, classification: Classification): Classification {
+  if (classification.action !== 'stop' || judgingApi === undefined || apiOf(target) === judgingApi) return classification;
+  return { action: 'skip', reason: TargetErrorReason.TargetRejected, status: classification.status };
 }
 
 const NETWORK_CODES = new Set([

@@ -8,14 +8,14 @@
  */
 import { foundationModelOf, TIERS, type ChainTarget, type JurisdictionConfig } from '../config';
 import { TargetErrorReason } from '../metric-names';
-import type { Classification } from './classify';
+import { apiOf, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { FleetHealth } from './fleet-health';
 import { firstOutputHedged, hedgeDelayMs, type Hedging } from './hedging';
 import type { LatencyTracker } from './latency-tracker';
 import { residencyViolation } from './residency';
 import type { RetryBudget } from './retry-budget';
-import { TargetAttempt } from './target-attempt';
+import { TargetAttempt, type AttemptDeps } from './target-attempt';
 import { targetKey, type Attempt, type ChainOutcome, type Clock, type InvokeTarget, type ModelRequest } from './types';
 
 /** Hooks through which the engine reports what telemetry must count. */
@@ -61,6 +61,7 @@ export interface RunOptions {
 export class FallbackChain {
   private readonly planned: ChainTarget[];
   private readonly refused: Array<{ target: ChainTarget; why: string }> = [];
+  private readonly attemptDeps: AttemptDeps;
 
   constructor(private readonly props: FallbackChainProps) {
     const seen = new Set<string>();
@@ -73,6 +74,9 @@ export class FallbackChain {
       if (why) this.refused.push({ target, why });
       else this.planned.push(target);
     }
+    // The first tier's API judges the request; tiers, not latency, decide which target comes first.
+    const first = TIERS.flatMap((tier) => this.planned.filter((target) => target.tier === tier))[0];
+    this.attemptDeps = { ...props, judgingApi: first && apiOf(first) };
   }
 
   /**
@@ -197,7 +201,7 @@ export class FallbackChain {
     attempts: Attempt[],
     nextForHedge: () => ChainTarget | undefined,
   ): Promise<ChainOutcome | undefined> {
-    const first = new TargetAttempt(this.props, target, request, options, attempts);
+    const first = new TargetAttempt(this.attemptDeps, target, request, options, attempts);
     const { hedge, latency, firstTokenTimeoutMs } = this.props;
     if (!hedge) return first.run();
     const delayMs = hedgeDelayMs(hedge.settings, latency, targetKey(target));
@@ -205,7 +209,7 @@ export class FallbackChain {
     if (delayMs >= firstTokenTimeoutMs) return first.run();
     const raced = await firstOutputHedged(first, delayMs, () => {
       const next = nextForHedge();
-      return next && new TargetAttempt(this.props, next, request, options, attempts, true);
+      return next && new TargetAttempt(this.attemptDeps, next, request, options, attempts, true);
     });
     return raced.attempt.finish(raced.first);
   }
@@ -277,7 +281,8 @@ function exhausted(attempts: Attempt[], budgetSpent: boolean, refusedCount: numb
   if (failed.length > 0 && failed.every((attempt) => attempt.reason === TargetErrorReason.Throttled)) {
     return { kind: 'exhausted', attempts, status: 429, message: `every model target is throttling (${summary})` };
   }
-  const misconfigured = (reason: Attempt['reason']) => reason === TargetErrorReason.AccessDenied || reason === TargetErrorReason.NotFound;
+  const misconfigured = (reason: Attempt['reason']) =>
+    reason === TargetErrorReason.AccessDenied || reason === TargetErrorReason.NotFound || reason === TargetErrorReason.TargetRejected;
   if ((failed.length > 0 && failed.every((attempt) => misconfigured(attempt.reason))) || (attempts.length === 0 && refusedCount > 0)) {
     return {
       kind: 'exhausted',

@@ -11,7 +11,7 @@
  */
 import { modelFamilyOf, type ChainTarget } from '../config';
 import { TargetErrorReason } from '../metric-names';
-import { classifyError, type Classification } from './classify';
+import { classifyError, judgedBy, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { ChainReporter, RunOptions } from './fallback-chain';
 import type { LatencyTracker } from './latency-tracker';
@@ -37,6 +37,8 @@ export interface AttemptDeps {
   clock: Clock;
   firstTokenTimeoutMs: number;
   idleTimeoutMs: number;
+  /** The API whose validation errors end the chain (classify.ts); another API's are its target's own refusals. */
+  judgingApi?: string;
 }
 
 const TIMED_OUT = Symbol('timed out');
@@ -145,7 +147,7 @@ export class TargetAttempt {
 
   /** A failure before any output: the request's own fault ends the chain (or skips the model); anything else moves on. */
   private refusedBeforeOutput(failed: unknown): FirstOutput {
-    const classification = classifyError(failed);
+    const classification = judgedBy(this.deps.judgingApi, this.target, classifyError(failed));
     if (classification.action !== 'stop' && classification.action !== 'other-model') {
       this.fail(classification.reason, classification.action, failed, classification.status);
       return { next: true };

@@ -39,7 +39,7 @@ export class AgentApp {
   }
 
   async handle(request: AgentHttpRequest, sink: ResponseSink): Promise<void> {
-    const response = new TrackedSink(sink, request.method === 'HEAD');
+    const response = new TrackedSink(sink, request.method === 'HEAD', { keepAliveMs: this.config.deadlines.keepAliveMs, signal: request.signal });
     try {
       await this.route(request, response);
     } catch (error) {

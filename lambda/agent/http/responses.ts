@@ -65,36 +65,73 @@ export function answerHeaders(request: AgentHttpRequest, runtimeRegion: string, 
   };
 }
 
+function isEventStream(headers: Record<string, string>): boolean {
+  const type = Object.entries(headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  return type !== undefined && type.toLowerCase().startsWith('text/event-stream');
+}
+
 export function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
+/** What an event stream sends when it has had nothing to say for a while: a comment, which SSE parsers skip. */
+export const SSE_KEEP_ALIVE = ': ping\n\n';
+
+export interface TrackedSinkOptions {
+  /** An event stream silent for this long gets a keep-alive comment; without it, none is sent. */
+  keepAliveMs?: number;
+  /** Aborted when the client goes away: no keep-alive is sent after that. */
+  signal?: AbortSignal;
+}
+
 /**
  * Remembers whether the status line has gone out, ends once, and sends no
- * body for HEAD (same status and headers as GET, RFC 9110).
+ * body for HEAD (same status and headers as GET, RFC 9110). An event stream
+ * (any rendering served as `text/event-stream`) is kept alive: after
+ * `keepAliveMs` with nothing written, a comment goes out, until the end or
+ * until the client leaves.
  */
 export class TrackedSink implements ResponseSink {
   started = false;
   private ended = false;
+  private keepAlive?: NodeJS.Timeout;
+  private readonly stopKeepAlive = () => clearTimeout(this.keepAlive);
 
   constructor(
     private readonly sink: ResponseSink,
     private readonly headOnly: boolean,
+    private readonly options: TrackedSinkOptions = {},
   ) {}
 
   start(status: number, headers: Record<string, string>): void {
     this.started = true;
     this.sink.start(status, headers);
+    if (isEventStream(headers)) this.startKeepAlive();
   }
 
   write(chunk: string): void {
-    if (!this.ended && !this.headOnly) this.sink.write(chunk);
+    if (this.ended || this.headOnly) return;
+    this.sink.write(chunk);
+    // Anything written is a sign of life: the next keep-alive is due a whole interval from now.
+    this.keepAlive?.refresh();
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
+    this.stopKeepAlive();
+    this.options.signal?.removeEventListener('abort', this.stopKeepAlive);
     this.sink.end();
+  }
+
+  private startKeepAlive(): void {
+    const { keepAliveMs, signal } = this.options;
+    if (keepAliveMs === undefined || this.headOnly || signal?.aborted) return;
+    // write() re-arms the timer (refresh), so a comment goes out after each silent interval, and only then.
+    this.keepAlive = setTimeout(() => this.write(SSE_KEEP_ALIVE), keepAliveMs);
+    // The timer alone must not keep a process (a test, a local server shutting down) alive.
+    this.keepAlive.unref();
+    signal?.addEventListener('abort', this.stopKeepAlive, { once: true });
   }
 
   /** One JSON answer, with the headers every answer carries. */

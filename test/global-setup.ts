@@ -1,0 +1,3 @@
+import { setup } from './temp-dir';
+
+export default setup;
