@@ -127,7 +127,8 @@ export class ToolRunner {
       return failure(`the tool's result is not JSON (${(error as Error).message})`);
     }
     if (json === undefined) return failure(`the tool's result is not JSON (a ${typeof value})`);
-    const result = value === undefined ? null : value;
+    // The result as JSON, what the model reads and the store can hold: a Date becomes its ISO string, not an object DynamoDB refuses.
+    const result: unknown = JSON.parse(json);
     if (Buffer.byteLength(json) <= this.props.resultBytes) return { ok: true, result, content: [contentOf(result)] };
     // Cut, and say so: the model (and whoever reads the stored exchange) must know it saw only part of the result.
     const cut = { truncated: true, originalBytes: Buffer.byteLength(json), preview: utf8Prefix(json, this.props.resultBytes - 128) };
