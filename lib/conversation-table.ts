@@ -98,6 +98,9 @@ export interface ConversationTableProps {
  * encryption at rest.
  */
 export class ConversationTable extends Construct implements IConversationTable {
+  /** Days point-in-time recovery keeps: DynamoDB's longest, and how long an erased conversation stays restorable from backups. */
+  static readonly POINT_IN_TIME_RECOVERY_DAYS = 35;
+
   /** The deterministic name of a jurisdiction's table, so other regions can import it without references. */
   static tableNameFor(agentName: string, jurisdiction: Jurisdiction): string {
     return `${agentName}-conversations-${jurisdiction.name}`;
@@ -160,7 +163,8 @@ export class ConversationTable extends Construct implements IConversationTable {
       billing: dynamodb.Billing.onDemand(),
       // DynamoDB documented no TTL for strongly consistent global tables when this was written.
       timeToLiveAttribute: props.strongConsistency ? undefined : TableSchema.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Said, not left to the default: the residency report and README state how long deleted conversations stay restorable.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: ConversationTable.POINT_IN_TIME_RECOVERY_DAYS },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       encryption: encryption.tableKey

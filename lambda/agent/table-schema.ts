@@ -11,6 +11,8 @@ export const TableSchema = {
   sortKey: 'sk',
   /** Number attribute, epoch seconds, read by DynamoDB's time-to-live. */
   ttlAttribute: 'expiresAt',
+  /** How long a deleted conversation's tombstone outlives the deletion: far longer than any request that claimed before it can run. */
+  tombstoneSeconds: 86_400,
   /**
    * The global secondary index that lists an owner's conversations, newest
    * activity first. Only conversation items carry `owner` and `updatedAt`

@@ -78,8 +78,6 @@ const TURN_PREFIX = 'turn#';
 const IDEMPOTENCY_PREFIX = 'idempotency#';
 /** A claim races only with other claims of the same id: a few rounds always settle it. */
 const MAX_CLAIM_ROUNDS = 3;
-/** How long a tombstone outlives the deletion: far longer than any request that claimed before it can run. */
-const TOMBSTONE_SECONDS = 86_400;
 /** DynamoDB's limit of requests in one BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
 /** Rounds of a batch's unprocessed items (throttled) before the removal counts as failed. */
@@ -267,7 +265,7 @@ export class DynamoConversationStore implements ConversationStore {
               ':jurisdiction': owner.jurisdiction,
               ':now': this.nowIso(),
               ':nowSeconds': this.nowSeconds(),
-              ':tombstoneTtl': this.nowSeconds() + TOMBSTONE_SECONDS,
+              ':tombstoneTtl': this.nowSeconds() + TableSchema.tombstoneSeconds,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
