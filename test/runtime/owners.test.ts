@@ -5,6 +5,8 @@
  * shares the home region's table; every request goes through the real SDK
  * clients.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { tool } from 'ai';
 import { z } from 'zod';
 import { defineAgent, type ToolContext } from '../../lambda/agent/agent/definition';
@@ -13,8 +15,8 @@ import { validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/age
 import { AgentServer } from '../../local/agent-server';
 import { LambdaEmulator } from '../../local/lambda-emulator';
 import type { BedrockEmulator } from '../../local/bedrock-emulator';
-import type { LocalDynamoDb } from '../../local/dynamodb';
-import { EU_CENTRAL, euConfig, parseSse, startHarness, tableItems, type Harness } from './harness';
+import { LOCAL_CREDENTIALS, type LocalDynamoDb } from '../../local/dynamodb';
+import { EU_CENTRAL, EU_WEST, euConfig, parseSse, startHarness, TABLE, tableItems, type Harness } from './harness';
 
 /** The backend's role as a grant names it (with its path), and a session of it as API Gateway reports the caller. */
 const BACKEND_ROLE = 'arn:aws:iam::111122223333:role/service/chat-backend';
@@ -372,4 +374,33 @@ test("erasing all of an owner's conversations deletes them in every region at on
   expect((await read('eu.era-noah', { endUser: 'noah' })).body.turns).toHaveLength(2);
   // AND a second erasure finds nothing more to delete
   expect((await call('DELETE', '/v1/conversations', { endUser: 'mia' })).body).toEqual({ deleted: 0 });
+});
+
+test('erasure also removes an expired conversation that TTL has not deleted yet, item and turns', async () => {
+  // GIVEN olga's conversation past its expiry, still in the table (TTL deletes days late)
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS }));
+  const past = Math.floor(Date.now() / 1000) - 60;
+  const owner = 'arn:aws:sts::111122223333:assumed-role/chat-backend#user:olga';
+  for (const item of [
+    {
+      sk: '~conversation',
+      owner,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      title: 'old words',
+      exchanges: 1,
+      jurisdiction: 'eu',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    },
+    { sk: 'turn#g1#0000000001#1', text: 'old words' },
+  ]) {
+    await client.send(new PutCommand({ TableName: TABLE, Item: { pk: 'conversation#eu.exp-olga', expiresAt: past, ...item } }));
+  }
+  client.destroy();
+
+  // WHEN she erases all of hers
+  const erased = await call('DELETE', '/v1/conversations', { endUser: 'olga' });
+
+  // THEN nothing was live to count, but nothing of it stays
+  expect(erased.body).toEqual({ deleted: 0 });
+  expect(await itemsOf('eu.exp-olga')).toEqual([]);
 });
