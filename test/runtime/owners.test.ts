@@ -12,6 +12,8 @@ import { z } from 'zod';
 import { defineAgent, type ToolContext } from '../../lambda/agent/agent/definition';
 import type { LambdaToolEvent } from '../../lambda/agent/agent/asset-layout';
 import { validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/agent/config';
+import { ConversationClaimedError } from '../../lambda/agent/store/conversation-store';
+import { DynamoConversationStore } from '../../lambda/agent/store/dynamo-conversation-store';
 import { AgentServer } from '../../local/agent-server';
 import { LambdaEmulator } from '../../local/lambda-emulator';
 import type { BedrockEmulator } from '../../local/bedrock-emulator';
@@ -403,4 +405,27 @@ test('erasure also removes an expired conversation that TTL has not deleted yet,
   // THEN nothing was live to count, but nothing of it stays
   expect(erased.body).toEqual({ deleted: 0 });
   expect(await itemsOf('eu.exp-olga')).toEqual([]);
+});
+
+test('a message that read the conversation before its tombstone landed cannot claim an exchange after it', async () => {
+  // GIVEN pat's conversation, deleted between a message's read and its claim (the store as the pipeline uses it)
+  await say('eu.race-pat', 'first', { endUser: 'pat' });
+  const store = new DynamoConversationStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS })),
+    tableName: TABLE,
+    ttlDays: 30,
+    clock: { now: () => Date.now() },
+    callTimeoutMs: 5000,
+  });
+  const owner = 'arn:aws:sts::111122223333:assumed-role/chat-backend#user:pat';
+  const loaded = await store.load('eu.race-pat', { turns: 10 });
+  expect(await store.tombstone('eu.race-pat', { owner, ownerAliases: [], jurisdiction: 'eu' })).toBe(true);
+
+  // WHEN the message claims its exchange
+  const claim = store.claim('eu.race-pat', { owner, ownerAliases: [], jurisdiction: 'eu', requestId: 'late', inFlightUntil: Date.now() + 10_000, title: 'x' });
+
+  // THEN it is refused (the pipeline answers 404), and the conversation stays deleted
+  expect(loaded.record?.exchanges).toBe(1);
+  await expect(claim).rejects.toBeInstanceOf(ConversationClaimedError);
+  expect((await store.loadAll('eu.race-pat')).deleted).toBe(true);
 });
