@@ -32,12 +32,14 @@ test('acknowledged findings are few, each with a reason', () => {
   for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(40);
 });
 
-test('point-in-time recovery is on for every replica of every table (cdk-nag does not check TableV2)', () => {
+test('point-in-time recovery is on for every replica of every table, keeping 35 days (cdk-nag does not check TableV2)', () => {
   const { agent } = example();
 
   for (const stack of Object.values(agent.homeStacks)) {
     const table = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable'))[0];
-    for (const replica of table.Properties.Replicas) expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    for (const replica of table.Properties.Replicas) {
+      expect(replica.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 });
+    }
   }
 });
 

@@ -29,6 +29,16 @@ test('an IAM-authorized REST proxy event becomes a request of the caller ARN, wi
   expect(request.remainingTimeMs()).toBe(42_000);
 });
 
+test("a listing's query string reaches the request; an event without one has none", () => {
+  const listing = toAgentRequest(
+    event({ httpMethod: 'GET', path: '/v1/conversations', body: null, queryStringParameters: { limit: '5', cursor: 'WyJldS5hIiwiMjAyNiJd' } }),
+    context,
+  );
+
+  expect(listing.query).toEqual({ limit: '5', cursor: 'WyJldS5hIiwiMjAyNiJd' });
+  expect(toAgentRequest(event({ queryStringParameters: null }), context).query).toBeUndefined();
+});
+
 test('a Cognito-authorized event names the user by the sub claim', () => {
   const request = toAgentRequest(event({ requestContext: { requestId: 'r', identity: {}, authorizer: { claims: { sub: 'user-sub-1' } } } as never }), context);
 

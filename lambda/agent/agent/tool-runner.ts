@@ -38,6 +38,8 @@ export interface ToolOutcome extends ToolCall {
 export interface ToolRunContext {
   conversationId: string;
   caller: string;
+  /** The end user the caller acts for (`x-agent-end-user`), when it names one. */
+  endUser?: string;
   region: string;
   /** Epoch ms: the end of the request's budget; no tool runs past it. */
   deadline: number;
@@ -122,6 +124,7 @@ export class ToolRunner {
       messages: [],
       conversationId: context.conversationId,
       caller: context.caller,
+      ...(context.endUser !== undefined ? { endUser: context.endUser } : {}),
       region: context.region,
       remainingTimeMs: () => Math.max(0, deadline - this.props.clock.now()),
     };

@@ -124,6 +124,12 @@ export class TrackedSink implements ResponseSink {
     this.sink.end();
   }
 
+  /** An answer without a body (204), with the headers every answer carries. */
+  empty(request: AgentHttpRequest, runtimeRegion: string, status: number): void {
+    this.start(status, { [AgentHeader.requestId]: request.requestId, [AgentHeader.runtimeRegion]: runtimeRegion });
+    this.end();
+  }
+
   private startKeepAlive(): void {
     const { keepAliveMs, signal } = this.options;
     if (keepAliveMs === undefined || this.headOnly || signal?.aborted) return;

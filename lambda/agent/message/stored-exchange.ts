@@ -5,7 +5,7 @@
  * (store/turn-item.ts).
  */
 import type { StepRecord } from '../agent/agent-loop';
-import type { StoredStep, StoredToolCall } from '../store/conversation-store';
+import type { StoredStep, StoredToolCall, StoredTurn } from '../store/conversation-store';
 import { providerLabel, servedBy } from '../http/responses';
 
 /** The steps to store, or undefined for a plain answer (one step, no tools), stored as before steps existed. */
@@ -75,4 +75,20 @@ export function singleStep(answer: {
     text: answer.text,
     ...(answer.stopReason ? { stopReason: answer.stopReason } : {}),
   };
+}
+
+/** The API's view of stored turns (GET /v1/conversations/{id}, the export): each with what served it and its steps with their data. */
+export function publicTurns(turns: readonly StoredTurn[]) {
+  return turns.map((turn) => ({
+    turn: turn.exchange,
+    role: turn.role,
+    text: turn.text,
+    path: turn.path ?? null,
+    model: turn.model ?? null,
+    region: turn.region,
+    ...(turn.provider ? { provider: turn.provider } : {}),
+    time: turn.time,
+    ...(turn.incomplete ? { incomplete: true } : {}),
+    ...(turn.steps ? { steps: publicSteps(turn.steps, true) } : {}),
+  }));
 }
