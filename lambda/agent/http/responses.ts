@@ -75,6 +75,8 @@ export function sse(event: string, data: unknown): string {
  */
 export class TrackedSink implements ResponseSink {
   started = false;
+  /** How a failure after the status line goes into the stream: the writer that started it sets its own format. */
+  streamFailure: (failure: { code: string; message: string; retryable: boolean }) => string = (failure) => sse('error', failure);
   private ended = false;
 
   constructor(
