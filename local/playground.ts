@@ -22,6 +22,7 @@ import { HealthChecks } from './health-checks';
 import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
+import type { LocalSigningKey } from './sigv4-verifier';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -58,6 +59,12 @@ export interface PlaygroundOptions {
    * of minutes fills the dashboard's graphs. @default 12 (a minute in 5 s)
    */
   timeScale?: number;
+  /**
+   * Refuse agent requests without a SigV4 signature made with this key, as
+   * API Gateway's IAM authorization does (LOCAL_SIGNING_KEY is the one `npm run local -- --sigv4` announces).
+   * @default - unsigned requests pass
+   */
+  signingKey?: LocalSigningKey;
 }
 
 export interface RegionAgent {
@@ -144,7 +151,9 @@ export class Playground {
         namespace: configs[0]?.observability.metricsNamespace ?? 'MultiRegionAgent',
         routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
       });
-      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers);
+      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers, {
+        signingKey: options.signingKey,
+      });
       await frontDoor.listen(options.port ?? 8787, host);
       // The deployed health checks request /health every 30 s.
       const healthChecks = new HealthChecks(
