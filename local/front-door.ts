@@ -22,6 +22,7 @@ import * as z from 'zod/mini';
 import type { ChainTarget } from '../lambda/agent/config';
 import type { BedrockEmulator } from './bedrock-emulator';
 import type { AgentServer } from './agent-server';
+import { buildClientBundle } from './client-bundle';
 import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
 import type { ProviderServices } from './provider-services';
@@ -33,6 +34,8 @@ export interface LocalRoutes {
 }
 
 const LOCATION_HEADER = 'x-local-location';
+/** Where the page loads the typed client from (`globalThis.AgentClientLib`). */
+const CLIENT_ASSET = '/_local/assets/agent-client.js';
 /** What a signed request may carry at most (the runtime's own limit is lower; this only bounds the verifier's buffer). */
 const MAX_SIGNED_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -139,6 +142,8 @@ export class FrontDoor {
   /** One port per name (`eu`, `eu-west-1`…), standing in for the DNS names `eu.agent.example.com`, `eu-west-1.agent.example.com`. */
   private readonly nameServers = new Map<string, { name: Name; server: http.Server; url: string }>();
   private readonly page: string;
+  /** The typed client for the page, built by esbuild on the page's first request. */
+  private clientBundle?: Promise<string>;
   url = '';
 
   constructor(
@@ -224,6 +229,11 @@ export class FrontDoor {
     }
     if (url.pathname === '/' && request.method === 'GET') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.page);
+      return;
+    }
+    if (url.pathname === CLIENT_ASSET && request.method === 'GET') {
+      this.clientBundle ??= buildClientBundle({ format: 'iife', withSigner: false });
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(await this.clientBundle);
       return;
     }
     if (url.pathname.startsWith('/_local/')) {
