@@ -102,9 +102,11 @@ export class AgentApi extends Construct {
   readonly api: apigateway.RestApi;
   /** The routes that run the agent (every method but `/health`). */
   readonly agentMethods: readonly apigateway.Method[];
+  private readonly authorization: AgentAuthorization;
 
   constructor(scope: Construct, id: string, props: AgentApiProps) {
     super(scope, id);
+    this.authorization = props.authorization ?? AgentAuthorization.iam();
     const stack = Stack.of(this);
     const throttling = props.throttling ?? { rateLimit: 50, burstLimit: 100 };
     assertThrottling(this, 'throttling', throttling);
@@ -170,9 +172,16 @@ export class AgentApi extends Construct {
     const conversationIdRequired = { 'method.request.path.conversationId': true };
 
     this.addHealthRoute(props.jurisdiction);
-    const conversations = this.api.root.addResource('v1').addResource('conversations');
+    const v1 = this.api.root.addResource('v1');
+    const conversations = v1.addResource('conversations');
     const conversation = conversations.addResource('{conversationId}');
     const readConversation: apigateway.MethodOptions = { ...authorized, requestParameters: conversationIdRequired, requestValidator: validator };
+    const listConversations: apigateway.MethodOptions = {
+      ...authorized,
+      // Optional: the runtime checks their values (400 invalid_limit, invalid_cursor).
+      requestParameters: { 'method.request.querystring.limit': false, 'method.request.querystring.cursor': false },
+      requestValidator: validator,
+    };
     // Proxy integrations pass every header on, and the validator checks only the parameters declared
     // required: the optional Idempotency-Key header of POST .../messages reaches the runtime as is.
     this.agentMethods = [
@@ -187,6 +196,11 @@ export class AgentApi extends Construct {
         requestModels: { 'application/json': messageModel },
         requestValidator: validator,
       }),
+      // The owner's conversations: list, delete one, erase all, export (see README, Conversations of an owner).
+      conversations.addMethod('GET', integration, listConversations),
+      conversation.addMethod('DELETE', integration, readConversation),
+      conversations.addMethod('DELETE', integration, authorized),
+      v1.addResource('export').addMethod('GET', integration, authorized),
     ];
     this.restrictInvokePermissionToAccount();
     if (!authorizer) {
@@ -208,6 +222,11 @@ export class AgentApi extends Construct {
       reason:
         'Callers must sign requests (IAM) or present tokens (Cognito) and the stage is throttled; attach an AWS WAF web ACL to the stage for internet-facing deployments.',
     });
+  }
+
+  /** Whether the API authorizes with IAM (SigV4), not a Cognito user pool. */
+  get iamAuthorized(): boolean {
+    return this.authorization.userPool === undefined;
   }
 
   /**

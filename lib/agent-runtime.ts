@@ -1,4 +1,4 @@
-import { Aspects, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import type { AgentManifest } from '../lambda/agent/agent/definition';
-import { validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
+import { ON_BEHALF_CALLERS_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import type { AgentCode } from './agent-code';
 import { AgentInstructions } from './agent-instructions';
 import type { AgentTool } from './agent-tool';
@@ -211,6 +211,8 @@ export class AgentRuntime extends Construct {
   readonly healthTable?: TargetHealthTable;
   /** The scheduled probe of the chain's targets, unless `probes` is false. */
   readonly probe?: TargetProbe;
+  /** The ARNs granted `grantInvokeOnBehalfOfUsers`. */
+  private readonly onBehalfCallers: string[] = [];
 
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
@@ -331,6 +333,34 @@ export class AgentRuntime extends Construct {
   }
 
   /**
+   * Lets a backend's IAM role (or user) call this region's agent routes and
+   * act for its end users: it may name one in `x-agent-end-user`, and the
+   * conversations are then the end user's (see README, Backends acting for
+   * their users). A permission apart from `grantInvoke`: API Gateway's IAM
+   * authorization cannot see headers, so the role's ARN is written into the
+   * function's `AGENT_ON_BEHALF_CALLERS` and the runtime compares it with
+   * the caller API Gateway authenticated; any other caller naming an end
+   * user is refused (403). The grantee must be a role or a user (a
+   * function's or a task's role, for instance); with Cognito authorization
+   * there is nothing to grant.
+   */
+  grantInvokeOnBehalfOfUsers(grantee: iam.IGrantable): iam.Grant {
+    if (!this.agentApi.iamAuthorized) {
+      throw new MultiRegionAgentError(
+        'OnBehalfNeedsIam',
+        'grantInvokeOnBehalfOfUsers: the API authorizes Cognito users, who are end users themselves; acting for end users needs AgentAuthorization.iam()',
+        this,
+      );
+    }
+    this.onBehalfCallers.push(arnOfGrantee(this, grantee));
+    if (this.onBehalfCallers.length === 1) {
+      // Lazy: later grants add to the list; the ARNs are known at deployment only.
+      this.function.addEnvironment(ON_BEHALF_CALLERS_ENV_VAR, Lazy.string({ produce: () => Stack.of(this).toJsonString([...new Set(this.onBehalfCallers)]) }));
+    }
+    return this.agentApi.grantInvoke(grantee);
+  }
+
+  /**
    * The table as this stack may use it: a `ConversationTable` of another
    * stack by name (its ARN token cannot cross regions), with this stack
    * deployed after the table's; an import checked at synthesis against the
@@ -440,6 +470,18 @@ export class AgentRuntime extends Construct {
     withConstructPath(this, () => validateRuntimeConfig(config), 'InvalidRuntimeConfig');
     return config;
   }
+}
+
+/** The ARN of a role or user: what the runtime compares with the authenticated caller. */
+function arnOfGrantee(scope: Construct, grantee: iam.IGrantable): string {
+  const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+  if (principal.roleArn !== undefined) return principal.roleArn;
+  if (principal.userArn !== undefined) return principal.userArn;
+  throw new MultiRegionAgentError(
+    'OnBehalfGranteeNotRole',
+    `grantInvokeOnBehalfOfUsers: the grantee must be an IAM role or user (a Lambda function's or an ECS task's role, for instance), got ${grantee.grantPrincipal.constructor.name}`,
+    scope,
+  );
 }
 
 function withoutSystemPrompt(inference: RuntimeConfigInput['inference']): RuntimeConfigInput['inference'] {

@@ -14,8 +14,20 @@ const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
   ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
 ];
 
-/** The DynamoDB actions the runtime uses (lambda/agent/store/dynamo-conversation-store.ts), and nothing else; GetItem reads back a write whose condition failed. */
-const RUNTIME_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+/**
+ * The DynamoDB actions the runtime uses (lambda/agent/store/dynamo-conversation-store.ts), and nothing else:
+ * GetItem reads back a write whose condition failed, BatchWriteItem removes a deleted conversation's items.
+ */
+const RUNTIME_TABLE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+/** The owner index is only queried (listing, export, erasure). */
+const RUNTIME_INDEX_ACTIONS = ['dynamodb:Query'];
 const RUNTIME_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
 
 /** What a runtime needs of its jurisdiction's table, wherever it is deployed. */
@@ -26,7 +38,7 @@ export interface IConversationTable {
   readonly homeTableArn: string;
   /** The customer-managed key of the home region's replica, if the table uses one. */
   readonly homeKeyArn?: string;
-  /** Grants exactly the runtime's DynamoDB actions on the home replica (and its key). */
+  /** Grants exactly the runtime's DynamoDB actions on the home replica, Query on its owner index (and its key). */
   grantConversationAccess(grantee: iam.IGrantable): iam.Grant;
 }
 
@@ -86,6 +98,9 @@ export interface ConversationTableProps {
  * encryption at rest.
  */
 export class ConversationTable extends Construct implements IConversationTable {
+  /** Days point-in-time recovery keeps: DynamoDB's longest, and how long an erased conversation stays restorable from backups. */
+  static readonly POINT_IN_TIME_RECOVERY_DAYS = 35;
+
   /** The deterministic name of a jurisdiction's table, so other regions can import it without references. */
   static tableNameFor(agentName: string, jurisdiction: Jurisdiction): string {
     return `${agentName}-conversations-${jurisdiction.name}`;
@@ -148,13 +163,24 @@ export class ConversationTable extends Construct implements IConversationTable {
       billing: dynamodb.Billing.onDemand(),
       // DynamoDB documented no TTL for strongly consistent global tables when this was written.
       timeToLiveAttribute: props.strongConsistency ? undefined : TableSchema.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Said, not left to the default: the residency report and README state how long deleted conversations stay restorable.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: ConversationTable.POINT_IN_TIME_RECOVERY_DAYS },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       encryption: encryption.tableKey
         ? dynamodb.TableEncryptionV2.customerManagedKey(encryption.tableKey, encryption.replicaKeyArns)
         : dynamodb.TableEncryptionV2.dynamoOwnedKey(),
       replicas: replicaRegions.map((region) => ({ region })),
+      // Part of the global table: it replicates with the table, to the jurisdiction's regions only.
+      globalSecondaryIndexes: [
+        {
+          indexName: TableSchema.ownerIndex.name,
+          partitionKey: { name: TableSchema.ownerIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: TableSchema.ownerIndex.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...TableSchema.ownerIndex.projected],
+        },
+      ],
       ...(props.strongConsistency ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
     });
     if (props.strongConsistency) {
@@ -232,6 +258,7 @@ class ImportedConversationTable extends Construct implements IConversationTable 
 
 function grantTableAccess(grantee: iam.IGrantable, tableArn: string, keyArn: string | undefined): iam.Grant {
   const grant = iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_TABLE_ACTIONS, resourceArns: [tableArn] });
+  iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_INDEX_ACTIONS, resourceArns: [`${tableArn}/index/${TableSchema.ownerIndex.name}`] });
   if (keyArn) iam.Grant.addToPrincipal({ grantee, actions: RUNTIME_KEY_ACTIONS, resourceArns: [keyArn] });
   return grant;
 }

@@ -5,9 +5,12 @@ import { Construct } from 'constructs';
 import type { InferenceGeography, ProviderResidency, Tier } from '../lambda/agent/config';
 import { geoLabel, layeredRecordName, type PublicNameRouting } from './agent-routing';
 import type { AgentRuntime } from './agent-runtime';
-import type { ConversationTable } from './conversation-table';
+import { TableSchema } from '../lambda/agent/table-schema';
+import { ConversationTable } from './conversation-table';
 import type { Jurisdiction } from './jurisdiction';
 import type { ResolvedProviderTarget } from './model-chain';
+
+const TOMBSTONE_HOURS = TableSchema.tombstoneSeconds / 3600;
 
 /** The document of the residency report: where each jurisdiction's data may be processed and stored, and who is routed to it. */
 export interface ResidencyReportDocument {
@@ -91,6 +94,19 @@ export interface ResidencyStorage {
   readonly replicas: ReadonlyArray<{ readonly region: string; readonly home: boolean; readonly pointInTimeRecovery: boolean }>;
   /** The witness of a two-region strongly consistent table: replication metadata, no items. */
   readonly witnessRegion?: string;
+  readonly erasure: ResidencyErasure;
+}
+
+/** What erasing an owner's conversations (`DELETE /v1/conversations`, or one conversation) removes, where, and what stays. */
+export interface ResidencyErasure {
+  /** The owner index, a secondary index of the same table: it exists in every replica, and entries go with their items. */
+  readonly ownerIndex: string;
+  /** Regions whose replicas the deletions reach (the home region's writes, replicated). */
+  readonly regions: readonly string[];
+  /** How long point-in-time recovery can still restore a deleted item, in each replica's region. */
+  readonly pointInTimeRecoveryDays: number;
+  /** How long the deleted conversation's tombstone (ids, counters and times; no text) is kept before its TTL. */
+  readonly tombstoneHours: number;
 }
 
 /** Which DNS names and geolocations send users to a jurisdiction. */
@@ -188,6 +204,12 @@ export class ResidencyReport extends Construct {
         table: table.tableName,
         replicas: table.replicaRegions.map((region) => ({ region, home: region === jurisdiction.homeRegion, pointInTimeRecovery: true })),
         ...(table.witnessRegion ? { witnessRegion: table.witnessRegion } : {}),
+        erasure: {
+          ownerIndex: TableSchema.ownerIndex.name,
+          regions: table.replicaRegions,
+          pointInTimeRecoveryDays: ConversationTable.POINT_IN_TIME_RECOVERY_DAYS,
+          tombstoneHours: TOMBSTONE_HOURS,
+        },
       },
       routing: this.routingOf(jurisdiction, runtimeRegions),
     };
@@ -305,6 +327,11 @@ export function renderResidencyMarkdown(report: ResidencyReportDocument): string
       '',
       `**Stored in:** table \`${storage.table}\`, replicas in ${list(storage.replicas.map((replica) => replica.region))} (home \`${jurisdiction.homeRegion}\`); point-in-time recovery backups stay in each replica's region.` +
         (storage.witnessRegion ? ` Witness \`${storage.witnessRegion}\` (replication metadata, no items).` : ''),
+      '',
+      `**Erasure:** deleting a conversation, or all of an owner's, marks it deleted in the home region (every region's reads and writes honour it at once), then deletes its items; ` +
+        `the deletions replicate to ${list(storage.erasure.regions)}, and the owner index \`${storage.erasure.ownerIndex}\` (part of the table) follows in each. ` +
+        `Point-in-time recovery can restore deleted items for ${storage.erasure.pointInTimeRecoveryDays} days, in each replica's region; ` +
+        `the tombstone (ids, counters and times, no message text) expires ${storage.erasure.tombstoneHours} hours after the deletion.`,
       '',
       `**Users sent here:** ${routing.geolocations.length > 0 ? `located in ${routing.geolocations.join(', ')}, by the public name` : 'no geolocation sends users here specifically'}.`,
       '',

@@ -80,6 +80,7 @@ export class AgentServer {
       {
         method: request.method ?? 'GET',
         path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
         headers,
         body: body.length > 0 ? body : undefined,
         caller: localCaller(headers),

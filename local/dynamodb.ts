@@ -42,9 +42,9 @@ export class LocalDynamoDb {
     readonly endpoint: string,
   ) {}
 
-  /** Creates a table with the conversation table's key schema (on-demand, like the deployed one). */
+  /** Creates a table with the conversation table's key schema and owner index (on-demand, like the deployed one). */
   async createConversationTable(name: string): Promise<void> {
-    await this.createTable(name, TableSchema);
+    await this.createTable(name, TableSchema, TableSchema.ownerIndex);
   }
 
   /** Creates a table with the target-health table's key schema (on-demand, like the deployed one). */
@@ -52,21 +52,23 @@ export class LocalDynamoDb {
     await this.createTable(name, HealthTableSchema);
   }
 
-  private async createTable(name: string, schema: { partitionKey: string; sortKey: string }): Promise<void> {
+  private async createTable(name: string, schema: KeySchema, index?: KeySchema & { name: string; projected: readonly string[] }): Promise<void> {
     const client = new DynamoDBClient({ region: 'local', endpoint: this.endpoint, credentials: LOCAL_CREDENTIALS });
+    const keys = [schema, ...(index ? [index] : [])].flatMap((keySchema) => [keySchema.partitionKey, keySchema.sortKey]);
     try {
       await client.send(
         new CreateTableCommand({
           TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: schema.partitionKey, AttributeType: 'S' },
-            { AttributeName: schema.sortKey, AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: schema.partitionKey, KeyType: 'HASH' },
-            { AttributeName: schema.sortKey, KeyType: 'RANGE' },
-          ],
+          AttributeDefinitions: keys.map((key) => ({ AttributeName: key, AttributeType: 'S' })),
+          KeySchema: keySchemaOf(schema),
+          ...(index
+            ? {
+                GlobalSecondaryIndexes: [
+                  { IndexName: index.name, KeySchema: keySchemaOf(index), Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } },
+                ],
+              }
+            : {}),
         }),
       );
     } finally {
@@ -78,6 +80,18 @@ export class LocalDynamoDb {
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+interface KeySchema {
+  partitionKey: string;
+  sortKey: string;
+}
+
+function keySchemaOf(schema: KeySchema): Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }> {
+  return [
+    { AttributeName: schema.partitionKey, KeyType: 'HASH' },
+    { AttributeName: schema.sortKey, KeyType: 'RANGE' },
+  ];
 }
 
 /**

@@ -16,6 +16,12 @@ z.config(en());
 
 /** Name of the environment variable that carries the JSON configuration. */
 export const CONFIG_ENV_VAR = 'AGENT_CONFIG';
+/**
+ * Name of the environment variable that carries `onBehalfCallers` (a JSON
+ * array of ARNs): apart from AGENT_CONFIG because the grants that fill it
+ * are made after the runtime exists, and the ARNs are known at deployment only.
+ */
+export const ON_BEHALF_CALLERS_ENV_VAR = 'AGENT_ON_BEHALF_CALLERS';
 
 /** The tiers of a fallback chain, in the order they are tried. */
 export const TIERS = ['primary', 'regional-fallback', 'model-fallback', 'provider-fallback'] as const;
@@ -127,6 +133,11 @@ export const runtimeConfigSchema = z
     chain: z.array(chainTargetSchema).check(z.minLength(1)),
     /** Public host name of every jurisdiction, used to answer 421 with the right host. */
     jurisdictionHosts: z._default(z.record(z.string(), z.string()), {}),
+    /**
+     * The IAM roles and users allowed to name an end user (`x-agent-end-user`) and act for them
+     * (`AgentRuntime.grantInvokeOnBehalfOfUsers`); a role is given by its role ARN.
+     */
+    onBehalfCallers: z._default(z.array(z.string().check(z.regex(/^arn:[a-z-]+:(iam|sts)::\d{12}:[!-~]+$/, 'must be the ARN of an IAM role or user'))), []),
     table: z.object({
       name: z.string().check(z.minLength(3), z.maxLength(255)),
       /** The jurisdiction's home region, where the authoritative copy is read and written. */
@@ -324,6 +335,14 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): Runtime
     parsed = JSON.parse(raw);
   } catch (error) {
     throw new RuntimeConfigError(`Invalid agent runtime configuration: ${CONFIG_ENV_VAR} is not JSON (${(error as Error).message})`);
+  }
+  const onBehalfCallers = env[ON_BEHALF_CALLERS_ENV_VAR];
+  if (onBehalfCallers && typeof parsed === 'object' && parsed !== null) {
+    try {
+      parsed = { ...parsed, onBehalfCallers: JSON.parse(onBehalfCallers) };
+    } catch (error) {
+      throw new RuntimeConfigError(`Invalid agent runtime configuration: ${ON_BEHALF_CALLERS_ENV_VAR} is not JSON (${(error as Error).message})`);
+    }
   }
   return validateRuntimeConfig(parsed);
 }

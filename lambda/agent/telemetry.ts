@@ -18,6 +18,8 @@ export interface RequestSummary {
   conversationId: string;
   /** The caller's full identity (an assumed role's session included), for logs only. */
   caller: string;
+  /** The end user the caller acts for, when it names one. */
+  endUser?: string;
   status: number;
   path?: Tier;
   target?: ChainTarget;
@@ -117,6 +119,16 @@ export class Telemetry {
     this.metrics.addMetric(MetricName.ToolErrors, MetricUnit.Count, ok ? 0 : 1);
     this.metrics.addMetric(MetricName.ToolLatency, MetricUnit.Milliseconds, durationMs);
     this.metrics.publishStoredMetrics();
+  }
+
+  /** Conversations deleted by their owner (one, or all: erasure); ids and counts, never titles or text. */
+  conversationsDeleted(deletion: { requestId: string; caller: string; endUser?: string; conversationIds: readonly string[]; erasure: boolean }): void {
+    this.logger.info(deletion.erasure ? 'conversations erased' : 'conversation deleted', { ...deletion, count: deletion.conversationIds.length });
+  }
+
+  /** A deleted conversation's items could not all be removed after the answer: its tombstone hides them, erasure or TTL removes them. */
+  itemsLeft(conversationId: string, error: unknown): void {
+    this.logger.warn('deleted conversation items left', { conversationId, error: (error as Error).name ?? 'error' });
   }
 
   /** A retried request answered from the store: no model was called. */

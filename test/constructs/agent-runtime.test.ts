@@ -328,7 +328,7 @@ test("a runtime outside its unrestricted jurisdiction's geography calls the mode
   ]);
 });
 
-test("the conversation table grant names only the jurisdiction's home replica; the other DynamoDB grant is the region's health table", () => {
+test("the conversation table grant names only the jurisdiction's home replica and its owner index; the other DynamoDB grant is the region's health table", () => {
   const { template, runtime, stack } = composed();
 
   const runtimeRole = stack.getLogicalId(runtime.function.role!.node.defaultChild as CfnElement);
@@ -336,10 +336,12 @@ test("the conversation table grant names only the jurisdiction's home replica; t
     .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(runtimeRole))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
     .filter((statement: { Action: string[] }) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
-  expect(dynamo).toHaveLength(2);
+  expect(dynamo).toHaveLength(3);
   expect(flatten(dynamo[0].Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/agent-conversations-eu`);
+  expect(dynamo[1]).toMatchObject({ Action: 'dynamodb:Query' });
+  expect(flatten(dynamo[1].Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/agent-conversations-eu/index/by-owner`);
   const healthTable = stack.getLogicalId(runtime.healthTable!.table.node.defaultChild as CfnElement);
-  expect(dynamo[1].Resource).toEqual({ 'Fn::GetAtt': [healthTable, 'Arn'] });
+  expect(dynamo[2].Resource).toEqual({ 'Fn::GetAtt': [healthTable, 'Arn'] });
 });
 
 test('the messages route streams from Lambda through InvokeWithResponseStream, with IAM authorization and a validated body', () => {
@@ -367,7 +369,18 @@ test('GET and HEAD /health need no credentials; the conversation routes do', () 
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
-  expect(methods.sort()).toEqual(['GET AWS_IAM', 'GET NONE', 'HEAD AWS_IAM', 'HEAD NONE', 'POST AWS_IAM', 'POST AWS_IAM']);
+  expect(methods.sort()).toEqual([
+    'DELETE AWS_IAM',
+    'DELETE AWS_IAM',
+    'GET AWS_IAM',
+    'GET AWS_IAM',
+    'GET AWS_IAM',
+    'GET NONE',
+    'HEAD AWS_IAM',
+    'HEAD NONE',
+    'POST AWS_IAM',
+    'POST AWS_IAM',
+  ]);
 });
 
 /** The methods of the /health resource, by HTTP method. */
@@ -467,9 +480,16 @@ test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent
   const resources = [statements[0].Resource].flat();
   // The API and its stage are referenced; account and region are this stack's, never '*'.
   expect(resources.map(flatten).sort()).toEqual(
-    ['GET/v1/conversations/*', 'HEAD/v1/conversations/*', 'POST/v1/conversations', 'POST/v1/conversations/*/messages'].map(
-      (route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`,
-    ),
+    [
+      'DELETE/v1/conversations',
+      'DELETE/v1/conversations/*',
+      'GET/v1/conversations',
+      'GET/v1/conversations/*',
+      'GET/v1/export',
+      'HEAD/v1/conversations/*',
+      'POST/v1/conversations',
+      'POST/v1/conversations/*/messages',
+    ].map((route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`),
   );
   for (const resource of resources) expect(JSON.stringify(resource)).toContain(`{"Ref":"${stageId}"}`);
 });
@@ -487,7 +507,7 @@ test('grantInvoke works through the API construct too, for a role, and grants no
     Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CallerRole') }] } }),
   )[0];
   const arns = [policy.Properties.PolicyDocument.Statement[0].Resource].flat().map(flatten);
-  expect(arns).toHaveLength(4);
+  expect(arns).toHaveLength(8);
   expect(arns.join(' ')).not.toContain('/health');
 });
 
@@ -546,6 +566,10 @@ test('a Cognito user pool can authorize callers instead', () => {
     (method) => `${method.Properties.HttpMethod} ${method.Properties.AuthorizationType}`,
   );
   expect(authorizations.sort()).toEqual([
+    'DELETE COGNITO_USER_POOLS',
+    'DELETE COGNITO_USER_POOLS',
+    'GET COGNITO_USER_POOLS',
+    'GET COGNITO_USER_POOLS',
     'GET COGNITO_USER_POOLS',
     'GET NONE',
     'HEAD COGNITO_USER_POOLS',
@@ -553,6 +577,90 @@ test('a Cognito user pool can authorize callers instead', () => {
     'POST COGNITO_USER_POOLS',
     'POST COGNITO_USER_POOLS',
   ]);
+});
+
+test('an owner lists, deletes, erases and exports through authorized routes; the listing passes its optional limit and cursor on', () => {
+  const { template } = composed();
+
+  const list = methodsAt(template, '/v1/conversations');
+  const one = methodsAt(template, '/v1/conversations/{conversationId}');
+  const exported = methodsAt(template, '/v1/export');
+
+  for (const method of [list.GET, list.DELETE, one.DELETE, exported.GET]) {
+    expect(method).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' } });
+  }
+  expect(list.GET.RequestParameters).toEqual({ 'method.request.querystring.limit': false, 'method.request.querystring.cursor': false });
+  expect(one.DELETE.RequestParameters).toEqual({ 'method.request.path.conversationId': true });
+});
+
+describe('grantInvokeOnBehalfOfUsers', () => {
+  /** The runtime function's on-behalf callers, as CloudFormation will write them (the ARNs as references). */
+  const onBehalfCallers = (template: Template): unknown => {
+    const [agentFunction] = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { AGENT_CONFIG: Match.anyValue() } } } }),
+    );
+    return agentFunction.Properties.Environment.Variables.AGENT_ON_BEHALF_CALLERS;
+  };
+
+  test("names the backend's role, and only it, in the runtime's on-behalf callers; a plain grantInvoke names none", () => {
+    // GIVEN a backend that acts for its users, and a reporting job that does not
+    const { stack, runtime } = composed();
+    const backend = new iam.Role(stack, 'Backend', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    const reporting = new iam.Role(stack, 'Reporting', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // WHEN
+    runtime.grantInvokeOnBehalfOfUsers(backend);
+    runtime.grantInvoke(reporting);
+
+    // THEN the runtime's list holds the backend's role ARN (resolved at deployment) and nothing else
+    const template = Template.fromStack(stack);
+    const backendId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Backend'))!;
+    expect(onBehalfCallers(template)).toEqual({ 'Fn::Join': ['', ['["', { 'Fn::GetAtt': [backendId, 'Arn'] }, '"]']] });
+    expect(JSON.stringify(onBehalfCallers(template))).not.toContain('Reporting');
+    // AND both invoke exactly the same routes: the header, not IAM, is what the on-behalf grant adds
+    const invokeOf = (prefix: string) =>
+      Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${prefix}`) }] } }))[0].Properties
+        .PolicyDocument.Statement;
+    expect(invokeOf('Backend')).toEqual(invokeOf('Reporting'));
+    expect(invokeOf('Backend')[0].Action).toBe('execute-api:Invoke');
+  });
+
+  test('without the grant the runtime has no on-behalf callers at all', () => {
+    const { template } = composed();
+
+    expect(onBehalfCallers(template)).toBeUndefined();
+  });
+
+  test('two grants list both roles once each', () => {
+    const { stack, runtime } = composed();
+    const first = new iam.Role(stack, 'First', { assumedBy: new iam.AccountPrincipal(ACCOUNT) });
+    const second = iam.Role.fromRoleArn(stack, 'Second', `arn:aws:iam::${ACCOUNT}:role/service/other-backend`);
+
+    runtime.grantInvokeOnBehalfOfUsers(first);
+    runtime.grantInvokeOnBehalfOfUsers(second);
+    runtime.grantInvokeOnBehalfOfUsers(first);
+
+    const value = onBehalfCallers(Template.fromStack(stack)) as { 'Fn::Join': [string, unknown[]] };
+    expect(JSON.stringify(value)).toContain(`arn:aws:iam::${ACCOUNT}:role/service/other-backend`);
+    expect(value['Fn::Join'][1].filter((part) => JSON.stringify(part).includes('First'))).toHaveLength(1);
+  });
+
+  test('throws if the API authorizes Cognito users', () => {
+    const poolStack = new Stack(testApp(), 'Pool', { env: { account: ACCOUNT, region: 'eu-central-1' } });
+    const pool = cognito.UserPool.fromUserPoolArn(poolStack, 'Users', `arn:aws:cognito-idp:eu-central-1:${ACCOUNT}:userpool/eu-central-1_abc`);
+    const { stack, runtime } = composed({ authorization: AgentAuthorization.cognito(pool) });
+    const backend = new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountPrincipal(ACCOUNT) });
+
+    expect(() => runtime.grantInvokeOnBehalfOfUsers(backend)).toThrow(/grantInvokeOnBehalfOfUsers: the API authorizes Cognito users/);
+  });
+
+  test('throws if the grantee is neither a role nor a user', () => {
+    const { runtime } = composed();
+
+    expect(() => runtime.grantInvokeOnBehalfOfUsers({ grantPrincipal: new iam.AccountPrincipal(ACCOUNT) })).toThrow(
+      /grantInvokeOnBehalfOfUsers: the grantee must be an IAM role or user/,
+    );
+  });
 });
 
 test('the stage logs access, not message bodies, and is throttled; gateway errors use the JSON error shape', () => {

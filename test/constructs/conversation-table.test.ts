@@ -125,8 +125,47 @@ test("an import from another region grants exactly the runtime's actions on the 
 
   // THEN
   const policy = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0];
-  const statement = policy.Properties.PolicyDocument.Statement[0];
-  // Exactly what lambda/agent/store/dynamo-conversation-store.ts sends: Query, GetItem, PutItem, UpdateItem, DeleteItem.
-  expect(statement.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-  expect(flatten(statement.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu`);
+  const [table, index, ...others] = policy.Properties.PolicyDocument.Statement;
+  // Exactly what lambda/agent/store/dynamo-conversation-store.ts sends: on the table, and Query alone on its owner index.
+  expect(table.Action.sort()).toEqual([
+    'dynamodb:BatchWriteItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ]);
+  expect(flatten(table.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu`);
+  expect(index.Action).toBe('dynamodb:Query');
+  expect(flatten(index.Resource)).toBe(`arn:AWS::Partition:dynamodb:eu-west-1:${ACCOUNT}:table/support-conversations-eu/index/by-owner`);
+  expect(others).toEqual([]);
+});
+
+test('the owner index is part of the global table: the owner and last activity as keys, projecting only what a listing shows, in every replica', () => {
+  // GIVEN
+  const stack = homeStack();
+
+  // WHEN
+  new ConversationTable(stack, 'Table', { jurisdiction: eu() });
+
+  // THEN one index on the table itself (a GlobalTable's indexes exist in each of its replicas), no second table
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+  template.resourceCountIs('AWS::DynamoDB::Table', 0);
+  template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+    AttributeDefinitions: Match.arrayWith([
+      { AttributeName: 'owner', AttributeType: 'S' },
+      { AttributeName: 'updatedAt', AttributeType: 'S' },
+    ]),
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'by-owner',
+        KeySchema: [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['title', 'exchanges', 'createdAt', 'jurisdiction', 'deletedAt', 'expiresAt'] },
+      },
+    ],
+  });
 });

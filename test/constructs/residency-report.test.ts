@@ -119,6 +119,7 @@ describe("the example app's residency report", () => {
         { region: 'eu-west-1', home: true, pointInTimeRecovery: true },
         { region: 'eu-central-1', home: false, pointInTimeRecovery: true },
       ],
+      erasure: { ownerIndex: 'by-owner', regions: ['eu-west-1', 'eu-central-1'], pointInTimeRecoveryDays: 35, tombstoneHours: 24 },
     });
     expect(eu.routing.geolocations).toEqual(['continent-EU']);
     expect(eu.routing.hostNames.map((host) => `${host.name}: ${host.regions.join(', ')}`)).toEqual([
@@ -159,6 +160,8 @@ describe("the example app's residency report", () => {
     );
     expect(markdown).toContain('| profile `eu.anthropic.claude-sonnet-4-5-20250929-v1:0` (primary, regional-fallback) | `eu-central-1`, `eu-west-1` |');
     expect(markdown).toContain('**Users sent here:** located in continent-EU, by the public name.');
+    expect(markdown).toContain('the deletions replicate to `eu-west-1`, `eu-central-1`, and the owner index `by-owner` (part of the table) follows in each.');
+    expect(markdown).toContain('Point-in-time recovery can restore deleted items for 35 days');
   });
 });
 

@@ -284,6 +284,24 @@ test('a result over the limit is cut, and the model is told it was', async () =>
   if (outcome.kind === 'answered') expect(outcome.steps[0].tools[0]).toMatchObject({ truncated: true });
 });
 
+test('a result with a Date is given to the model and kept as its JSON (an ISO string), which DynamoDB can store', async () => {
+  // GIVEN a tool returning what tools really return: a Date, a decimal, nested objects
+  const calls: Call[] = [];
+  const model = scriptedModel((_target, step) => (step === 1 ? { tools: [{ id: 'd', name: 'when', input: {} }] } : { answer: 'ok' }), calls);
+  const shippedAt = new Date('2026-12-06T10:00:00Z');
+  const { loop } = loopOf([primary], model, {
+    when: tool({ inputSchema: z.object({}), execute: () => ({ shippedAt, price: 19.99, box: { at: shippedAt } }) }),
+  });
+
+  // WHEN
+  const { outcome } = await run(loop);
+
+  // THEN the model and the stored step see the same plain JSON
+  const json = { shippedAt: '2026-12-06T10:00:00.000Z', price: 19.99, box: { at: '2026-12-06T10:00:00.000Z' } };
+  expect(resultsSent(calls[1].request)).toEqual([['d', 'success', { json }]]);
+  expect(outcome.kind === 'answered' && outcome.steps[0].tools[0].result).toEqual(json);
+});
+
 test('the request budget bounds the tools too: a tool gets what is left of it, not its own longer timeout', async () => {
   const model = scriptedModel((_target, step) => (step === 1 ? { tools: [{ id: 'x', name: 'slow', input: {} }] } : { answer: 'ok' }), []);
   const { loop } = loopOf([primary], model, { slow: tool({ inputSchema: z.object({}), timeoutMs: 60_000, execute: () => new Promise(() => undefined) }) });

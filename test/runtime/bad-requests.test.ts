@@ -44,7 +44,28 @@ test.each([
   ['an unknown jurisdiction prefix', 400, 'invalid_conversation_id', () => post('{"text": "hi"}', 'mars.abc')],
   ['an unknown route', 404, 'not_found', () => send('/v1/nope')],
   ['a wrong method on messages', 405, 'method_not_allowed', () => send('/v1/conversations/eu.c-bad/messages', { method: 'GET' })],
-  ['a wrong method on a conversation', 405, 'method_not_allowed', () => send('/v1/conversations/eu.c-bad', { method: 'DELETE' })],
+  ['a wrong method on a conversation', 405, 'method_not_allowed', () => send('/v1/conversations/eu.c-bad', { method: 'PUT' })],
+  ['a wrong method on the export', 405, 'method_not_allowed', () => send('/v1/export', { method: 'DELETE' })],
+  ['a list cursor this API did not write', 400, 'invalid_cursor', () => send('/v1/conversations?cursor=not-a-cursor')],
+  ['a list cursor that is not base64url', 400, 'invalid_cursor', () => send('/v1/conversations?cursor=a%2Bb')],
+  ['a list limit over the maximum', 400, 'invalid_limit', () => send('/v1/conversations?limit=101')],
+  ['a list limit that is not a number', 400, 'invalid_limit', () => send('/v1/conversations?limit=ten')],
+  ['a list limit of zero', 400, 'invalid_limit', () => send('/v1/conversations?limit=0')],
+  ['an end-user header with a #', 400, 'invalid_end_user', () => send('/v1/conversations', { headers: { 'x-agent-end-user': 'alice#admin' } })],
+  ['an empty end-user header', 400, 'invalid_end_user', () => send('/v1/conversations', { headers: { 'x-agent-end-user': '' } })],
+  ['an over-long end-user header', 400, 'invalid_end_user', () => send('/v1/conversations', { headers: { 'x-agent-end-user': 'u'.repeat(129) } })],
+  [
+    'an end-user header from a caller without the on-behalf grant',
+    403,
+    'end_user_not_allowed',
+    () => send('/v1/conversations/eu.c-bad/messages', { method: 'POST', headers: { 'x-agent-end-user': 'alice' }, body: '{"text": "hi"}' }),
+  ],
+  [
+    'an erasure for an end user by a caller without the grant',
+    403,
+    'end_user_not_allowed',
+    () => send('/v1/conversations', { method: 'DELETE', headers: { 'x-agent-end-user': 'alice' } }),
+  ],
 ])('%s gets a %i %s JSON error, calls no model and stores nothing', async (_case, status, code, request) => {
   // GIVEN
   const before = await tableItems(harness.dynamo);

@@ -1,4 +1,4 @@
-import { CONFIG_ENV_VAR, loadRuntimeConfig, validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/agent/config';
+import { CONFIG_ENV_VAR, loadRuntimeConfig, ON_BEHALF_CALLERS_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../../lambda/agent/config';
 
 const valid: RuntimeConfigInput = {
   region: 'eu-west-1',
@@ -44,6 +44,18 @@ test.each([
 test('a missing or non-JSON environment variable fails with a clear message', () => {
   expect(() => loadRuntimeConfig({})).toThrow(`${CONFIG_ENV_VAR} is not set`);
   expect(() => loadRuntimeConfig({ [CONFIG_ENV_VAR]: '{oops' })).toThrow(`${CONFIG_ENV_VAR} is not JSON`);
+});
+
+test('the on-behalf callers come from their own variable, checked like the rest; none unless given', () => {
+  const config = JSON.stringify(valid);
+  const role = 'arn:aws:iam::111122223333:role/chat-backend';
+
+  expect(loadRuntimeConfig({ [CONFIG_ENV_VAR]: config }).onBehalfCallers).toEqual([]);
+  expect(loadRuntimeConfig({ [CONFIG_ENV_VAR]: config, [ON_BEHALF_CALLERS_ENV_VAR]: JSON.stringify([role]) }).onBehalfCallers).toEqual([role]);
+  expect(() => loadRuntimeConfig({ [CONFIG_ENV_VAR]: config, [ON_BEHALF_CALLERS_ENV_VAR]: '["chat-backend"]' })).toThrow(
+    'onBehalfCallers.0: must be the ARN of an IAM role or user',
+  );
+  expect(() => loadRuntimeConfig({ [CONFIG_ENV_VAR]: config, [ON_BEHALF_CALLERS_ENV_VAR]: '[oops' })).toThrow(`${ON_BEHALF_CALLERS_ENV_VAR} is not JSON`);
 });
 
 test('the Lambda entry point fails its cold start on a bad configuration, naming the field', () => {

@@ -39,5 +39,7 @@ export interface LambdaToolEvent {
   toolUseId: string;
   conversationId: string;
   caller: string;
+  /** The end user the caller acts for, when it names one. */
+  endUser?: string;
   region: string;
 }

@@ -25,8 +25,10 @@ export interface ToolContext {
   /** The AI SDK passes the model messages here; this runtime passes none (tools get the conversation id instead). */
   messages: never[];
   conversationId: string;
-  /** The conversation's owner (see the README's Owners). */
+  /** The conversation's owner (see the README's Owners); for a backend acting for an end user, the backend. */
   caller: string;
+  /** The end user a backend acts for (`x-agent-end-user`), when it names one: the conversation is theirs. */
+  endUser?: string;
   /** The region whose runtime runs the tool. */
   region: string;
   /** Milliseconds until the tool's own timeout or the request's budget, whichever comes first. */

@@ -63,6 +63,7 @@ export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Reco
           toolUseId: context.toolCallId,
           conversationId: context.conversationId,
           caller: context.caller,
+          ...(context.endUser !== undefined ? { endUser: context.endUser } : {}),
           region: context.region,
         };
         const output = await clients

@@ -32,6 +32,8 @@ export interface ToolOutcome extends ToolCall {
 export interface ToolRunContext {
   conversationId: string;
   caller: string;
+  /** The end user the caller acts for (`x-agent-end-user`), when it names one. */
+  endUser?: string;
   region: string;
   /** Epoch ms: the end of the request's budget; no tool runs past it. */
   deadline: number;
@@ -108,6 +110,7 @@ export class ToolRunner {
       messages: [],
       conversationId: context.conversationId,
       caller: context.caller,
+      ...(context.endUser !== undefined ? { endUser: context.endUser } : {}),
       region: context.region,
       remainingTimeMs: () => Math.max(0, deadline - this.props.clock.now()),
     };
@@ -127,7 +130,8 @@ export class ToolRunner {
       return failure(`the tool's result is not JSON (${(error as Error).message})`);
     }
     if (json === undefined) return failure(`the tool's result is not JSON (a ${typeof value})`);
-    const result = value === undefined ? null : value;
+    // The result as JSON, what the model reads and the store can hold: a Date becomes its ISO string, not an object DynamoDB refuses.
+    const result: unknown = JSON.parse(json);
     if (Buffer.byteLength(json) <= this.props.resultBytes) return { ok: true, result, content: [contentOf(result)] };
     // Cut, and say so: the model (and whoever reads the stored exchange) must know it saw only part of the result.
     const cut = { truncated: true, originalBytes: Buffer.byteLength(json), preview: utf8Prefix(json, this.props.resultBytes - 128) };

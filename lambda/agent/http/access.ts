@@ -1,19 +1,29 @@
 /**
- * Who may reach a conversation from this runtime: its owner, in its own
- * jurisdiction. Someone else's conversation is a 404 (never reveal that it
+ * Who may reach a conversation from this runtime: its owner (the caller, or
+ * the caller and the end user it acts for), in its own jurisdiction. Someone else's conversation is a 404 (never reveal that it
  * exists); another jurisdiction's is a 409 naming the host to use, a status
  * that no HTTP client resends on its own (a 421 would be: RFC 9110 lets
  * clients retry it on another connection, and Node's fetch does).
  */
 import type { RuntimeConfig } from '../config';
 import type { ConversationRecord } from '../store/conversation-store';
+import { EndUsers } from './end-user';
 import { HttpError } from './http-error';
-import { ownerOf, owns, type Owner } from './identity';
+import { owns, type Owner } from './identity';
 import type { AgentHttpRequest } from './types';
 import type { ConversationId } from './request-schema';
 
 export class ConversationAccess {
-  constructor(private readonly config: Pick<RuntimeConfig, 'jurisdiction' | 'jurisdictionHosts'>) {}
+  private readonly endUsers: EndUsers;
+
+  constructor(private readonly config: Pick<RuntimeConfig, 'jurisdiction' | 'jurisdictionHosts' | 'onBehalfCallers'>) {
+    this.endUsers = new EndUsers(config.onBehalfCallers);
+  }
+
+  /** The owner of the request's conversations (see end-user.ts); 401 when the request carries no identity (API Gateway authorizes first: defence in depth). */
+  ownerOf(request: AgentHttpRequest): Owner {
+    return this.endUsers.ownerOf(request);
+  }
 
   /** Refuses an id whose prefix names another jurisdiction, before anything is read or processed. */
   checkPrefix(conversation: ConversationId): void {
@@ -64,11 +74,4 @@ export class ConversationAccess {
 
 export function notFound(conversationId: string): HttpError {
   return new HttpError(404, 'not_found', `conversation ${conversationId} not found`);
-}
-
-/** The owner of the request's conversations; 401 when the request carries no identity (API Gateway authorizes first: defence in depth). */
-export function requireOwner(request: AgentHttpRequest): Owner {
-  const owner = ownerOf(request.caller);
-  if (!owner) throw new HttpError(401, 'unauthenticated', 'the request carries no authenticated identity');
-  return owner;
 }

@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config';
 import type { Clock } from '../chain/types';
 import { stateUnavailable } from '../message/failures';
-import { publicSteps } from '../message/stored-exchange';
+import { publicTurns } from '../message/stored-exchange';
 import { MessagePipeline, type MessagePipelineProps } from '../message/message-pipeline';
 import { ConversationClaimedError, StateUnavailableError, type ConversationStore, type LoadedConversation } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
-import { ConversationAccess, notFound, requireOwner } from './access';
+import { ConversationAccess, notFound } from './access';
 import { HttpError } from './http-error';
+import { OwnerRoutes } from './owner-routes';
 import { parseConversationId, type ConversationId } from './request-schema';
 import { TrackedSink } from './responses';
 import type { AgentHttpRequest, ResponseSink } from './types';
@@ -20,6 +21,7 @@ import type { AgentHttpRequest, ResponseSink } from './types';
 export type AgentAppProps = Omit<MessagePipelineProps, 'access'> & { clock: Clock };
 
 const CONVERSATIONS_ROUTE = '/v1/conversations';
+const EXPORT_ROUTE = '/v1/export';
 const MESSAGES_ROUTE = /^\/v1\/conversations\/([^/]+)\/messages$/;
 const CONVERSATION_ROUTE = /^\/v1\/conversations\/([^/]+)$/;
 
@@ -29,6 +31,7 @@ export class AgentApp {
   private readonly telemetry: Telemetry;
   private readonly access: ConversationAccess;
   private readonly messages: MessagePipeline;
+  private readonly owners: OwnerRoutes;
 
   constructor(props: AgentAppProps) {
     this.config = props.config;
@@ -36,6 +39,7 @@ export class AgentApp {
     this.telemetry = props.telemetry;
     this.access = new ConversationAccess(props.config);
     this.messages = new MessagePipeline({ ...props, access: this.access });
+    this.owners = new OwnerRoutes({ ...props, access: this.access });
   }
 
   async handle(request: AgentHttpRequest, sink: ResponseSink): Promise<void> {
@@ -61,8 +65,15 @@ export class AgentApp {
       return;
     }
     if (request.path === CONVERSATIONS_ROUTE) {
-      requireMethod(request, 'POST');
-      await this.mint(request, sink);
+      const method = requireMethod(request, 'POST', 'GET', 'DELETE');
+      if (method === 'POST') await this.mint(request, sink);
+      else if (method === 'GET') await this.owners.list(request, sink);
+      else await this.owners.eraseAll(request, sink);
+      return;
+    }
+    if (request.path === EXPORT_ROUTE) {
+      requireMethod(request, 'GET');
+      await this.owners.export(request, sink);
       return;
     }
     const messages = MESSAGES_ROUTE.exec(request.path);
@@ -73,8 +84,9 @@ export class AgentApp {
     }
     const conversation = CONVERSATION_ROUTE.exec(request.path);
     if (conversation) {
-      requireMethod(request, 'GET');
-      await this.getConversation(request, sink, this.conversationIdOf(conversation[1]));
+      const method = requireMethod(request, 'GET', 'DELETE');
+      if (method === 'GET') await this.getConversation(request, sink, this.conversationIdOf(conversation[1]));
+      else await this.owners.deleteOne(request, sink, this.conversationIdOf(conversation[1]));
       return;
     }
     throw new HttpError(404, 'not_found', `no route for ${request.method} ${request.path}`);
@@ -82,7 +94,7 @@ export class AgentApp {
 
   /** POST /v1/conversations: a new conversation with an id carrying this jurisdiction's prefix, owned by the caller. */
   private async mint(request: AgentHttpRequest, sink: TrackedSink): Promise<void> {
-    const owner = requireOwner(request);
+    const owner = this.access.ownerOf(request);
     const conversationId = `${this.config.jurisdiction.name}.${randomBytes(16).toString('base64url')}`;
     let record;
     try {
@@ -97,7 +109,7 @@ export class AgentApp {
   }
 
   private async getConversation(request: AgentHttpRequest, sink: TrackedSink, conversation: ConversationId): Promise<void> {
-    const owner = requireOwner(request);
+    const owner = this.access.ownerOf(request);
     let loaded: LoadedConversation;
     try {
       loaded = await this.store.loadAll(conversation.id);
@@ -106,18 +118,7 @@ export class AgentApp {
     }
     if (!loaded.record) throw notFound(conversation.id);
     this.access.check(loaded.record, owner, conversation.id);
-    const turns = loaded.turns.map((turn) => ({
-      turn: turn.exchange,
-      role: turn.role,
-      text: turn.text,
-      path: turn.path ?? null,
-      model: turn.model ?? null,
-      region: turn.region,
-      ...(turn.provider ? { provider: turn.provider } : {}),
-      time: turn.time,
-      ...(turn.incomplete ? { incomplete: true } : {}),
-      ...(turn.steps ? { steps: publicSteps(turn.steps, true) } : {}),
-    }));
+    const turns = publicTurns(loaded.turns);
     sink.json(request, this.config.region, 200, JSON.stringify({ conversationId: conversation.id, jurisdiction: loaded.record.jurisdiction, turns }));
   }
 
@@ -135,9 +136,13 @@ export class AgentApp {
   }
 }
 
-/** GET routes answer HEAD too (same status and headers, no body). */
-function requireMethod(request: AgentHttpRequest, method: 'GET' | 'POST'): void {
-  if (request.method === method || (method === 'GET' && request.method === 'HEAD')) return;
-  const allow = method === 'GET' ? 'GET, HEAD' : method;
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/** The request's method among the route's; GET routes answer HEAD too (same status and headers, no body). */
+function requireMethod(request: AgentHttpRequest, ...methods: Method[]): Method {
+  const method = request.method === 'HEAD' ? 'GET' : request.method;
+  const allowed = methods.find((candidate) => candidate === method);
+  if (allowed) return allowed;
+  const allow = methods.flatMap((candidate) => (candidate === 'GET' ? ['GET', 'HEAD'] : [candidate])).join(', ');
   throw new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allow}`, {}, { allow });
 }

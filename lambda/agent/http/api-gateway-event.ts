@@ -17,6 +17,7 @@ export function toAgentRequest(
   return {
     method: event.httpMethod,
     path: event.path,
+    ...(event.queryStringParameters ? { query: { ...event.queryStringParameters } } : {}),
     headers,
     body: bodyOf(event),
     caller: callerOf(event),

@@ -14,6 +14,11 @@
  *
  * Conversations stored before roles were reduced name the full session
  * ARN; that exact session may still reach them (`aliases`).
+ *
+ * A backend granted so (see end-user.ts) may act for one of its end users;
+ * the owner is then the pair `<caller>#user:<end user>`. No caller id
+ * contains `#` (IAM names, session names, Cognito ids and subs cannot), so
+ * a pair never equals a plain caller's id, nor another pair.
  */
 
 /** The authenticated identity of a request, as the API's authorizer established it. */
@@ -33,6 +38,26 @@ export interface Owner {
   aliases: string[];
   /** The caller's full identity, for logs. */
   caller: string;
+  /** The end user a granted backend acts for (`x-agent-end-user`); the id is then the caller's paired with it. */
+  endUser?: string;
+  /** The caller's own owner id, when it acts for an end user. */
+  callerId?: string;
+}
+
+/** The owner a granted caller acting for an end user stores conversations under. */
+export function endUserOwner(owner: Owner, endUser: string): Owner {
+  return { id: `${owner.id}#user:${endUser}`, aliases: [], caller: owner.caller, endUser, callerId: owner.id };
+}
+
+/**
+ * The owner id an IAM identity's requests carry, from the ARN a grant names:
+ * a role's requests come from its sessions, which ownerOf reduces to
+ * `arn:<partition>:sts::<account>:assumed-role/<name>` (a session ARN has no
+ * role path; role names are unique in an account). A user's is its ARN.
+ */
+export function ownerIdOfGrantee(arn: string): string {
+  const role = /^arn:([a-z-]+):iam::(\d{12}):role\/(?:[!-~]*\/)?([^/]+)$/.exec(arn);
+  return role ? `arn:${role[1]}:sts::${role[2]}:assumed-role/${role[3]}` : arn;
 }
 
 const ASSUMED_ROLE_ARN = /^(arn:[a-z-]+:sts::\d{12}:assumed-role\/[^/]+)\/.+$/;

@@ -4,6 +4,7 @@
  * the handler.
  */
 import * as z from 'zod/mini';
+import type { ListPosition } from '../store/conversation-store';
 import { HttpError } from './http-error';
 
 /**
@@ -75,6 +76,48 @@ export function parseIdempotencyKey(headers: Record<string, string | undefined>)
     throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-128 printable ASCII characters other than # (a UUID, for instance)');
   }
   return key;
+}
+
+/** Conversations per page of a listing: `limit` when given, at most MAX. */
+export const LIST_LIMIT = { default: 20, max: 100 } as const;
+
+const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,512}$/;
+const ISO_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+
+/** `?limit=N&cursor=C` of GET /v1/conversations; 400 for a limit out of range or a cursor this API did not write. */
+export function parseListQuery(query: Record<string, string | undefined> = {}): { limit: number; after?: ListPosition } {
+  const { limit: limitText, cursor } = query;
+  const limit = limitText === undefined ? LIST_LIMIT.default : Number(limitText);
+  if (!/^\d{1,3}$/.test(limitText ?? '1') || !Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) {
+    throw new HttpError(400, 'invalid_limit', `limit must be an integer from 1 to ${LIST_LIMIT.max}`);
+  }
+  return { limit, ...(cursor === undefined ? {} : { after: decodeCursor(cursor) }) };
+}
+
+/**
+ * The cursor is where the listing goes on: the last conversation shown and
+ * its activity time, base64url JSON. It names no owner: the listing always
+ * reads the caller's own index partition, so an altered cursor can only move
+ * within the caller's own conversations.
+ */
+export function encodeCursor(position: ListPosition): string {
+  return Buffer.from(JSON.stringify([position.conversationId, position.updatedAt])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListPosition {
+  const invalid = new HttpError(400, 'invalid_cursor', 'cursor must be the nextCursor of an earlier page, unchanged');
+  if (!CURSOR_PATTERN.test(cursor)) throw invalid;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 2) throw invalid;
+  const [conversationId, updatedAt] = decoded as unknown[];
+  if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) throw invalid;
+  if (typeof updatedAt !== 'string' || !ISO_TIME_PATTERN.test(updatedAt)) throw invalid;
+  return { conversationId, updatedAt };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -99,6 +99,12 @@ export class TrackedSink implements ResponseSink {
     this.sink.end();
   }
 
+  /** An answer without a body (204), with the headers every answer carries. */
+  empty(request: AgentHttpRequest, runtimeRegion: string, status: number): void {
+    this.start(status, { [AgentHeader.requestId]: request.requestId, [AgentHeader.runtimeRegion]: runtimeRegion });
+    this.end();
+  }
+
   /** One JSON answer, with the headers every answer carries. */
   json(request: AgentHttpRequest, runtimeRegion: string, status: number, body: string, headers: Record<string, string> = {}): void {
     this.start(status, {

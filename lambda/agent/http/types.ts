@@ -9,6 +9,8 @@ export interface AgentHttpRequest {
   method: string;
   /** The path without query string, e.g. /v1/conversations/abc/messages. */
   path: string;
+  /** The query string's parameters (the last of a repeated name); absent when there are none. */
+  query?: Record<string, string | undefined>;
   /** Header names in lower case. */
   headers: Record<string, string | undefined>;
   /** The body's bytes, undecoded: the app refuses what is not valid UTF-8 instead of replacing it. */

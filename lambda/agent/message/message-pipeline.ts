@@ -15,7 +15,7 @@ import type { RuntimeConfig } from '../config';
 import { AgentLoop, pathOf, type LoopHooks, type LoopOutcome, type StepRecord } from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
-import { notFound, requireOwner, type ConversationAccess } from '../http/access';
+import { notFound, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
 import { parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
 import { answerHeaders, providerLabel, servedBy, type TrackedSink } from '../http/responses';
@@ -36,6 +36,7 @@ import { failureOf, requestInFlight, stateUnavailable } from './failures';
 import { historyOf } from './history';
 import { PendingClaim } from './pending-claim';
 import { replay } from './replay';
+import { titleOf } from './title';
 import { publicSteps, singleStep, storedSteps } from './stored-exchange';
 
 /** The agent a runtime hosts: its instructions and loop settings, and its tools (in code and Lambda functions). */
@@ -79,7 +80,7 @@ interface LoadedState {
   idempotency?: IdempotencyEntry;
 }
 
-type Summary = { requestId: string; conversationId: string; caller: string; clientGone: boolean };
+type Summary = { requestId: string; conversationId: string; caller: string; endUser?: string; clientGone: boolean };
 
 export class MessagePipeline {
   private readonly loop: AgentLoop;
@@ -98,7 +99,7 @@ export class MessagePipeline {
 
   private parse(request: AgentHttpRequest, conversation: ConversationId): MessageInput {
     const { config, clock } = this.props;
-    const owner = requireOwner(request);
+    const owner = this.props.access.ownerOf(request);
     const text = parseMessageText(request.body, config.limits.maxTextBytes);
     const idempotencyKey = parseIdempotencyKey(request.headers);
     const arrivedAt = clock.now();
@@ -121,6 +122,8 @@ export class MessagePipeline {
     const { id } = input.conversation;
     try {
       const loaded = await store.load(id, { turns: config.table.historyTurns, idempotencyKey: input.idempotencyKey });
+      // A deleted conversation stores nothing more, and the model is not called for it.
+      if (loaded.deleted) throw notFound(id);
       if (loaded.record) access.check(loaded.record, input.owner, id);
       else access.checkNewConversation(input.conversation);
       return { record: loaded.record, turns: loaded.turns, degraded: false, idempotency: loaded.idempotency };
@@ -186,12 +189,18 @@ export class MessagePipeline {
         maxSteps: agent.maxSteps,
         budgetEnd: input.budgetEnd,
         signal: cancel.signal,
-        tools: { conversationId, caller: input.owner.id, region: config.region },
+        tools: { conversationId, caller: input.owner.callerId ?? input.owner.id, endUser: input.owner.endUser, region: config.region },
       },
       this.hooks(request, input, pending, exchange, writer),
     );
 
-    const summary: Summary = { requestId: request.requestId, conversationId, caller: input.owner.caller, clientGone: request.signal?.aborted ?? false };
+    const summary: Summary = {
+      requestId: request.requestId,
+      conversationId,
+      caller: input.owner.caller,
+      ...(input.owner.endUser ? { endUser: input.owner.endUser } : {}),
+      clientGone: request.signal?.aborted ?? false,
+    };
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return this.unanswered(input, state, outcome, pending, summary);
     await this.finish(input, outcome, exchange, writer, summary);
   }
@@ -262,6 +271,8 @@ export class MessagePipeline {
           requestId: request.requestId,
           idempotencyKey: input.idempotencyKey,
           inFlightUntil: input.limit,
+          // Only until the conversation has one: the claim keeps the first message's.
+          title: state.record?.title === undefined ? titleOf(input.text) : undefined,
         },
         refusalFor: (record) => this.props.access.refusal(record, input.owner, conversationId) ?? notFound(conversationId),
         inFlight: requestInFlight,

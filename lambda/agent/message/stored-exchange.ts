@@ -6,7 +6,7 @@
  * earliest are left out, marked as such, until the item fits.
  */
 import type { StepRecord } from '../agent/agent-loop';
-import type { StoredStep, StoredToolCall } from '../store/conversation-store';
+import type { StoredStep, StoredToolCall, StoredTurn } from '../store/conversation-store';
 import { providerLabel, servedBy } from '../http/responses';
 
 /** What an assistant turn's steps may take of the 400 KB item, leaving room for the text and the other attributes. */
@@ -93,4 +93,20 @@ export function singleStep(answer: {
     text: answer.text,
     ...(answer.stopReason ? { stopReason: answer.stopReason } : {}),
   };
+}
+
+/** The API's view of stored turns (GET /v1/conversations/{id}, the export): each with what served it and its steps with their data. */
+export function publicTurns(turns: readonly StoredTurn[]) {
+  return turns.map((turn) => ({
+    turn: turn.exchange,
+    role: turn.role,
+    text: turn.text,
+    path: turn.path ?? null,
+    model: turn.model ?? null,
+    region: turn.region,
+    ...(turn.provider ? { provider: turn.provider } : {}),
+    time: turn.time,
+    ...(turn.incomplete ? { incomplete: true } : {}),
+    ...(turn.steps ? { steps: publicSteps(turn.steps, true) } : {}),
+  }));
 }

@@ -21,6 +21,32 @@ export interface ConversationRecord {
   generation?: string;
   /** Epoch seconds after which the conversation, and every turn of it, counts as gone. */
   expiresAt: number;
+  /** The first words of the first message (see message/title.ts); absent before the first message. */
+  title?: string;
+  /** ISO-8601: when the last message arrived (its creation, before any). */
+  updatedAt?: string;
+}
+
+/** One conversation as an owner's listing shows it. */
+export interface ConversationSummary {
+  conversationId: string;
+  title?: string;
+  /** Messages sent in the conversation (exchange numbers claimed, an unanswered one included). */
+  exchanges: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Where an owner's listing goes on: the last conversation a page showed (the owner is never part of it). */
+export interface ListPosition {
+  conversationId: string;
+  updatedAt: string;
+}
+
+/** The owner a listing, an export or an erasure is for, with the earlier forms of its identity (see http/identity.ts). */
+export interface OwnerForms {
+  owner: string;
+  ownerAliases: string[];
 }
 
 export interface StoredTurn {
@@ -83,6 +109,8 @@ export interface IdempotencyEntry {
 export interface LoadedConversation {
   /** Absent when the id was never used, was deleted, or has expired. */
   record?: ConversationRecord;
+  /** The conversation was deleted (its tombstone is there): nothing may read or write it. */
+  deleted?: boolean;
   /** The record's turns, oldest first: only its own generation, none past its expiry. */
   turns: StoredTurn[];
   /** The entry of the requested idempotency key, if it belongs to this conversation. */
@@ -99,6 +127,8 @@ export interface Claimant {
   idempotencyKey?: string;
   /** Epoch ms: the end of the claiming request's own time limit. */
   inFlightUntil: number;
+  /** The conversation's title, kept from the first message that claims a number. */
+  title?: string;
 }
 
 /** An exchange number held by one request. */
@@ -129,6 +159,29 @@ export interface ConversationStore {
   release(conversationId: string, claim: Claim, claimant: Claimant): Promise<void>;
   /** Writes one turn of a claimed exchange, never over another; a retried write of the same request succeeds. */
   putTurn(conversationId: string, claim: Claim, turn: StoredTurn): Promise<void>;
+  /**
+   * A page of the owner's live conversations, latest activity first, after
+   * `after`; `next` is where the following page starts, when there may be one.
+   * Eventually consistent (a secondary index): a conversation just deleted
+   * or created may be missing or shown for a moment.
+   */
+  list(owner: string, options: { limit: number; after?: ListPosition }): Promise<{ conversations: ConversationSummary[]; next?: ListPosition }>;
+  /** Every conversation id the owner (in any of its forms) holds or held and may still have items of: live, deleted or expired. */
+  conversationIdsOf(owner: OwnerForms): Promise<string[]>;
+  /**
+   * Marks the conversation deleted: a tombstone on its item in the home
+   * region, which every read and write then honours. Its turns and keys go
+   * with `removeItems`, which the caller may call after answering. False when there was nothing to delete
+   * (never used, expired, already deleted); throws ConversationClaimedError
+   * for another owner's or jurisdiction's.
+   */
+  tombstone(conversationId: string, owner: OwnerForms & { jurisdiction: string }): Promise<boolean>;
+  /**
+   * Removes every item of a deleted or expired conversation of the owner but
+   * its tombstone (the conversation item of an expired one goes too). Does
+   * nothing to a live conversation, or to one the owner does not hold.
+   */
+  removeItems(conversationId: string, owner: OwnerForms): Promise<void>;
 }
 
 /** The home region's table could not be read or written. */

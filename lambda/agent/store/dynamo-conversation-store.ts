@@ -14,6 +14,20 @@
  *   turns sort after an earlier one's;
  * - a retried request's idempotency key is an item `idempotency#<key>#<generation>`.
  *
+ * Listing: the conversation item carries `owner`, `updatedAt` (the last
+ * message's arrival) and `title`, written by the claim that already exists
+ * for every message, so the owner index (TableSchema.ownerIndex) costs no
+ * call of its own: a message still costs one Query (two with an
+ * Idempotency-Key), one UpdateItem (a PutItem for the first) and two PutItems.
+ *
+ * Deletion: a tombstone (`deletedAt`) on the conversation item, written in
+ * the home region with a condition on the owner, which every read (strongly
+ * consistent, home region) and every claim (conditional) honours at once;
+ * then the conversation's other items go (BatchWriteItem). The tombstone
+ * keeps no message text and expires a day later. A request that claimed
+ * its exchange before the tombstone may still write its turns; no read
+ * shows them, and a later erasure (or their TTL) removes them.
+ *
  * Expiry: TTL deletes items in no particular order and days late, so every
  * read ignores items past their `expiresAt`, and a conversation item past it
  * counts as gone: the next message starts a new generation, whoever sends it.
@@ -29,7 +43,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../chain/types';
 import { TableSchema } from '../table-schema';
@@ -42,8 +65,11 @@ import {
   type Claimant,
   type ConversationRecord,
   type ConversationStore,
+  type ConversationSummary,
   type IdempotencyEntry,
+  type ListPosition,
   type LoadedConversation,
+  type OwnerForms,
   type StoredTurn,
 } from './conversation-store';
 
@@ -52,6 +78,12 @@ const TURN_PREFIX = 'turn#';
 const IDEMPOTENCY_PREFIX = 'idempotency#';
 /** A claim races only with other claims of the same id: a few rounds always settle it. */
 const MAX_CLAIM_ROUNDS = 3;
+/** DynamoDB's limit of requests in one BatchWriteItem. */
+const BATCH_WRITE_LIMIT = 25;
+/** Rounds of a batch's unprocessed items (throttled) before the removal counts as failed. */
+const MAX_BATCH_ROUNDS = 8;
+const DELETED_AT = 'deletedAt';
+const { ownerIndex } = TableSchema;
 
 type Item = Record<string, unknown>;
 interface Condition {
@@ -178,6 +210,154 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
+  async list(owner: string, options: { limit: number; after?: ListPosition }): Promise<{ conversations: ConversationSummary[]; next?: ListPosition }> {
+    const conversations: ConversationSummary[] = [];
+    let startKey: Item | undefined = options.after && this.indexKey(owner, options.after);
+    do {
+      const page = await this.queryOwnerIndex(owner, { Limit: options.limit, ExclusiveStartKey: startKey });
+      const items = page.Items ?? [];
+      for (const [index, item] of items.entries()) {
+        if (!this.isLive(item) || isDeleted(item)) continue;
+        conversations.push(toSummary(item));
+        if (conversations.length < options.limit) continue;
+        const more = index < items.length - 1 || page.LastEvaluatedKey !== undefined;
+        return { conversations, ...(more ? { next: positionOf(item) } : {}) };
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return { conversations };
+  }
+
+  async conversationIdsOf(owner: OwnerForms): Promise<string[]> {
+    const ids: string[] = [];
+    for (const form of new Set([owner.owner, ...owner.ownerAliases])) {
+      let startKey: Item | undefined;
+      do {
+        const page = await this.queryOwnerIndex(form, { ExclusiveStartKey: startKey });
+        ids.push(...(page.Items ?? []).map((item) => conversationIdOf(item)));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return ids;
+  }
+
+  async tombstone(conversationId: string, owner: OwnerForms & { jurisdiction: string }): Promise<boolean> {
+    const owners = ownerValues(owner);
+    try {
+      await this.call('delete the conversation', (options) =>
+        this.props.client.send(
+          new UpdateCommand({
+            TableName: this.props.tableName,
+            Key: this.key(conversationId, CONVERSATION_SORT_KEY),
+            // The title is message text: it goes with the tombstone, the counters and ids stay for a day.
+            UpdateExpression: 'SET #deletedAt = :now, #ttl = :tombstoneTtl REMOVE #title',
+            ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds AND attribute_not_exists(#deletedAt)`,
+            ExpressionAttributeNames: {
+              '#pk': TableSchema.partitionKey,
+              '#owner': 'owner',
+              '#jurisdiction': 'jurisdiction',
+              '#ttl': TableSchema.ttlAttribute,
+              '#deletedAt': DELETED_AT,
+              '#title': 'title',
+            },
+            ExpressionAttributeValues: {
+              ...owners,
+              ':jurisdiction': owner.jurisdiction,
+              ':now': this.nowIso(),
+              ':nowSeconds': this.nowSeconds(),
+              ':tombstoneTtl': this.nowSeconds() + TableSchema.tombstoneSeconds,
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.conditionFailedItem(conversationId, CONVERSATION_SORT_KEY, error);
+      if (!existing || !this.isLive(existing) || isDeleted(existing)) return false;
+      throw new ConversationClaimedError(toRecord(existing));
+    }
+  }
+
+  async removeItems(conversationId: string, owner: OwnerForms): Promise<void> {
+    const output = await this.call('read the conversation', (options) =>
+      this.props.client.send(
+        new GetCommand({ TableName: this.props.tableName, Key: this.key(conversationId, CONVERSATION_SORT_KEY), ConsistentRead: true }),
+        options,
+      ),
+    );
+    const record = output.Item;
+    if (!record || !ownedBy(record, { owner: owner.owner, ownerAliases: owner.ownerAliases })) return;
+    if (this.isLive(record) && !isDeleted(record)) return;
+    if (!this.isLive(record)) {
+      // An expired conversation's item goes too, unless a new message has just started the id again.
+      const removed = await this.deleteIfMatches(conversationId, CONVERSATION_SORT_KEY, {
+        expression: '#ttl = :seenTtl',
+        names: { '#ttl': TableSchema.ttlAttribute },
+        values: { ':seenTtl': record[TableSchema.ttlAttribute] },
+      });
+      if (!removed) return;
+    }
+    await this.removeAllBut(conversationId, CONVERSATION_SORT_KEY);
+  }
+
+  /** Every item of the conversation but the one with `keep` as its sort key, in batches of 25. */
+  private async removeAllBut(conversationId: string, keep: string): Promise<void> {
+    let startKey: Item | undefined;
+    do {
+      const page = await this.queryPage(conversationId, {
+        ExclusiveStartKey: startKey,
+        ProjectionExpression: '#pk, #sk',
+        ExpressionAttributeNames: { '#pk': TableSchema.partitionKey, '#sk': TableSchema.sortKey },
+      });
+      const keys = (page.Items ?? []).filter((item) => item[TableSchema.sortKey] !== keep);
+      for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) await this.deleteBatch(keys.slice(start, start + BATCH_WRITE_LIMIT));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /** One BatchWriteItem of deletions, and again for what DynamoDB left unprocessed (throttling), with a growing pause. */
+  private async deleteBatch(keys: Item[]): Promise<void> {
+    let requests = keys.map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let round = 0; round < MAX_BATCH_ROUNDS && requests.length > 0; round += 1) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
+      const output = await this.call("remove the conversation's items", (options) =>
+        this.props.client.send(new BatchWriteCommand({ RequestItems: { [this.props.tableName]: requests } }), options),
+      );
+      requests = (output.UnprocessedItems?.[this.props.tableName] ?? []) as typeof requests;
+    }
+    if (requests.length > 0) throw new StateUnavailableError(`could not remove ${requests.length} items in the home region: still unprocessed`, undefined);
+  }
+
+  private queryOwnerIndex(owner: string, input: Partial<QueryCommandInput>) {
+    return this.call('list the conversations', (options) =>
+      this.props.client.send(
+        new QueryCommand({
+          TableName: this.props.tableName,
+          IndexName: ownerIndex.name,
+          KeyConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': ownerIndex.partitionKey },
+          ExpressionAttributeValues: { ':owner': owner },
+          // Latest activity first.
+          ScanIndexForward: false,
+          ...input,
+        }),
+        options,
+      ),
+    );
+  }
+
+  /** An index entry's full key (the table's and the index's), from which a listing goes on. */
+  private indexKey(owner: string, position: ListPosition): Item {
+    return {
+      ...this.key(position.conversationId, CONVERSATION_SORT_KEY),
+      [ownerIndex.partitionKey]: owner,
+      [ownerIndex.sortKey]: position.updatedAt,
+    };
+  }
+
   /** The exchange counter's next number: continue a live conversation, or create it (again). */
   private async claimNumber(conversationId: string, claimant: Claimant): Promise<Claim> {
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
@@ -186,7 +366,8 @@ export class DynamoConversationStore implements ConversationStore {
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const existing = await this.conditionFailedItem(conversationId, CONVERSATION_SORT_KEY, error);
-        if (existing && this.isLive(existing) && (!ownedBy(existing, claimant) || existing.jurisdiction !== claimant.jurisdiction)) {
+        // A deleted conversation is refused like someone else's: the owner's refusal is then a 404 (http/access.ts).
+        if (existing && this.isLive(existing) && (!ownedBy(existing, claimant) || existing.jurisdiction !== claimant.jurisdiction || isDeleted(existing))) {
           throw new ConversationClaimedError(toRecord(existing));
         }
         // Absent or expired: start a new generation, unless someone else does so first (then go round again).
@@ -200,14 +381,15 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   private async continueConversation(conversationId: string, claimant: Claimant): Promise<Claim> {
-    const owners = Object.fromEntries([claimant.owner, ...claimant.ownerAliases].map((owner, index) => [`:owner${index}`, owner]));
+    const owners = ownerValues(claimant);
     const output = await this.call('claim an exchange', (options) =>
       this.props.client.send(
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: this.key(conversationId, CONVERSATION_SORT_KEY),
-          UpdateExpression: 'SET #updatedAt = :now, #ttl = :ttl ADD #exchanges :one',
-          ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds`,
+          // The title is the first message's: a conversation minted without one gets it here, in the same write.
+          UpdateExpression: `SET #updatedAt = :now, #ttl = :ttl${claimant.title ? ', #title = if_not_exists(#title, :title)' : ''} ADD #exchanges :one`,
+          ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds AND attribute_not_exists(#deletedAt)`,
           ExpressionAttributeNames: {
             '#pk': TableSchema.partitionKey,
             '#owner': 'owner',
@@ -215,9 +397,12 @@ export class DynamoConversationStore implements ConversationStore {
             '#updatedAt': 'updatedAt',
             '#exchanges': 'exchanges',
             '#ttl': TableSchema.ttlAttribute,
+            '#deletedAt': DELETED_AT,
+            ...(claimant.title ? { '#title': 'title' } : {}),
           },
           ExpressionAttributeValues: {
             ...owners,
+            ...(claimant.title ? { ':title': claimant.title } : {}),
             ':jurisdiction': claimant.jurisdiction,
             ':now': this.nowIso(),
             ':ttl': this.expiresAt(),
@@ -236,7 +421,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   /** Writes a new conversation item over nothing, or over the expired one seen; undefined when another write got there first. */
   private async startConversation(conversationId: string, claimant: Claimant, expired: Item | undefined): Promise<Claim | undefined> {
-    const record = this.newRecord(claimant.owner, claimant.jurisdiction, 1);
+    const record = { ...this.newRecord(claimant.owner, claimant.jurisdiction, 1), ...(claimant.title ? { title: claimant.title } : {}) };
     const condition: Condition = expired
       ? { expression: '#ttl = :seenTtl', names: { '#ttl': TableSchema.ttlAttribute }, values: { ':seenTtl': expired[TableSchema.ttlAttribute] } }
       : { expression: 'attribute_not_exists(#pk)', names: { '#pk': TableSchema.partitionKey } };
@@ -279,7 +464,8 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  private async deleteIfMatches(conversationId: string, sortKey: string, condition: Condition): Promise<void> {
+  /** Deletes the item if the condition holds; false when it did not. */
+  private async deleteIfMatches(conversationId: string, sortKey: string, condition: Condition): Promise<boolean> {
     try {
       await this.call('give back a claim', (options) =>
         this.props.client.send(
@@ -293,8 +479,10 @@ export class DynamoConversationStore implements ConversationStore {
           options,
         ),
       );
+      return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 
@@ -312,6 +500,7 @@ export class DynamoConversationStore implements ConversationStore {
   private interpret(items: Item[]): LoadedConversation {
     const recordItem = items.find((item) => item[TableSchema.sortKey] === CONVERSATION_SORT_KEY);
     const record = recordItem && this.isLive(recordItem) ? toRecord(recordItem) : undefined;
+    if (record && isDeleted(recordItem!)) return { turns: [], deleted: true };
     if (!record) return { turns: [] };
     const turns = items
       .filter((item) => String(item[TableSchema.sortKey]).startsWith(TURN_PREFIX) && item.generation === record.generation && this.isLive(item))
@@ -401,12 +590,41 @@ export class DynamoConversationStore implements ConversationStore {
   }
 }
 
-function ownedBy(item: Item, claimant: Claimant): boolean {
-  return item.owner === claimant.owner || claimant.ownerAliases.includes(String(item.owner));
+function ownedBy(item: Item, owner: OwnerForms): boolean {
+  return item.owner === owner.owner || owner.ownerAliases.includes(String(item.owner));
 }
 
+/** The owner's forms as expression values (`:owner0`, `:owner1`, ...), for `#owner IN (...)`. */
+function ownerValues(owner: OwnerForms): Record<string, string> {
+  return Object.fromEntries([owner.owner, ...owner.ownerAliases].map((form, index) => [`:owner${index}`, form]));
+}
+
+function isDeleted(item: Item): boolean {
+  return item[DELETED_AT] !== undefined;
+}
+
+function conversationIdOf(item: Item): string {
+  return String(item[TableSchema.partitionKey]).slice(PARTITION_PREFIX.length);
+}
+
+function positionOf(item: Item): ListPosition {
+  return { conversationId: conversationIdOf(item), updatedAt: String(item[ownerIndex.sortKey]) };
+}
+
+function toSummary(item: Item): ConversationSummary {
+  return {
+    conversationId: conversationIdOf(item),
+    ...(typeof item.title === 'string' ? { title: item.title } : {}),
+    exchanges: Number(item.exchanges ?? 0),
+    createdAt: String(item.createdAt ?? ''),
+    updatedAt: String(item[ownerIndex.sortKey]),
+  };
+}
+
+const PARTITION_PREFIX = 'conversation#';
+
 function partitionKeyOf(conversationId: string): string {
-  return `conversation#${conversationId}`;
+  return `${PARTITION_PREFIX}${conversationId}`;
 }
 
 /** The sort-key prefix of one exchange's turns: generation-scoped, or the format of conversations stored before generations. */
@@ -428,6 +646,8 @@ function toRecord(item: Item): ConversationRecord {
     exchanges: Number(item.exchanges ?? 0),
     generation: typeof item.generation === 'string' ? item.generation : undefined,
     expiresAt: Number(item[TableSchema.ttlAttribute] ?? 0),
+    ...(typeof item.title === 'string' ? { title: item.title } : {}),
+    ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
   };
 }
 
