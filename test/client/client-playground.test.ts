@@ -173,3 +173,32 @@ async function storedAnswer(agent: AgentClient, conversationId: string) {
   }
   return undefined;
 }
+
+test('the client lists the caller’s conversations page by page, deletes one, exports and erases the rest', async () => {
+  // GIVEN a caller of its own with three conversations, each with an exchange
+  const agent = client({ headers: { 'x-local-principal': `arn:aws:iam::123456789012:user/lister-${Date.now()}` } });
+  const created: string[] = [];
+  for (const text of ['first', 'second', 'third']) {
+    const { conversationId } = await agent.createConversation();
+    await agent.ask(conversationId, text);
+    created.push(conversationId);
+  }
+
+  // WHEN
+  const pages = [];
+  for await (const page of agent.listConversations({ limit: 2 })) pages.push(page.conversations.map((conversation) => conversation.conversationId));
+  await agent.deleteConversation(created[0]);
+  const exported = await agent.exportAll();
+  const erased = await agent.eraseAll();
+  const after = [];
+  for await (const page of agent.listConversations()) after.push(...page.conversations);
+
+  // THEN
+  expect(pages.flat().sort()).toEqual([...created].sort());
+  expect(pages[0]).toHaveLength(2);
+  expect(exported.conversations.map((conversation) => conversation.conversationId).sort()).toEqual(created.slice(1).sort());
+  expect(exported.conversations.every((conversation) => conversation.turns.length === 2)).toBe(true);
+  expect(erased).toEqual({ deleted: 2 });
+  expect(after).toEqual([]);
+  await expect(agent.history(created[0])).rejects.toMatchObject({ code: 'not_found', status: 404 });
+});
