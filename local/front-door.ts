@@ -142,7 +142,7 @@ export class FrontDoor {
   /** One port per name (`eu`, `eu-west-1`…), standing in for the DNS names `eu.agent.example.com`, `eu-west-1.agent.example.com`. */
   private readonly nameServers = new Map<string, { name: Name; server: http.Server; url: string }>();
   private readonly page: string;
-  /** The typed client for the page, built by esbuild on the page's first request. */
+  /** The typed client for the page, built by esbuild when the front door starts. */
   private clientBundle?: Promise<string>;
   url = '';
 
@@ -163,6 +163,8 @@ export class FrontDoor {
   }
 
   async listen(port: number, host: string): Promise<void> {
+    // Built in the background now, so that the page's first load does not wait for esbuild.
+    this.clientBundle ??= buildClientBundle({ format: 'iife', withSigner: false });
     this.url = await listen(this.server, port, host);
     for (const named of this.nameServers.values()) named.url = await listen(named.server, 0, host);
   }
