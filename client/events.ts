@@ -63,7 +63,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set(['start', 'delta', 'tool_call',
 
 /** The events of a response body, in order; throws `malformed_stream` or `truncated_stream` instead of ending quietly. */
 export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<AgentEvent> {
-  const events = body.pipeThrough(new TextDecoderStream() as ReadableWritablePair<string, Uint8Array>).pipeThrough(new EventSourceParserStream());
+  const events = body.pipeThrough(new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>).pipeThrough(new EventSourceParserStream());
   const reader = events.getReader();
   let ended = false;
   try {
