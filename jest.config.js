@@ -15,6 +15,7 @@ module.exports = {
   moduleNameMapper: {
     '^cdk-multi-region-agent$': '<rootDir>/lib/index.ts',
     '^cdk-multi-region-agent/agent$': '<rootDir>/lambda/agent/agent/index.ts',
+    '^cdk-multi-region-agent/client$': '<rootDir>/client/index.ts',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // A temporary directory of the run's own, removed at its end (test/temp-dir.ts).

@@ -22,9 +22,11 @@ import * as z from 'zod/mini';
 import type { ChainTarget } from '../lambda/agent/config';
 import type { BedrockEmulator } from './bedrock-emulator';
 import type { AgentServer } from './agent-server';
+import { buildClientBundle } from './client-bundle';
 import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
 import type { ProviderServices } from './provider-services';
+import { signatureRefusal, type LocalSigningKey } from './sigv4-verifier';
 
 /** More routes under `/_local/` (the page's views); `serve` answers false for a request that is not one of them. */
 export interface LocalRoutes {
@@ -32,6 +34,24 @@ export interface LocalRoutes {
 }
 
 const LOCATION_HEADER = 'x-local-location';
+/** Where the page loads the typed client from (`globalThis.AgentClientLib`). */
+const CLIENT_ASSET = '/_local/assets/agent-client.js';
+/** What a signed request may carry at most (the runtime's own limit is lower; this only bounds the verifier's buffer). */
+const MAX_SIGNED_BODY_BYTES = 8 * 1024 * 1024;
+
+/** A name of the deployment: a jurisdiction's (latency-routed among its regions) or a region's own. */
+type Name = { jurisdiction: string } | { region: string };
+
+/** Where each jurisdiction is served, in the typed client's `endpoints` shape. */
+export type LocalEndpoints = Record<string, { url: string; regions: Record<string, string> }>;
+
+export interface FrontDoorOptions {
+  /**
+   * Check SigV4 signatures as API Gateway's IAM authorization does (see sigv4-verifier.ts).
+   * @default - unsigned requests pass, as the page and the curl examples send them
+   */
+  signingKey?: LocalSigningKey;
+}
 const ROUTED_TO_HEADER = 'x-local-routed-to';
 
 export interface PlaygroundRegion {
@@ -119,7 +139,11 @@ class ControlError extends Error {
 
 export class FrontDoor {
   private readonly server: http.Server;
+  /** One port per name (`eu`, `eu-west-1`…), standing in for the DNS names `eu.agent.example.com`, `eu-west-1.agent.example.com`. */
+  private readonly nameServers = new Map<string, { name: Name; server: http.Server; url: string }>();
   private readonly page: string;
+  /** The typed client for the page, built by esbuild when the front door starts. */
+  private clientBundle?: Promise<string>;
   url = '';
 
   constructor(
@@ -129,25 +153,57 @@ export class FrontDoor {
     private readonly defaultLocation: string,
     private readonly views?: LocalRoutes,
     private readonly providers?: ProviderServices,
+    private readonly options: FrontDoorOptions = {},
   ) {
     this.page = fs.readFileSync(path.join(__dirname, 'web', 'index.html'), 'utf8');
-    this.server = http.createServer((request, response) => {
-      this.route(request, response).catch((error: unknown) => {
-        const status = error instanceof ControlError ? error.status : 500;
-        if (!response.headersSent) response.writeHead(status, { 'content-type': 'application/json' });
-        const code = status === 500 ? 'internal_error' : status === 404 ? 'not_found' : 'bad_request';
-        response.end(JSON.stringify({ error: { code, message: (error as Error).message } }));
-      });
-    });
+    this.server = this.createServer();
+    const jurisdictions = [...new Set(regions.map((region) => region.jurisdiction))];
+    for (const name of [...jurisdictions.map((jurisdiction) => ({ jurisdiction })), ...regions.map(({ region }) => ({ region }))])
+      this.nameServers.set('jurisdiction' in name ? name.jurisdiction : name.region, { name, server: this.createServer(name), url: '' });
   }
 
   async listen(port: number, host: string): Promise<void> {
+    // Built in the background now, so that the page's first load does not wait for esbuild.
+    this.clientBundle ??= buildClientBundle({ format: 'iife', withSigner: false });
     this.url = await listen(this.server, port, host);
+    for (const named of this.nameServers.values()) named.url = await listen(named.server, 0, host);
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(
+      [this.server, ...[...this.nameServers.values()].map((named) => named.server)].map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
+  }
+
+  /** Each jurisdiction's name and its regions' names, as the typed client takes them. */
+  endpoints(): LocalEndpoints {
+    const url = (name: string) => this.nameServers.get(name)?.url ?? '';
+    const jurisdictions = [...new Set(this.regions.map((region) => region.jurisdiction))];
+    return Object.fromEntries(
+      jurisdictions.map((jurisdiction) => [
+        jurisdiction,
+        {
+          url: url(jurisdiction),
+          regions: Object.fromEntries(
+            this.regions.filter((region) => region.jurisdiction === jurisdiction).map((region) => [region.region, url(region.region)]),
+          ),
+        },
+      ]),
+    );
+  }
+
+  private createServer(name?: Name): http.Server {
+    return http.createServer((request, response) => {
+      this.route(request, response, name).catch((error: unknown) => {
+        const status = error instanceof ControlError ? error.status : 500;
+        if (!response.headersSent) response.writeHead(status, { 'content-type': 'application/json' });
+        const code = status === 500 ? 'internal_error' : status === 404 ? 'not_found' : status === 403 ? 'unauthenticated' : 'bad_request';
+        response.end(JSON.stringify({ error: { code, message: (error as Error).message } }));
+      });
+    });
   }
 
   /** The region a request would be sent to, as Route 53 would answer. */
@@ -162,10 +218,24 @@ export class FrontDoor {
     return nearest(healthy.length > 0 ? healthy : candidates);
   }
 
-  private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  private async route(request: http.IncomingMessage, response: http.ServerResponse, name?: Name): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (name) {
+      await this.forward(
+        request,
+        response,
+        url,
+        name && 'region' in name ? this.region(name.region) : this.pick(`${name.jurisdiction}.`, this.locationOf(request)),
+      );
+      return;
+    }
     if (url.pathname === '/' && request.method === 'GET') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(this.page);
+      return;
+    }
+    if (url.pathname === CLIENT_ASSET && request.method === 'GET') {
+      this.clientBundle ??= buildClientBundle({ format: 'iife', withSigner: false });
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(await this.clientBundle);
       return;
     }
     if (url.pathname.startsWith('/_local/')) {
@@ -173,8 +243,29 @@ export class FrontDoor {
       await this.control(request, response, url.pathname);
       return;
     }
-    const location = String(request.headers[LOCATION_HEADER] ?? this.defaultLocation);
-    this.proxy(request, response, url, this.pick(request.headers.host, location));
+    await this.forward(request, response, url, this.pick(request.headers.host, this.locationOf(request)));
+  }
+
+  private locationOf(request: http.IncomingMessage): string {
+    return String(request.headers[LOCATION_HEADER] ?? this.defaultLocation);
+  }
+
+  private region(name: string): PlaygroundRegion {
+    const region = this.regions.find((candidate) => candidate.region === name);
+    if (!region) throw new ControlError(404, `unknown region ${name}`);
+    return region;
+  }
+
+  /** To the region, once its signature is checked when the front door checks them (not /health: API Gateway answers it unauthenticated). */
+  private async forward(request: http.IncomingMessage, response: http.ServerResponse, url: URL, region: PlaygroundRegion): Promise<void> {
+    if (!this.options.signingKey || url.pathname === '/health') {
+      this.proxy(request, response, url, region);
+      return;
+    }
+    const body = await readBody(request);
+    const refusal = await signatureRefusal(request, body, region.region, this.options.signingKey);
+    if (refusal) throw new ControlError(403, refusal);
+    this.proxy(request, response, url, region, body);
   }
 
   private async control(request: http.IncomingMessage, response: http.ServerResponse, pathname: string): Promise<void> {
@@ -195,6 +286,8 @@ export class FrontDoor {
           ),
         })),
       );
+    } else if (pathname === '/_local/endpoints' && request.method === 'GET') {
+      json(200, this.endpoints());
     } else if (pathname === '/_local/faults' && request.method === 'POST') {
       const body = await readJson(request);
       if (typeof body === 'object' && body !== null && 'provider' in body) {
@@ -260,7 +353,7 @@ export class FrontDoor {
   }
 
   /** Streams the request to the region and its answer back, without buffering. */
-  private proxy(request: http.IncomingMessage, response: http.ServerResponse, url: URL, region: PlaygroundRegion): void {
+  private proxy(request: http.IncomingMessage, response: http.ServerResponse, url: URL, region: PlaygroundRegion, body?: Buffer): void {
     // Only the path and query are kept: an absolute-form or `//host/...` request target must not pick the host.
     const target = new URL(region.server.url);
     target.pathname = url.pathname;
@@ -281,15 +374,26 @@ export class FrontDoor {
       response.end(JSON.stringify({ error: { code: 'region_unreachable', message: error.message } }));
     });
     response.on('close', () => upstream.destroy());
-    request.pipe(upstream);
+    if (body) upstream.end(body);
+    else request.pipe(upstream);
   }
 }
 
-async function readJson(request: http.IncomingMessage): Promise<unknown> {
+async function readBody(request: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_SIGNED_BODY_BYTES) throw new ControlError(413, `the body is over ${MAX_SIGNED_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function readJson(request: http.IncomingMessage): Promise<unknown> {
+  const body = await readBody(request);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new ControlError(400, 'the body must be JSON');
   }

@@ -22,6 +22,7 @@ import { HealthChecks, type HealthCheckSettings } from './health-checks';
 import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
+import type { LocalSigningKey } from './sigv4-verifier';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -64,6 +65,12 @@ export interface PlaygroundOptions {
    * @default DEFAULT_HEALTH_CHECKS
    */
   healthChecks?: HealthCheckSettings;
+  /**
+   * Refuse agent requests without a SigV4 signature made with this key, as
+   * API Gateway's IAM authorization does (LOCAL_SIGNING_KEY is the one `npm run local -- --sigv4` announces).
+   * @default - unsigned requests pass
+   */
+  signingKey?: LocalSigningKey;
 }
 
 /** AgentRouting's defaults, and the TTL of an alias to an API Gateway domain. */
@@ -161,7 +168,9 @@ export class Playground {
         routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
         healthChecks: () => healthChecks.report(),
       });
-      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers);
+      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers, {
+        signingKey: options.signingKey,
+      });
       await frontDoor.listen(options.port ?? 8787, host);
       // Started once the front door listens: a failed start leaves nothing running.
       healthChecks.start();

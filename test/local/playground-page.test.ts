@@ -83,6 +83,32 @@ test('typing a message streams the answer and shows the path; an injected fault 
   playground.providers.openai.clearFaults();
 }, 60_000);
 
+test('the page lists the caller’s conversations through the typed client and deletes one', async () => {
+  // GIVEN a caller of the page's own, who asks once
+  const page = await browser.newPage();
+  await page.setExtraHTTPHeaders({ 'x-local-principal': 'arn:aws:iam::123456789012:user/page-lister' });
+  await page.goto(playground.url, { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => 'AgentClientLib' in globalThis);
+  await page.selectOption('#location', 'eu');
+  await page.fill('#text', 'hello from the list');
+  await page.click('button[type=submit]');
+  await page.waitForFunction(() => document.querySelectorAll('#transcript li[data-role="assistant"]').length === 1);
+  const conversationId = await page.inputValue('#conversation');
+
+  // THEN the conversation is listed
+  await page.waitForSelector(`#conversations li[data-conversation-id="${conversationId}"]`);
+
+  // WHEN it is deleted from the list
+  await page.click(`#conversations li[data-conversation-id="${conversationId}"] .delete-conversation`);
+
+  // THEN it is gone from the list and from the store
+  await page.waitForSelector(`#conversations li[data-conversation-id="${conversationId}"]`, { state: 'detached' });
+  const stored = await fetch(`${playground.url}/v1/conversations/${conversationId}`, {
+    headers: { 'x-local-location': 'eu', 'x-local-principal': 'arn:aws:iam::123456789012:user/page-lister' },
+  });
+  expect(stored.status).toBe(404);
+}, 120_000);
+
 test('the page draws live charts, the regions and their routing, the stored transcript with paths, every fault, and the dashboard preview with data', async () => {
   // GIVEN a run with faults of every kind behind it
   await scriptedRun(playground);

@@ -54,6 +54,8 @@ test('the tarball holds compiled JavaScript, type declarations and the prebundle
     'dist/lambda/agent/config.d.ts',
     'dist/lambda-bundle/agent/index.mjs',
     'dist/lambda/agent/agent/index.js',
+    'dist/client/index.js',
+    'dist/client/index.d.ts',
     'types/agent.d.ts',
     'types/text-modules.d.ts',
     'dist/bin/agentctl.js',
@@ -62,6 +64,22 @@ test('the tarball holds compiled JavaScript, type declarations and the prebundle
   }
   expect(fs.existsSync(path.join(installed, 'lib'))).toBe(false);
   expect(fs.existsSync(path.join(installed, 'lambda', 'agent', 'index.ts'))).toBe(false);
+});
+
+test('cdk-multi-region-agent/client resolves for a consumer, and signs with SigV4 through its lazily loaded signer', () => {
+  const script = `
+const { AgentAuth, AgentClient, agentEndpoints } = require('cdk-multi-region-agent/client');
+new AgentClient({ endpoints: agentEndpoints('agent.example.com', { eu: ['eu-west-1'] }) });
+AgentAuth.sigv4({ accessKeyId: 'AKID', secretAccessKey: 'secret' })
+  .authorize({ method: 'POST', url: 'https://eu-west-1.agent.example.com/v1/conversations', headers: {} }, 'eu-west-1')
+  .then((headers) => process.stdout.write(headers.authorization));
+`;
+
+  const authorization = execFileSync(process.execPath, ['-e', script], { cwd: appDir, encoding: 'utf8' });
+
+  expect(authorization).toMatch(
+    /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-date, Signature=[0-9a-f]{64}$/,
+  );
 });
 
 test('a fresh CDK app that installs the tarball synthesizes, deploying the prebundled runtime', () => {

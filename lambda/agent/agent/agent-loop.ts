@@ -73,7 +73,7 @@ export type LoopOutcome =
 
 export const MAX_STEPS_STOP_REASON = 'max_steps';
 /** Between the texts of two steps, so that the answer reads as paragraphs. */
-const STEP_SEPARATOR = '\n\n';
+export const STEP_SEPARATOR = '\n\n';
 
 /** The answer's text: its steps' texts, the empty ones left out, as the loop streams them. */
 export function answerTextOf(stepTexts: readonly string[]): string {

@@ -15,7 +15,7 @@ import { ConversationAccess, notFound } from './access';
 import { HttpError } from './http-error';
 import { OwnerRoutes } from './owner-routes';
 import { parseConversationId, type ConversationId } from './request-schema';
-import { sse, TrackedSink } from './responses';
+import { TrackedSink } from './responses';
 import type { AgentHttpRequest, ResponseSink } from './types';
 
 export type AgentAppProps = Omit<MessagePipelineProps, 'access'> & { clock: Clock };
@@ -50,7 +50,7 @@ export class AgentApp {
       const httpError = error instanceof HttpError ? error : new HttpError(500, 'internal_error', 'the agent failed unexpectedly');
       if (!(error instanceof HttpError)) this.telemetry.logger.error('unhandled error', { requestId: request.requestId, error: (error as Error).stack });
       if (response.started) {
-        response.write(sse('error', { code: httpError.code, message: httpError.message, retryable: httpError.status >= 500 }));
+        response.write(response.streamFailure({ code: httpError.code, message: httpError.message, retryable: httpError.status >= 500 }));
         response.end();
       } else {
         response.json(request, this.config.region, httpError.status, httpError.body(), httpError.headers);

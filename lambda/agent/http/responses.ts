@@ -93,6 +93,8 @@ export interface TrackedSinkOptions {
  */
 export class TrackedSink implements ResponseSink {
   started = false;
+  /** How a failure after the status line goes into the stream: the writer that started it sets its own format. */
+  streamFailure: (failure: { code: string; message: string; retryable: boolean }) => string = (failure) => sse('error', failure);
   private ended = false;
   private keepAlive?: NodeJS.Timeout;
   private readonly stopKeepAlive = () => clearTimeout(this.keepAlive);

@@ -2,11 +2,14 @@
  * How an answer reaches the client: as server-sent events while it is
  * produced (`start`; then, as the loop goes, `tool_call`, `tool_result`,
  * `step` for each later model call, and `delta`s of text; then `done` or
- * `error`), or, when the client asked for `Accept: application/json`, as one
- * JSON body with the same fields once it is complete.
+ * `error`); when the client asked for `Accept: application/json`, as one
+ * JSON body with the same fields once it is complete; or, with
+ * `x-vercel-ai-ui-message-stream: v1`, as the AI SDK's UI message stream
+ * (ui-message-writer.ts).
  */
 import type { AgentHttpRequest } from '../http/types';
 import { sse, type TrackedSink } from '../http/responses';
+import { UiMessageStreamWriter, wantsUiMessageStream } from './ui-message-writer';
 
 /** The first model output: the headers naming what answers, and the `start` event. */
 export interface AnswerStart {
@@ -37,13 +40,19 @@ export interface AnswerWriter {
   end(end: AnswerEnd): void;
 }
 
-export function answerWriter(request: AgentHttpRequest, sink: TrackedSink, runtimeRegion: string, wantsJson: boolean): AnswerWriter {
-  return wantsJson ? new JsonAnswerWriter(request, sink, runtimeRegion) : new SseAnswerWriter(sink);
+/** The renderings of an answer: the agent's own events, one JSON body, or the AI SDK's UI message stream. */
+export type AnswerFormat = 'events' | 'json' | 'ui-message-stream';
+
+export function answerWriter(request: AgentHttpRequest, sink: TrackedSink, runtimeRegion: string, format: AnswerFormat): AnswerWriter {
+  if (format === 'json') return new JsonAnswerWriter(request, sink, runtimeRegion);
+  return format === 'ui-message-stream' ? new UiMessageStreamWriter(sink) : new SseAnswerWriter(sink);
 }
 
-/** Whether the client asked for one JSON body rather than a stream. */
-export function prefersJson(accept: string | undefined): boolean {
-  return accept !== undefined && accept.includes('application/json') && !accept.includes('text/event-stream');
+/** The rendering the request asked for: the UI message stream by its header, JSON by `Accept`, else the agent's events. */
+export function answerFormat(request: AgentHttpRequest): AnswerFormat {
+  if (wantsUiMessageStream(request)) return 'ui-message-stream';
+  const accept = request.headers.accept;
+  return accept !== undefined && accept.includes('application/json') && !accept.includes('text/event-stream') ? 'json' : 'events';
 }
 
 class SseAnswerWriter implements AnswerWriter {

@@ -31,7 +31,7 @@ import {
   type StoredTurn,
 } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
-import { answerWriter, prefersJson, type AnswerWriter } from './answer-writer';
+import { answerFormat, answerWriter, type AnswerFormat, type AnswerWriter } from './answer-writer';
 import { ExchangeWrites } from './exchange-writes';
 import { failureOf, requestInFlight, stateUnavailable } from './failures';
 import { historyOf } from './history';
@@ -64,7 +64,7 @@ interface MessageInput {
   text: string;
   owner: Owner;
   idempotencyKey?: string;
-  wantsJson: boolean;
+  format: AnswerFormat;
   /** Epoch ms: when the request arrived; every deadline counts from here. */
   arrivedAt: number;
   /** Epoch ms: the end of the request's budget (every step, tool and stream of the loop). */
@@ -111,7 +111,7 @@ export class MessagePipeline {
       text,
       owner,
       idempotencyKey,
-      wantsJson: prefersJson(request.headers.accept),
+      format: answerFormat(request),
       arrivedAt,
       budgetEnd: arrivedAt + Math.min(config.deadlines.totalBudgetMs, remainingMs - config.deadlines.reserveMs),
       limit: arrivedAt + remainingMs,
@@ -161,7 +161,7 @@ export class MessagePipeline {
       replay(answer, {
         request,
         conversationId: input.conversation.id,
-        writer: answerWriter(request, sink, config.region, input.wantsJson),
+        writer: answerWriter(request, sink, config.region, input.format),
         runtimeRegion: config.region,
         latencyMs: clock.now() - input.arrivedAt,
         toolBytes: config.limits.toolResultBytes,
@@ -179,7 +179,7 @@ export class MessagePipeline {
     const cancel = new AbortController();
     request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
     const pending = this.claim(request, input, state, cancel);
-    const writer = answerWriter(request, sink, config.region, input.wantsJson);
+    const writer = answerWriter(request, sink, config.region, input.format);
     const exchange = new ExchangeWrites((claim, turn) => this.storeTurn(conversationId, claim, turn), request.requestId, state.degraded);
 
     const outcome = await this.loop.run(

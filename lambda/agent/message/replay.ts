@@ -6,7 +6,8 @@
 import { boundedJson } from '../bounded-json';
 import { AgentHeader, answerHeaders, servedBy, type ServedBy } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
-import type { StoredTurn } from '../store/conversation-store';
+import { STEP_SEPARATOR } from '../agent/agent-loop';
+import type { StoredStep, StoredTurn } from '../store/conversation-store';
 import type { AnswerWriter } from './answer-writer';
 import { publicSteps, singleStep } from './stored-exchange';
 
@@ -28,9 +29,13 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
     event: { conversationId, ...base, requestId: request.requestId },
   });
   const steps = answer.steps ?? [singleStep(answer)];
-  for (const step of steps) {
+  // Each step's text where it was said (before the step's tool calls), as the loop sent it, unless the steps' texts do not make up the answer's.
+  const deltas = stepDeltas(steps);
+  const textPerStep = deltas.join('') === answer.text;
+  for (const [index, step] of steps.entries()) {
     if (step.step > 1)
       writer.progress('step', { step: step.step, ...servedBy({ tier: step.path, modelId: step.model, region: step.region, provider: step.provider }) });
+    if (textPerStep && deltas[index]) writer.text(deltas[index]);
     for (const tool of step.tools ?? []) {
       writer.progress('tool_call', { id: tool.id, name: tool.name, input: boundedJson(tool.input, toolBytes), step: step.step });
       writer.progress('tool_result', {
@@ -43,7 +48,7 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
       });
     }
   }
-  if (answer.text) writer.text(answer.text);
+  if (!textPerStep && answer.text) writer.text(answer.text);
   const result = { ...base, usage: answer.usage ?? null, latencyMs, timeToFirstTokenMs: null, stored: true, steps: publicSteps(steps) };
   if (answer.incomplete)
     writer.end({
@@ -58,4 +63,15 @@ export function replay(answer: StoredTurn, { request, conversationId, writer, ru
       retryable: false,
     });
   else writer.end({ kind: 'answered', conversationId, text: answer.text, stopReason: answer.stopReason ?? 'end_turn', result });
+}
+
+/** Each step's text with the separator the loop put before it (between two steps that said something). */
+function stepDeltas(steps: readonly StoredStep[]): string[] {
+  let said = false;
+  return steps.map((step) => {
+    if (!step.text) return '';
+    const delta = said ? STEP_SEPARATOR + step.text : step.text;
+    said = true;
+    return delta;
+  });
 }

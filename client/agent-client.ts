@@ -1,0 +1,273 @@
+/**
+ * The typed client of the agent's HTTP API (README, "Clients"). No CDK, no
+ * runtime code: it runs in Node 20+ and in browsers.
+ *
+ *   const agent = new AgentClient({ endpoints: agentEndpoints('agent.example.com', { eu: ['eu-west-1', 'eu-central-1'] }) });
+ *   const { conversationId } = await agent.createConversation({ jurisdiction: 'eu' });
+ *   for await (const event of agent.send(conversationId, 'hello')) …      // or: await agent.send(…).answer()
+ */
+import { AgentAuth } from './auth';
+import { endpointsOf, jurisdictionOf, type AgentEndpoints } from './endpoints';
+import { AgentClientError } from './errors';
+import { readEvents, type AgentEvent, type DoneEvent, type StartEvent } from './events';
+import { Transport, type ApiRequest } from './transport';
+
+/** The header through which a backend names its end user (honoured only for callers granted it). */
+export const END_USER_HEADER = 'x-agent-end-user';
+
+export interface AgentClientOptions {
+  /** The names each jurisdiction is served under (`agentEndpoints(...)`, or the shape by hand). */
+  endpoints: AgentEndpoints;
+  /**
+   * The jurisdiction of new conversations, lists, exports and erasure when none is named.
+   * @default - the only jurisdiction of `endpoints`
+   */
+  jurisdiction?: string;
+  /** @default AgentAuth.sigv4(): the API's default IAM authorization */
+  auth?: AgentAuth;
+  /** The end user a backend acts for, sent as `x-agent-end-user`. @default - none: the caller is the owner */
+  endUser?: string;
+  /** Sent on every request. @default {} */
+  headers?: Record<string, string>;
+  /** Retries of answers the API marks retryable (after their retry-after). @default 3 */
+  maxRetries?: number;
+  /** The longest retry-after honoured. @default 20000 */
+  maxRetryAfterMs?: number;
+  /** How long a name has to start answering before the next one is tried. @default 30000 */
+  firstByteTimeoutMs?: number;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+export interface Conversation {
+  conversationId: string;
+  jurisdiction: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface StoredTurn {
+  turn: number;
+  role: 'user' | 'assistant';
+  text: string;
+  path: string | null;
+  model: string | null;
+  region: string;
+  provider?: string;
+  time: string;
+  incomplete?: boolean;
+  steps?: unknown[];
+}
+
+export interface ConversationSummary {
+  conversationId: string;
+  title: string;
+  turns: number;
+  lastActivity: string;
+  createdAt: string;
+}
+
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  nextCursor?: string;
+}
+
+export interface ConversationExport {
+  owner: string;
+  exportedAt: string;
+  conversations: Array<{ conversationId: string; createdAt: string; turns: StoredTurn[] }>;
+}
+
+/** A whole answer: its text, the `start` and `done` facts, and the tool calls and results in order. */
+export interface Answer {
+  text: string;
+  start: StartEvent;
+  done: DoneEvent;
+  events: AgentEvent[];
+}
+
+export interface SendOptions {
+  /** @default - a new UUID; the same on every retry and failover of this send */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** One message's answer: iterate its events as they come, or await the whole answer (once, either way). */
+export interface MessageStream extends AsyncIterable<AgentEvent> {
+  readonly idempotencyKey: string;
+  /** The answer's response headers (x-agent-path…), once it started. */
+  readonly headers: Promise<Headers>;
+  /** The whole answer; rejects with the `error` event's code when it ends in one. */
+  answer(): Promise<Answer>;
+}
+
+export class AgentClient {
+  private readonly transport: Transport;
+  private readonly endpoints: AgentEndpoints;
+  private readonly defaultJurisdiction?: string;
+
+  constructor(options: AgentClientOptions) {
+    this.endpoints = options.endpoints;
+    const names = Object.keys(options.endpoints);
+    if (names.length === 0) throw new AgentClientError('unknown_jurisdiction', 'endpoints: name at least one jurisdiction');
+    if (options.jurisdiction !== undefined) endpointsOf(options.endpoints, options.jurisdiction);
+    this.defaultJurisdiction = options.jurisdiction ?? (names.length === 1 ? names[0] : undefined);
+    this.transport = new Transport({
+      auth: options.auth ?? AgentAuth.sigv4(),
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      maxRetries: options.maxRetries ?? 3,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 20_000,
+      firstByteTimeoutMs: options.firstByteTimeoutMs ?? 30_000,
+      headers: { ...options.headers, ...(options.endUser === undefined ? {} : { [END_USER_HEADER]: options.endUser }) },
+    });
+  }
+
+  /** A new conversation, minted by the jurisdiction's region (its id carries the jurisdiction). */
+  async createConversation(options: { jurisdiction?: string; signal?: AbortSignal } = {}): Promise<Conversation> {
+    return this.json(this.jurisdiction(options.jurisdiction), { method: 'POST', path: '/v1/conversations', signal: options.signal });
+  }
+
+  /** Sends `text`; nothing is sent until the stream is iterated or `answer()` is called. */
+  send(conversationId: string, text: string, options: SendOptions = {}): MessageStream {
+    // Before any request: an id of a jurisdiction this client has no names for is never sent anywhere.
+    const jurisdiction = jurisdictionOf(conversationId, this.endpoints);
+    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    let started: Promise<Response> | undefined;
+    const start = () =>
+      (started ??= this.request(jurisdiction, {
+        method: 'POST',
+        path: `/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'idempotency-key': idempotencyKey },
+        body: JSON.stringify({ text }),
+        signal: options.signal,
+      }));
+    const events = async function* (): AsyncGenerator<AgentEvent> {
+      const response = await start();
+      if (!response.body) throw new AgentClientError('malformed_stream', 'the answer has no body');
+      try {
+        yield* readEvents(response.body);
+      } catch (error) {
+        // A stream cut by the caller's own abort says so, not that the server cut it.
+        if (options.signal?.aborted) throw new AgentClientError('aborted', 'the request was aborted', { cause: options.signal.reason });
+        throw error;
+      }
+    };
+    let consumed = false;
+    const once = () => {
+      if (consumed) throw new AgentClientError('already_consumed', 'a message stream is read once: iterate it or call answer(), not both');
+      consumed = true;
+      return events();
+    };
+    return {
+      idempotencyKey,
+      get headers() {
+        return start().then((response) => response.headers);
+      },
+      [Symbol.asyncIterator]: once,
+      answer: () => collect(once()),
+    };
+  }
+
+  /** Sends `text` and waits for the whole answer. */
+  ask(conversationId: string, text: string, options: SendOptions = {}): Promise<Answer> {
+    return this.send(conversationId, text, options).answer();
+  }
+
+  /** The stored turns, oldest first. */
+  async history(conversationId: string, options: { signal?: AbortSignal } = {}): Promise<StoredTurn[]> {
+    const jurisdiction = jurisdictionOf(conversationId, this.endpoints);
+    const body = await this.json<{ turns: StoredTurn[] }>(jurisdiction, {
+      method: 'GET',
+      path: `/v1/conversations/${encodeURIComponent(conversationId)}`,
+      signal: options.signal,
+    });
+    return body.turns;
+  }
+
+  /** The caller's conversations, newest first, a page at a time. */
+  async *listConversations(options: { jurisdiction?: string; limit?: number; signal?: AbortSignal } = {}): AsyncGenerator<ConversationPage> {
+    const jurisdiction = this.jurisdiction(options.jurisdiction);
+    let cursor: string | undefined;
+    do {
+      const query = new URLSearchParams();
+      if (options.limit !== undefined) query.set('limit', String(options.limit));
+      if (cursor !== undefined) query.set('cursor', cursor);
+      const search = query.size > 0 ? `?${query}` : '';
+      const page = await this.json<ConversationPage>(jurisdiction, { method: 'GET', path: `/v1/conversations${search}`, signal: options.signal });
+      yield page;
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+  }
+
+  async deleteConversation(conversationId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const jurisdiction = jurisdictionOf(conversationId, this.endpoints);
+    await this.request(jurisdiction, { method: 'DELETE', path: `/v1/conversations/${encodeURIComponent(conversationId)}`, signal: options.signal });
+  }
+
+  /** Every conversation of the caller in the jurisdiction, with its turns. */
+  exportAll(options: { jurisdiction?: string; signal?: AbortSignal } = {}): Promise<ConversationExport> {
+    return this.json(this.jurisdiction(options.jurisdiction), { method: 'GET', path: '/v1/export', signal: options.signal });
+  }
+
+  /** Erases every conversation of the caller in the jurisdiction. */
+  eraseAll(options: { jurisdiction?: string; signal?: AbortSignal } = {}): Promise<{ deleted: number }> {
+    return this.json(this.jurisdiction(options.jurisdiction), { method: 'DELETE', path: '/v1/conversations', signal: options.signal });
+  }
+
+  private jurisdiction(named: string | undefined): string {
+    const jurisdiction = named ?? this.defaultJurisdiction;
+    if (jurisdiction === undefined)
+      throw new AgentClientError('unknown_jurisdiction', `name a jurisdiction (${Object.keys(this.endpoints).join(', ')}): this client has several`);
+    endpointsOf(this.endpoints, jurisdiction);
+    return jurisdiction;
+  }
+
+  /** The response of the jurisdiction's names; an error answer becomes an AgentClientError with the API's code. */
+  private async request(jurisdiction: string, request: ApiRequest): Promise<Response> {
+    const response = await this.transport.send(endpointsOf(this.endpoints, jurisdiction), request);
+    if (response.ok) return response;
+    throw await apiError(response);
+  }
+
+  private async json<T>(jurisdiction: string, request: ApiRequest): Promise<T> {
+    const response = await this.request(jurisdiction, request);
+    try {
+      return (await response.json()) as T;
+    } catch (error) {
+      throw new AgentClientError('malformed_response', `${request.method} ${request.path} answered ${response.status} with a body that is not JSON`, {
+        cause: error,
+      });
+    }
+  }
+}
+
+async function apiError(response: Response): Promise<AgentClientError> {
+  const text = await response.text().catch(() => '');
+  let body: { error?: { code?: unknown; message?: unknown; retryable?: unknown } } | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  const code = typeof body?.error?.code === 'string' ? body.error.code : `http_${response.status}`;
+  const message = typeof body?.error?.message === 'string' ? body.error.message : `the API answered ${response.status}: ${text.slice(0, 200)}`;
+  return new AgentClientError(code, message, { status: response.status, retryable: body?.error?.retryable === true, body: body ?? text });
+}
+
+async function collect(events: AsyncIterable<AgentEvent>): Promise<Answer> {
+  const seen: AgentEvent[] = [];
+  let text = '';
+  let start: StartEvent | undefined;
+  for await (const event of events) {
+    seen.push(event);
+    if (event.type === 'start') start = event.data;
+    else if (event.type === 'delta') text += event.data.text;
+    else if (event.type === 'error')
+      throw new AgentClientError(event.data.code, event.data.message, { retryable: event.data.retryable, body: { ...event.data, partialText: text } });
+    else if (event.type === 'done') {
+      if (!start) throw new AgentClientError('malformed_stream', 'the answer ended without `start`');
+      return { text, start, done: event.data, events: seen };
+    }
+  }
+  throw new AgentClientError('truncated_stream', 'the answer stream ended without `done` or `error`');
+}
