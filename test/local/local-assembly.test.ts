@@ -100,6 +100,27 @@ describe('a hand-composed app (no MultiRegionAgent)', () => {
   });
 });
 
+test('with a state directory, a conversation survives a restart of the whole deployment', async () => {
+  const state = fs.mkdtempSync(path.join(path.dirname(handComposed), 'local-state-'));
+  try {
+    const first = await startLocal({ assembly: handComposed, port: 0, statePath: state });
+    const minted = await fetch(`${first.playground.url}/v1/conversations`, { method: 'POST', headers: { 'x-local-location': 'ca' } });
+    const { conversationId } = (await minted.json()) as { conversationId: string };
+    await first.close();
+
+    const second = await startLocal({ assembly: handComposed, port: 0, statePath: state });
+    try {
+      const stored = await fetch(`${second.playground.url}/v1/conversations/${conversationId}`, { headers: { 'x-local-location': 'ca' } });
+      expect(stored.status).toBe(200);
+      expect(((await stored.json()) as { conversationId: string }).conversationId).toBe(conversationId);
+    } finally {
+      await second.close();
+    }
+  } finally {
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+});
+
 describe('three jurisdictions of MultiRegionAgent', () => {
   test('one runtime per region, each with its jurisdiction, table and bundled agent; located users kept where geolocation records say', () => {
     const deployment = readLocalDeployment(threeJurisdictions);
