@@ -3,7 +3,7 @@
  * and benchmarks that start the playground in process: the app synthesized
  * with bundling into a temporary cloud assembly, read from the assembly
  * alone (assembly/read-assembly.ts), so they run what `npm run local` and
- * `cdk deploy` do. The assembly is removed when the process exits.
+ * `cdk deploy` do. removeExampleAssemblies() deletes the assemblies.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,9 +11,16 @@ import * as path from 'node:path';
 import { createExampleApp } from '../bin/app';
 import { readLocalDeployment, type LocalDeployment } from './assembly/read-assembly';
 
+const assemblies: string[] = [];
+
+/** Removes the assemblies exampleRegions() wrote (a test's afterAll, once its playground is closed). */
+export function removeExampleAssemblies(): void {
+  for (const directory of assemblies.splice(0)) fs.rmSync(directory, { recursive: true, force: true });
+}
+
 export function exampleRegions(): LocalDeployment {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-assembly-'));
-  process.once('exit', () => fs.rmSync(outdir, { recursive: true, force: true }));
+  assemblies.push(outdir);
   createExampleApp({ outdir }).app.synth();
   return readLocalDeployment(outdir);
 }

@@ -6,7 +6,7 @@
  * dashboard whose math or dimensions are wrong draws errors or nothing.
  */
 import type { DashboardBody, PreviewWidget } from '../../local/cloudwatch/dashboard';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
 
@@ -20,6 +20,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await playground?.close();
+  removeExampleAssemblies();
 });
 
 /** The body the playground evaluates: the synthesized one, which the changed copies below start from. */

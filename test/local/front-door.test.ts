@@ -5,7 +5,7 @@
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
 import { listen } from '../../local/listen';
 import { Playground } from '../../local/playground';
 
@@ -26,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await playground.close();
+  removeExampleAssemblies();
 });
 
 type Outcome = { outcome: 'ended' | 'cut' | 'hung'; body: string };

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
 
@@ -41,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await playground?.close();
+  removeExampleAssemblies();
 });
 
 test('typing a message streams the answer and shows the path; an injected fault is counted as a fallback', async () => {

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 
 let playground: Playground;
@@ -22,6 +22,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await playground.close();
+  removeExampleAssemblies();
 });
 
 async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
