@@ -14,6 +14,7 @@ import { AgentServer } from './agent-server';
 import { BedrockEmulator } from './bedrock-emulator';
 import { LocalDynamoDb } from './dynamodb';
 import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
+import { loadToolHandler } from './lambda-tool-loader';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
@@ -71,14 +72,42 @@ export interface PlaygroundOptions {
    * @default - unsigned requests pass
    */
   signingKey?: LocalSigningKey;
+  /**
+   * A directory the embedded DynamoDB keeps its data in, so that
+   * conversations survive a restart (`agentctl local --state DIR`).
+   * @default - in memory
+   */
+  statePath?: string;
 }
 
 /** AgentRouting's defaults, and the TTL of an alias to an API Gateway domain. */
 export const DEFAULT_HEALTH_CHECKS: HealthCheckSettings = { intervalSeconds: 10, failureThreshold: 3, ttlSeconds: 60 };
 
+/** What a running playground can swap in place: the runtimes' configurations and agents (the regions stay). */
+export type PlaygroundDeployment = Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents'>;
+
 export interface RegionAgent {
   codeDirectory: string;
-  lambdaToolHandlers: Readonly<Record<string, string>>;
+  /** Lambda tools given as handler modules (export `handler`), by tool name, run as functions of the region. */
+  lambdaToolHandlers?: Readonly<Record<string, string>>;
+  /** Lambda tools given as the deployment's functions (local/assembly/read-assembly.ts). */
+  lambdaTools?: readonly LambdaToolFunction[];
+}
+
+/** A Lambda tool's function as the cloud assembly defines it. */
+export interface LambdaToolFunction {
+  /** The tool's name. */
+  readonly name: string;
+  /** The function's ARN, as the runtime's AGENT_TOOL_FUNCTIONS names it. */
+  readonly functionArn: string;
+  /** Where the function is defined (`<stack>/<logical id>`), for errors. */
+  readonly source: string;
+  /** The bundled handler module in the function's code asset (ESM or CommonJS). */
+  readonly file: string;
+  readonly exportName: string;
+  /** The function's environment variables, set while its module loads and while it runs. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
 }
 
 export class Playground {
@@ -112,6 +141,7 @@ export class Playground {
       const homeRegions = new Map(configs.map((config) => [config.table.name, config.table.homeRegion]));
       const dynamo = await LocalDynamoDb.start({
         host,
+        path: options.statePath,
         onConditionalCheckFailed: (tableName) =>
           metrics.put({
             region: homeRegions.get(tableName) ?? 'unknown',
@@ -126,19 +156,12 @@ export class Playground {
       started.push(lambda);
       const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
       started.push(providers);
-      for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
-      for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : []))))
-        await dynamo.createHealthTable(table);
+      await createTables(dynamo, configs);
       const regions: PlaygroundRegion[] = [];
       const localConfigs: RuntimeConfig[] = [];
+      const services: RegionServices = { emulator, dynamo, lambda, providers };
       for (const config of configs) {
-        const asset = await agentOf(config, options.agents?.[config.region], lambda);
-        const local = providers.localize(config);
-        const localConfig: RuntimeConfig = {
-          ...config,
-          chain: local.chain,
-          endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
-        };
+        const { localConfig, asset } = await localRuntime(config, options.agents?.[config.region], services);
         localConfigs.push(localConfig);
         const server = await AgentServer.start({ config: localConfig, host, overrides: asset });
         started.push(server);
@@ -207,6 +230,29 @@ export class Playground {
     return this.frontDoor.url;
   }
 
+  /**
+   * Swaps every region's runtime for the one of a new deployment of the same
+   * regions (`agentctl local --watch`), keeping ports, the embedded DynamoDB
+   * and what it stores; answers already streaming finish on the old runtime.
+   */
+  async swap(deployment: PlaygroundDeployment): Promise<void> {
+    const configs = deployment.configs.map((config) => validateRuntimeConfig(config));
+    const before = this.regions.map((region) => region.region).sort();
+    const after = configs.map((config) => config.region).sort();
+    if (before.join() !== after.join())
+      throw new Error(`the deployment's regions changed (${before.join(', ')} before, ${after.join(', ')} now); restart to run the new ones`);
+    await createTables(this.dynamo, configs);
+    const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers };
+    const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
+    for (const { config, localConfig, asset } of swaps) {
+      const region = this.regions.find((candidate) => candidate.region === config.region)!;
+      region.server.swap(localConfig, asset);
+      region.chain = config.chain;
+      region.jurisdiction = config.jurisdiction.name;
+      region.keepsLocatedUsers = deployment.keepLocatedUsers.includes(config.jurisdiction.name);
+    }
+  }
+
   /** Probes every region's targets now, rather than at the next interval. */
   probes(): Promise<void> {
     return this.probeSchedule.probeAll();
@@ -230,6 +276,35 @@ export class Playground {
   }
 }
 
+interface RegionServices {
+  emulator: BedrockEmulator;
+  dynamo: LocalDynamoDb;
+  lambda: LambdaEmulator;
+  providers: ProviderServices;
+}
+
+/** Each conversation and shared-health table the configurations name, unless it exists (a swap, or data kept by `statePath`). */
+async function createTables(dynamo: LocalDynamoDb, configs: readonly RuntimeConfig[]): Promise<void> {
+  for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+  for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : [])))) await dynamo.createHealthTable(table);
+}
+
+/** A region's configuration with the local endpoints, and its agent. */
+async function localRuntime(
+  config: RuntimeConfig,
+  agent: RegionAgent | undefined,
+  { emulator, dynamo, lambda, providers }: RegionServices,
+): Promise<{ localConfig: RuntimeConfig; asset: AgentAssetContents }> {
+  const asset = await agentOf(config, agent, lambda);
+  const local = providers.localize(config);
+  const localConfig: RuntimeConfig = {
+    ...config,
+    chain: local.chain,
+    endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
+  };
+  return { localConfig, asset };
+}
+
 /**
  * A region's agent, read from its code asset as its Lambda reads it, with
  * each Lambda tool registered in the Lambda emulator under a function of
@@ -238,9 +313,11 @@ export class Playground {
 async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator): Promise<AgentAssetContents> {
   if (!agent) return {};
   const functionArns: Record<string, string> = {};
-  for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers)) {
+  for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers ?? {})) {
     const { handler } = (await import(pathToFileURL(modulePath).href)) as { handler: LambdaHandler };
     functionArns[tool] = lambda.register(`arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`, handler);
   }
+  for (const tool of agent.lambdaTools ?? [])
+    functionArns[tool.name] = lambda.register(tool.functionArn, await loadToolHandler(tool), { timeoutMs: tool.timeoutMs });
   return loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
 }
