@@ -22,6 +22,8 @@ import { HealthChecks } from './health-checks';
 import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
+import { ModelScript } from './model-script';
+import { ToolRunLog } from './tool-runs';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -58,6 +60,13 @@ export interface PlaygroundOptions {
    * of minutes fills the dashboard's graphs. @default 12 (a minute in 5 s)
    */
   timeScale?: number;
+  /**
+   * Run the deployed health checks and target probes on their schedule. A
+   * test suite turns them off, so that only its own messages reach the
+   * emulated models (and take their faults and scripted turns).
+   * @default true
+   */
+  scheduled?: boolean;
 }
 
 export interface RegionAgent {
@@ -80,6 +89,9 @@ export class Playground {
     );
     const timeScale = options.timeScale ?? 12;
     const started: Array<{ close(): Promise<void> }> = [];
+    // The emulated models' scripted turns: this deployment's own, shared by Bedrock and the outside providers.
+    const script = new ModelScript();
+    const toolRuns = new ToolRunLog();
     try {
       const configs = options.configs.map((config) => validateRuntimeConfig(config));
       const emulator = await BedrockEmulator.start({
@@ -90,6 +102,7 @@ export class Playground {
         firstTokenDelayMs: options.firstTokenDelayMs,
         tokenDelayMs: options.tokenDelayMs,
         publishMetric: (datum) => metrics.put(datum),
+        script,
       });
       started.push(emulator);
       // DynamoDB publishes a table's metrics in its region: the home region, where the turns are written.
@@ -108,7 +121,7 @@ export class Playground {
       started.push(dynamo);
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
-      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
+      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs, script });
       started.push(providers);
       for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
       for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : []))))
@@ -116,7 +129,7 @@ export class Playground {
       const regions: PlaygroundRegion[] = [];
       const localConfigs: RuntimeConfig[] = [];
       for (const config of configs) {
-        const asset = await agentOf(config, options.agents?.[config.region], lambda);
+        const asset = await agentOf(config, options.agents?.[config.region], lambda, toolRuns);
         const local = providers.localize(config);
         const localConfig: RuntimeConfig = {
           ...config,
@@ -151,11 +164,13 @@ export class Playground {
         () => regions.map((region) => ({ region: region.region, url: region.server.url })),
         (datum) => metrics.put(datum),
       );
-      healthChecks.start(30_000 / timeScale);
       // The deployed probes call every target once a minute, outside providers included.
       const probes = new ProbeSchedule(localConfigs);
-      probes.start(60_000 / timeScale);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, healthChecks, probes, untap);
+      if (options.scheduled ?? true) {
+        healthChecks.start(30_000 / timeScale);
+        probes.start(60_000 / timeScale);
+      }
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, script, toolRuns, healthChecks, probes, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -176,6 +191,10 @@ export class Playground {
     /** The metrics CloudWatch would hold, for the dashboard preview. */
     readonly metrics: MetricStore,
     readonly views: PlaygroundViews,
+    /** The emulated models' scripted turns (Bedrock's and the outside providers'), answered before their default answers. */
+    readonly script: ModelScript,
+    /** The runs of the agents' code tools and Lambda tools. */
+    readonly toolRuns: ToolRunLog,
     private readonly checks: HealthChecks,
     private readonly probeSchedule: ProbeSchedule,
     private readonly untap: () => void,
@@ -213,12 +232,16 @@ export class Playground {
  * each Lambda tool registered in the Lambda emulator under a function of
  * the region (tool inputs stay in the region, as deployed).
  */
-async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator): Promise<AgentAssetContents> {
+async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator, toolRuns: ToolRunLog): Promise<AgentAssetContents> {
   if (!agent) return {};
   const functionArns: Record<string, string> = {};
   for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers)) {
     const { handler } = (await import(pathToFileURL(modulePath).href)) as { handler: LambdaHandler };
-    functionArns[tool] = lambda.register(`arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`, handler);
+    functionArns[tool] = lambda.register(
+      `arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`,
+      toolRuns.recordLambdaTool(handler, config.region, tool),
+    );
   }
-  return loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
+  const asset = await loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
+  return asset.agent ? { ...asset, agent: toolRuns.recordCodeTools(asset.agent, config.region) } : asset;
 }
