@@ -128,13 +128,16 @@ function parseEvents(body: string): AgentEvent[] {
 
 /** A response that is one JSON error (before any output): `{"error":{"code","message"}}`. */
 function errorEventOf(status: number, body: string): ErrorEvent {
-  let error: Partial<ErrorEvent> = {};
-  try {
-    error = (JSON.parse(body) as { error?: Partial<ErrorEvent> }).error ?? {};
-  } catch {
-    error = { message: body };
-  }
+  const error = errorBodyOf(body);
   return { ...error, type: 'error', code: error.code ?? `http_${status}`, message: error.message ?? '', retryable: error.retryable ?? status >= 500 };
+}
+
+function errorBodyOf(body: string): Partial<ErrorEvent> {
+  try {
+    return (JSON.parse(body) as { error?: Partial<ErrorEvent> }).error ?? {};
+  } catch {
+    return { message: body };
+  }
 }
 
 function replyOf(status: number, conversationId: string, events: AgentEvent[], runtimeRegion: string | undefined): AgentReply {
