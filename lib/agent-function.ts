@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../lambda/agent/config';
-import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { AgentAsset, RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
 import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
 import type { AgentCode, AgentCodeConfig } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
@@ -155,6 +155,7 @@ export class AgentFunction extends Construct {
       code: lambda.Code.fromAsset(this.codeDirectory),
       handler: RUNTIME_HANDLER,
     });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(RUNTIME_FUNCTION_METADATA.key, RUNTIME_FUNCTION_METADATA.value);
     if (this.lambdaTools.length > 0) this.grantToolFunctions();
   }
 

@@ -14,6 +14,7 @@ import { AgentServer } from './agent-server';
 import { BedrockEmulator } from './bedrock-emulator';
 import { LocalDynamoDb } from './dynamodb';
 import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
+import { loadToolHandler } from './lambda-tool-loader';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
@@ -71,7 +72,26 @@ export interface PlaygroundOptions {
 
 export interface RegionAgent {
   codeDirectory: string;
-  lambdaToolHandlers: Readonly<Record<string, string>>;
+  /** Lambda tools given as handler modules (export `handler`), by tool name, run as functions of the region. */
+  lambdaToolHandlers?: Readonly<Record<string, string>>;
+  /** Lambda tools given as the deployment's functions (local/assembly/read-assembly.ts). */
+  lambdaTools?: readonly LambdaToolFunction[];
+}
+
+/** A Lambda tool's function as the cloud assembly defines it. */
+export interface LambdaToolFunction {
+  /** The tool's name. */
+  readonly name: string;
+  /** The function's ARN, as the runtime's AGENT_TOOL_FUNCTIONS names it. */
+  readonly functionArn: string;
+  /** Where the function is defined (`<stack>/<logical id>`), for errors. */
+  readonly source: string;
+  /** The bundled handler module in the function's code asset (ESM or CommonJS). */
+  readonly file: string;
+  readonly exportName: string;
+  /** The function's environment variables, set while its module loads and while it runs. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
 }
 
 export class Playground {
@@ -235,13 +255,17 @@ export class Playground {
 async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator, toolRuns: ToolRunLog): Promise<AgentAssetContents> {
   if (!agent) return {};
   const functionArns: Record<string, string> = {};
-  for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers)) {
+  for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers ?? {})) {
     const { handler } = (await import(pathToFileURL(modulePath).href)) as { handler: LambdaHandler };
     functionArns[tool] = lambda.register(
       `arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`,
       toolRuns.recordLambdaTool(handler, config.region, tool),
     );
   }
+  for (const tool of agent.lambdaTools ?? [])
+    functionArns[tool.name] = lambda.register(tool.functionArn, toolRuns.recordLambdaTool(await loadToolHandler(tool), config.region, tool.name), {
+      timeoutMs: tool.timeoutMs,
+    });
   const asset = await loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
   return asset.agent ? { ...asset, agent: toolRuns.recordCodeTools(asset.agent, config.region) } : asset;
 }

@@ -16,6 +16,13 @@ export const AgentAsset = {
   lambdaTools: 'lambda-tools.json',
 } as const;
 
+/**
+ * The CloudFormation metadata entry that marks the runtime's function in a
+ * template (`Metadata: { [key]: value }`), so that `agentctl local` finds every
+ * runtime of a cloud assembly, however the app composed it.
+ */
+export const RUNTIME_FUNCTION_METADATA = { key: 'cdk-multi-region-agent:function', value: 'agent-runtime' } as const;
+
 /** Environment variable holding each Lambda tool's function ARN, `{"<tool name>": "<arn>"}`: ARNs are known only at deployment. */
 export const TOOL_FUNCTIONS_ENV_VAR = 'AGENT_TOOL_FUNCTIONS';
 
