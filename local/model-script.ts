@@ -82,8 +82,8 @@ function matches(scope: ScriptScope, call: ScriptedCall): boolean {
 
 /** A turn of exactly one kind, with what it needs; a test's typo fails where it is written, not as a puzzling answer. */
 function checkTurn(turn: ScriptedTurn): ScriptedTurn {
-  const kinds = (['toolCalls', 'error'] as const).filter((kind) => kind in turn);
-  if (kinds.length > 1) throw new TypeError(`a scripted turn is text, toolCalls or error, not ${kinds.join(' and ')}`);
+  // A text may come with tool calls (said before calling them), never with an error.
+  if ('error' in turn && ('text' in turn || 'toolCalls' in turn)) throw new TypeError('a scripted turn is text, toolCalls or error, not an error with more');
   if ('error' in turn) {
     if (!Number.isInteger(turn.error.status) || turn.error.status < 400 || turn.error.status > 599) {
       throw new TypeError(`a scripted error's status must be an HTTP error status (400-599), got ${turn.error.status}`);
