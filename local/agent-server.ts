@@ -40,19 +40,46 @@ export class AgentServer {
   /** While false the region is "down": every request, /health included, gets 503. */
   available = true;
   private readonly server: http.Server;
+  /** Requests in flight per runtime, so that a runtime swapped out is destroyed once its last answer ends. */
+  private readonly inFlight = new Map<AgentRuntime, number>();
+  private readonly retired = new Set<AgentRuntime>();
 
   private constructor(
-    readonly runtime: AgentRuntime,
+    private current: AgentRuntime,
     private readonly requestTimeoutMs: number,
   ) {
     // A client that hangs up mid-upload fails the body read: drop that exchange, keep serving.
     this.server = http.createServer((request, response) => this.serve(request, response).catch(() => response.destroy()));
   }
 
+  get runtime(): AgentRuntime {
+    return this.current;
+  }
+
+  /**
+   * Serves new requests with a runtime of this configuration and agent, on
+   * the same port (`agentctl local --watch`); answers already streaming end
+   * on the runtime they started on, which is destroyed after them.
+   */
+  swap(config: RuntimeConfig, overrides?: RuntimeOverrides): void {
+    const previous = this.current;
+    this.current = createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, ...overrides });
+    this.retired.add(previous);
+    this.destroyIfIdle(previous);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.runtime.destroy();
+    for (const runtime of [this.current, ...this.retired]) runtime.destroy();
+    this.retired.clear();
+  }
+
+  private destroyIfIdle(runtime: AgentRuntime): void {
+    if (!this.retired.has(runtime) || (this.inFlight.get(runtime) ?? 0) > 0) return;
+    this.retired.delete(runtime);
+    this.inFlight.delete(runtime);
+    runtime.destroy();
   }
 
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -76,7 +103,23 @@ export class AgentServer {
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const url = new URL(request.url ?? '/', 'http://localhost');
-    await this.runtime.app.handle(
+    const runtime = this.current;
+    this.inFlight.set(runtime, (this.inFlight.get(runtime) ?? 0) + 1);
+    try {
+      await this.handle(runtime, request, response, { headers, body, url, deadline, signal: clientGone.signal });
+    } finally {
+      this.inFlight.set(runtime, (this.inFlight.get(runtime) ?? 1) - 1);
+      this.destroyIfIdle(runtime);
+    }
+  }
+
+  private async handle(
+    runtime: AgentRuntime,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    { headers, body, url, deadline, signal }: { headers: Record<string, string | undefined>; body: Buffer; url: URL; deadline: number; signal: AbortSignal },
+  ): Promise<void> {
+    await runtime.app.handle(
       {
         method: request.method ?? 'GET',
         path: url.pathname,
@@ -85,7 +128,7 @@ export class AgentServer {
         caller: localCaller(headers),
         requestId: randomUUID(),
         remainingTimeMs: () => deadline - Date.now(),
-        signal: clientGone.signal,
+        signal,
       },
       {
         start: (status, responseHeaders) => {

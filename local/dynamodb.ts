@@ -26,13 +26,18 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface LocalDynamoDbOptions {
   port?: number;
   host?: string;
+  /**
+   * A directory to keep the tables in (LevelDB files), so that they survive
+   * a restart. @default - in memory
+   */
+  path?: string;
   /** Called with the table's name for each conditional write (PutItem, UpdateItem, DeleteItem) whose condition failed. */
   onConditionalCheckFailed?: (tableName: string) => void;
 }
 
 export class LocalDynamoDb {
   static async start(options: LocalDynamoDbOptions = {}): Promise<LocalDynamoDb> {
-    const server = dynalite({ createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
+    const server = dynalite({ createTableMs: 0, updateTableMs: 0, deleteTableMs: 0, ...(options.path ? { path: options.path } : {}) });
     if (options.onConditionalCheckFailed) observeConditionalCheckFailures(server, options.onConditionalCheckFailed);
     return new LocalDynamoDb(server, await listen(server, options.port ?? 0, options.host ?? '127.0.0.1'));
   }
@@ -42,12 +47,12 @@ export class LocalDynamoDb {
     readonly endpoint: string,
   ) {}
 
-  /** Creates a table with the conversation table's key schema (on-demand, like the deployed one). */
+  /** Creates a table with the conversation table's key schema (on-demand, like the deployed one), unless it exists. */
   async createConversationTable(name: string): Promise<void> {
     await this.createTable(name, TableSchema);
   }
 
-  /** Creates a table with the target-health table's key schema (on-demand, like the deployed one). */
+  /** Creates a table with the target-health table's key schema (on-demand, like the deployed one), unless it exists. */
   async createHealthTable(name: string): Promise<void> {
     await this.createTable(name, HealthTableSchema);
   }
@@ -69,6 +74,9 @@ export class LocalDynamoDb {
           ],
         }),
       );
+    } catch (error) {
+      // A table kept in `path` from an earlier run, or created by an earlier swap.
+      if ((error as Error).name !== 'ResourceInUseException') throw error;
     } finally {
       client.destroy();
     }

@@ -68,7 +68,16 @@ export interface PlaygroundOptions {
    * @default true
    */
   scheduled?: boolean;
+  /**
+   * A directory the embedded DynamoDB keeps its data in, so that
+   * conversations survive a restart (`agentctl local --state DIR`).
+   * @default - in memory
+   */
+  statePath?: string;
 }
+
+/** What a running playground can swap in place: the runtimes' configurations and agents (the regions stay). */
+export type PlaygroundDeployment = Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents'>;
 
 export interface RegionAgent {
   codeDirectory: string;
@@ -129,6 +138,7 @@ export class Playground {
       const homeRegions = new Map(configs.map((config) => [config.table.name, config.table.homeRegion]));
       const dynamo = await LocalDynamoDb.start({
         host,
+        path: options.statePath,
         onConditionalCheckFailed: (tableName) =>
           metrics.put({
             region: homeRegions.get(tableName) ?? 'unknown',
@@ -143,19 +153,12 @@ export class Playground {
       started.push(lambda);
       const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs, script });
       started.push(providers);
-      for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
-      for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : []))))
-        await dynamo.createHealthTable(table);
+      await createTables(dynamo, configs);
       const regions: PlaygroundRegion[] = [];
       const localConfigs: RuntimeConfig[] = [];
+      const services: RegionServices = { emulator, dynamo, lambda, providers, toolRuns };
       for (const config of configs) {
-        const asset = await agentOf(config, options.agents?.[config.region], lambda, toolRuns);
-        const local = providers.localize(config);
-        const localConfig: RuntimeConfig = {
-          ...config,
-          chain: local.chain,
-          endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
-        };
+        const { localConfig, asset } = await localRuntime(config, options.agents?.[config.region], services);
         localConfigs.push(localConfig);
         const server = await AgentServer.start({ config: localConfig, host, overrides: asset });
         started.push(server);
@@ -224,6 +227,29 @@ export class Playground {
     return this.frontDoor.url;
   }
 
+  /**
+   * Swaps every region's runtime for the one of a new deployment of the same
+   * regions (`agentctl local --watch`), keeping ports, the embedded DynamoDB
+   * and what it stores; answers already streaming finish on the old runtime.
+   */
+  async swap(deployment: PlaygroundDeployment): Promise<void> {
+    const configs = deployment.configs.map((config) => validateRuntimeConfig(config));
+    const before = this.regions.map((region) => region.region).sort();
+    const after = configs.map((config) => config.region).sort();
+    if (before.join() !== after.join())
+      throw new Error(`the deployment's regions changed (${before.join(', ')} before, ${after.join(', ')} now); restart to run the new ones`);
+    await createTables(this.dynamo, configs);
+    const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers, toolRuns: this.toolRuns };
+    const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
+    for (const { config, localConfig, asset } of swaps) {
+      const region = this.regions.find((candidate) => candidate.region === config.region)!;
+      region.server.swap(localConfig, asset);
+      region.chain = config.chain;
+      region.jurisdiction = config.jurisdiction.name;
+      region.keepsLocatedUsers = deployment.keepLocatedUsers.includes(config.jurisdiction.name);
+    }
+  }
+
   /** Probes every region's targets now, rather than at the next interval. */
   probes(): Promise<void> {
     return this.probeSchedule.probeAll();
@@ -245,6 +271,36 @@ export class Playground {
     await this.providers.close();
     this.untap();
   }
+}
+
+interface RegionServices {
+  emulator: BedrockEmulator;
+  dynamo: LocalDynamoDb;
+  lambda: LambdaEmulator;
+  providers: ProviderServices;
+  toolRuns: ToolRunLog;
+}
+
+/** Each conversation and shared-health table the configurations name, unless it exists (a swap, or data kept by `statePath`). */
+async function createTables(dynamo: LocalDynamoDb, configs: readonly RuntimeConfig[]): Promise<void> {
+  for (const table of new Set(configs.map((config) => config.table.name))) await dynamo.createConversationTable(table);
+  for (const table of new Set(configs.flatMap((config) => (config.sharedHealth ? [config.sharedHealth.tableName] : [])))) await dynamo.createHealthTable(table);
+}
+
+/** A region's configuration with the local endpoints, and its agent. */
+async function localRuntime(
+  config: RuntimeConfig,
+  agent: RegionAgent | undefined,
+  { emulator, dynamo, lambda, providers, toolRuns }: RegionServices,
+): Promise<{ localConfig: RuntimeConfig; asset: AgentAssetContents }> {
+  const asset = await agentOf(config, agent, lambda, toolRuns);
+  const local = providers.localize(config);
+  const localConfig: RuntimeConfig = {
+    ...config,
+    chain: local.chain,
+    endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint, ...local.endpoints },
+  };
+  return { localConfig, asset };
 }
 
 /**

@@ -12,6 +12,7 @@ import { AgentctlError, ExitCode } from './exit-codes';
 const ENDPOINT_ENV_VAR = 'AGENTCTL_ROUTE53_ENDPOINT';
 const DEFAULT_WAIT_TIMEOUT_SECONDS = 120;
 const MAX_WAIT_TIMEOUT_SECONDS = 3600;
+const DEFAULT_LOCAL_PORT = 8787;
 
 export const USAGE = `Usage: agentctl <command> [options]
 
@@ -19,6 +20,8 @@ Commands:
   status                  Health, drain state and last change of every region, per jurisdiction
   drain REGION            Stop Route 53 sending traffic to REGION (inverts its health check)
   restore REGION          Undo a drain
+  local                   Run the app's synthesized cloud assembly on this machine (emulated AWS,
+                          no account): every agent runtime, Lambda tool, table, route and dashboard
   help                    Show this text
 
 Options:
@@ -33,9 +36,24 @@ Options:
   --endpoint URL          Route 53 API endpoint (default: AWS; env ${ENDPOINT_ENV_VAR})
   -h, --help              Show this text
 
+Options of local:
+  --assembly DIR          Run this cloud assembly (e.g. cdk.out) instead of synthesizing the app
+  --app COMMAND           The app's command (default: cdk.json's "app"), run with CDK_OUTDIR set
+  --output DIR            Where synthesis writes the assembly (default cdk.out)
+  --watch                 Re-synthesize on every save under the app's directory and swap the
+                          runtimes in place; stored conversations stay
+  --state DIR             Keep the embedded DynamoDB's data in DIR across restarts (default: memory)
+  --port PORT             Front door port (default ${DEFAULT_LOCAL_PORT}; 0: any free port)
+  --location LOCATION     Caller location of requests that name none (default us)
+  --first-token-ms MS     The emulated models' time to first token (default 300)
+  --token-ms MS           The emulated models' pause between tokens (default 30)
+  --time-scale N          Dashboard preview's time compression (default 12: a minute in 5 s)
+  --verbose               Print the runtimes' JSON logs and metric records
+
 Credentials come from the AWS SDK's default chain (environment, profile, SSO, instance role).
 Exit codes: 0 ok, 2 usage, 3 no credentials, 4 no health checks, 5 unknown region, 6 refused,
-7 throttled, 8 Route 53 error, 9 conflict, 10 wait timed out, 1 unexpected.`;
+7 throttled, 8 Route 53 error, 9 conflict, 10 wait timed out, 11 local deployment cannot run,
+1 unexpected.`;
 
 /** What drain and restore are told (restore never sets force). */
 export interface RegionCommandOptions {
@@ -47,8 +65,24 @@ export interface RegionCommandOptions {
   readonly timeoutSeconds: number;
 }
 
+/** What `local` is told (see local/run-local.ts). */
+export interface LocalCommandOptions {
+  readonly assembly?: string;
+  readonly app?: string;
+  readonly outdir?: string;
+  readonly watch: boolean;
+  readonly statePath?: string;
+  readonly port: number;
+  readonly location: string;
+  readonly firstTokenDelayMs: number;
+  readonly tokenDelayMs: number;
+  readonly timeScale: number;
+  readonly verbose: boolean;
+}
+
 export type Command =
   | { readonly name: 'help' }
+  | ({ readonly name: 'local' } & LocalCommandOptions)
   | { readonly name: 'status'; readonly agent?: string; readonly json: boolean; readonly endpoint?: string }
   | ({ readonly name: 'drain' | 'restore'; readonly endpoint?: string } & RegionCommandOptions);
 
@@ -61,6 +95,17 @@ const OPTIONS = {
   timeout: { type: 'string' },
   endpoint: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  assembly: { type: 'string' },
+  app: { type: 'string' },
+  output: { type: 'string' },
+  state: { type: 'string' },
+  port: { type: 'string' },
+  location: { type: 'string' },
+  'first-token-ms': { type: 'string' },
+  'token-ms': { type: 'string' },
+  'time-scale': { type: 'string' },
+  verbose: { type: 'boolean' },
+  watch: { type: 'boolean' },
 } as const;
 
 /** The flags each command accepts (besides --help). */
@@ -68,6 +113,7 @@ const COMMAND_OPTIONS: Record<string, readonly (keyof typeof OPTIONS)[]> = {
   status: ['agent', 'json', 'endpoint'],
   drain: ['agent', 'dry-run', 'force', 'wait', 'timeout', 'endpoint'],
   restore: ['agent', 'dry-run', 'wait', 'timeout', 'endpoint'],
+  local: ['assembly', 'app', 'output', 'watch', 'state', 'port', 'location', 'first-token-ms', 'token-ms', 'time-scale', 'verbose'],
   help: [],
 };
 
@@ -92,6 +138,11 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   const misplaced = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((option) => !allowed.includes(option));
   if (misplaced.length > 0) throw usageError(`'${name}' does not take ${misplaced.map((option) => `--${option}`).join(', ')}.`);
 
+  if (name === 'local') {
+    if (operands.length > 0) throw usageError(`'local' takes no operands, got '${operands.join(' ')}'.`);
+    return parseLocal(values);
+  }
+
   const agent = values.agent;
   if (agent !== undefined && agent.trim() === '') throw usageError('--agent needs a name.');
   const endpoint = parseEndpoint(values.endpoint ?? env[ENDPOINT_ENV_VAR]);
@@ -115,6 +166,40 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     timeoutSeconds: parseTimeout(values.timeout),
     endpoint,
   };
+}
+
+function parseLocal(values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']): Command {
+  if (values.assembly !== undefined && (values.app !== undefined || values.output !== undefined))
+    throw usageError('--assembly runs an assembly already synthesized: it takes no --app or --output.');
+  if (values.assembly !== undefined && values.watch) throw usageError('--watch re-synthesizes the app: run it without --assembly.');
+  const location = values.location ?? 'us';
+  if (!/^[a-z]+(-[a-z]+)?$/.test(location)) throw usageError(`--location must be an area such as us, eu or eu-central, got '${location}'.`);
+  return {
+    name: 'local',
+    assembly: nonEmpty('--assembly', values.assembly),
+    app: nonEmpty('--app', values.app),
+    outdir: nonEmpty('--output', values.output),
+    watch: values.watch ?? false,
+    statePath: nonEmpty('--state', values.state),
+    port: integer('--port', values.port, DEFAULT_LOCAL_PORT, 0, 65535),
+    location,
+    firstTokenDelayMs: integer('--first-token-ms', values['first-token-ms'], 300, 0, 60_000),
+    tokenDelayMs: integer('--token-ms', values['token-ms'], 30, 0, 10_000),
+    timeScale: integer('--time-scale', values['time-scale'], 12, 1, 3600),
+    verbose: values.verbose ?? false,
+  };
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | undefined {
+  if (value !== undefined && value.trim() === '') throw usageError(`${flag} needs a value.`);
+  return value;
+}
+
+function integer(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min || number > max) throw usageError(`${flag} must be a whole number from ${min} to ${max}, got '${value}'.`);
+  return number;
 }
 
 function parseEndpoint(value: string | undefined): string | undefined {

@@ -24,6 +24,8 @@ export const ExitCode = {
   conflict: 9,
   /** --wait: the change is in place, but the checkers had not all reported within --timeout. */
   waitTimeout: 10,
+  /** local: the app does not synthesize, its assembly cannot run locally, or the port is taken; the message names the fix. */
+  localFailed: 11,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

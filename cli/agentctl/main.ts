@@ -6,7 +6,7 @@
  */
 import { userInfo } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseCommand, USAGE } from './args';
+import { parseCommand, USAGE, type LocalCommandOptions } from './args';
 import { changeRegion } from './drain';
 import { AgentctlError, ExitCode } from './exit-codes';
 import { discoverFleet } from './fleet';
@@ -55,6 +55,40 @@ function defaultRuntime(): AgentctlRuntime {
   };
 }
 
+/**
+ * `agentctl local`: runs until SIGINT or SIGTERM. The local playground is
+ * loaded only for this command: status, drain and restore stay light.
+ */
+async function runLocal(options: LocalCommandOptions, runtime: AgentctlRuntime): Promise<ExitCode> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startLocal, describeSession } = require('../../local/run-local') as typeof import('../../local/run-local');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LocalDeploymentError } = require('../../local/assembly/errors') as typeof import('../../local/assembly/errors');
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  try {
+    const session = await startLocal({
+      ...options,
+      firstTokenDelayMs: options.firstTokenDelayMs,
+      echoRuntimeOutput: options.verbose,
+      onSwap: ({ ms, error }) =>
+        error
+          ? runtime.stderr.write(`agentctl local: the change was not swapped in (the previous runtimes keep running): ${error.message}\n`)
+          : runtime.stdout.write(`agentctl local: re-synthesized and swapped the runtimes in ${(ms / 1000).toFixed(1)} s\n`),
+    });
+    session.playground.views.synthesized();
+    runtime.stdout.write(describeSession(session, options.watch));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await session.close();
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof LocalDeploymentError) throw new AgentctlError(ExitCode.localFailed, `local: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Runs agentctl with the given arguments (without node and the script) and returns the exit code. */
 export async function main(argv: readonly string[], overrides: Partial<AgentctlRuntime> = {}): Promise<ExitCode> {
   const runtime: AgentctlRuntime = { ...defaultRuntime(), ...overrides };
@@ -65,6 +99,10 @@ export async function main(argv: readonly string[], overrides: Partial<AgentctlR
     if (command.name === 'help') {
       stdout.write(`${USAGE}\n`);
       return ExitCode.ok;
+    }
+    if (command.name === 'local') {
+      const { name: _name, ...options } = command;
+      return await runLocal(options, runtime);
     }
     api = new Route53Api(command.endpoint, {
       policy: runtime.retryPolicy,
