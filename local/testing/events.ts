@@ -13,7 +13,7 @@ export interface ServedBy {
   model: string;
   region: string;
   degraded: boolean;
-  /** `openai:us`, `anthropic:global`…; empty for Bedrock. */
+  /** `bedrock`, or an outside provider's label: `openai:us`, `anthropic:global`… */
   provider: string;
 }
 
