@@ -186,7 +186,7 @@ import('cdk-multi-region-agent/testing').then((esm) => process.stdout.write(JSON
   );
   const loaded = JSON.parse(
     node(`require('cdk-multi-region-agent'); require('cdk-multi-region-agent/agent');
-process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('local'))));`),
+process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('/dist/local/'))));`),
   );
 
   expect(both).toEqual({ cjs: 'function', esm: 'function', same: true });
