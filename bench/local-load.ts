@@ -25,10 +25,15 @@ type Case = { name: string; url: string; headers: Record<string, string>; body: 
 type Result = { name: string; rps: number; p50: number; p99: number; failures: number; completed: number };
 
 async function startPlayground(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'local', 'main.ts')], {
-    env: { ...process.env, PORT: '0', LOCAL_FIRST_TOKEN_MS: '0', LOCAL_TOKEN_MS: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, '..', 'bin', 'agentctl.ts'), 'local', '--port', '0', '--first-token-ms', '0', '--token-ms', '0'],
+    {
+      cwd: path.join(__dirname, '..'),
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let printed = '';
     child.stdout.on('data', (chunk: Buffer) => {

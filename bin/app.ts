@@ -56,8 +56,11 @@ export const EXAMPLE_US_CHAIN = () =>
     providerFallbacks: [OpenAiModel.gpt4o({ residency: 'us' })],
   });
 
-export function createExampleApp(options: { context?: Record<string, unknown>; jurisdictions?: Jurisdiction[] } = {}): { app: App; agent: MultiRegionAgent } {
-  const app = new App({ context: options.context });
+export function createExampleApp(options: { context?: Record<string, unknown>; jurisdictions?: Jurisdiction[]; outdir?: string } = {}): {
+  app: App;
+  agent: MultiRegionAgent;
+} {
+  const app = new App({ context: options.context, outdir: options.outdir });
   const setting = (key: keyof typeof EXAMPLE_DEFAULTS) => String(app.node.tryGetContext(key) ?? EXAMPLE_DEFAULTS[key]);
   const agent = new MultiRegionAgent(app, 'support-agent', {
     account: setting('account'),

@@ -1,53 +1,22 @@
 /**
- * The example deployment's regions, read from the CDK app itself (bundling
- * skipped): each runtime's configuration is exactly what its Lambda gets in
- * AGENT_CONFIG, and its code directory holds the agent files its Lambda
- * gets beside the handler (the bundled agent, the Lambda tools' specs), so
- * the playground runs what `cdk deploy` would; and the dashboard and alarms
- * the synthesized templates hold, for the dashboard preview.
+ * The example deployment (bin/app.ts) as `agentctl local` runs it, for tests
+ * and benchmarks that start the playground in process: the app synthesized
+ * with bundling into a temporary cloud assembly, read from the assembly
+ * alone (assembly/read-assembly.ts), so they run what `npm run local` and
+ * `cdk deploy` do. The assembly is removed when the process exits.
  */
 import * as fs from 'node:fs';
-import { createExampleApp, EXAMPLE_AGENT, EXAMPLE_US_CHAIN } from '../bin/app';
-import type { Jurisdiction } from '../lib';
-import { readMonitoring } from './cloudwatch/synthesized';
-import type { PlaygroundOptions } from './playground';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createExampleApp } from '../bin/app';
+import { readLocalDeployment, type LocalDeployment } from './assembly/read-assembly';
 
-export function exampleRegions(): Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'> & { providerRefusals: string[] } {
-  const { app, agent } = createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return {
-    // The monitoring stack's dashboard and the region stacks' alarms, as `cdk synth` writes them.
-    monitoring: () => {
-      const assembly = app.synth();
-      try {
-        return readMonitoring(assembly);
-      } finally {
-        fs.rmSync(assembly.directory, { recursive: true, force: true });
-      }
-    },
-    configs: agent.runtimes.map((runtime) => runtime.runtimeConfig),
-    providerRefusals: exampleProviderRefusals(agent.jurisdictions),
-    keepLocatedUsers: agent.jurisdictions.filter((jurisdiction) => jurisdiction.geolocations.length > 0).map((jurisdiction) => jurisdiction.name),
-    agents: Object.fromEntries(
-      agent.runtimes.map((runtime) => [runtime.region, { codeDirectory: runtime.codeDirectory, lambdaToolHandlers: EXAMPLE_AGENT.lambdaToolHandlers }]),
-    ),
-  };
+export function exampleRegions(): LocalDeployment {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-assembly-'));
+  process.once('exit', () => fs.rmSync(outdir, { recursive: true, force: true }));
+  createExampleApp({ outdir }).app.synth();
+  return readLocalDeployment(outdir);
 }
 
-/**
- * Why each jurisdiction of the example other than the US refuses the US
- * chain's outside providers: the message synthesis gives for that chain there.
- */
-export function exampleProviderRefusals(jurisdictions: readonly Jurisdiction[]): string[] {
-  return jurisdictions
-    .filter((jurisdiction) => jurisdiction.name !== 'us')
-    .flatMap((jurisdiction) =>
-      EXAMPLE_US_CHAIN().providerFallbacks.flatMap((model) => {
-        try {
-          model.assertAllowedIn(jurisdiction);
-          return [];
-        } catch (error) {
-          return [(error as Error).message];
-        }
-      }),
-    );
-}
+/** How long a test's setup may take to synthesize the example (seconds alone; much more on a busy machine). */
+export const EXAMPLE_SYNTH_TIMEOUT_MS = 240_000;

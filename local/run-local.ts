@@ -14,6 +14,8 @@ import { readLocalDeployment, type LocalDeployment } from './assembly/read-assem
 import { Playground } from './playground';
 import { synthesizeApp } from './synthesize';
 
+export { LocalDeploymentError } from './assembly/errors';
+
 /** Saves within this long of each other are one change (editors write a file in several steps). */
 const WATCH_DEBOUNCE_MS = 150;
 /** Paths under the app's directory that are never the app's source. */

@@ -21,8 +21,13 @@ import type { PlaygroundRegion } from './front-door';
 /** Caller locations the page offers, each routed as the front door would route it. */
 export const CALLER_LOCATIONS = ['us', 'us-west', 'eu', 'eu-central', 'apac'];
 
-/** Browser builds, by package and file (marked's exports map names only its ESM entry, so files are found beside package.json). */
-const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+/**
+ * Browser builds, by the name the page asks for: the package and file
+ * (marked's exports map names only its ESM entry, so files are found beside
+ * package.json). The published package copies them to web/vendor/<name>
+ * beside the bundled playground (scripts/bundle-runtime.ts).
+ */
+export const WEB_ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
   'uplot.js': { pkg: 'uplot', file: 'dist/uPlot.iife.min.js', type: 'text/javascript' },
   'uplot.css': { pkg: 'uplot', file: 'dist/uPlot.min.css', type: 'text/css' },
   'marked.js': { pkg: 'marked', file: 'lib/marked.umd.js', type: 'text/javascript' },
@@ -148,10 +153,11 @@ export class PlaygroundViews {
           return { location, region: region.region, jurisdiction: region.jurisdiction };
         }),
       });
-    } else if (asset && ASSETS[asset[1]]) {
-      const { pkg, file, type } = ASSETS[asset[1]];
+    } else if (asset && WEB_ASSETS[asset[1]]) {
+      const { pkg, file, type } = WEB_ASSETS[asset[1]];
+      const shipped = path.join(__dirname, 'web', 'vendor', asset[1]);
       response.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'max-age=3600' });
-      fs.createReadStream(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file)).pipe(response);
+      fs.createReadStream(fs.existsSync(shipped) ? shipped : path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file)).pipe(response);
     } else {
       return false;
     }

@@ -140,7 +140,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
 
   if (name === 'local') {
     if (operands.length > 0) throw usageError(`'local' takes no operands, got '${operands.join(' ')}'.`);
-    return parseLocal(values);
+    return parseLocal(values, env);
   }
 
   const agent = values.agent;
@@ -168,11 +168,12 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   };
 }
 
-function parseLocal(values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values']): Command {
+/** `local`'s flags; each unset one from the environment `npm run local` has always read (PORT, LOCAL_*), then its default. */
+function parseLocal(values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'], env: Readonly<Record<string, string | undefined>>): Command {
   if (values.assembly !== undefined && (values.app !== undefined || values.output !== undefined))
     throw usageError('--assembly runs an assembly already synthesized: it takes no --app or --output.');
   if (values.assembly !== undefined && values.watch) throw usageError('--watch re-synthesizes the app: run it without --assembly.');
-  const location = values.location ?? 'us';
+  const location = values.location ?? env.LOCAL_LOCATION ?? 'us';
   if (!/^[a-z]+(-[a-z]+)?$/.test(location)) throw usageError(`--location must be an area such as us, eu or eu-central, got '${location}'.`);
   return {
     name: 'local',
@@ -181,12 +182,12 @@ function parseLocal(values: ReturnType<typeof parseArgs<{ options: typeof OPTION
     outdir: nonEmpty('--output', values.output),
     watch: values.watch ?? false,
     statePath: nonEmpty('--state', values.state),
-    port: integer('--port', values.port, DEFAULT_LOCAL_PORT, 0, 65535),
+    port: integer('--port', values.port ?? env.PORT, DEFAULT_LOCAL_PORT, 0, 65535),
     location,
-    firstTokenDelayMs: integer('--first-token-ms', values['first-token-ms'], 300, 0, 60_000),
-    tokenDelayMs: integer('--token-ms', values['token-ms'], 30, 0, 10_000),
-    timeScale: integer('--time-scale', values['time-scale'], 12, 1, 3600),
-    verbose: values.verbose ?? false,
+    firstTokenDelayMs: integer('--first-token-ms', values['first-token-ms'] ?? env.LOCAL_FIRST_TOKEN_MS, 300, 0, 60_000),
+    tokenDelayMs: integer('--token-ms', values['token-ms'] ?? env.LOCAL_TOKEN_MS, 30, 0, 10_000),
+    timeScale: integer('--time-scale', values['time-scale'] ?? env.LOCAL_TIME_SCALE, 12, 1, 3600),
+    verbose: values.verbose ?? env.LOCAL_VERBOSE === '1',
   };
 }
 

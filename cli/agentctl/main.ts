@@ -60,10 +60,9 @@ function defaultRuntime(): AgentctlRuntime {
  * loaded only for this command: status, drain and restore stay light.
  */
 async function runLocal(options: LocalCommandOptions, runtime: AgentctlRuntime): Promise<ExitCode> {
+  // Bundled with its dependencies into dist/local/run-local.js in the published package (scripts/bundle-runtime.ts).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { startLocal, describeSession } = require('../../local/run-local') as typeof import('../../local/run-local');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { LocalDeploymentError } = require('../../local/assembly/errors') as typeof import('../../local/assembly/errors');
+  const { startLocal, describeSession, LocalDeploymentError } = require('../../local/run-local') as typeof import('../../local/run-local');
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     const session = await startLocal({

@@ -57,7 +57,7 @@ export function readAssemblyStacks(directory: string): ReadAssembly {
     );
   }
   const stacks: AssemblyStack[] = [];
-  for (const artifact of assembly.stacksRecursively) {
+  for (const artifact of inAppOrder(assembly)) {
     const region = artifact.environment.region;
     const accountId = /^\d{12}$/.test(artifact.environment.account) ? artifact.environment.account : LOCAL_ACCOUNT;
     const stack: AssemblyStack = {
@@ -73,6 +73,30 @@ export function readAssemblyStacks(directory: string): ReadAssembly {
   }
   // Each stack's references see every stack (for imports), so they are made once all are read.
   return { assembly, stacks: stacks.map((stack) => ({ ...stack, env: { ...stack.env, references: referencesOf(stack, stacks) } })) };
+}
+
+/**
+ * The stacks in the order the app defines them (its construct tree), so
+ * that regions are listed as the app lists them; the manifest's own order
+ * is by dependencies.
+ */
+function inAppOrder(assembly: CloudAssembly): CloudFormationStackArtifact[] {
+  const order: string[] = [];
+  const visit = (node: { path?: string; children?: Record<string, unknown> }) => {
+    if (node.path) order.push(node.path);
+    for (const child of Object.values(node.children ?? {})) visit(child as typeof node);
+  };
+  try {
+    const tree = assembly.tree();
+    if (tree) visit((JSON.parse(fs.readFileSync(path.join(assembly.directory, tree.file), 'utf8')) as { tree: Parameters<typeof visit>[0] }).tree);
+  } catch {
+    // No construct tree (an assembly written without one): the manifest's order.
+  }
+  const rank = (artifact: CloudFormationStackArtifact) => {
+    const index = order.indexOf(artifact.hierarchicalId);
+    return index < 0 ? order.length : index;
+  };
+  return [...assembly.stacksRecursively].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Resolves a template value in its stack, or fails naming where it is and why it cannot be known locally. */

@@ -60,8 +60,9 @@ describe('npm run local', () => {
   let local: Started;
 
   beforeAll(async () => {
-    local = await start('main.ts', [], { PORT: '0' }, /front door (http:\/\/\S+) /);
-  }, 60_000);
+    // agentctl local over this repository's app, as `npm run local` runs it (synthesis included).
+    local = await start(path.join('..', 'bin', 'agentctl.ts'), ['local', '--port', '0'], {}, /front door (http:\/\/\S+) /);
+  }, 300_000);
 
   afterAll(async () => {
     await stop(local);

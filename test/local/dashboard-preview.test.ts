@@ -6,7 +6,7 @@
  * dashboard whose math or dimensions are wrong draws errors or nothing.
  */
 import type { DashboardBody, PreviewWidget } from '../../local/cloudwatch/dashboard';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
 
@@ -15,7 +15,8 @@ let playground: Playground;
 beforeAll(async () => {
   playground = await Playground.start({ ...exampleRegions(), port: 0, firstTokenDelayMs: 5, tokenDelayMs: 2 });
   await scriptedRun(playground);
-}, 120_000);
+  // The example synthesizes with bundling first, as `npm run local` runs it.
+}, 120_000 + EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterAll(async () => {
   await playground?.close();

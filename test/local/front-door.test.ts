@@ -5,7 +5,7 @@
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
 import { listen } from '../../local/listen';
 import { Playground } from '../../local/playground';
 
@@ -21,7 +21,8 @@ beforeAll(async () => {
     regionSockets.add(socket);
     socket.on('close', () => regionSockets.delete(socket));
   });
-});
+  // The example synthesizes with bundling, as `npm run local` runs it.
+}, EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterAll(async () => {
   await playground.close();

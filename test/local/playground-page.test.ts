@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
 
@@ -35,7 +35,8 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-}, 60_000);
+  // The example synthesizes with bundling first, as `npm run local` runs it.
+}, 60_000 + EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterAll(async () => {
   await browser?.close();

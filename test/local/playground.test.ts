@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 
 let playground: Playground;
@@ -11,7 +11,8 @@ beforeAll(async () => {
   const example = exampleRegions();
   const configs = example.configs.map((config) => ({ ...config, retryBudget: { ...config.retryBudget, windowMs: BUDGET_WINDOW_MS } }));
   playground = await Playground.start({ ...example, configs, port: 0 });
-});
+  // The example synthesizes with bundling, as `npm run local` runs it.
+}, EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterEach(async () => {
   playground.emulator.clearFaults();

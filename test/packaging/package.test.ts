@@ -4,7 +4,7 @@
  * configuration, whose stacks then synthesize with the prebundled runtime,
  * and with the app's own agent entry bundled from the installed package.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -57,6 +57,12 @@ test('the tarball holds compiled JavaScript, type declarations and the prebundle
     'types/agent.d.ts',
     'types/text-modules.d.ts',
     'dist/bin/agentctl.js',
+    // agentctl local: the playground bundled with what it runs, and the page it serves.
+    'dist/local/run-local.js',
+    'dist/local/web/index.html',
+    'dist/local/web/vendor/uplot.js',
+    'dist/local/web/vendor/uplot.css',
+    'dist/local/web/vendor/marked.js',
   ]) {
     expect(fs.existsSync(path.join(installed, file))).toBe(true);
   }
@@ -222,3 +228,38 @@ await deployment.close();
     stdio: 'pipe',
   });
 });
+
+test("`npx agentctl local` in the consumer app runs its own synthesized assembly: the greeter's agent answers through the front door", async () => {
+  // GIVEN the greeter app above, synthesized into cdk.out.agent, and the package's bin
+  const agentctl = spawn(path.join(appDir, 'node_modules', '.bin', 'agentctl'), ['local', '--assembly', 'cdk.out.agent', '--port', '0', '--token-ms', '0'], {
+    cwd: appDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    // WHEN it has started
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      agentctl.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        const match = /front door (http:\/\/[\d.:]+)/.exec(output);
+        if (match) resolve(match[1]);
+      });
+      agentctl.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      agentctl.once('exit', (code) => reject(new Error(`agentctl local exited with ${code}: ${output}`)));
+    });
+    const minted = await fetch(`${url}/v1/conversations`, { method: 'POST', headers: { 'x-local-location': 'eu' } });
+    const { conversationId } = (await minted.json()) as { conversationId: string };
+    const answer = await fetch(`${url}/v1/conversations/${conversationId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-local-location': 'eu' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+
+    // THEN the EU region of the consumer's own deployment answers, and the page is served with its scripts
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-agent-region')).toBe('eu-west-1');
+    expect((await fetch(`${url}/_local/assets/uplot.js`)).status).toBe(200);
+  } finally {
+    agentctl.kill('SIGTERM');
+  }
+}, 120_000);
