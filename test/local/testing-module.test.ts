@@ -105,7 +105,7 @@ test("a fault on the second step's primary makes the loop fall back between tool
 
 test('faults and scripts naming a region or model the deployment does not have are refused, naming what it has', () => {
   expect(() => deployment.faults.inject({ region: 'mars-north-1', fault: { status: 503 } })).toThrow(
-    /unknown region mars-north-1 \(the deployment has eu-central-1, eu-west-1, us-east-1, us-west-2\)/,
+    /unknown region mars-north-1 \(the deployment has (?=[^)]*us-east-1)(?=[^)]*us-west-2)(?=[^)]*eu-west-1)(?=[^)]*eu-central-1)/,
   );
   expect(() => deployment.faults.inject({ region: 'eu-west-1', model: SONNET_US, fault: { status: 503 } })).toThrow(/no chain calls .* in eu-west-1/);
   expect(() => deployment.script([{ text: 'x' }], { region: 'ap-south-1' })).toThrow(/script: unknown region ap-south-1/);
