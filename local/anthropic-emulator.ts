@@ -62,7 +62,7 @@ export class AnthropicEmulator extends ProviderEmulator {
     return new AnthropicEmulator({ models: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'], ...options }).start();
   }
 
-  protected readonly providerName = 'anthropic';
+  protected readonly providerName = 'anthropic' as const;
   protected readonly requestIdHeader = 'request-id';
 
   /** The base URL a client is given (the SDK adds `/v1/messages`). */

@@ -21,6 +21,7 @@ import { answer, answerText, conversationStep, type ConverseRequest, type ToolOu
 import { contentBlockOf, event, exception, framesOf, type Frame } from './bedrock-framing';
 import { validateConverseRequest } from './bedrock-validation';
 import type { Datum } from './cloudwatch/metric-store';
+import type { ModelScript } from './model-script';
 
 export { LOOP_FOREVER, type ToolOutcome } from './bedrock-model';
 
@@ -61,6 +62,8 @@ export interface RecordedCall {
   step: number;
   /** Whether an injected fault applied to the call. */
   faulted: boolean;
+  /** Whether a scripted turn answered the call. */
+  scripted: boolean;
   request: unknown;
 }
 
@@ -83,6 +86,13 @@ export interface BedrockEmulatorOptions {
    * @default - none published
    */
   publishMetric?: (datum: Datum) => void;
+  /**
+   * Scripted turns, answered before the default answers: a call takes the
+   * next turn scoped to it, unless an injected fault or a validation error
+   * refuses it first.
+   * @default - default answers only
+   */
+  script?: ModelScript;
 }
 
 /** Bedrock's modeled error type for each HTTP status; 504 (a gateway timeout) has none. */
@@ -132,12 +142,14 @@ export class BedrockEmulator {
   private tokenDelayMs: number;
   private closed = false;
   private readonly publishMetric?: (datum: Datum) => void;
+  private readonly script?: ModelScript;
 
   private constructor(options: BedrockEmulatorOptions) {
     if (options.regions.length === 0) throw new Error('BedrockEmulator needs at least one region');
     this.firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
     this.tokenDelayMs = options.tokenDelayMs ?? 0;
     this.publishMetric = options.publishMetric;
+    this.script = options.script;
   }
 
   /** Region name → base URL of its emulated Bedrock Runtime endpoint. */
@@ -270,12 +282,15 @@ export class BedrockEmulator {
     const step = Array.isArray(body.messages) ? conversationStep(body.messages) : 1;
     const fault = this.takeFault(region, modelId, step);
     const refusal = rawBody === undefined ? 'Malformed JSON body' : validateConverseRequest(body, modelId);
-    const failure =
+    const refused =
       fault && 'status' in fault
         ? new RequestError(fault.status, fault.errorType ?? ERROR_TYPE_BY_STATUS[fault.status], fault.message ?? `Emulated ${fault.status} from ${region}`)
         : refusal !== undefined
           ? new RequestError(400, 'ValidationException', refusal)
           : undefined;
+    const scripted = refused ? undefined : this.script?.take({ service: 'bedrock', region, model: modelId });
+    const failure =
+      refused ?? (scripted?.kind === 'error' ? new RequestError(scripted.status, ERROR_TYPE_BY_STATUS[scripted.status], scripted.message) : undefined);
     this.recorded.push({
       region,
       modelId,
@@ -286,6 +301,7 @@ export class BedrockEmulator {
       messages: body.messages?.length ?? 0,
       step,
       faulted: fault !== undefined,
+      scripted: scripted !== undefined,
       request: rawBody,
     });
 
@@ -303,7 +319,7 @@ export class BedrockEmulator {
       writeError(response, requestId, failure);
       return;
     }
-    const reply = answer(modelId, region, body);
+    const reply = scripted?.kind === 'answer' ? scripted.answer : answer(modelId, region, body);
     const frames = framesOf(reply.blocks);
     const inputTokens = countInputTokens(body);
     const usage = { inputTokens, outputTokens: frames.outputTokens, totalTokens: inputTokens + frames.outputTokens };

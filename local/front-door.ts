@@ -128,7 +128,7 @@ function parseControl<Schema extends z.ZodMiniType>(schema: Schema, body: unknow
   return parsed.data;
 }
 
-class ControlError extends Error {
+export class ControlError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -289,25 +289,9 @@ export class FrontDoor {
     } else if (pathname === '/_local/endpoints' && request.method === 'GET') {
       json(200, this.endpoints());
     } else if (pathname === '/_local/faults' && request.method === 'POST') {
-      const body = await readJson(request);
-      if (typeof body === 'object' && body !== null && 'provider' in body) {
-        json(201, { injected: this.injectProviderFault(body) });
-        return;
-      }
-      const fault = parseControl(faultRequestSchema, body);
-      if (fault.probability !== undefined && fault.every !== undefined) throw new ControlError(400, 'every: not with probability (give one)');
-      if (!this.regions.some((region) => region.region === fault.region)) throw new ControlError(400, `region: unknown region ${fault.region}`);
-      // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
-      const models = this.modelsCalledIn(fault.region);
-      if (fault.model !== undefined && !models.has(fault.model)) {
-        throw new ControlError(400, `model: no chain calls ${fault.model} in ${fault.region} (it calls ${[...models].join(', ')})`);
-      }
-      this.emulator.injectFault(fault);
-      json(201, { injected: fault });
+      json(201, { injected: this.injectFault(await readJson(request)) });
     } else if (pathname === '/_local/faults' && request.method === 'DELETE') {
-      this.emulator.clearFaults();
-      this.providers?.openai.clearFaults();
-      this.providers?.anthropic.clearFaults();
+      this.clearFaults();
       response.writeHead(204).end();
     } else if (pathname === '/_local/calls' && request.method === 'GET') {
       json(
@@ -324,6 +308,35 @@ export class FrontDoor {
     } else {
       throw new ControlError(404, `no control route ${request.method} ${pathname}`);
     }
+  }
+
+  /**
+   * Injects a fault of the Bedrock emulator (`region`…) or of an outside
+   * provider's (`provider`…), as the control API's body gives it; throws a
+   * ControlError (400) naming the field that is wrong, or the region or
+   * model that no chain of the deployment calls there.
+   */
+  injectFault(body: unknown): unknown {
+    if (typeof body === 'object' && body !== null && 'provider' in body) return this.injectProviderFault(body);
+    const fault = parseControl(faultRequestSchema, body);
+    if (fault.probability !== undefined && fault.every !== undefined) throw new ControlError(400, 'every: not with probability (give one)');
+    if (!this.regions.some((region) => region.region === fault.region)) {
+      throw new ControlError(400, `region: unknown region ${fault.region} (the deployment has ${this.regions.map((region) => region.region).join(', ')})`);
+    }
+    // The emulator matches model ids exactly: a fault for a model no chain calls in that region would never fire.
+    const models = this.modelsCalledIn(fault.region);
+    if (fault.model !== undefined && !models.has(fault.model)) {
+      throw new ControlError(400, `model: no chain calls ${fault.model} in ${fault.region} (it calls ${[...models].join(', ')})`);
+    }
+    this.emulator.injectFault(fault);
+    return fault;
+  }
+
+  /** Clears the faults of every emulated model, Bedrock's and the outside providers'. */
+  clearFaults(): void {
+    this.emulator.clearFaults();
+    this.providers?.openai.clearFaults();
+    this.providers?.anthropic.clearFaults();
   }
 
   /** A fault of an outside provider's emulator, for a model and residency that some chain calls (or it would never fire). */
@@ -346,7 +359,7 @@ export class FrontDoor {
   }
 
   /** The model ids that some region's chain calls at `region`'s Bedrock endpoint (outside providers are not Bedrock's). */
-  private modelsCalledIn(region: string): Set<string> {
+  modelsCalledIn(region: string): Set<string> {
     return new Set(
       this.regions.flatMap((candidate) => candidate.chain.filter((target) => target.region === region && !target.provider).map((target) => target.modelId)),
     );

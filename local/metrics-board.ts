@@ -83,30 +83,56 @@ export class MetricsBoard {
   }
 }
 
+interface OutputTap {
+  onLine: (line: Record<string, unknown>) => void;
+  echo: boolean;
+}
+
+/** The taps of the deployments running in this process, and how to put the streams back once the last one is gone. */
+const taps = new Set<OutputTap>();
+let restoreStreams: (() => void) | undefined;
+
 /**
  * Reads the JSON lines this process writes to stdout and stderr (Powertools
  * writes there, as Lambda expects) and hands them to `onLine`; other output
- * passes through. With `echo`, the JSON lines are printed too.
+ * passes through. With `echo`, the JSON lines are printed too. The streams
+ * are patched once however many deployments tap them, and restored when the
+ * last one untaps, in whatever order they close (the lines cannot tell whose
+ * runtime wrote them, so each tap reads them all).
  */
 export function tapRuntimeOutput(onLine: (line: Record<string, unknown>) => void, options: { echo?: boolean } = {}): () => void {
+  const tap: OutputTap = { onLine, echo: options.echo ?? false };
+  taps.add(tap);
+  restoreStreams ??= patchStreams();
+  return () => {
+    if (!taps.delete(tap) || taps.size > 0) return;
+    restoreStreams?.();
+    restoreStreams = undefined;
+  };
+}
+
+function patchStreams(): () => void {
   const restores = [process.stdout, process.stderr].map((stream) => {
-    const write = stream.write.bind(stream);
+    const original = stream.write;
+    const write = original.bind(stream);
     stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
       const text = String(chunk);
       if (!text.startsWith('{')) return write(chunk, ...rest);
+      const lines: Array<Record<string, unknown>> = [];
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
         try {
-          onLine(JSON.parse(line));
+          lines.push(JSON.parse(line));
         } catch {
           // Not one of ours: leave it to the terminal.
           return write(chunk, ...rest);
         }
       }
-      return options.echo ? write(chunk, ...rest) : true;
+      for (const tap of taps) lines.forEach((line) => tap.onLine(line));
+      return [...taps].some((tap) => tap.echo) ? write(chunk, ...rest) : true;
     }) as typeof stream.write;
     return () => {
-      stream.write = write as typeof stream.write;
+      stream.write = original;
     };
   });
   return () => restores.forEach((restore) => restore());

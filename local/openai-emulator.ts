@@ -59,7 +59,7 @@ export class OpenAiEmulator extends ProviderEmulator {
     return new OpenAiEmulator({ models: ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini'], ...options }).start();
   }
 
-  protected readonly providerName = 'openai';
+  protected readonly providerName = 'openai' as const;
   protected readonly requestIdHeader = 'x-request-id';
 
   /** The base URL a client is given for a residency (`global`: the plain API). */

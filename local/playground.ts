@@ -24,6 +24,8 @@ import { ProbeSchedule } from './probe-schedule';
 import { PlaygroundViews } from './views';
 import { ProviderServices } from './provider-services';
 import type { LocalSigningKey } from './sigv4-verifier';
+import { ModelScript } from './model-script';
+import { ToolRunLog } from './tool-runs';
 
 export interface PlaygroundOptions {
   /** One runtime configuration per region, as the deployment produces them. */
@@ -72,6 +74,13 @@ export interface PlaygroundOptions {
    * @default - unsigned requests pass
    */
   signingKey?: LocalSigningKey;
+  /**
+   * Run the deployed health checks and target probes on their schedule. A
+   * test suite turns them off, so that only its own messages reach the
+   * emulated models (and take their faults and scripted turns).
+   * @default true
+   */
+  scheduled?: boolean;
   /**
    * A directory the embedded DynamoDB keeps its data in, so that
    * conversations survive a restart (`agentctl local --state DIR`).
@@ -125,6 +134,9 @@ export class Playground {
     );
     const timeScale = options.timeScale ?? 12;
     const started: Array<{ close(): Promise<void> }> = [];
+    // The emulated models' scripted turns: this deployment's own, shared by Bedrock and the outside providers.
+    const script = new ModelScript();
+    const toolRuns = new ToolRunLog();
     try {
       const configs = options.configs.map((config) => validateRuntimeConfig(config));
       const emulator = await BedrockEmulator.start({
@@ -135,6 +147,7 @@ export class Playground {
         firstTokenDelayMs: options.firstTokenDelayMs,
         tokenDelayMs: options.tokenDelayMs,
         publishMetric: (datum) => metrics.put(datum),
+        script,
       });
       started.push(emulator);
       // DynamoDB publishes a table's metrics in its region: the home region, where the turns are written.
@@ -154,12 +167,12 @@ export class Playground {
       started.push(dynamo);
       const lambda = await LambdaEmulator.start({ host });
       started.push(lambda);
-      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs });
+      const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs, script });
       started.push(providers);
       await createTables(dynamo, configs);
       const regions: PlaygroundRegion[] = [];
       const localConfigs: RuntimeConfig[] = [];
-      const services: RegionServices = { emulator, dynamo, lambda, providers };
+      const services: RegionServices = { emulator, dynamo, lambda, providers, toolRuns };
       for (const config of configs) {
         const { localConfig, asset } = await localRuntime(config, options.agents?.[config.region], services);
         localConfigs.push(localConfig);
@@ -195,12 +208,14 @@ export class Playground {
         signingKey: options.signingKey,
       });
       await frontDoor.listen(options.port ?? 8787, host);
-      // Started once the front door listens: a failed start leaves nothing running.
-      healthChecks.start();
       // The deployed probes call every target once a minute, outside providers included.
       const probes = new ProbeSchedule(localConfigs);
-      probes.start(60_000 / timeScale);
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, healthChecks, probes, untap);
+      // Started once the front door listens: a failed start leaves nothing running.
+      if (options.scheduled ?? true) {
+        healthChecks.start();
+        probes.start(60_000 / timeScale);
+      }
+      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, script, toolRuns, healthChecks, probes, untap);
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -221,6 +236,10 @@ export class Playground {
     /** The metrics CloudWatch would hold, for the dashboard preview. */
     readonly metrics: MetricStore,
     readonly views: PlaygroundViews,
+    /** The emulated models' scripted turns (Bedrock's and the outside providers'), answered before their default answers. */
+    readonly script: ModelScript,
+    /** The runs of the agents' code tools and Lambda tools. */
+    readonly toolRuns: ToolRunLog,
     private readonly checks: HealthChecks,
     private readonly probeSchedule: ProbeSchedule,
     private readonly untap: () => void,
@@ -242,7 +261,7 @@ export class Playground {
     if (before.join() !== after.join())
       throw new Error(`the deployment's regions changed (${before.join(', ')} before, ${after.join(', ')} now); restart to run the new ones`);
     await createTables(this.dynamo, configs);
-    const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers };
+    const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers, toolRuns: this.toolRuns };
     const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
     for (const { config, localConfig, asset } of swaps) {
       const region = this.regions.find((candidate) => candidate.region === config.region)!;
@@ -281,6 +300,7 @@ interface RegionServices {
   dynamo: LocalDynamoDb;
   lambda: LambdaEmulator;
   providers: ProviderServices;
+  toolRuns: ToolRunLog;
 }
 
 /** Each conversation and shared-health table the configurations name, unless it exists (a swap, or data kept by `statePath`). */
@@ -293,9 +313,9 @@ async function createTables(dynamo: LocalDynamoDb, configs: readonly RuntimeConf
 async function localRuntime(
   config: RuntimeConfig,
   agent: RegionAgent | undefined,
-  { emulator, dynamo, lambda, providers }: RegionServices,
+  { emulator, dynamo, lambda, providers, toolRuns }: RegionServices,
 ): Promise<{ localConfig: RuntimeConfig; asset: AgentAssetContents }> {
-  const asset = await agentOf(config, agent, lambda);
+  const asset = await agentOf(config, agent, lambda, toolRuns);
   const local = providers.localize(config);
   const localConfig: RuntimeConfig = {
     ...config,
@@ -310,14 +330,20 @@ async function localRuntime(
  * each Lambda tool registered in the Lambda emulator under a function of
  * the region (tool inputs stay in the region, as deployed).
  */
-async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator): Promise<AgentAssetContents> {
+async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator, toolRuns: ToolRunLog): Promise<AgentAssetContents> {
   if (!agent) return {};
   const functionArns: Record<string, string> = {};
   for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers ?? {})) {
     const { handler } = (await import(pathToFileURL(modulePath).href)) as { handler: LambdaHandler };
-    functionArns[tool] = lambda.register(`arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`, handler);
+    functionArns[tool] = lambda.register(
+      `arn:aws:lambda:${config.region}:123456789012:function:${tool}-${config.region}`,
+      toolRuns.recordLambdaTool(handler, config.region, tool),
+    );
   }
   for (const tool of agent.lambdaTools ?? [])
-    functionArns[tool.name] = lambda.register(tool.functionArn, await loadToolHandler(tool), { timeoutMs: tool.timeoutMs });
-  return loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
+    functionArns[tool.name] = lambda.register(tool.functionArn, toolRuns.recordLambdaTool(await loadToolHandler(tool), config.region, tool.name), {
+      timeoutMs: tool.timeoutMs,
+    });
+  const asset = await loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
+  return asset.agent ? { ...asset, agent: toolRuns.recordCodeTools(asset.agent, config.region) } : asset;
 }

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { FaultRules } from './fault-rules';
 import { listen } from './listen';
 import { answer, conversationStep, deltasOf, fragmentsOf, type ConverseRequest, type ModelAnswer } from './bedrock-model';
+import type { ModelScript, ModelService, ScriptedReply } from './model-script';
 
 export type ProviderFault =
   /** Answer this status with the provider's error body (429s and 529s carry retry-after). */
@@ -46,6 +47,8 @@ export interface ProviderCall {
   step: number;
   /** The API key the call presented. */
   apiKey: string;
+  /** Whether a scripted turn answered the call. */
+  scripted: boolean;
   at: number;
   request: unknown;
 }
@@ -92,6 +95,8 @@ export interface ProviderEmulatorOptions {
   firstTokenDelayMs?: number;
   /** Delay between two deltas. @default 0 */
   tokenDelayMs?: number;
+  /** Scripted turns, answered before the default answers (see the Bedrock emulator's). @default - default answers only */
+  script?: ModelScript;
 }
 
 /** The answer's parts as a provider's stream and body need them. */
@@ -119,7 +124,7 @@ export abstract class ProviderEmulator {
   }
 
   /** `openai`, `anthropic`: names the answers' region (`Answer from gpt-4o in openai-eu`). */
-  protected abstract readonly providerName: string;
+  protected abstract readonly providerName: Exclude<ModelService, 'bedrock'>;
   /** The key the request presents, or undefined. */
   protected abstract apiKeyOf(request: http.IncomingMessage): string | undefined;
   /** Reads the request; throws a ProviderRefusal when the provider would refuse it. */
@@ -217,8 +222,14 @@ export abstract class ProviderEmulator {
         (rule.residency === undefined || rule.residency === parsed.residency) &&
         (rule.step === undefined || rule.step === step),
     )?.fault;
-    this.record(parsed, fault && 'status' in fault ? fault.status : 200, apiKey, body, step);
+    const scripted = fault && 'status' in fault ? undefined : this.options.script?.take({ service: this.providerName, model: parsed.model });
+    const status = fault && 'status' in fault ? fault.status : scripted?.kind === 'error' ? scripted.status : 200;
+    this.record(parsed, status, apiKey, body, step, scripted !== undefined);
     if (fault && 'stallMs' in fault && fault.phase === 'headers' && !(await this.sleep(fault.stallMs, aborted.signal))) return;
+    if (scripted?.kind === 'error') {
+      this.writeError(response, new ProviderRefusal(scripted.status, this.errorTypeOf(scripted.status), scripted.message), requestId);
+      return;
+    }
     if (fault && 'status' in fault) {
       this.writeError(
         response,
@@ -233,7 +244,7 @@ export abstract class ProviderEmulator {
       response.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
       return;
     }
-    const parts = this.partsOf(parsed);
+    const parts = this.partsOf(parsed, scripted);
     if (!parsed.stream) {
       if (fault && 'stallMs' in fault && fault.phase !== 'headers' && !(await this.sleep(fault.stallMs, aborted.signal))) return;
       response.writeHead(200, { 'content-type': 'application/json', [this.requestIdHeader]: requestId });
@@ -282,8 +293,8 @@ export abstract class ProviderEmulator {
     response.end(tail.map((frame) => frame.text).join(''));
   }
 
-  private partsOf(parsed: ParsedRequest): AnswerParts {
-    const reply = answer(parsed.model, this.regionLabel(parsed.residency), parsed.converse);
+  private partsOf(parsed: ParsedRequest, scripted: ScriptedReply | undefined): AnswerParts {
+    const reply = scripted?.kind === 'answer' ? scripted.answer : answer(parsed.model, this.regionLabel(parsed.residency), parsed.converse);
     const blocks: AnswerParts['blocks'] = reply.blocks.flatMap((block): AnswerParts['blocks'] => {
       if (block.kind === 'text') return [{ kind: 'text', deltas: deltasOf(block.text) }];
       if (block.kind === 'toolUse') {
@@ -307,7 +318,7 @@ export abstract class ProviderEmulator {
   protected abstract unknownModel(model: string): ProviderRefusal;
   protected abstract defaultMessage(status: number): string;
 
-  private record(parsed: ParsedRequest | undefined, status: number, apiKey: string, request: unknown, step = 1): void {
+  private record(parsed: ParsedRequest | undefined, status: number, apiKey: string, request: unknown, step = 1, scripted = false): void {
     // A refusal before the request was read (a wrong key) still records the model it asked for.
     const asked = (request as { model?: unknown } | undefined)?.model;
     this.recorded.push({
@@ -317,6 +328,7 @@ export abstract class ProviderEmulator {
       stream: parsed?.stream ?? false,
       step,
       apiKey,
+      scripted,
       at: Date.now(),
       request,
     });

@@ -9,6 +9,7 @@
  */
 import type { RuntimeConfig } from '../lambda/agent/config';
 import { AnthropicEmulator } from './anthropic-emulator';
+import type { ModelScript } from './model-script';
 import { OpenAiEmulator } from './openai-emulator';
 import { SecretsManagerEmulator } from './secrets-manager-emulator';
 
@@ -16,11 +17,11 @@ import { SecretsManagerEmulator } from './secrets-manager-emulator';
 const LOCAL_PROVIDER_KEY = 'local-provider-key';
 
 export class ProviderServices {
-  /** `latency`: the emulated models' time to first token and pause between tokens, as the Bedrock emulator's. */
-  static async start(host: string, latency: { firstTokenDelayMs?: number; tokenDelayMs?: number } = {}): Promise<ProviderServices> {
+  /** `models`: the emulated models' time to first token and pause between tokens, as the Bedrock emulator's, and their scripted turns. */
+  static async start(host: string, models: { firstTokenDelayMs?: number; tokenDelayMs?: number; script?: ModelScript } = {}): Promise<ProviderServices> {
     const [openai, anthropic, secrets] = await Promise.all([
-      OpenAiEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...latency }),
-      AnthropicEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...latency }),
+      OpenAiEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...models }),
+      AnthropicEmulator.start({ host, apiKeys: [LOCAL_PROVIDER_KEY], ...models }),
       // One emulator stands for Secrets Manager in every region: secret names carry the region.
       SecretsManagerEmulator.start({ region: 'local', host }),
     ]);

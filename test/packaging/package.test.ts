@@ -199,6 +199,54 @@ test('agentctl runs from the installed package', () => {
   expect(output).toMatch(/^Usage: agentctl <command>/);
 });
 
+test('cdk-multi-region-agent/testing loads with require and with import as one module, and the constructs load none of it', () => {
+  const node = (script: string) => execFileSync(process.execPath, ['-e', script], { cwd: appDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const both = JSON.parse(
+    node(`const cjs = require('cdk-multi-region-agent/testing');
+import('cdk-multi-region-agent/testing').then((esm) => process.stdout.write(JSON.stringify({
+  cjs: typeof cjs.startLocalDeployment, esm: typeof esm.startLocalDeployment, same: esm.LocalDeployment === cjs.LocalDeployment,
+})));`),
+  );
+  const loaded = JSON.parse(
+    node(`require('cdk-multi-region-agent'); require('cdk-multi-region-agent/agent');
+process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((file) => file.includes('/dist/local/'))));`),
+  );
+
+  expect(both).toEqual({ cjs: 'function', esm: 'function', same: true });
+  expect(loaded).toEqual([]);
+});
+
+test("the testing module's types resolve for ES module and CommonJS callers", () => {
+  fs.mkdirSync(path.join(appDir, 'typed'), { recursive: true });
+  const use = `const deployment: LocalDeployment = await startLocalDeployment({ assembly: 'cdk.out', port: 0 });
+const reply: AgentReply = await deployment.client({ location: 'eu' }).send('hi');
+const path: string | undefined = reply.path;
+deployment.script([{ toolCalls: [{ name: 'greet', input: { name: path } }] }, { error: { status: 503 } }]);
+await deployment.close();
+`;
+  fs.writeFileSync(
+    path.join(appDir, 'typed', 'esm.mts'),
+    `import { startLocalDeployment, type AgentReply, type LocalDeployment } from 'cdk-multi-region-agent/testing';\n${use}`,
+  );
+  fs.writeFileSync(
+    path.join(appDir, 'typed', 'cjs.cts'),
+    `import { startLocalDeployment, type AgentReply, type LocalDeployment } from 'cdk-multi-region-agent/testing';\nexport async function main() {\n${use}}\n`,
+  );
+  fs.writeFileSync(
+    path.join(appDir, 'typed', 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      files: ['esm.mts', 'cjs.cts'],
+    }),
+  );
+
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(appDir, 'typed')], {
+    cwd: appDir,
+    stdio: 'pipe',
+  });
+});
+
 test("`npx agentctl local` in the consumer app runs its own synthesized assembly: the greeter's agent answers through the front door", async () => {
   // GIVEN the greeter app above, synthesized into cdk.out.agent, and the package's bin
   const agentctl = spawn(path.join(appDir, 'node_modules', '.bin', 'agentctl'), ['local', '--assembly', 'cdk.out.agent', '--port', '0', '--token-ms', '0'], {
