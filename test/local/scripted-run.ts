@@ -2,9 +2,10 @@
  * A scripted run through the playground's front door with a fault of each
  * kind, as a person would click through the page: a 503 primary, a
  * throttled model, a mid-stream failure, slow tokens, a stall, a failed
- * loop step, a region down, tool loops, and a retry sent while its first
- * try is still running (its Idempotency-Key write fails its condition: a
- * 409). Every region answers at least once.
+ * loop step, a region down, tool loops, a retry sent while its first
+ * try is still running (a 409), and two messages at once on one
+ * conversation (a claim that fails its condition). Every region answers at
+ * least once.
  */
 import type { Playground } from '../../local/playground';
 
@@ -54,11 +55,13 @@ export async function scriptedRun(playground: Playground): Promise<Exchange[]> {
     const conversation = await ask(location, 'hello');
     await ask(location, TOOL_QUESTION, {}, conversation);
   }
-  // A retry while the first try runs, in each jurisdiction: the second write of the Idempotency-Key fails its condition.
+  // In each jurisdiction, a retry while the first try runs (a 409), and two messages at once on one conversation: one of
+  // them finds the key or the exchange already claimed by a write that fails its condition (which one depends on timing).
   for (const location of ['us', 'eu']) {
     const conversation = await ask(location, 'once');
     const headers = { 'idempotency-key': `retry-${location}` };
     await Promise.all([ask(location, 'only once', headers, conversation), ask(location, 'only once', headers, conversation)]);
+    await Promise.all([ask(location, 'one', {}, conversation), ask(location, 'two', {}, conversation)]);
   }
   // us-east-1's primary answers 503: a regional fallback.
   await control('POST', '/_local/faults', { region: 'us-east-1', fault: { status: 503 }, times: 1 });
@@ -79,7 +82,8 @@ export async function scriptedRun(playground: Playground): Promise<Exchange[]> {
   // eu-west-1 down: its health check fails, EU callers reach eu-central-1.
   await control('POST', '/_local/regions/eu-west-1/down');
   await ask('eu', 'where am I served?');
-  await playground.healthChecks();
+  // Route 53 (and so the playground) calls a region unhealthy after its failure threshold of checks in a row: 3.
+  for (let check = 0; check < 3; check += 1) await playground.healthChecks();
   // The scheduled probes, with a fallback link broken: its probe fails.
   await control('POST', '/_local/faults', { region: 'eu-central-1', fault: { status: 503 }, times: 2 });
   await playground.probes();

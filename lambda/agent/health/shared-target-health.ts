@@ -333,7 +333,10 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
 
   private writeState(key: string, write: StateWrite): void {
     const rounded = write.firstTokenMs === undefined ? write : { ...write, firstTokenMs: Math.round(write.firstTokenMs) };
-    this.enqueue(key, () => this.props.store.writeState(this.props.scope, key, rounded, this.expiresAt(write.at)));
+    const expiresAt = this.expiresAt(write.at);
+    // The view holds this environment's newest knowledge too: no read follows a write by itself (a read per call is what shared health avoids).
+    this.view.set(key, { ...(this.view.get(key) ?? { scope: this.props.scope, target: key }), ...rounded, expiresAt });
+    this.enqueue(key, () => this.props.store.writeState(this.props.scope, key, rounded, expiresAt));
   }
 
   /** Writes of one target go in order (a closing must not land before the opening it ends); none is awaited by a request. */
