@@ -3,11 +3,13 @@
  * playground's page loads, and what the bundle-size test and
  * `npm run bench:client-bundle` measure.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
-const ENTRY = path.join(__dirname, '..', 'client', 'index.ts');
+/** The client's source in this repository; its compiled module (dist/client) in the installed package. */
+const ENTRY = ['index.ts', 'index.js'].map((file) => path.join(__dirname, '..', 'client', file)).find((file) => fs.existsSync(file)) ?? '';
 
 export interface ClientBundleOptions {
   /** `iife` defines `globalThis.AgentClientLib` (a classic script); `esm` is what an app's bundler would produce. */

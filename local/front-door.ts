@@ -165,6 +165,8 @@ export class FrontDoor {
   async listen(port: number, host: string): Promise<void> {
     // Built in the background now, so that the page's first load does not wait for esbuild.
     this.clientBundle ??= buildClientBundle({ format: 'iife', withSigner: false });
+    // A failed build is answered when the page asks for the bundle; it must not end the process before then.
+    this.clientBundle.catch(() => undefined);
     this.url = await listen(this.server, port, host);
     for (const named of this.nameServers.values()) named.url = await listen(named.server, 0, host);
   }
