@@ -45,8 +45,12 @@ test('a conversation is stored turn by turn and sent back to the model as histor
 });
 
 test('10 concurrent messages on one conversation are all stored once, in order, none lost', async () => {
-  // GIVEN slow tokens, so that the ten requests overlap
-  harness = await startHarness();
+  // GIVEN slow tokens, so that the ten requests overlap, and DynamoDB calls given time: ten claims racing on one item
+  // (each write also updating the owner index) are slow to answer on a busy machine, and this test is about order, not timeouts
+  harness = await startHarness((emulator, dynamo) => {
+    const config = euConfig(emulator, dynamo);
+    return { ...config, deadlines: { ...config.deadlines!, stateTimeoutMs: 2000, reserveMs: 2000 } };
+  });
   harness.emulator.setLatency({ firstTokenDelayMs: 20, tokenDelayMs: 5 });
   const questions = Array.from({ length: 10 }, (_, index) => `question number ${index + 1}`);
 
