@@ -26,6 +26,7 @@ test('local takes its flags, and falls back to the environment npm run local alw
     tokenDelayMs: 30,
     timeScale: 12,
     verbose: false,
+    sigv4: false,
   });
   expect(
     parseCommand(['local', '--watch', '--state', '.local-state', '--port', '0', '--location', 'eu-central', '--token-ms', '0', '--app', 'node app.js'], {
@@ -43,6 +44,8 @@ test('local takes its flags, and falls back to the environment npm run local alw
     verbose: true,
     app: 'node app.js',
   });
+  expect(parseCommand(['local', '--sigv4'], {})).toMatchObject({ sigv4: true });
+  expect(parseCommand(['local'], { LOCAL_SIGV4: '1' })).toMatchObject({ sigv4: true });
 });
 
 test('bad local command lines are usage errors that say what is wrong', () => {

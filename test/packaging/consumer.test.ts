@@ -20,7 +20,7 @@ const run = (command: string, args: string[]) =>
     cwd: projectDir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, npm_config_update_notifier: 'false', CDK_DISABLE_CLI_TELEMETRY: 'true', NODE_OPTIONS: '' },
+    env: { ...process.env, npm_config_update_notifier: 'false', CDK_DISABLE_CLI_TELEMETRY: 'true', NODE_OPTIONS: '', NO_COLOR: '1' },
   });
 
 beforeAll(() => {
