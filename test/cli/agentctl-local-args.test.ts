@@ -26,12 +26,14 @@ test('local takes its flags, and falls back to the environment npm run local alw
     tokenDelayMs: 30,
     timeScale: 12,
     verbose: false,
+    sigv4: false,
   });
   expect(
     parseCommand(['local', '--watch', '--state', '.local-state', '--port', '0', '--location', 'eu-central', '--token-ms', '0', '--app', 'node app.js'], {
       PORT: '9000',
       LOCAL_FIRST_TOKEN_MS: '50',
       LOCAL_VERBOSE: '1',
+      LOCAL_SIGV4: '1',
     }),
   ).toMatchObject({
     watch: true,
@@ -41,6 +43,7 @@ test('local takes its flags, and falls back to the environment npm run local alw
     tokenDelayMs: 0,
     firstTokenDelayMs: 50,
     verbose: true,
+    sigv4: true,
     app: 'node app.js',
   });
 });
