@@ -92,8 +92,11 @@ export interface PlaygroundOptions {
 /** AgentRouting's defaults, and the TTL of an alias to an API Gateway domain. */
 export const DEFAULT_HEALTH_CHECKS: HealthCheckSettings = { intervalSeconds: 10, failureThreshold: 3, ttlSeconds: 60 };
 
-/** What a running playground can swap in place: the runtimes' configurations and agents (the regions stay). */
-export type PlaygroundDeployment = Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents'>;
+/**
+ * What a running playground can swap in place: the runtimes' configurations and agents (the regions stay), and the
+ * dashboards and alarms of the preview.
+ */
+export type PlaygroundDeployment = Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring'>;
 
 export interface RegionAgent {
   codeDirectory: string;
@@ -253,6 +256,8 @@ export class Playground {
    * Swaps every region's runtime for the one of a new deployment of the same
    * regions (`agentctl local --watch`), keeping ports, the embedded DynamoDB
    * and what it stores; answers already streaming finish on the old runtime.
+   * The probes call the new chains and the preview draws the new dashboards
+   * from then on. A deployment that cannot run changes nothing.
    */
   async swap(deployment: PlaygroundDeployment): Promise<void> {
     const configs = deployment.configs.map((config) => validateRuntimeConfig(config));
@@ -260,6 +265,8 @@ export class Playground {
     const after = configs.map((config) => config.region).sort();
     if (before.join() !== after.join())
       throw new Error(`the deployment's regions changed (${before.join(', ')} before, ${after.join(', ')} now); restart to run the new ones`);
+    // Read before anything changes: dashboards that cannot be read fail the swap, not the page later.
+    const monitoring = deployment.monitoring?.();
     await createTables(this.dynamo, configs);
     const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers, toolRuns: this.toolRuns };
     const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
@@ -270,6 +277,8 @@ export class Playground {
       region.jurisdiction = config.jurisdiction.name;
       region.keepsLocatedUsers = deployment.keepLocatedUsers.includes(config.jurisdiction.name);
     }
+    this.probeSchedule.replace(swaps.map(({ localConfig }) => localConfig));
+    if (monitoring) this.views.resynthesized(monitoring, configs[0].observability.metricsNamespace);
   }
 
   /** Probes every region's targets now, rather than at the next interval. */

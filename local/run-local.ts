@@ -14,6 +14,7 @@ import { readLocalDeployment, type LocalDeployment } from './assembly/read-assem
 import { Playground } from './playground';
 import { LOCAL_SIGNING_KEY } from './sigv4-verifier';
 import { synthesizeApp } from './synthesize';
+import { watchSources } from './watch-sources';
 
 export { LocalDeploymentError } from './assembly/errors';
 
@@ -48,7 +49,16 @@ export interface LocalOptions {
   /** Refuse agent requests not signed with SigV4 by LOCAL_SIGNING_KEY, as API Gateway's IAM authorization does. @default false */
   readonly sigv4?: boolean;
   /** Told of each swap under `watch`: its time, or why it failed (the previous runtimes keep running). */
-  readonly onSwap?: (result: { ms: number; error?: Error }) => void;
+  readonly onSwap?: (result: SwapResult) => void;
+}
+
+export interface SwapResult {
+  /** From the change (after the debounce) to the new runtimes serving, or to the failure. */
+  readonly ms: number;
+  /** Of which synthesis of the app. */
+  readonly synthMs: number;
+  /** Why the change was not swapped in (the previous runtimes keep serving). */
+  readonly error?: Error;
 }
 
 export interface LocalTimings {
@@ -62,6 +72,7 @@ export interface LocalTimings {
 
 export interface LocalSession {
   readonly playground: Playground;
+  /** What runs: the assembly read at start, or the last one swapped in under `watch`. */
   readonly deployment: LocalDeployment;
   readonly timings: LocalTimings;
   close(): Promise<void>;
@@ -104,10 +115,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
     throw error;
   }
   const startMs = lap();
-  const stopWatching = options.watch && !options.assembly ? watchApp(appDirectory, outdir, options, playground) : () => undefined;
+  let current = deployment;
+  const stopWatching =
+    options.watch && !options.assembly
+      ? watchApp(appDirectory, outdir, options, playground, (swapped) => {
+          current = swapped;
+        })
+      : () => undefined;
   return {
     playground,
-    deployment,
+    get deployment() {
+      return current;
+    },
     timings: { synthMs, readMs, startMs },
     close: async () => {
       stopWatching();
@@ -161,7 +180,13 @@ function describeEndpoints(playground: Playground): string {
 }
 
 /** Re-synthesizes after each burst of changes (one at a time) and swaps the playground's runtimes. */
-function watchApp(appDirectory: string, outdir: string, options: LocalOptions, playground: Playground): () => void {
+function watchApp(
+  appDirectory: string,
+  outdir: string,
+  options: LocalOptions,
+  playground: Playground,
+  swapped: (deployment: LocalDeployment) => void,
+): () => void {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let pending = false;
@@ -173,12 +198,16 @@ function watchApp(appDirectory: string, outdir: string, options: LocalOptions, p
     }
     running = true;
     const started = performance.now();
+    let synthMs = 0;
     try {
       await synthesizeApp({ appDirectory, outdir, app: options.app });
-      await playground.swap(readLocalDeployment(outdir));
-      options.onSwap?.({ ms: performance.now() - started });
+      synthMs = performance.now() - started;
+      const deployment = readLocalDeployment(outdir);
+      await playground.swap(deployment);
+      swapped(deployment);
+      options.onSwap?.({ ms: performance.now() - started, synthMs });
     } catch (error) {
-      options.onSwap?.({ ms: performance.now() - started, error: error as Error });
+      options.onSwap?.({ ms: performance.now() - started, synthMs: synthMs || performance.now() - started, error: error as Error });
     } finally {
       running = false;
       if (pending) {
@@ -187,15 +216,20 @@ function watchApp(appDirectory: string, outdir: string, options: LocalOptions, p
       }
     }
   };
-  const watcher = fs.watch(appDirectory, { recursive: true }, (_event, file) => {
-    if (!file || NOT_SOURCE.test(file) || (outdirInApp && !outdirInApp.startsWith('..') && file.startsWith(outdirInApp))) return;
+  const notSource = (file: string) => NOT_SOURCE.test(file) || (outdirInApp !== '' && !outdirInApp.startsWith('..') && isWithin(file, outdirInApp));
+  const stopWatching = watchSources(appDirectory, notSource, () => {
     clearTimeout(timer);
     timer = setTimeout(() => void swap(), WATCH_DEBOUNCE_MS);
   });
   return () => {
     clearTimeout(timer);
-    watcher.close();
+    stopWatching();
   };
+}
+
+/** Whether `file` is `directory` or under it (both relative to the same directory). */
+function isWithin(file: string, directory: string): boolean {
+  return file === directory || file.startsWith(`${directory}${path.sep}`);
 }
 
 async function assertPortFree(port: number, host: string): Promise<void> {

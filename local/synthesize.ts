@@ -7,10 +7,13 @@
  * command is all synthesis needs. Context lookups (`fromLookup`) need the
  * CLI and AWS credentials: an app that asks for one is told to run
  * `npx cdk synth` once, which stores the answers in cdk.context.json.
+ * aws-cdk-lib's built-in template validation is skipped unless the app
+ * makes its findings errors (see validationWanted).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VALIDATE_AGAINST_DEFAULT_RULES } from 'aws-cdk-lib/cx-api';
 import { LocalDeploymentError } from './assembly/errors';
 
 /** The last lines of a failed app's output that the error shows. */
@@ -34,8 +37,12 @@ export async function synthesizeApp(options: SynthesisOptions): Promise<void> {
       `no app to synthesize in ${options.appDirectory}: there is no cdk.json with an "app" command; run agentctl local in the app's directory, pass --app "<command>", or pass --assembly cdk.out`,
     );
   }
-  const context = { ...(readJson(path.join(options.appDirectory, 'cdk.context.json')) as object | undefined), ...cdkJson?.context };
-  const output = await run(command, options.appDirectory, { CDK_OUTDIR: options.outdir, CDK_CONTEXT_JSON: JSON.stringify(context) });
+  const context: Record<string, unknown> = { ...(readJson(path.join(options.appDirectory, 'cdk.context.json')) as object | undefined), ...cdkJson?.context };
+  const output = await run(command, options.appDirectory, {
+    CDK_OUTDIR: options.outdir,
+    CDK_CONTEXT_JSON: JSON.stringify(context),
+    ...(validationWanted(context) ? {} : { CDK_VALIDATION: 'false' }),
+  });
   if (output.code !== 0) {
     throw new LocalDeploymentError(
       'SynthFailed',
@@ -50,6 +57,19 @@ export async function synthesizeApp(options: SynthesisOptions): Promise<void> {
         'run `npx cdk synth` once with AWS credentials (it stores the answers in cdk.context.json), then agentctl local again',
     );
   }
+}
+
+/**
+ * Whether synthesis runs aws-cdk-lib's built-in CloudFormation validation
+ * (@aws/cloudformation-validate, in WebAssembly): over half of the example's
+ * synthesis (13 of 25 s on a busy 2-core machine), for a report whose
+ * findings are warnings that change nothing deployed. Kept when the app
+ * makes them errors (`@aws-cdk/core:validateAgainstDefaultRules`) or the
+ * caller set CDK_VALIDATION; validation plugins the app registers run either way.
+ */
+function validationWanted(context: Record<string, unknown>): boolean {
+  const strict = context[VALIDATE_AGAINST_DEFAULT_RULES];
+  return process.env.CDK_VALIDATION !== undefined || strict === true || strict === 'true';
 }
 
 function run(command: string, cwd: string, env: Record<string, string>): Promise<{ code: number; text: string }> {

@@ -71,14 +71,24 @@ export interface DashboardPreview {
 
 export class PlaygroundViews {
   private monitoring?: SynthesizedMonitoring;
+  private readonly options: ViewsOptions;
 
-  constructor(private readonly options: ViewsOptions) {}
+  constructor(options: ViewsOptions) {
+    this.options = { ...options };
+  }
 
   /** The synthesized dashboards and alarms, read on first use. */
   synthesized(): SynthesizedMonitoring {
     if (!this.options.monitoring) throw new Error('this playground was started without a synthesized app (PlaygroundOptions.monitoring)');
     this.monitoring ??= this.options.monitoring();
     return this.monitoring;
+  }
+
+  /** Draws a new synthesis's dashboards, alarms and metrics namespace from now on (a swap under `agentctl local --watch`). */
+  resynthesized(monitoring: SynthesizedMonitoring, namespace: string): void {
+    this.options.monitoring = () => monitoring;
+    this.options.namespace = namespace;
+    this.monitoring = monitoring;
   }
 
   /** The first synthesized dashboard (or `body` in its place, e.g. a changed copy) as CloudWatch would draw it now. */

@@ -37,11 +37,14 @@ Options:
   -h, --help              Show this text
 
 Options of local:
-  --assembly DIR          Run this cloud assembly (e.g. cdk.out) instead of synthesizing the app
+  --assembly DIR          Run this cloud assembly (e.g. the cdk.out of \`npx cdk synth\`) as it is:
+                          no synthesis; not with --watch
   --app COMMAND           The app's command (default: cdk.json's "app"), run with CDK_OUTDIR set
   --output DIR            Where synthesis writes the assembly (default cdk.out)
-  --watch                 Re-synthesize on every save under the app's directory and swap the
-                          runtimes in place; stored conversations stay
+  --watch                 On a save under the app's directory (not node_modules, .git or the
+                          output), re-synthesize and swap the runtimes in place: same ports, stored
+                          conversations stay, the page's dashboard preview and the probes follow;
+                          a save that fails to synthesize prints the error, the old runtimes serve
   --state DIR             Keep the embedded DynamoDB's data in DIR across restarts (default: memory)
   --port PORT             Front door port (default ${DEFAULT_LOCAL_PORT}; 0: any free port)
   --location LOCATION     Caller location of requests that name none (default us)

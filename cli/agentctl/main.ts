@@ -69,10 +69,12 @@ async function runLocal(options: LocalCommandOptions, runtime: AgentctlRuntime):
       ...options,
       firstTokenDelayMs: options.firstTokenDelayMs,
       echoRuntimeOutput: options.verbose,
-      onSwap: ({ ms, error }) =>
+      onSwap: ({ ms, synthMs, error }) =>
         error
           ? runtime.stderr.write(`agentctl local: the change was not swapped in (the previous runtimes keep running): ${error.message}\n`)
-          : runtime.stdout.write(`agentctl local: re-synthesized and swapped the runtimes in ${(ms / 1000).toFixed(1)} s\n`),
+          : runtime.stdout.write(
+              `agentctl local: re-synthesized in ${(synthMs / 1000).toFixed(1)} s and swapped the runtimes in ${((ms - synthMs) / 1000).toFixed(1)} s\n`,
+            ),
     });
     session.playground.views.synthesized();
     runtime.stdout.write(describeSession(session, options.watch, options.sigv4));

@@ -33,6 +33,7 @@ test('local takes its flags, and falls back to the environment npm run local alw
       PORT: '9000',
       LOCAL_FIRST_TOKEN_MS: '50',
       LOCAL_VERBOSE: '1',
+      LOCAL_SIGV4: '1',
     }),
   ).toMatchObject({
     watch: true,
@@ -42,6 +43,7 @@ test('local takes its flags, and falls back to the environment npm run local alw
     tokenDelayMs: 0,
     firstTokenDelayMs: 50,
     verbose: true,
+    sigv4: true,
     app: 'node app.js',
   });
   expect(parseCommand(['local', '--sigv4'], {})).toMatchObject({ sigv4: true });
