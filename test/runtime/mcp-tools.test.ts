@@ -4,12 +4,16 @@
  * it lacks), calls and their metadata, a forgotten session, a call that may
  * have run (never sent twice), timeouts, errors, and both authentications.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Hash } from '@smithy/core/serde';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { z } from 'zod';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { SecretsManagerEmulator } from '../../local/secrets-manager-emulator';
+import { loadAgentAsset } from '../../lambda/agent/agent/agent-asset';
 import type { McpServerSpec } from '../../lambda/agent/agent/asset-layout';
 import { authenticatedFetch } from '../../lambda/agent/agent/mcp-auth';
 import { McpServerTools, MCP_META_PREFIX } from '../../lambda/agent/agent/mcp-tools';
@@ -390,3 +394,16 @@ async function verifySigV4(
   verified.push(ok);
   return ok ? undefined : 403;
 }
+
+test("the code asset's mcp-servers.json, a URL known only at deployment read from AGENT_MCP_URLS", async () => {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-asset-'));
+  const specs: McpServerSpec[] = [
+    { name: 'orders', url: '', region: 'eu-west-1', timeoutMs: 5000, auth: { kind: 'sigv4', service: 'lambda', region: 'eu-west-1' } },
+    { name: 'docs', url: 'https://docs.example.com/mcp', residency: 'eu', timeoutMs: 3000, needsApproval: true },
+  ];
+  fs.writeFileSync(path.join(directory, 'mcp-servers.json'), JSON.stringify(specs));
+
+  const asset = await loadAgentAsset(directory, { AGENT_MCP_URLS: JSON.stringify({ orders: 'https://abc.lambda-url.eu-west-1.on.aws/' }) });
+
+  expect(asset.mcpServers).toEqual([{ ...specs[0], url: 'https://abc.lambda-url.eu-west-1.on.aws/' }, specs[1]]);
+});

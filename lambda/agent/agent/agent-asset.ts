@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec, type McpServerSpec } from './asset-layout';
+import { AgentAsset, MCP_URLS_ENV_VAR, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec, type McpServerSpec } from './asset-layout';
 import { agentOf, type AgentDefinition } from './definition';
 
 export interface AgentAssetContents {
@@ -30,6 +30,10 @@ export async function loadAgentAsset(directory: string, env: NodeJS.ProcessEnv =
     const specs = JSON.parse(readFileSync(file(AgentAsset.lambdaTools), 'utf8')) as LambdaToolSpec[];
     contents.lambdaTools = { specs, functionArns: JSON.parse(env[TOOL_FUNCTIONS_ENV_VAR] ?? '{}') as Record<string, string> };
   }
-  if (existsSync(file(AgentAsset.mcpServers))) contents.mcpServers = JSON.parse(readFileSync(file(AgentAsset.mcpServers), 'utf8')) as McpServerSpec[];
+  if (existsSync(file(AgentAsset.mcpServers))) {
+    const urls = JSON.parse(env[MCP_URLS_ENV_VAR] ?? '{}') as Record<string, string>;
+    const specs = JSON.parse(readFileSync(file(AgentAsset.mcpServers), 'utf8')) as McpServerSpec[];
+    contents.mcpServers = specs.map((spec) => ({ ...spec, url: spec.url || urls[spec.name] || '' }));
+  }
   return contents;
 }

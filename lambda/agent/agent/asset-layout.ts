@@ -21,6 +21,9 @@ export const AgentAsset = {
 /** Environment variable holding each Lambda tool's function ARN, `{"<tool name>": "<arn>"}`: ARNs are known only at deployment. */
 export const TOOL_FUNCTIONS_ENV_VAR = 'AGENT_TOOL_FUNCTIONS';
 
+/** Environment variable holding the URL of each MCP server whose URL is known only at deployment (a function URL), `{"<server name>": "<url>"}`. */
+export const MCP_URLS_ENV_VAR = 'AGENT_MCP_URLS';
+
 /** A tool that is a Lambda function, as lambda-tools.json lists it. */
 export interface LambdaToolSpec {
   name: string;
@@ -57,6 +60,7 @@ export type McpAuthSpec =
 export interface McpServerSpec {
   /** What logs and metrics call the server: its URL's host and path. */
   name: string;
+  /** Empty when the URL is in MCP_URLS_ENV_VAR. */
   url: string;
   /** Where the server processes: a region, or a residency the construct checked. */
   region?: string;
