@@ -227,6 +227,19 @@ describe('a call', () => {
     expect(server.methods.filter((method) => method === 'tools/call')).toHaveLength(2);
   });
 
+  test('twenty calls at once after the server forgot the session share one new session, and each tool runs once', async () => {
+    server = await McpTestServer.start();
+    const { runner: tools } = runner(source(server));
+    await tools.prepare();
+    server.forgetSessions();
+
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, index) => run(tools, 'refund_order', { orderId: `A-${index}` }, `use-${index}`)));
+
+    expect(outcomes.map((outcome) => outcome.result ?? outcome.error)).toEqual(Array.from({ length: 20 }, (_, index) => `refunded A-${index}`));
+    expect(server.runs.get('refund_order')).toBe(20);
+    expect(server.initializations).toBe(2);
+  });
+
   test('a listing after the server forgot the session is read on a new session', async () => {
     server = await McpTestServer.start();
     let now = 0;

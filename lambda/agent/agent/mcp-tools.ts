@@ -58,6 +58,11 @@ class McpRequestFailed extends Error {}
 export class McpServerTools implements ToolSource {
   readonly name: string;
   private session?: Promise<Client>;
+  /** The client `session` resolved to, once it did. */
+  private connected?: Client;
+  private readonly inFlight = new Map<Client, number>();
+  /** Clients of forgotten sessions, closed when their last request settles. */
+  private readonly retired = new Set<Client>();
   private listed?: { tools: RunnableTool[]; readAt: number; changed: boolean };
   private reading?: Promise<RunnableTool[]>;
 
@@ -93,7 +98,12 @@ export class McpServerTools implements ToolSource {
   async close(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    await session?.then((client) => client.close()).catch(() => undefined);
+    this.connected = undefined;
+    const retired = [...this.retired];
+    this.retired.clear();
+    await Promise.all(
+      [session?.then((client) => client.close()), ...retired.map((client) => client.close())].map((closing) => closing?.catch(() => undefined)),
+    );
   }
 
   private async readList(): Promise<RunnableTool[]> {
@@ -159,19 +169,33 @@ export class McpServerTools implements ToolSource {
    */
   private async request<T>(send: (client: Client) => Promise<T>, retryOnExpiredSession: boolean): Promise<T> {
     const client = await this.client();
+    // Read before sending: a retired client is closed (losing its transport) as its last request settles.
+    const sessionId = (client.transport as StreamableHTTPClientTransport | undefined)?.sessionId;
     try {
-      return await send(client);
+      return await this.tracked(client, () => send(client));
     } catch (error) {
       // The SDK's own errors for no answer in time and a closed connection say nothing of what the server did.
       if (error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed)
         throw new McpRequestFailed(`the MCP server answered error ${error.code}: ${error.message}`);
       if (error instanceof StreamableHTTPError && error.code !== undefined && error.code >= 400 && error.code < 500) {
-        const expired = error.code === 404 && (client.transport as StreamableHTTPClientTransport | undefined)?.sessionId !== undefined;
-        if (expired) await this.forget(client);
+        const expired = error.code === 404 && sessionId !== undefined;
+        if (expired) this.retire(client);
         if (expired && retryOnExpiredSession) return this.request(send, false);
         throw new McpRequestFailed(`the MCP server refused the request (HTTP ${error.code})${expired ? ': its session expired twice' : ''}`);
       }
       throw error;
+    }
+  }
+
+  /** Counts the client's requests in flight, and closes a retired client when its last one settles. */
+  private async tracked<T>(client: Client, send: () => Promise<T>): Promise<T> {
+    this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
+    try {
+      return await send();
+    } finally {
+      const left = (this.inFlight.get(client) ?? 1) - 1;
+      this.inFlight.set(client, left);
+      if (left === 0 && this.retired.has(client)) this.closeRetired(client);
     }
   }
 
@@ -180,9 +204,14 @@ export class McpServerTools implements ToolSource {
     if (!this.session) {
       const session = this.connect();
       this.session = session;
-      session.catch(() => {
-        if (this.session === session) this.session = undefined;
-      });
+      session.then(
+        (client) => {
+          if (this.session === session) this.connected = client;
+        },
+        () => {
+          if (this.session === session) this.session = undefined;
+        },
+      );
     }
     return this.session;
   }
@@ -207,9 +236,24 @@ export class McpServerTools implements ToolSource {
     return client;
   }
 
-  private async forget(client: Client): Promise<void> {
-    if (this.session && (await this.session.catch(() => undefined)) === client) this.session = undefined;
-    await client.close().catch(() => undefined);
+  /**
+   * A session the server forgot: the next request initializes a new one. Its client is closed once its
+   * requests in flight have settled: closing it sooner would fail them as "connection closed", which
+   * cannot tell a call that ran from one the server refused with its own 404.
+   */
+  private retire(client: Client): void {
+    if (this.connected === client) {
+      this.session = undefined;
+      this.connected = undefined;
+    }
+    this.retired.add(client);
+    if ((this.inFlight.get(client) ?? 0) === 0) this.closeRetired(client);
+  }
+
+  private closeRetired(client: Client): void {
+    this.retired.delete(client);
+    this.inFlight.delete(client);
+    void client.close().catch(() => undefined);
   }
 
   private options(signal?: AbortSignal) {
