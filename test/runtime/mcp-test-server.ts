@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { text } from 'node:stream/consumers';
 import { McpServer, type RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InitializeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export interface ReceivedCall {
@@ -27,6 +28,9 @@ export type McpFault =
   /** The tool runs, then every connection is cut before it answers. */
   | { kind: 'cutAfterRun'; tool: string };
 
+const SERVER_INFO = { name: 'test-mcp', version: '1.0.0' };
+const SERVER_CAPABILITIES = { tools: { listChanged: true } };
+
 interface Session {
   server: McpServer;
   transport: StreamableHTTPServerTransport;
@@ -36,10 +40,16 @@ interface Session {
 type ToolRegistrar = (server: McpServer, test: McpTestServer) => RegisteredTool[];
 
 export class McpTestServer {
+  /** `protocolVersion`: the one version the server speaks (an older server's), whatever the client asks for. */
   static async start(
-    options: { tools?: ToolRegistrar; sse?: boolean; authorize?: (request: http.IncomingMessage, body: string) => Promise<number | undefined> } = {},
+    options: {
+      tools?: ToolRegistrar;
+      sse?: boolean;
+      authorize?: (request: http.IncomingMessage, body: string) => Promise<number | undefined>;
+      protocolVersion?: string;
+    } = {},
   ) {
-    const server = new McpTestServer(options.tools ?? defaultTools, options.sse ?? true, options.authorize);
+    const server = new McpTestServer(options.tools ?? defaultTools, options.sse ?? true, options.authorize, options.protocolVersion);
     await new Promise<void>((resolve) => server.http.listen(0, '127.0.0.1', resolve));
     server.url = `http://127.0.0.1:${(server.http.address() as AddressInfo).port}/mcp`;
     return server;
@@ -64,6 +74,7 @@ export class McpTestServer {
     private readonly registrar: ToolRegistrar,
     private readonly sse: boolean,
     private readonly authorize?: (request: http.IncomingMessage, body: string) => Promise<number | undefined>,
+    private readonly protocolVersion?: string,
   ) {}
 
   fail(fault: McpFault): void {
@@ -143,8 +154,16 @@ export class McpTestServer {
   }
 
   private async newSession(): Promise<Session> {
-    const server = new McpServer({ name: 'test-mcp', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+    const server = new McpServer(SERVER_INFO, { capabilities: SERVER_CAPABILITIES });
     const tools = [this.registrar, ...this.added].flatMap((registrar) => registrar(server, this));
+    const version = this.protocolVersion;
+    if (version) {
+      server.server.setRequestHandler(InitializeRequestSchema, async () => ({
+        protocolVersion: version,
+        capabilities: SERVER_CAPABILITIES,
+        serverInfo: SERVER_INFO,
+      }));
+    }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => void this.sessions.set(id, session),

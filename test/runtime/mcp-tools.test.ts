@@ -303,12 +303,16 @@ describe('a call', () => {
   });
 });
 
-test('the protocol versions: the session is initialized with one the server accepts (2025-06-18, 2025-03-26, or newer)', async () => {
-  server = await McpTestServer.start();
-  await source(server).tools();
-  expect(['2025-11-25', '2025-06-18', '2025-03-26']).toContain(server.protocolVersions[0]);
-  const versions = server.headers.flatMap((headers) => (headers['mcp-protocol-version'] ? [headers['mcp-protocol-version']] : []));
-  expect(versions.length).toBeGreaterThan(0);
+test.each(['2025-06-18', '2025-03-26'])('a server that speaks only %s: the session uses its version, and tools list and run', async (version) => {
+  server = await McpTestServer.start({ protocolVersion: version });
+  const { runner: tools } = runner(source(server));
+  await tools.prepare();
+
+  expect(await run(tools, 'get_order', { orderId: 'A-1' })).toMatchObject({ ok: true, result: { orderId: 'A-1' } });
+  expect(tools.specs.map((tool) => tool.name)).toContain('get_order');
+  // Every request after the initialization names the negotiated version
+  const versions = server.headers.slice(1).map((headers) => headers['mcp-protocol-version']);
+  expect(new Set(versions)).toEqual(new Set([version]));
 });
 
 describe('authentication', () => {
