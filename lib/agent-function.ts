@@ -4,11 +4,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
-import { AgentAsset, RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec } from '../lambda/agent/agent/asset-layout';
+import { AgentAsset, MCP_URLS_ENV_VAR, RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec } from '../lambda/agent/agent/asset-layout';
 import { DEFAULT_TOOL_TIMEOUT_MS, type AgentManifest } from '../lambda/agent/agent/definition';
 import type { AgentCode, AgentCodeConfig } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
-import type { AgentTool } from './agent-tool';
+import { AgentTool, type AgentToolSource } from './agent-tool';
+import { McpServerTool } from './mcp-server-tool';
 import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import { LogEncryption } from './log-encryption';
@@ -46,14 +47,17 @@ export interface AgentFunctionProps {
   /**
    * Tools that are Lambda functions, listed in the code asset's
    * `lambda-tools.json`, their ARNs in `AGENT_TOOL_FUNCTIONS`, and each
-   * function invocable by the role (`lambda:InvokeFunction` on exactly their ARNs).
+   * function invocable by the role (`lambda:InvokeFunction` on exactly their ARNs);
+   * and MCP servers, listed in `mcp-servers.json`, the role granted exactly
+   * what each one's authentication needs.
    *
    * Note: each function must run in a region of `jurisdiction` (tool inputs
-   * carry the conversation's data), and tool names must be unique among
-   * these and the tools of the agent's code.
+   * carry the conversation's data), each MCP server in one of a restricted
+   * jurisdiction's, and tool names must be unique among these and the tools
+   * of the agent's code, where synthesis can know them.
    * @default - none
    */
-  readonly tools?: readonly AgentTool[];
+  readonly tools?: readonly AgentToolSource[];
   /**
    * Memory of the function. Answers are I/O-bound; 1024 MB buys the CPU that
    * keeps cold starts and SDK (de)serialization short.
@@ -108,6 +112,8 @@ export class AgentFunction extends Construct {
   readonly agentManifest?: AgentManifest;
   /** The tools that are Lambda functions. */
   readonly lambdaTools: readonly AgentTool[];
+  /** The MCP servers whose tools the agent uses. */
+  readonly mcpServers: readonly McpServerTool[];
 
   constructor(scope: Construct, id: string, props: AgentFunctionProps) {
     super(scope, id);
@@ -129,22 +135,32 @@ export class AgentFunction extends Construct {
     const agent = props.agent?.bind(this);
     this.agentManifest = agent?.manifest;
     if (agent) this.assertInstructionsOnce(agent, props.instructions);
-    this.lambdaTools = props.tools ?? [];
+    this.lambdaTools = (props.tools ?? []).filter((tool): tool is AgentTool => tool instanceof AgentTool);
+    this.mcpServers = (props.tools ?? []).filter((tool): tool is McpServerTool => tool instanceof McpServerTool);
     this.assertToolsAllowed(props, agent?.manifest);
+    this.assertMcpServersAllowed(props, agent?.manifest);
     const toolSpecs = this.lambdaTools.map((tool) => tool.specFor(agent?.manifest.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS));
+    const mcpSpecs = this.mcpServers.map((server) => server.specIn(this));
     const timeout = props.timeout ?? Duration.minutes(2);
-    this.assertFitsTimeout(props.runtimeConfig, timeout, [...(agent?.manifest.tools ?? []), ...toolSpecs]);
+    this.assertFitsTimeout(props.runtimeConfig, timeout, [
+      ...(agent?.manifest.tools ?? []),
+      ...toolSpecs,
+      ...mcpSpecs.map((spec) => ({ name: `of MCP server ${spec.name}`, timeoutMs: spec.timeoutMs })),
+    ]);
     const toolFunctions = Object.fromEntries(this.lambdaTools.map((tool) => [tool.name, tool.function.functionArn]));
+    const mcpUrls = Object.fromEntries(this.mcpServers.filter((server) => Token.isUnresolved(server.url)).map((server) => [server.name, server.url]));
     const environment: Record<string, string> = { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) };
-    // ARNs are known at deployment only: CloudFormation resolves them inside the JSON.
+    // ARNs (and function URLs) are known at deployment only: CloudFormation resolves them inside the JSON.
     if (this.lambdaTools.length > 0) environment[TOOL_FUNCTIONS_ENV_VAR] = Stack.of(this).toJsonString(toolFunctions);
-    this.assertEnvironmentFits(environment, toolFunctions);
+    if (Object.keys(mcpUrls).length > 0) environment[MCP_URLS_ENV_VAR] = Stack.of(this).toJsonString(mcpUrls);
+    this.assertEnvironmentFits(environment, { ...toolFunctions, ...mcpUrls });
     // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
     this.codeDirectory = stageDirectory({
       ...(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {}),
       ...(agent ? { [AgentAsset.agentModule]: agent.bundle } : {}),
       ...(props.instructions ? { [AgentAsset.instructions]: props.instructions.text } : {}),
       ...(toolSpecs.length > 0 ? { [AgentAsset.lambdaTools]: JSON.stringify(toolSpecs, null, 2) } : {}),
+      ...(mcpSpecs.length > 0 ? { [AgentAsset.mcpServers]: JSON.stringify(mcpSpecs, null, 2) } : {}),
     });
     // 'Default' keeps the function's logical id what it was when AgentRuntime created it directly.
     this.function = new lambda.Function(this, 'Default', {
@@ -162,6 +178,7 @@ export class AgentFunction extends Construct {
     });
     (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(RUNTIME_FUNCTION_METADATA.key, RUNTIME_FUNCTION_METADATA.value);
     if (this.lambdaTools.length > 0) this.grantToolFunctions();
+    this.mcpServers.forEach((server, index) => server.grant(this.role, index + 1));
   }
 
   /** Exactly lambda:InvokeFunction on exactly the tools' functions (grantInvoke would add every version and alias, `<arn>:*`). */
@@ -215,6 +232,39 @@ export class AgentFunction extends Construct {
         );
       }
     }
+  }
+
+  /**
+   * Each MCP server in the jurisdiction (when restricted), and no tool name two tools could have:
+   * servers with the same prefix whose tools synthesis cannot list, or names an include list
+   * shares with another server, a Lambda tool or a tool of the agent's code.
+   */
+  private assertMcpServersAllowed(props: AgentFunctionProps, manifest: AgentManifest | undefined): void {
+    const owners = new Map<string, string>([
+      ...(manifest?.tools ?? []).map((tool): [string, string] => [tool.name, `a tool of the agent's code`]),
+      ...this.lambdaTools.map((tool): [string, string] => [tool.name, `Lambda tool ${tool.function.node.path}`]),
+    ]);
+    this.mcpServers.forEach((server, index) => {
+      server.assertAllowedIn(props.jurisdiction, this);
+      const unlisted = this.mcpServers.slice(0, index).find((other) => other.prefix === server.prefix && (!other.knownToolNames || !server.knownToolNames));
+      if (unlisted) {
+        throw new MultiRegionAgentError(
+          'DuplicateToolName',
+          `tools: MCP servers '${unlisted.name}' and '${server.name}' have the same prefix ('${server.prefix}') and their tools could clash; give one a prefix, or both include lists`,
+          this,
+        );
+      }
+      for (const name of server.knownToolNames ?? []) {
+        const owner = owners.get(name);
+        if (owner)
+          throw new MultiRegionAgentError(
+            'DuplicateToolName',
+            `tools: '${name}' names both ${owner} and a tool of MCP server '${server.name}'; rename one, or give the server a prefix`,
+            this,
+          );
+        owners.set(name, `a tool of MCP server '${server.name}'`);
+      }
+    });
   }
 
   /**

@@ -9,7 +9,8 @@ import type { AgentManifest } from '../lambda/agent/agent/definition';
 import { ON_BEHALF_CALLERS_ENV_VAR, validateRuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import type { AgentCode } from './agent-code';
 import { AgentInstructions } from './agent-instructions';
-import type { AgentTool } from './agent-tool';
+import type { AgentTool, AgentToolSource } from './agent-tool';
+import type { McpServerTool } from './mcp-server-tool';
 import { AgentApi, type AgentAuthorization, type AgentThrottling } from './agent-api';
 import { AgentDomainNames, type AgentDomains } from './agent-domain-names';
 import { AgentFunction } from './agent-function';
@@ -67,13 +68,15 @@ export interface AgentRuntimeProps {
    */
   readonly instructions?: AgentInstructions;
   /**
-   * Tools that are Lambda functions (`AgentTool.fromFunction`), beside the
-   * tools of the agent's code; the function's role may invoke exactly them.
+   * Tools that are Lambda functions (`AgentTool.fromFunction`) and MCP
+   * servers (`AgentTool.fromMcpServer`), beside the tools of the agent's
+   * code; the function's role may invoke exactly them.
    *
-   * Note: each tool's function must run in a region of `jurisdiction`.
+   * Note: each tool's function must run in a region of `jurisdiction`, each
+   * MCP server in one of a restricted jurisdiction's.
    * @default - none
    */
-  readonly tools?: readonly AgentTool[];
+  readonly tools?: readonly AgentToolSource[];
   /**
    * The jurisdiction's conversation table (its home-region replica is read and written).
    *
@@ -193,6 +196,8 @@ export class AgentRuntime extends Construct {
   readonly agentManifest?: AgentManifest;
   /** The tools that are Lambda functions. */
   readonly lambdaTools: readonly AgentTool[];
+  /** The MCP servers whose tools the agent uses. */
+  readonly mcpServers: readonly McpServerTool[];
   readonly api: apigateway.RestApi;
   /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
   readonly agentApi: AgentApi;
@@ -273,6 +278,7 @@ export class AgentRuntime extends Construct {
     this.codeDirectory = agentFunction.codeDirectory;
     this.agentManifest = agentFunction.agentManifest;
     this.lambdaTools = agentFunction.lambdaTools;
+    this.mcpServers = agentFunction.mcpServers;
     grantBedrockTargets(this.function, stack, this.targets);
     this.providerKeys?.grantRead(this.function);
     this.tableReference(props.table).grantConversationAccess(this.function);

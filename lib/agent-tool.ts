@@ -4,6 +4,7 @@ import type { LambdaToolSpec } from '../lambda/agent/agent/asset-layout';
 import { TOOL_NAME_PATTERN } from '../lambda/agent/agent/definition';
 import { normalizeSchema, ToolSchemaError, type JsonSchema } from '../lambda/agent/agent/tool-schema';
 import { MultiRegionAgentError } from './errors';
+import { McpServerTool, type McpServerToolOptions } from './mcp-server-tool';
 
 /** The longest a tool call may take: Lambda's own limit for one invocation. */
 const MAX_TOOL_TIMEOUT_MS = 900_000;
@@ -37,6 +38,14 @@ export interface LambdaToolOptions {
  * inputs carry the conversation's data.
  */
 export class AgentTool {
+  /**
+   * The tools of an MCP server (streamable HTTP), listed by the runtime at
+   * its first message; the README's "Tools from MCP servers" says how.
+   */
+  static fromMcpServer(options: McpServerToolOptions): McpServerTool {
+    return new McpServerTool(options);
+  }
+
   /** The Lambda function `fn` as a tool named `options.name`. */
   static fromFunction(fn: lambda.IFunction, options: LambdaToolOptions): AgentTool {
     const where = `AgentTool.fromFunction: tool '${options.name}'`;
@@ -81,3 +90,6 @@ export class AgentTool {
     return { name: this.name, description: this.description, inputSchema: { ...this.inputSchema }, timeoutMs: this.timeoutMs ?? defaultTimeoutMs };
   }
 }
+
+/** What an agent's `tools` take: Lambda tools and MCP servers. */
+export type AgentToolSource = AgentTool | McpServerTool;

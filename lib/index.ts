@@ -16,6 +16,7 @@ export * from './agent-metrics';
 export * from './agent-code';
 export * from './agent-instructions';
 export * from './agent-tool';
+export * from './mcp-server-tool';
 export * from './agent-function';
 export * from './agent-api';
 export * from './agent-domain-names';

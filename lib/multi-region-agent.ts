@@ -10,7 +10,7 @@ import { AgentAuthorization } from './agent-api';
 import { createAgentKey } from './agent-key';
 import type { AgentCode } from './agent-code';
 import type { AgentInstructions } from './agent-instructions';
-import type { AgentTool } from './agent-tool';
+import type { AgentToolSource } from './agent-tool';
 import { AgentRuntime, type AgentRuntimeProps } from './agent-runtime';
 import { AgentRouting, assertRecordInZone, geoLabel, PublicNameRouting } from './agent-routing';
 import { ConversationTable } from './conversation-table';
@@ -127,15 +127,17 @@ export interface MultiRegionAgentProps {
    */
   readonly instructions?: AgentInstructions;
   /**
-   * Tools that are Lambda functions, made per region: called once in each
-   * region's stack, with a scope of its own in it (`<agent>-<region>/Tools`),
-   * so that each region deploys its own tool functions in its jurisdiction.
+   * Tools that are Lambda functions, and MCP servers, made per region:
+   * called once in each region's stack, with a scope of its own in it
+   * (`<agent>-<region>/Tools`), so that each region deploys its own tool
+   * functions (and MCP token secrets) in its jurisdiction.
    *
    * Note: a tool's function must run in a region of the region's
-   * jurisdiction (in the given scope, or imported from one).
+   * jurisdiction (in the given scope, or imported from one), and an MCP
+   * server in one of a restricted jurisdiction's.
    * @default - none
    */
-  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction, context: AgentToolsContext) => AgentTool[];
+  readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction, context: AgentToolsContext) => AgentToolSource[];
   /** @default RoutingStrategy.latency() */
   readonly routing?: RoutingStrategy;
   /**

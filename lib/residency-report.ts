@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attachCustomSynthesis } from 'aws-cdk-lib';
+import { attachCustomSynthesis, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { InferenceGeography, ProviderResidency, Tier } from '../lambda/agent/config';
 import { geoLabel, layeredRecordName, type PublicNameRouting } from './agent-routing';
@@ -46,6 +46,21 @@ export interface ResidencyProcessing {
   readonly tools: readonly ResidencyTool[];
   /** Chain targets outside Bedrock, each with where the provider processes data. */
   readonly providers: readonly ResidencyProvider[];
+  /** MCP servers whose tools the runtimes call, each with where it declares it processes. */
+  readonly mcpServers: readonly ResidencyMcpServer[];
+}
+
+/** An MCP server whose tools a runtime calls. */
+export interface ResidencyMcpServer {
+  readonly name: string;
+  /** Its URL ('(deployment)' when known at deployment only). */
+  readonly url: string;
+  /** The region it declares it processes in, or absent when it declares a geography. */
+  readonly region?: string;
+  /** The geography it declares, when not one region. */
+  readonly residency?: string;
+  /** The runtime region that calls it. */
+  readonly calledFrom: string;
 }
 
 /** A Bedrock model as a jurisdiction's runtimes call it. */
@@ -181,6 +196,14 @@ export class ResidencyReport extends Construct {
     const tools = runtimes.flatMap((runtime) =>
       runtime.lambdaTools.map((tool) => ({ name: tool.name, region: tool.function.env.region, calledFrom: runtime.region, function: tool.function.node.path })),
     );
+    const mcpServers = runtimes.flatMap((runtime) =>
+      runtime.mcpServers.map((server) => ({
+        name: server.name,
+        url: Token.isUnresolved(server.url) ? '(deployment)' : server.url,
+        ...server.processing,
+        calledFrom: runtime.region,
+      })),
+    );
     const runtimeRegions = runtimes.map((runtime) => runtime.region);
     const table = this.props.tables[jurisdiction.name];
     return {
@@ -194,11 +217,13 @@ export class ResidencyReport extends Construct {
           ...runtimeRegions,
           ...models.flatMap((model) => [...model.endpointRegions, ...model.destinationRegions]),
           ...tools.map((tool) => tool.region),
+          ...mcpServers.flatMap((server) => (server.region ? [server.region] : [])),
         ]),
         runtimes: runtimeRegions,
         models,
         tools,
         providers: providersOf(runtimes),
+        mcpServers,
       },
       storage: {
         table: table.tableName,
@@ -320,6 +345,10 @@ export function renderResidencyMarkdown(report: ResidencyReportDocument): string
           `| ${model.profile ? `profile \`${model.invocationId}\`` : `model \`${model.invocationId}\` in-region`} (${model.tiers.join(', ')}) | ${list(model.endpointRegions)} | ${list(model.destinationRegions)} |`,
       ),
       ...processing.tools.map((tool) => `| tool \`${tool.name}\` (Lambda, from \`${tool.calledFrom}\`) | ${list([tool.region])} | ${list([tool.region])} |`),
+      ...processing.mcpServers.map(
+        (server) =>
+          `| MCP server \`${server.name}\` (tools, from \`${server.calledFrom}\`) | ${list([server.region ?? server.residency ?? ''])} | ${server.region ? list([server.region]) : `${server.residency}, as the server declares`} |`,
+      ),
       ...processing.providers.map(
         (provider) =>
           `| provider ${provider.name} \`${provider.model}\` (provider-fallback) | ${list(provider.calledFrom)} | outside AWS, ${provider.residency === 'global' ? 'anywhere' : provider.residency}: ${provider.processing} |`,

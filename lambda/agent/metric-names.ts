@@ -68,6 +68,9 @@ export const DimensionName = {
  */
 export const UNDECLARED_TOOL = 'unknown';
 
+/** The property (not a dimension: no extra metrics) of a tool record naming the MCP server of the tool, when it has one. */
+export const MCP_SERVER_PROPERTY = 'McpServer';
+
 /** Values of the `Reason` dimension of `TargetErrors`. */
 export const TargetErrorReason = {
   Throttled: 'Throttled',

@@ -6,13 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RuntimeConfigError, type RuntimeConfig } from './config';
 import type { AgentAssetContents } from './agent/agent-asset';
 import { DEFAULT_MAX_STEPS } from './agent/definition';
 import { LambdaClients, lambdaTools } from './agent/lambda-tools';
-import { ToolRunner, type ToolReporter } from './agent/tool-runner';
+import { authenticatedFetch } from './agent/mcp-auth';
+import { McpServerTools } from './agent/mcp-tools';
+import { ToolRunner } from './agent/tool-runner';
+import { SecretValues } from './providers/secret-values';
 import type { HostedAgent } from './message/message-pipeline';
 import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
@@ -20,7 +24,7 @@ import { FallbackChain } from './chain/fallback-chain';
 import { HedgeCredit } from './chain/hedge-credit';
 import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget, type RetryBudgetSettings } from './chain/retry-budget';
-import { targetInvoker } from './target-invoker';
+import { secretsManagerClient, targetInvoker } from './target-invoker';
 import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
 import { DynamoHealthStore } from './health/dynamo-health-store';
 import { HEALTH_RECORD_TTL_MS } from './health/health-record';
@@ -99,7 +103,8 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
     endpoint: config.endpoints?.lambda,
     credentials: overrides.credentials,
   });
-  const agent = hostedAgent(config, overrides, telemetry, lambda, clock);
+  const mcp = mcpServers(config, overrides, telemetry, clock);
+  const agent = hostedAgent(config, overrides, telemetry, lambda, mcp, clock);
   return {
     app: new AgentApp({ config, store, chain, agent, telemetry, clock }),
     sharedHealth: health?.shared,
@@ -109,6 +114,7 @@ export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOver
       bedrock.destroy();
       dynamo.destroy();
       lambda.destroy();
+      for (const server of mcp) void server.close();
     },
   };
 }
@@ -170,8 +176,15 @@ function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, teleme
   return { client, shared };
 }
 
-/** The agent this runtime hosts: the user's definition and Lambda tools, or a plain chat relay with the configured instructions. */
-function hostedAgent(config: RuntimeConfig, asset: AgentAssetContents, reporter: ToolReporter, lambda: LambdaClients, clock: Clock): HostedAgent {
+/** The agent this runtime hosts: the user's definition, Lambda and MCP tools, or a plain chat relay with the configured instructions. */
+function hostedAgent(
+  config: RuntimeConfig,
+  asset: AgentAssetContents,
+  telemetry: Telemetry,
+  lambda: LambdaClients,
+  mcp: McpServerTools[],
+  clock: Clock,
+): HostedAgent {
   const { agent } = asset;
   const tools = [...(agent?.tools ?? []), ...(asset.lambdaTools ? lambdaTools(asset.lambdaTools.specs, asset.lambdaTools.functionArns, lambda) : [])];
   const duplicate = tools.map((tool) => tool.name).find((name, index, names) => names.indexOf(name) !== index);
@@ -180,6 +193,25 @@ function hostedAgent(config: RuntimeConfig, asset: AgentAssetContents, reporter:
     instructions: agent?.instructions ?? asset.instructions ?? config.inference.systemPrompt,
     maxSteps: agent?.maxSteps ?? DEFAULT_MAX_STEPS,
     reasoning: agent?.reasoning,
-    tools: new ToolRunner(tools, { resultBytes: config.limits.toolResultBytes, clock, reporter }),
+    tools: new ToolRunner(tools, { resultBytes: config.limits.toolResultBytes, clock, reporter: telemetry, sources: mcp }),
   };
+}
+
+/** The MCP servers of the asset, each with its authentication: tokens from Secrets Manager, SigV4 with the runtime's credentials. */
+function mcpServers(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock): McpServerTools[] {
+  const specs = overrides.mcpServers ?? [];
+  if (specs.length === 0) return [];
+  const secrets = specs.some((spec) => spec.auth?.kind === 'bearer')
+    ? new SecretValues(secretsManagerClient(config, overrides.credentials), config.providerKeyTtlMs, clock)
+    : undefined;
+  // Only a signing server needs credentials; the default chain is what the AWS SDK's clients use.
+  const credentials = specs.some((spec) => spec.auth?.kind === 'sigv4') ? (overrides.credentials ?? defaultProvider()) : undefined;
+  return specs.map(
+    (spec) =>
+      new McpServerTools(spec, {
+        fetch: authenticatedFetch(spec.auth, { secrets, credentials }),
+        clock,
+        onProblem: (server, problem) => telemetry.mcpServerProblem(server, problem),
+      }),
+  );
 }

@@ -19,14 +19,18 @@ export function targetInvoker(
   credentials?: { accessKeyId: string; secretAccessKey: string },
 ): InvokeTarget {
   if (!config.chain.some((target) => target.provider)) return bedrock;
-  const secrets = new SecretsManagerClient({
+  const keys = new ProviderKeys(secretsManagerClient(config, credentials), config.providerKeyTtlMs, clock);
+  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
+  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
+}
+
+/** Secrets Manager in the runtime's own region: outside providers' keys, MCP servers' tokens. */
+export function secretsManagerClient(config: RuntimeConfig, credentials?: { accessKeyId: string; secretAccessKey: string }): SecretsManagerClient {
+  return new SecretsManagerClient({
     region: config.region,
     endpoint: config.endpoints?.secretsmanager,
     credentials,
     maxAttempts: 2,
     requestHandler: new NodeHttpHandler({ connectionTimeout: config.deadlines.connectTimeoutMs, requestTimeout: config.deadlines.stateTimeoutMs }),
   });
-  const keys = new ProviderKeys(secrets, config.providerKeyTtlMs, clock);
-  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
-  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
 }

@@ -7,7 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
-import { DimensionName, MetricName, TargetErrorReason } from './metric-names';
+import { DimensionName, MCP_SERVER_PROPERTY, MetricName, TargetErrorReason } from './metric-names';
 import type { Classification } from './chain/classify';
 import type { StepRecord } from './agent/agent-loop';
 import type { Attempt, Usage } from './chain/types';
@@ -111,14 +111,20 @@ export class Telemetry {
     this.metrics.publishStoredMetrics();
   }
 
-  /** One tool call: [Region, Tool] counts and latency, for the dashboard's tools row. */
-  toolCompleted(name: string, ok: boolean, durationMs: number): void {
-    if (!ok) this.logger.warn('tool call failed', { tool: name, durationMs });
+  /** One tool call: [Region, Tool] counts and latency, for the dashboard's tools row; an MCP tool's server is a property of the record. */
+  toolCompleted(name: string, ok: boolean, durationMs: number, server?: string): void {
+    if (!ok) this.logger.warn('tool call failed', { tool: name, durationMs, ...(server !== undefined ? { server } : {}) });
     this.metrics.addDimensions({ [DimensionName.Tool]: name });
+    if (server !== undefined) this.metrics.addMetadata(MCP_SERVER_PROPERTY, server);
     this.metrics.addMetric(MetricName.ToolCalls, MetricUnit.Count, 1);
     this.metrics.addMetric(MetricName.ToolErrors, MetricUnit.Count, ok ? 0 : 1);
     this.metrics.addMetric(MetricName.ToolLatency, MetricUnit.Milliseconds, durationMs);
     this.metrics.publishStoredMetrics();
+  }
+
+  /** An MCP server whose tool list could not be read, or one of whose tools cannot be offered: its tools stay as last read. */
+  mcpServerProblem(server: string, problem: string): void {
+    this.logger.warn('MCP server problem', { server, problem });
   }
 
   /** Conversations deleted by their owner (one, or all: erasure); ids and counts, never titles or text. */

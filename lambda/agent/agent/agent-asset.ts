@@ -1,19 +1,20 @@
 /**
  * Reads the agent the construct shipped beside the handler (asset-layout.ts):
  * the bundled user entry, the instructions file, the Lambda tools'
- * specifications and their ARNs. Anything missing means "none": a runtime
+ * specifications and their ARNs, the MCP servers. Anything missing means "none": a runtime
  * without an agent of its own answers as a plain chat relay.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AgentAsset, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec } from './asset-layout';
+import { AgentAsset, MCP_URLS_ENV_VAR, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec, type McpServerSpec } from './asset-layout';
 import { agentOf, type AgentDefinition } from './definition';
 
 export interface AgentAssetContents {
   agent?: AgentDefinition;
   instructions?: string;
   lambdaTools?: { specs: LambdaToolSpec[]; functionArns: Record<string, string> };
+  mcpServers?: McpServerSpec[];
 }
 
 export async function loadAgentAsset(directory: string, env: NodeJS.ProcessEnv = process.env): Promise<AgentAssetContents> {
@@ -28,6 +29,11 @@ export async function loadAgentAsset(directory: string, env: NodeJS.ProcessEnv =
   if (existsSync(file(AgentAsset.lambdaTools))) {
     const specs = JSON.parse(readFileSync(file(AgentAsset.lambdaTools), 'utf8')) as LambdaToolSpec[];
     contents.lambdaTools = { specs, functionArns: JSON.parse(env[TOOL_FUNCTIONS_ENV_VAR] ?? '{}') as Record<string, string> };
+  }
+  if (existsSync(file(AgentAsset.mcpServers))) {
+    const urls = JSON.parse(env[MCP_URLS_ENV_VAR] ?? '{}') as Record<string, string>;
+    const specs = JSON.parse(readFileSync(file(AgentAsset.mcpServers), 'utf8')) as McpServerSpec[];
+    contents.mcpServers = specs.map((spec) => ({ ...spec, url: spec.url || urls[spec.name] || '' }));
   }
   return contents;
 }

@@ -14,6 +14,8 @@ export const AgentAsset = {
   instructions: 'instructions.md',
   /** The specifications of tools that are Lambda functions: `LambdaToolSpec[]` as JSON. */
   lambdaTools: 'lambda-tools.json',
+  /** The MCP servers whose tools the agent uses: `McpServerSpec[]` as JSON. */
+  mcpServers: 'mcp-servers.json',
 } as const;
 
 /**
@@ -25,6 +27,9 @@ export const RUNTIME_FUNCTION_METADATA = { key: 'cdk-multi-region-agent:function
 
 /** Environment variable holding each Lambda tool's function ARN, `{"<tool name>": "<arn>"}`: ARNs are known only at deployment. */
 export const TOOL_FUNCTIONS_ENV_VAR = 'AGENT_TOOL_FUNCTIONS';
+
+/** Environment variable holding the URL of each MCP server whose URL is known only at deployment (a function URL), `{"<server name>": "<url>"}`. */
+export const MCP_URLS_ENV_VAR = 'AGENT_MCP_URLS';
 
 /** A tool that is a Lambda function, as lambda-tools.json lists it. */
 export interface LambdaToolSpec {
@@ -49,4 +54,33 @@ export interface LambdaToolEvent {
   /** The end user the caller acts for, when it names one. */
   endUser?: string;
   region: string;
+}
+
+/** How the runtime authenticates to an MCP server. */
+export type McpAuthSpec =
+  /** `Authorization: Bearer <token>`, the token read from this secret (in the runtime's region). */
+  | { kind: 'bearer'; secretArn: string }
+  /** AWS SigV4 with the runtime's role: Lambda function URLs (`lambda`), AgentCore Gateway (`bedrock-agentcore`). */
+  | { kind: 'sigv4'; service: string; region: string };
+
+/** An MCP server (streamable HTTP) whose tools the agent uses, as mcp-servers.json lists it. */
+export interface McpServerSpec {
+  /** What logs and metrics call the server: its URL's host and path. */
+  name: string;
+  /** Empty when the URL is in MCP_URLS_ENV_VAR. */
+  url: string;
+  /** Where the server processes: a region, or a residency the construct checked. */
+  region?: string;
+  residency?: string;
+  auth?: McpAuthSpec;
+  /** Only these of the server's tools (its own names). */
+  include?: string[];
+  /** None of these (its own names). */
+  exclude?: string[];
+  /** Put before each of the server's tool names, so that two servers' tools cannot clash. */
+  prefix?: string;
+  /** Each request's time limit: a tool call, a listing, the session's initialization. */
+  timeoutMs: number;
+  /** Whether its tools need a person's approval before they run: all, or these (its own names). */
+  needsApproval?: boolean | string[];
 }

@@ -87,6 +87,7 @@ export interface RunnableTool {
   timeoutMs: number;
   validate(input: unknown): Promise<ValidationResult>;
   execute(input: unknown, context: ToolContext): Promise<unknown>;
+  needsApproval?: boolean | ((input: unknown, context: ToolContext) => boolean | Promise<boolean>);
 }
 
 /** Plain data about a definition, for synthesis: what the constructs check and report. */

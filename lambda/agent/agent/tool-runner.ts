@@ -14,6 +14,7 @@ import { boundedMessage, jsonBytes, previewOf } from '../bounded-json';
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
 import { UNDECLARED_TOOL } from '../metric-names';
 import type { RunnableTool, ToolContext } from './definition';
+import type { ToolSource } from './mcp-tools';
 
 export interface ToolCall {
   id: string;
@@ -47,7 +48,8 @@ export interface ToolRunContext {
 }
 
 export interface ToolReporter {
-  toolCompleted(name: string, ok: boolean, durationMs: number): void;
+  /** `source` names the MCP server of a tool that has one. */
+  toolCompleted(name: string, ok: boolean, durationMs: number, source?: string): void;
 }
 
 export interface ToolRunnerProps {
@@ -55,6 +57,8 @@ export interface ToolRunnerProps {
   resultBytes: number;
   clock: Clock;
   reporter: ToolReporter;
+  /** Sources whose tools can change while the runtime lives (MCP servers); their tools come after the fixed ones. */
+  sources?: readonly ToolSource[];
 }
 
 /** An error needs its first lines, not a whole HTML page or stack: at most this many bytes of JSON. */
@@ -66,13 +70,17 @@ const CONTENT_BLOCK_BYTES = jsonBytes({ json: {} }) - jsonBytes({});
 class ToolTimeout extends Error {}
 
 export class ToolRunner {
-  private readonly byName: Map<string, RunnableTool>;
+  private readonly fixed: Map<string, RunnableTool>;
+  private byName: Map<string, RunnableTool>;
+  /** The source of each tool that came from one. */
+  private sourceOf = new Map<string, string>();
 
   constructor(
     tools: readonly RunnableTool[],
     private readonly props: ToolRunnerProps,
   ) {
-    this.byName = new Map(tools.map((tool) => [tool.name, tool]));
+    this.fixed = new Map(tools.map((tool) => [tool.name, tool]));
+    this.byName = this.fixed;
   }
 
   /** What the model is told about the tools. */
@@ -80,14 +88,42 @@ export class ToolRunner {
     return [...this.byName.values()].map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
   }
 
+  /** Brings the sources' tools up to date (each keeps its list for a TTL); before a message is answered. */
+  async prepare(): Promise<void> {
+    const sources = this.props.sources ?? [];
+    if (sources.length > 0) this.merge(sources, await Promise.all(sources.map((source) => source.tools())));
+  }
+
   async run(call: ToolCall, context: ToolRunContext): Promise<ToolOutcome> {
     const started = this.props.clock.now();
+    if (!this.byName.has(call.name)) await this.refresh();
     const attempted = await this.attempt(call, context);
     const outcome = attempted.ok ? attempted : this.failure(attempted.error ?? 'the tool failed');
     const durationMs = this.props.clock.now() - started;
     // Only declared names become metric dimensions: a name the model made up is one more failed call, not a new metric.
-    this.props.reporter.toolCompleted(this.byName.has(call.name) ? call.name : UNDECLARED_TOOL, outcome.ok, durationMs);
+    this.props.reporter.toolCompleted(this.byName.has(call.name) ? call.name : UNDECLARED_TOOL, outcome.ok, durationMs, this.sourceOf.get(call.name));
     return { ...call, ...outcome, durationMs };
+  }
+
+  /** A name nobody knows: a source may have a tool of that name since its list was read. */
+  private async refresh(): Promise<void> {
+    const sources = this.props.sources ?? [];
+    if (sources.length > 0) this.merge(sources, await Promise.all(sources.map((source) => source.refresh())));
+  }
+
+  /** The fixed tools, then each source's in order; a name already taken keeps its first tool (synthesis refuses the clashes it can see). */
+  private merge(sources: readonly ToolSource[], lists: RunnableTool[][]): void {
+    const byName = new Map(this.fixed);
+    const sourceOf = new Map<string, string>();
+    lists.forEach((tools, index) => {
+      for (const tool of tools) {
+        if (byName.has(tool.name)) continue;
+        byName.set(tool.name, tool);
+        sourceOf.set(tool.name, sources[index].name);
+      }
+    });
+    this.byName = byName;
+    this.sourceOf = sourceOf;
   }
 
   private async attempt(call: ToolCall, context: ToolRunContext): Promise<Omit<ToolOutcome, keyof ToolCall | 'durationMs'>> {

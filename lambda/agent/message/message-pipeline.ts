@@ -181,6 +181,8 @@ export class MessagePipeline {
     const pending = this.claim(request, input, state, cancel);
     const writer = answerWriter(request, sink, config.region, input.format);
     const exchange = new ExchangeWrites((claim, turn) => this.storeTurn(conversationId, claim, turn), request.requestId, state.degraded);
+    // MCP servers' tool lists, read at the first message and kept for a TTL: a server that cannot answer offers its last list.
+    await agent.tools.prepare();
 
     const outcome = await this.loop.run(
       {
