@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
-import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, readConversation, startHarness, TABLE, tableItems, type Harness } from './harness';
+import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, readConversation, startHarness, TABLE, tableItems, UNHURRIED_STATE, type Harness } from './harness';
 
 let harness: Harness;
 
@@ -49,7 +49,7 @@ test('10 concurrent messages on one conversation are all stored once, in order, 
   // (each write also updating the owner index) are slow to answer on a busy machine, and this test is about order, not timeouts
   harness = await startHarness((emulator, dynamo) => {
     const config = euConfig(emulator, dynamo);
-    return { ...config, deadlines: { ...config.deadlines!, stateTimeoutMs: 2000, reserveMs: 2000 } };
+    return { ...config, deadlines: { ...config.deadlines!, ...UNHURRIED_STATE } };
   });
   harness.emulator.setLatency({ firstTokenDelayMs: 20, tokenDelayMs: 5 });
   const questions = Array.from({ length: 10 }, (_, index) => `question number ${index + 1}`);

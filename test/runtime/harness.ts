@@ -36,6 +36,13 @@ export function euConfig(emulator: BedrockEmulator, dynamo: LocalDynamoDb, overr
   };
 }
 
+/**
+ * Deadlines for the store that a busy machine's embedded DynamoDB meets: for
+ * tests about what is stored, not about how long the store may take (the
+ * default 500 ms was outlasted under CI load and the exchange read "degraded").
+ */
+export const UNHURRIED_STATE = { stateTimeoutMs: 2000, reserveMs: 2000 } as const;
+
 export interface Harness {
   emulator: BedrockEmulator;
   dynamo: LocalDynamoDb;

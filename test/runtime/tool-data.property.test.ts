@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { defineAgent, tool } from '../../lambda/agent/agent/definition';
 import type { InvokeTarget, ModelEvent, ModelRequest } from '../../lambda/agent/chain/types';
-import { euConfig, postMessage, readConversation, startHarness, type Harness } from './harness';
+import { euConfig, UNHURRIED_STATE, postMessage, readConversation, startHarness, type Harness } from './harness';
 import { DynamoFaultProxy, sortKeyOf } from './dynamodb-faults';
 import { DYNAMO_ITEM_LIMIT_BYTES, DYNAMO_MAX_DEPTH, wireItemBytes, wireItemDepth } from './dynamo-limits';
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
     async (emulator, dynamo) => {
       proxy = await DynamoFaultProxy.start(dynamo.endpoint);
       const config = euConfig(emulator, dynamo);
-      return { ...config, endpoints: { ...config.endpoints, dynamodb: proxy.endpoint } };
+      return { ...config, endpoints: { ...config.endpoints, dynamodb: proxy.endpoint }, deadlines: { ...config.deadlines!, ...UNHURRIED_STATE } };
     },
     { overrides: { agent, invoke: model } },
   );
