@@ -347,3 +347,28 @@ test('a refund under the approval threshold runs without waiting (needsApproval 
   expect(eventsNamed(answer.events, 'done')[0]).toMatchObject({ stopReason: 'end_turn' });
   expect(refunds).toEqual([{ orderId: 'NW-8', cents: 50, region: EU_WEST }]);
 });
+
+test('the AI SDK UI message stream asks for the approval with its own chunk, tool-approval-request', async () => {
+  const conversationId = newConversation();
+
+  const response = await fetch(`${harness.server.url}/v1/conversations/${conversationId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-vercel-ai-ui-message-stream': 'v1' },
+    body: JSON.stringify({ text: REFUND_QUESTION }),
+  });
+  const chunks = (await response.text())
+    .split('\n\n')
+    .filter((frame) => frame.startsWith('data: {'))
+    .map((frame) => JSON.parse(frame.slice('data: '.length)) as Record<string, unknown>);
+
+  const request = chunks.find((chunk) => chunk.type === 'tool-approval-request');
+  expect(request).toEqual({ type: 'tool-approval-request', approvalId: expect.stringMatching(/^tooluse_/), toolCallId: request!.approvalId });
+  expect(chunks).toContainEqual({
+    type: 'tool-input-available',
+    toolCallId: request!.approvalId,
+    toolName: 'refund_order',
+    input: { orderId: 'NW-7', cents: 2500 },
+  });
+  expect(chunks.at(-1)).toEqual({ type: 'finish', finishReason: 'tool-calls' });
+  expect(refunds).toEqual([]);
+});
