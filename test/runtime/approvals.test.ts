@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import { AgentServer } from '../../local/agent-server';
+import { LambdaEmulator } from '../../local/lambda-emulator';
+import type { LambdaToolEvent } from '../../lambda/agent/agent/asset-layout';
 import { validateRuntimeConfig } from '../../lambda/agent/config';
 import { defineAgent, tool } from '../../lambda/agent/agent/definition';
 import {
@@ -29,6 +31,9 @@ const OTHER_OWNER = 'arn:aws:iam::123456789012:role/someone-else';
 
 let harness: Harness;
 let frankfurt: AgentServer;
+let lambda: LambdaEmulator;
+/** What the Lambda tool cancel_subscription was invoked with. */
+const cancellations: LambdaToolEvent[] = [];
 /** Frankfurt's clock runs this far ahead: an approval answered there can be past its expiry. */
 let frankfurtAheadMs = 0;
 const refunds: Array<{ orderId: string; cents: number; region: string }> = [];
@@ -57,16 +62,39 @@ const agent = defineAgent({
 });
 
 beforeAll(async () => {
-  harness = await startHarness(euConfig, { overrides: { agent } });
+  lambda = await LambdaEmulator.start();
+  const functionArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:cancel', async (event: unknown) => {
+    cancellations.push(event as LambdaToolEvent);
+    return { cancelled: true };
+  });
+  // A Lambda tool that needs approval, as AgentTool.fromFunction({ needsApproval: true }) writes it into lambda-tools.json.
+  const lambdaTools = {
+    specs: [
+      {
+        name: 'cancel_subscription',
+        description: 'Cancels a subscription',
+        inputSchema: { type: 'object', properties: { plan: { type: 'string' } }, required: ['plan'] },
+        timeoutMs: 5000,
+        needsApproval: true,
+      },
+    ],
+    functionArns: { cancel_subscription: functionArn },
+  };
+  const config = (emulator: Harness['emulator'], dynamo: Harness['dynamo']) => {
+    const base = euConfig(emulator, dynamo);
+    return { ...base, endpoints: { ...base.endpoints, lambda: lambda.endpoint } };
+  };
+  harness = await startHarness(config, { overrides: { agent, lambdaTools } });
   frankfurt = await AgentServer.start({
-    config: validateRuntimeConfig({ ...euConfig(harness.emulator, harness.dynamo), region: EU_CENTRAL }),
-    overrides: { agent, clock: { now: () => Date.now() + frankfurtAheadMs } },
+    config: validateRuntimeConfig({ ...config(harness.emulator, harness.dynamo), region: EU_CENTRAL }),
+    overrides: { agent, lambdaTools, clock: { now: () => Date.now() + frankfurtAheadMs } },
   });
 });
 
 afterAll(async () => {
   await frankfurt.close();
   await harness.close();
+  await lambda.close();
 });
 
 beforeEach(() => {
@@ -371,4 +399,26 @@ test('the AI SDK UI message stream asks for the approval with its own chunk, too
   });
   expect(chunks.at(-1)).toEqual({ type: 'finish', finishReason: 'tool-calls' });
   expect(refunds).toEqual([]);
+});
+
+test('a Lambda tool with needsApproval waits too: its function is invoked once, after the approval, by the region that took it', async () => {
+  const conversationId = newConversation();
+  cancellations.length = 0;
+
+  const paused = await postMessage(harness.server.url, conversationId, { text: 'Please cancel_subscription plan=pro' });
+  const approval = eventsNamed(paused.events, 'approval_required')[0];
+  expect(approval).toMatchObject({ tool: 'cancel_subscription', input: { plan: 'pro' } });
+  expect(cancellations).toEqual([]);
+
+  const resumed = await answerApproval(frankfurt, conversationId, String(approval.toolUseId), { approved: true });
+
+  expect(resumed.status).toBe(200);
+  expect(cancellations).toEqual([
+    expect.objectContaining({ tool: 'cancel_subscription', input: { plan: 'pro' }, toolUseId: approval.toolUseId, region: EU_CENTRAL }),
+  ]);
+  expect(
+    eventsNamed(resumed.events, 'delta')
+      .map((delta) => delta.text)
+      .join(''),
+  ).toContain('cancel_subscription={"cancelled":true}');
 });
