@@ -422,3 +422,25 @@ test('a Lambda tool with needsApproval waits too: its function is invoked once, 
       .join(''),
   ).toContain('cancel_subscription={"cancelled":true}');
 });
+
+test('with two calls waiting in one step, the first answer is recorded (202 naming the other) and the second resumes the answer', async () => {
+  const conversationId = newConversation();
+  cancellations.length = 0;
+  const paused = await postMessage(harness.server.url, conversationId, { text: 'Please refund_order orderId=NW-9 cents=900 and cancel_subscription plan=pro' });
+  const [refund, cancel] = eventsNamed(paused.events, 'approval_required');
+  expect([refund.tool, cancel.tool]).toEqual(['refund_order', 'cancel_subscription']);
+
+  const first = await answerApproval(frankfurt, conversationId, String(cancel.toolUseId), { approved: false, reason: 'keep the plan' });
+  expect(first.status).toBe(202);
+  expect(first.json).toEqual({ conversationId, toolUseId: cancel.toolUseId, decision: 'denied', reason: 'keep the plan', waitingFor: [refund.toolUseId] });
+  expect([refunds, cancellations]).toEqual([[], []]);
+
+  const second = await answerApproval(harness.server, conversationId, String(refund.toolUseId), { approved: true });
+  expect(second.status).toBe(200);
+  expect(refunds).toEqual([{ orderId: 'NW-9', cents: 900, region: EU_WEST }]);
+  expect(cancellations).toEqual([]);
+  expect(eventsNamed(second.events, 'tool_result').map((result) => [result.name, result.ok, result.error ?? null])).toEqual([
+    ['refund_order', true, null],
+    ['cancel_subscription', false, 'denied: keep the plan'],
+  ]);
+});

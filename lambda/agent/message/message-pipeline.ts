@@ -17,7 +17,16 @@
  */
 import type { RuntimeConfig } from '../config';
 import { boundedJson } from '../bounded-json';
-import { AgentLoop, APPROVAL_STOP_REASON, pathOf, type LoopHooks, type LoopOutcome, type LoopRequest, type StepRecord } from '../agent/agent-loop';
+import {
+  AgentLoop,
+  answerTextOf,
+  APPROVAL_STOP_REASON,
+  pathOf,
+  type LoopHooks,
+  type LoopOutcome,
+  type LoopRequest,
+  type StepRecord,
+} from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
 import { notFound, type ConversationAccess } from '../http/access';
@@ -62,7 +71,6 @@ import {
   unknownToolUse,
   waitingCalls,
 } from './approvals';
-import { answerTextOf } from '../agent/agent-loop';
 
 /** The agent a runtime hosts: its instructions and loop settings, and its tools (in code and Lambda functions). */
 export interface HostedAgent {
@@ -171,13 +179,16 @@ export class MessagePipeline {
     const loaded = await this.stored(() => store.load(id, { turns: config.table.historyTurns }));
     if (loaded.deleted || !loaded.record) throw notFound(id);
     access.check(loaded.record, owner, id);
-    const call = loaded.record.approval?.calls[toolUseId];
-    if (!loaded.record.approval || !call) throw unknownToolUse(id, toolUseId);
+    const approval = loaded.record.approval;
+    // Own entries only: a tool-use id such as `constructor` names no call.
+    const call = approval && Object.hasOwn(approval.calls, toolUseId) ? approval.calls[toolUseId] : undefined;
+    if (!approval || !call) throw unknownToolUse(id, toolUseId);
     if (call.decision) throw approvalAnswered({ ...call, toolUseId });
-    const decision = decisionOf(body, loaded.record.approval, clock.now());
+    const decision = decisionOf(body, approval, clock.now());
     const approvals = await this.answerApproval(input, { toolUseId, ...decision, region: config.region });
-    const waitingFor = Object.entries(approvals.calls).flatMap(([waiting, { decision: answered }]) => (answered ? [] : [waiting]));
-    if (waitingFor.length > 0) {
+    // The write's own count: of the answers to a step's calls, exactly one brings it to 0, and that one resumes.
+    if (approvals.undecided > 0) {
+      const waitingFor = Object.entries(approvals.calls).flatMap(([waiting, { decision: answered }]) => (answered ? [] : [waiting]));
       sink.json(request, config.region, 202, JSON.stringify({ conversationId: id, toolUseId, ...decision, waitingFor }));
       return;
     }
