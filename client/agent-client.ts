@@ -129,26 +129,75 @@ export class AgentClient {
 
   /** Sends `text`; nothing is sent until the stream is iterated or `answer()` is called. */
   send(conversationId: string, text: string, options: SendOptions = {}): MessageStream {
+    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    return this.stream(
+      conversationId,
+      {
+        path: `/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
+        headers: { 'idempotency-key': idempotencyKey },
+        body: JSON.stringify({ text }),
+      },
+      idempotencyKey,
+      options.signal,
+    );
+  }
+
+  /**
+   * Answers a tool call that waits for approval (an `approval_required`
+   * event): approve it, or deny it with a reason the model reads. The rest
+   * of the answer streams like a message's. An answer already given is a
+   * 409 `approval_answered` saying what was; when other calls of the same
+   * step still wait, the answer is recorded and this rejects with
+   * `approvals_waiting` (its body names them).
+   */
+  approve(
+    conversationId: string,
+    toolUseId: string,
+    decision: { approved: true } | { approved: false; reason?: string },
+    options: { signal?: AbortSignal } = {},
+  ): MessageStream {
+    return this.stream(
+      conversationId,
+      {
+        path: `/v1/conversations/${encodeURIComponent(conversationId)}/approvals/${encodeURIComponent(toolUseId)}`,
+        headers: {},
+        body: JSON.stringify(decision),
+      },
+      '',
+      options.signal,
+    );
+  }
+
+  /** A POST whose answer is the agent's events; nothing is sent until the stream is iterated or `answer()` is called. */
+  private stream(
+    conversationId: string,
+    post: { path: string; headers: Record<string, string>; body: string },
+    idempotencyKey: string,
+    signal: AbortSignal | undefined,
+  ): MessageStream {
     // Before any request: an id of a jurisdiction this client has no names for is never sent anywhere.
     const jurisdiction = jurisdictionOf(conversationId, this.endpoints);
-    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
     let started: Promise<Response> | undefined;
     const start = () =>
       (started ??= this.request(jurisdiction, {
         method: 'POST',
-        path: `/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'idempotency-key': idempotencyKey },
-        body: JSON.stringify({ text }),
-        signal: options.signal,
+        path: post.path,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...post.headers },
+        body: post.body,
+        signal,
       }));
     const events = async function* (): AsyncGenerator<AgentEvent> {
       const response = await start();
+      if (response.status === 202) {
+        const body = (await response.json()) as Record<string, unknown>;
+        throw new AgentClientError('approvals_waiting', 'the answer was recorded; other tool calls of the step still wait for approval', { status: 202, body });
+      }
       if (!response.body) throw new AgentClientError('malformed_stream', 'the answer has no body');
       try {
         yield* readEvents(response.body);
       } catch (error) {
         // A stream cut by the caller's own abort says so, not that the server cut it.
-        if (options.signal?.aborted) throw new AgentClientError('aborted', 'the request was aborted', { cause: options.signal.reason });
+        if (signal?.aborted) throw new AgentClientError('aborted', 'the request was aborted', { cause: signal.reason });
         throw error;
       }
     };

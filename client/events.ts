@@ -29,6 +29,8 @@ export interface StartEvent extends ServedBy {
   state: 'ok' | 'degraded';
   requestId: string;
   replayed?: boolean;
+  /** The answer goes on after an approval (AgentClient.approve). */
+  resumed?: boolean;
 }
 
 export interface DoneEvent extends ServedBy {
@@ -41,6 +43,8 @@ export interface DoneEvent extends ServedBy {
   state: 'ok' | 'degraded';
   steps: StepSummary[];
   replayed?: boolean;
+  /** The calls that wait for approval, when the answer paused (stop reason `approval_required`). */
+  approvals?: Array<{ toolUseId: string; tool: string; input: unknown; step: number; expiresAt: string }>;
 }
 
 export interface ErrorEvent {
@@ -56,10 +60,12 @@ export type AgentEvent =
   | { type: 'tool_call'; data: { id: string; name: string; input: unknown; step: number } }
   | { type: 'tool_result'; data: { id: string; name: string; ok: boolean; durationMs: number; step: number; error?: string; truncated?: boolean } }
   | { type: 'step'; data: ServedBy & { step: number } }
+  /** A tool call that waits for the owner's approval (AgentClient.approve answers it); `done` follows with stop reason `approval_required`. */
+  | { type: 'approval_required'; data: { toolUseId: string; tool: string; input: unknown; step: number; expiresAt: string } }
   | { type: 'done'; data: DoneEvent }
   | { type: 'error'; data: ErrorEvent };
 
-const EVENT_TYPES: ReadonlySet<string> = new Set(['start', 'delta', 'tool_call', 'tool_result', 'step', 'done', 'error']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(['start', 'delta', 'tool_call', 'tool_result', 'step', 'approval_required', 'done', 'error']);
 
 /** The events of a response body, in order; throws `malformed_stream` or `truncated_stream` instead of ending quietly. */
 export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<AgentEvent> {

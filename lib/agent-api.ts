@@ -168,6 +168,17 @@ export class AgentApi extends Construct {
         properties: { text: { type: apigateway.JsonSchemaType.STRING, minLength: 1 } },
       },
     });
+    // Either answer: approve, or deny with an optional reason (the runtime checks the same, and answers 400).
+    const approvalModel = this.api.addModel('ApprovalModel', {
+      contentType: 'application/json',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        type: apigateway.JsonSchemaType.OBJECT,
+        required: ['approved'],
+        additionalProperties: false,
+        properties: { approved: { type: apigateway.JsonSchemaType.BOOLEAN }, reason: { type: apigateway.JsonSchemaType.STRING, maxLength: 1000 } },
+      },
+    });
     const validator = this.api.addRequestValidator('RequestValidator', { validateRequestBody: true, validateRequestParameters: true });
     const conversationIdRequired = { 'method.request.path.conversationId': true };
 
@@ -201,6 +212,16 @@ export class AgentApi extends Construct {
       conversation.addMethod('DELETE', integration, readConversation),
       conversations.addMethod('DELETE', integration, authorized),
       v1.addResource('export').addMethod('GET', integration, authorized),
+      // The owner's answer to a tool call that waits for approval: it resumes the answer, streamed like a message's (README, Approvals).
+      conversation
+        .addResource('approvals')
+        .addResource('{toolUseId}')
+        .addMethod('POST', integration, {
+          ...authorized,
+          requestParameters: { ...conversationIdRequired, 'method.request.path.toolUseId': true },
+          requestModels: { 'application/json': approvalModel },
+          requestValidator: validator,
+        }),
     ];
     this.restrictInvokePermissionToAccount();
     if (!authorizer) {

@@ -25,6 +25,12 @@ export interface LambdaToolOptions {
    * @default - the agent's `toolTimeoutMs` (10 seconds unless its code says otherwise)
    */
   readonly timeout?: Duration;
+  /**
+   * Whether every call waits for the conversation owner's approval before
+   * the function is invoked (see the README's Approvals).
+   * @default false
+   */
+  readonly needsApproval?: boolean;
 }
 
 /**
@@ -66,7 +72,10 @@ export class AgentTool {
     if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TOOL_TIMEOUT_MS)) {
       throw new MultiRegionAgentError('InvalidToolTimeout', `${where}: timeout must be from 1 ms to 15 minutes, got ${timeoutMs} ms`);
     }
-    return new AgentTool(options.name, options.description.trim(), structuredClone(inputSchema), fn, timeoutMs);
+    if (options.needsApproval !== undefined && typeof options.needsApproval !== 'boolean') {
+      throw new MultiRegionAgentError('InvalidToolApproval', `${where}: needsApproval must be true or false, got ${typeof options.needsApproval}`);
+    }
+    return new AgentTool(options.name, options.description.trim(), structuredClone(inputSchema), fn, timeoutMs, options.needsApproval === true);
   }
 
   /** The function the runtime invokes. */
@@ -81,13 +90,21 @@ export class AgentTool {
     readonly inputSchema: Readonly<Record<string, unknown>>,
     fn: lambda.IFunction,
     private readonly timeoutMs: number | undefined,
+    /** Every call waits for the owner's approval. */
+    readonly needsApproval: boolean,
   ) {
     this.function = fn;
   }
 
   /** The tool's entry in the code asset's `lambda-tools.json`, with `defaultTimeoutMs` when it has no timeout of its own. */
   specFor(defaultTimeoutMs: number): LambdaToolSpec {
-    return { name: this.name, description: this.description, inputSchema: { ...this.inputSchema }, timeoutMs: this.timeoutMs ?? defaultTimeoutMs };
+    return {
+      name: this.name,
+      description: this.description,
+      inputSchema: { ...this.inputSchema },
+      timeoutMs: this.timeoutMs ?? defaultTimeoutMs,
+      ...(this.needsApproval ? { needsApproval: true } : {}),
+    };
   }
 }
 

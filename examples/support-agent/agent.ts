@@ -1,7 +1,8 @@
 /**
  * The example's agent, as a user writes one: instructions from a Markdown
- * file beside it, a tool in code written with the AI SDK's tool() and a zod
- * schema, and the loop's length. The other tool, lookup_order, is a Lambda
+ * file beside it, tools in code written with the AI SDK's tool() and a zod
+ * schema (issue_refund, which changes something, waits for the customer's
+ * approval: `needsApproval`), and the loop's length. The other tool, lookup_order, is a Lambda
  * function (order-lookup.ts) that each region deploys (tools.ts).
  */
 import { tool } from 'ai';
@@ -42,8 +43,27 @@ const refundPolicy = tool({
   },
 });
 
+/** Refunds issued by this environment (the example keeps them in memory; a real agent calls its payment system). */
+const refunds = new Map<string, { orderId: string; amountCents: number; issuedAt: string }>();
+
+const issueRefund = tool({
+  description:
+    'Issues a refund for an order, to the original payment method. Only after refund_policy said the order is eligible; the customer approves each refund.',
+  inputSchema: z.object({
+    orderId: z.string().describe('The order id, e.g. NW-10042'),
+    amountCents: z.number().int().positive().describe('The amount to refund, in cents'),
+  }),
+  // Money moves: every call waits for the conversation's owner to approve it (see the README's Approvals).
+  needsApproval: true,
+  execute: async ({ orderId, amountCents }, { toolCallId }) => {
+    const refund = { orderId, amountCents, issuedAt: new Date().toISOString() };
+    refunds.set(toolCallId, refund);
+    return { refundId: `RF-${toolCallId.slice(-8)}`, status: 'issued', ...refund };
+  },
+});
+
 export default defineAgent({
   instructions,
-  tools: { refund_policy: refundPolicy },
+  tools: { refund_policy: refundPolicy, issue_refund: issueRefund },
   maxSteps: 6,
 });

@@ -246,6 +246,8 @@ export const runtimeConfigSchema = z
         maxTextBytes: z._default(integer({ positive: true }), 32768),
         /** Largest tool result given to the model and stored, in UTF-8 bytes of JSON; a larger one is cut, visibly. */
         toolResultBytes: z._default(integer({ min: 256, max: 200_000 }), 32768),
+        /** How long a tool call waits for its owner's approval; after it, the call reads as denied ("denied: approval expired"). */
+        approvalTtlSeconds: z._default(integer({ min: 1, max: 30 * 86_400 }), 86_400),
       }),
       {},
     ),

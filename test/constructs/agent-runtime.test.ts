@@ -267,6 +267,18 @@ test('historyBytes and limits.toolResultBytes pass through to the configuration'
   expect(config.limits.toolResultBytes).toBe(8192);
 });
 
+test('limits.approvalTtlSeconds sets how long a tool call waits for approval (24 hours unless told)', () => {
+  expect(validateRuntimeConfig(composed().runtime.runtimeConfig).limits.approvalTtlSeconds).toBe(86_400);
+  const { runtime } = composed({ settings: { limits: { approvalTtlSeconds: 3600 } } });
+
+  expect(validateRuntimeConfig(runtime.runtimeConfig).limits.approvalTtlSeconds).toBe(3600);
+});
+
+test('throws if limits.approvalTtlSeconds is not a whole number of seconds up to 30 days, naming the setting', () => {
+  expect(() => composed({ settings: { limits: { approvalTtlSeconds: 0.5 } } })).toThrow(/limits\.approvalTtlSeconds/);
+  expect(() => composed({ settings: { limits: { approvalTtlSeconds: 31 * 86_400 } } })).toThrow(/limits\.approvalTtlSeconds/);
+});
+
 test("no Bedrock statement has a wildcard resource; foundation models are reachable only through the chain's profiles", () => {
   const { template } = composed();
 
@@ -380,6 +392,7 @@ test('GET and HEAD /health need no credentials; the conversation routes do', () 
     'HEAD NONE',
     'POST AWS_IAM',
     'POST AWS_IAM',
+    'POST AWS_IAM',
   ]);
 });
 
@@ -488,6 +501,7 @@ test("grantInvoke gives an IAM principal execute-api:Invoke on exactly the agent
       'GET/v1/export',
       'HEAD/v1/conversations/*',
       'POST/v1/conversations',
+      'POST/v1/conversations/*/approvals/*',
       'POST/v1/conversations/*/messages',
     ].map((route) => `arn:AWS::Partition:execute-api:eu-central-1:${ACCOUNT}:${apiId}/${stageId}/${route}`),
   );
@@ -507,7 +521,7 @@ test('grantInvoke works through the API construct too, for a role, and grants no
     Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CallerRole') }] } }),
   )[0];
   const arns = [policy.Properties.PolicyDocument.Statement[0].Resource].flat().map(flatten);
-  expect(arns).toHaveLength(8);
+  expect(arns).toHaveLength(9);
   expect(arns.join(' ')).not.toContain('/health');
 });
 
@@ -556,6 +570,24 @@ test('the message route declares no headers, so the optional Idempotency-Key hea
   expect(POST.Integration).toMatchObject({ Type: 'AWS_PROXY' });
 });
 
+test('the approval route is authorized like the message route, streamed to the runtime, with a validated body', () => {
+  const { template } = composed();
+
+  const { POST } = methodsAt(template, '/v1/conversations/{conversationId}/approvals/{toolUseId}');
+  const message = methodsAt(template, '/v1/conversations/{conversationId}/messages').POST;
+
+  expect(POST).toMatchObject({
+    AuthorizationType: message.AuthorizationType,
+    Integration: { Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM' },
+    RequestParameters: { 'method.request.path.conversationId': true, 'method.request.path.toolUseId': true },
+    RequestValidatorId: message.RequestValidatorId,
+  });
+  expect(POST.AuthorizationType).toBe('AWS_IAM');
+  template.hasResourceProperties('AWS::ApiGateway::Model', {
+    Schema: Match.objectLike({ required: ['approved'], additionalProperties: false, properties: { approved: { type: 'boolean' }, reason: Match.anyValue() } }),
+  });
+});
+
 test('a Cognito user pool can authorize callers instead', () => {
   const poolStack = new Stack(testApp(), 'Pool', { env: { account: ACCOUNT, region: 'eu-central-1' } });
   const pool = cognito.UserPool.fromUserPoolArn(poolStack, 'Users', `arn:aws:cognito-idp:eu-central-1:${ACCOUNT}:userpool/eu-central-1_abc`);
@@ -574,6 +606,7 @@ test('a Cognito user pool can authorize callers instead', () => {
     'GET NONE',
     'HEAD COGNITO_USER_POOLS',
     'HEAD NONE',
+    'POST COGNITO_USER_POOLS',
     'POST COGNITO_USER_POOLS',
     'POST COGNITO_USER_POOLS',
   ]);

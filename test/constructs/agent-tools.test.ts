@@ -39,7 +39,7 @@ function lambdaStatements(stack: Stack): Array<{ Action: string | string[]; Reso
 const logicalIdOf = (fn: lambda.Function) => Stack.of(fn).getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
 
 describe('AgentTool.fromFunction', () => {
-  test("lists each Lambda tool in the code asset's lambda-tools.json: name, description, JSON Schema and timeout", () => {
+  test("lists each Lambda tool in the code asset's lambda-tools.json: name, description, JSON Schema, timeout and whether it needs approval", () => {
     // GIVEN two tools, one with a JSON Schema and the default timeout, one with a zod schema and its own
     const app = testApp();
     const stack = agentStack(app);
@@ -49,6 +49,7 @@ describe('AgentTool.fromFunction', () => {
       description: 'Refunds an order',
       inputSchema: z.object({ orderId: z.string(), cents: z.number().int().positive() }),
       timeout: Duration.seconds(30),
+      needsApproval: true,
     });
 
     // WHEN
@@ -66,6 +67,7 @@ describe('AgentTool.fromFunction', () => {
           required: ['orderId', 'cents'],
         }),
         timeoutMs: 30_000,
+        needsApproval: true,
       },
     ]);
   });
@@ -218,6 +220,12 @@ describe('AgentTool.fromFunction', () => {
       /tool 'lookup_order': inputSchema: .* got type: "array"/,
     ],
     ['a timeout beyond 15 minutes', { timeout: Duration.minutes(16) }, 'InvalidToolTimeout', /tool 'lookup_order': timeout must be from 1 ms to 15 minutes/],
+    [
+      'a needsApproval that is not a boolean',
+      { needsApproval: 'yes' as unknown as boolean },
+      'InvalidToolApproval',
+      /tool 'lookup_order': needsApproval must be true or false/,
+    ],
   ])('throws for %s, naming the tool', (_case, options, code, message) => {
     const fn = lambda.Function.fromFunctionArn(agentStack(testApp()), 'Imported', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:order-lookup`);
 

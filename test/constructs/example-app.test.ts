@@ -73,7 +73,10 @@ test("the example's agent is the support agent's code, with its instructions and
   const { agent } = example();
 
   for (const runtime of agent.runtimes) {
-    expect(runtime.agentManifest).toMatchObject({ maxSteps: 6, tools: [expect.objectContaining({ name: 'refund_policy' })] });
+    expect(runtime.agentManifest).toMatchObject({
+      maxSteps: 6,
+      tools: [expect.objectContaining({ name: 'refund_policy' }), expect.objectContaining({ name: 'issue_refund' })],
+    });
     expect(runtime.agentManifest!.instructionsBytes).toBeGreaterThan(2000);
     expect(runtime.lambdaTools.map((tool) => tool.name)).toEqual(['lookup_order']);
     expect(JSON.parse(fs.readFileSync(path.join(runtime.codeDirectory, 'lambda-tools.json'), 'utf8'))).toEqual([

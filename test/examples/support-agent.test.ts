@@ -37,10 +37,13 @@ describe('lookup_order (a Lambda tool)', () => {
 });
 
 describe('the support agent', () => {
-  test('has its instructions from instructions.md, a few KB, and the refund_policy tool', () => {
+  test('has its instructions from instructions.md, a few KB, the refund_policy tool, and issue_refund, which needs approval', () => {
     expect(agent.instructions).toMatch(/^# Support agent for Northwind Outfitters/);
     expect(Buffer.byteLength(agent.instructions ?? '')).toBeGreaterThan(2000);
-    expect(agent.tools.map((tool) => tool.name)).toEqual(['refund_policy']);
+    expect(agent.tools.map((tool) => [tool.name, tool.needsApproval ?? false])).toEqual([
+      ['refund_policy', false],
+      ['issue_refund', true],
+    ]);
     expect(agent.maxSteps).toBe(6);
   });
 

@@ -111,6 +111,34 @@ test('the page lists the caller’s conversations through the typed client and d
   expect(stored.status).toBe(404);
 }, 120_000);
 
+test('a tool call that needs approval shows Approve and Deny; clicking Approve runs it once and streams the rest of the answer', async () => {
+  const page = await browser.newPage();
+  await page.goto(playground.url);
+
+  // WHEN an EU caller asks for a refund, which the example's issue_refund makes only once approved
+  await page.selectOption('#location', 'eu');
+  await page.click('#new-conversation');
+  await page.fill('#text', 'Please refund it: issue_refund orderId=NW-10042 amountCents=4599');
+  await page.click('button[type=submit]');
+
+  // THEN the answer stops at the call, with Approve and Deny, and nothing was refunded yet
+  await page.waitForSelector('#steps li.approval button.approve');
+  expect(await page.textContent('#steps li.approval')).toContain('issue_refund {"orderId":"NW-10042","amountCents":4599} waits for your approval');
+  expect(await page.textContent('#answer')).not.toContain('issue_refund=');
+
+  // WHEN the caller approves
+  await page.click('#steps li.approval button.approve');
+
+  // THEN the refund runs, its result shows on its step, and the model's answer quotes it
+  await page.waitForFunction(() => (document.querySelector('#answer')?.textContent ?? '').includes('issue_refund={"refundId":"RF-'));
+  expect(await page.textContent('#answer')).toContain('"status":"issued","orderId":"NW-10042","amountCents":4599');
+  expect(await page.$$eval('#steps li[data-tool-id]', (lines) => lines.map((line) => line.textContent))).toEqual([
+    expect.stringMatching(/^step 1: issue_refund .* → ok in \d+ ms$/),
+  ]);
+  expect(await page.isDisabled('#steps li.approval button.deny')).toBe(true);
+  await page.close();
+});
+
 test('the page draws live charts, the regions and their routing, the stored transcript with paths, every fault, and the dashboard preview with data', async () => {
   // GIVEN a run with faults of every kind behind it
   await scriptedRun(playground);

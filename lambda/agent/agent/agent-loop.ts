@@ -11,6 +11,11 @@
  * - A step served by another model family never sees the first family's
  *   reasoning (see converse.ts); such a step is a model fallback, flagged
  *   degraded.
+ * - A tool call that needs its owner's approval stops the loop before it
+ *   runs (`paused`): the step's other calls run, and their results are held
+ *   with the step until every approval of it is answered; the loop then
+ *   resumes (`resume`), possibly in another region, from the messages as the
+ *   model left them.
  */
 import type { ChainTarget } from '../config';
 import type { FallbackChain } from '../chain/fallback-chain';
@@ -31,6 +36,8 @@ export interface LoopRequest {
   budgetEnd: number;
   signal: AbortSignal;
   tools: Omit<ToolRunContext, 'deadline' | 'signal'>;
+  /** Goes on with a paused answer: the model's messages so far (ending with the paused step's results) and the next step's number. */
+  resume?: { messages: ChatMessage[]; step: number };
 }
 
 export interface LoopHooks {
@@ -63,15 +70,18 @@ interface Ran {
 
 /**
  * - answered: the model ended its turn, or the loop reached maxSteps (`max_steps`);
+ * - paused: a tool call waits for approval (`approval_required`); the last step's tools hold the results so far;
  * - interrupted: a step failed after the request's first output; `status` and `code` say how, for JSON answers;
  * - rejected / exhausted: the first step produced nothing (no answer has begun).
  */
 export type LoopOutcome =
   | ({ kind: 'answered'; stopReason: string } & Ran)
+  | ({ kind: 'paused'; stopReason: typeof APPROVAL_STOP_REASON; approvals: ToolCall[] } & Ran)
   | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; message: string } & Ran)
   | Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>;
 
 export const MAX_STEPS_STOP_REASON = 'max_steps';
+export const APPROVAL_STOP_REASON = 'approval_required';
 /** Between the texts of two steps, so that the answer reads as paragraphs. */
 export const STEP_SEPARATOR = '\n\n';
 
@@ -87,14 +97,16 @@ export class AgentLoop {
   ) {}
 
   async run(request: LoopRequest, hooks: LoopHooks): Promise<LoopOutcome> {
-    const messages: ChatMessage[] = [...request.history];
-    appendMessage(messages, userText(request.text));
+    const messages: ChatMessage[] = request.resume ? [...request.resume.messages] : [...request.history];
+    if (!request.resume) appendMessage(messages, userText(request.text));
+    const firstStep = request.resume?.step ?? 1;
     const ran: Ran = { steps: [], attempts: [], text: '' };
     const done = new Map<string, Promise<ToolOutcome>>();
-    for (let step = 1; ; step += 1) {
-      const outcome = await this.callModel(step, messages, request, ran, hooks);
+    for (let step = firstStep; ; step += 1) {
+      const outcome = await this.callModel(step === firstStep, step, messages, request, ran, hooks);
       ran.attempts.push(...outcome.attempts);
-      if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return step === 1 ? { ...outcome, attempts: ran.attempts } : stepFailed(outcome, ran);
+      if (outcome.kind === 'rejected' || outcome.kind === 'exhausted')
+        return step === firstStep ? { ...outcome, attempts: ran.attempts } : stepFailed(outcome, ran);
       const record: StepRecord = {
         step,
         target: outcome.target,
@@ -110,13 +122,26 @@ export class AgentLoop {
       appendMessage(messages, outcome.reply);
       const calls = toolUsesOf(outcome.reply.content);
       if (outcome.stopReason !== 'tool_use' || calls.length === 0) return { kind: 'answered', stopReason: outcome.stopReason, ...ran };
-      record.tools = await this.runTools(calls, step, request, done, hooks);
+      const approvals = await this.awaitingApproval(calls, request);
+      const ranTools = await this.runTools(
+        calls.filter((call) => !approvals.includes(call)),
+        step,
+        request,
+        done,
+        hooks,
+      );
+      if (approvals.length > 0) {
+        // The step's results are held with it, in the order of its calls, until every approval is answered.
+        record.tools = calls.map((call) => ranTools.find((outcome) => outcome.id === call.id) ?? this.tools.awaiting(call));
+        return { kind: 'paused', stopReason: APPROVAL_STOP_REASON, approvals, ...ran };
+      }
+      record.tools = ranTools;
       appendMessage(messages, toolResults(record.tools));
       if (step >= request.maxSteps) return { kind: 'answered', stopReason: MAX_STEPS_STOP_REASON, ...ran };
     }
   }
 
-  private callModel(step: number, messages: ChatMessage[], request: LoopRequest, ran: Ran, hooks: LoopHooks): Promise<ChainOutcome> {
+  private callModel(first: boolean, step: number, messages: ChatMessage[], request: LoopRequest, ran: Ran, hooks: LoopHooks): Promise<ChainOutcome> {
     const modelRequest: ModelRequest = {
       messages: [...messages],
       system: request.system,
@@ -131,7 +156,7 @@ export class AgentLoop {
       hardDeadline: request.budgetEnd,
       signal: request.signal,
       onFirstToken: async (target) => {
-        if (step === 1) await hooks.onFirstOutput(target);
+        if (first) await hooks.onFirstOutput(target);
         else hooks.onStep(step, target);
       },
       onDelta: (text) => {
@@ -143,6 +168,13 @@ export class AgentLoop {
         hooks.onText(separator + text);
       },
     });
+  }
+
+  /** The calls of a step that wait for approval (each decided on its own input), in the step's order. */
+  private async awaitingApproval(calls: ToolCall[], request: LoopRequest): Promise<ToolCall[]> {
+    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    const needs = await Promise.all(calls.map((call) => this.tools.needsApproval(call, context)));
+    return calls.filter((_, index) => needs[index]);
   }
 
   /**
@@ -183,7 +215,7 @@ function toolUsesOf(content: ContentBlock[]): ToolCall[] {
   return content.flatMap((block) => (block.type === 'toolUse' ? [{ id: block.toolUseId, name: block.name, input: block.input }] : []));
 }
 
-function toolResults(outcomes: ToolOutcome[]): ChatMessage {
+export function toolResults(outcomes: ToolOutcome[]): ChatMessage {
   return {
     role: 'user',
     content: outcomes.map((outcome) => ({ type: 'toolResult', toolUseId: outcome.id, status: outcome.ok ? 'success' : 'error', content: outcome.content })),

@@ -38,6 +38,8 @@ export interface LambdaToolSpec {
   /** A JSON Schema of an object. */
   inputSchema: Record<string, unknown>;
   timeoutMs: number;
+  /** Every call waits for the conversation owner's approval. @default false */
+  needsApproval?: boolean;
 }
 
 /**

@@ -43,7 +43,12 @@ export interface AgentTool<Input = never, Output = unknown> {
   execute?(input: Input, context: ToolContext): Output | PromiseLike<Output>;
   /** How long one call may run before the model is told it timed out. @default the agent's toolTimeoutMs */
   timeoutMs?: number;
+  /** Whether a call waits for its conversation's owner to approve it (see the README's Approvals): the AI SDK 6 shape, decided per call. @default false */
+  needsApproval?: NeedsApproval<Input>;
 }
+
+/** A tool's approval rule: always, never, or decided per call from its validated input (a function that throws counts as "needs approval"). */
+export type NeedsApproval<Input = unknown> = boolean | ((input: Input, context: ToolContext) => boolean | Promise<boolean>);
 
 /**
  * Any object of the tool shape: `execute` may declare the AI SDK's options
@@ -54,6 +59,7 @@ export interface ToolLike {
   inputSchema: unknown;
   execute?: (...args: never[]) => unknown;
   timeoutMs?: number;
+  needsApproval?: boolean | ((...args: never[]) => unknown);
 }
 
 export interface AgentProps {
@@ -87,6 +93,7 @@ export interface RunnableTool {
   timeoutMs: number;
   validate(input: unknown): Promise<ValidationResult>;
   execute(input: unknown, context: ToolContext): Promise<unknown>;
+  /** Whether a call waits for the owner's approval: always, or decided per call from its validated input. @default false */
   needsApproval?: boolean | ((input: unknown, context: ToolContext) => boolean | Promise<boolean>);
 }
 
@@ -129,6 +136,7 @@ export function tool<Schema, Output>(definition: {
   description?: string;
   inputSchema: Schema;
   timeoutMs?: number;
+  needsApproval?: NeedsApproval<InputOf<Schema>>;
   execute(input: InputOf<Schema>, context: ToolContext): Output | PromiseLike<Output>;
 }): AgentTool<InputOf<Schema>, Output> {
   return definition;
@@ -189,6 +197,9 @@ function runnableTool(name: string, definition: ToolLike, defaultTimeoutMs: numb
     throw new AgentDefinitionError(`${where}: has no execute function (tools run in the runtime; client-side tools are not supported)`);
   const timeoutMs = definition.timeoutMs ?? defaultTimeoutMs;
   checkInteger(`${where}: timeoutMs`, timeoutMs, 1, 900_000);
+  const needsApproval = definition.needsApproval;
+  if (needsApproval !== undefined && typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function')
+    throw new AgentDefinitionError(`${where}: needsApproval must be true, false or a function (input, context) => boolean, got ${typeof needsApproval}`);
   let schema;
   try {
     schema = normalizeSchema(definition.inputSchema);
@@ -204,6 +215,7 @@ function runnableTool(name: string, definition: ToolLike, defaultTimeoutMs: numb
     timeoutMs,
     validate: schema.validate,
     execute: async (input, context) => (execute as (input: unknown, context: ToolContext) => unknown).call(definition, input, context),
+    ...(needsApproval ? { needsApproval: needsApproval as RunnableTool['needsApproval'] } : {}),
   };
 }
 

@@ -55,6 +55,7 @@ export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Reco
       description: spec.description,
       inputSchema: schema.jsonSchema,
       timeoutMs: spec.timeoutMs,
+      ...(spec.needsApproval ? { needsApproval: true } : {}),
       validate: schema.validate,
       execute: async (input, context) => {
         const event: LambdaToolEvent = {

@@ -33,6 +33,17 @@ export interface ToolOutcome extends ToolCall {
   error?: string;
   /** The result was larger than the limit and was cut. */
   truncated?: boolean;
+  /** The call waits for its owner's approval: it has not run (and has no content yet). */
+  awaitingApproval?: true;
+}
+
+/** An owner's answer to a call that waited for approval. */
+export type ApprovalDecision = { kind: 'approved' } | { kind: 'denied'; reason?: string } | { kind: 'expired' };
+
+/** What the model reads for a call that was not approved. */
+export function deniedMessage(decision: Exclude<ApprovalDecision, { kind: 'approved' }>): string {
+  if (decision.kind === 'expired') return 'denied: approval expired';
+  return decision.reason ? `denied: ${decision.reason}` : 'denied';
 }
 
 /** Where the request's tools run: ids for the tool context, the request's deadline and the client's signal. */
@@ -92,6 +103,40 @@ export class ToolRunner {
   async prepare(): Promise<void> {
     const sources = this.props.sources ?? [];
     if (sources.length > 0) this.merge(sources, await Promise.all(sources.map((source) => source.tools())));
+  }
+
+  /**
+   * Whether this call waits for its owner's approval, decided per call from
+   * the tool's rule and its validated input. A call that will fail anyway
+   * (no such tool, invalid input) does not wait: it runs nothing. A rule that
+   * throws counts as "needs approval": a tool that acts is never run on a
+   * rule's failure. A name the lists lack is looked up first, as run() would:
+   * a server's new tool may need approval.
+   */
+  async needsApproval(call: ToolCall, context: ToolRunContext): Promise<boolean> {
+    if (!this.byName.has(call.name)) await this.refresh();
+    const tool = this.byName.get(call.name);
+    const rule = tool?.needsApproval;
+    if (!tool || !rule) return false;
+    if (rule === true) return true;
+    const validation = await tool.validate(call.input).catch(() => ({ ok: false as const }));
+    if (!validation.ok) return false;
+    try {
+      return (await rule(validation.value, this.toolContext(call.id, context, new AbortController().signal, context.deadline))) === true;
+    } catch {
+      return true;
+    }
+  }
+
+  /** A call that waits for approval, as its step records it until then. */
+  awaiting(call: ToolCall): ToolOutcome {
+    return { ...call, ok: false, durationMs: 0, content: [], awaitingApproval: true };
+  }
+
+  /** Runs an approved call; a denied or expired one is an error result the model reads, and nothing runs. */
+  async decided(call: ToolCall, decision: ApprovalDecision, context: ToolRunContext): Promise<ToolOutcome> {
+    if (decision.kind === 'approved') return this.run(call, context);
+    return { ...call, ...failure(deniedMessage(decision)), durationMs: 0 };
   }
 
   async run(call: ToolCall, context: ToolRunContext): Promise<ToolOutcome> {
@@ -154,9 +199,18 @@ export class ToolRunner {
         reject(new ToolTimeout());
       }, timeoutMs);
     });
-    const toolContext: ToolContext = {
+    try {
+      return await Promise.race([lastValueOf(tool.execute(input, this.toolContext(toolUseId, context, abort.signal, deadline))), timedOut]);
+    } finally {
+      clearTimeout(timer);
+      context.signal?.removeEventListener('abort', onClientGone);
+    }
+  }
+
+  private toolContext(toolUseId: string, context: ToolRunContext, abortSignal: AbortSignal, deadline: number): ToolContext {
+    return {
       toolCallId: toolUseId,
-      abortSignal: abort.signal,
+      abortSignal,
       messages: [],
       conversationId: context.conversationId,
       caller: context.caller,
@@ -164,12 +218,6 @@ export class ToolRunner {
       region: context.region,
       remainingTimeMs: () => Math.max(0, deadline - this.props.clock.now()),
     };
-    try {
-      return await Promise.race([lastValueOf(tool.execute(input, toolContext)), timedOut]);
-    } finally {
-      clearTimeout(timer);
-      context.signal?.removeEventListener('abort', onClientGone);
-    }
   }
 
   private success(value: unknown): Omit<ToolOutcome, keyof ToolCall | 'durationMs'> {

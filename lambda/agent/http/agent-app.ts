@@ -14,7 +14,7 @@ import type { Telemetry } from '../telemetry';
 import { ConversationAccess, notFound } from './access';
 import { HttpError } from './http-error';
 import { OwnerRoutes } from './owner-routes';
-import { parseConversationId, type ConversationId } from './request-schema';
+import { parseConversationId, parseToolUseId, type ConversationId } from './request-schema';
 import { TrackedSink } from './responses';
 import type { AgentHttpRequest, ResponseSink } from './types';
 
@@ -24,6 +24,7 @@ const CONVERSATIONS_ROUTE = '/v1/conversations';
 const EXPORT_ROUTE = '/v1/export';
 const MESSAGES_ROUTE = /^\/v1\/conversations\/([^/]+)\/messages$/;
 const CONVERSATION_ROUTE = /^\/v1\/conversations\/([^/]+)$/;
+const APPROVAL_ROUTE = /^\/v1\/conversations\/([^/]+)\/approvals\/([^/]+)$/;
 
 export class AgentApp {
   private readonly config: RuntimeConfig;
@@ -80,6 +81,12 @@ export class AgentApp {
     if (messages) {
       requireMethod(request, 'POST');
       await this.messages.handle(request, this.conversationIdOf(messages[1]), sink);
+      return;
+    }
+    const approval = APPROVAL_ROUTE.exec(request.path);
+    if (approval) {
+      requireMethod(request, 'POST');
+      await this.messages.resume(request, this.conversationIdOf(approval[1]), parseToolUseId(approval[2]), sink);
       return;
     }
     const conversation = CONVERSATION_ROUTE.exec(request.path);

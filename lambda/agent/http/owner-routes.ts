@@ -5,9 +5,9 @@
  * every region's reads and writes honour at once; the items go after it.
  */
 import type { RuntimeConfig } from '../config';
-import { stateUnavailable } from '../message/failures';
+import { whileAvailable } from '../message/failures';
 import { publicTurns } from '../message/stored-exchange';
-import { ConversationClaimedError, StateUnavailableError, type ConversationStore, type OwnerForms } from '../store/conversation-store';
+import { ConversationClaimedError, type ConversationStore, type OwnerForms } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
 import { notFound, type ConversationAccess } from './access';
 import { HttpError } from './http-error';
@@ -116,14 +116,8 @@ export class OwnerRoutes {
   }
 
   /** A store call whose unavailability is a 503 (and counted). */
-  private async stored<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof StateUnavailableError)) throw error;
-      this.props.telemetry.stateUnavailable(error);
-      throw stateUnavailable();
-    }
+  private stored<T>(call: () => Promise<T>): Promise<T> {
+    return whileAvailable(this.props.telemetry, call);
   }
 
   private json(request: AgentHttpRequest, sink: TrackedSink, status: number, body: unknown): void {

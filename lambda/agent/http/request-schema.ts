@@ -26,6 +26,21 @@ const messageBodySchema = z.strictObject({
   text: z.string({ error: 'text must be a string' }).check(z.refine((text) => text.trim().length > 0, 'text must not be empty')),
 });
 
+/** Bedrock's tool-use ids (and the outside providers'): printable ASCII without `/`. */
+export const TOOL_USE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const MAX_REASON_CHARS = 1000;
+
+const approvalBodySchema = z.union([
+  z.strictObject({ approved: z.literal(true) }),
+  z.strictObject({
+    approved: z.literal(false),
+    reason: z.optional(z.string().check(z.maxLength(MAX_REASON_CHARS, `reason must be at most ${MAX_REASON_CHARS} characters`))),
+  }),
+]);
+
+/** An owner's answer to a tool call that waits for approval. */
+export type ApprovalBody = z.infer<typeof approvalBodySchema>;
+
 /** A parsed conversation id: the whole id, and the jurisdiction prefix if it has one. */
 export interface ConversationId {
   id: string;
@@ -67,6 +82,35 @@ export function parseMessageText(body: Uint8Array | undefined, maxTextBytes: num
     throw new HttpError(400, 'invalid_json', 'text contains a lone UTF-16 surrogate (an escape such as \\ud800 that is not half of a pair)');
   if (Buffer.byteLength(text) > maxTextBytes) throw new HttpError(413, 'too_large', `text must be at most ${maxTextBytes} bytes of UTF-8`);
   return text;
+}
+
+export function parseToolUseId(encoded: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(encoded);
+  } catch {
+    id = '';
+  }
+  if (!TOOL_USE_ID_PATTERN.test(id)) throw new HttpError(400, 'invalid_tool_use_id', 'a tool use id is 1-128 characters of A-Z a-z 0-9 _ -');
+  return id;
+}
+
+/** The body of POST .../approvals/{toolUseId}: `{"approved": true}` or `{"approved": false, "reason": "..."}`; 400 for anything else. */
+export function parseApprovalBody(body: Uint8Array | undefined): ApprovalBody {
+  const bytes = body ?? new Uint8Array();
+  if (bytes.byteLength > MAX_REASON_CHARS * 6 + 1024)
+    throw new HttpError(413, 'too_large', `the request body is ${bytes.byteLength} bytes; a reason is at most ${MAX_REASON_CHARS} characters`);
+  const result = approvalBodySchema.safeParse(parseJson(decodeUtf8(bytes), '{"approved": true} or {"approved": false, "reason": "..."}'));
+  if (!result.success) {
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'the body must be {"approved": true} or {"approved": false, "reason": "..."} (reason optional, at most 1000 characters)',
+    );
+  }
+  if ('reason' in result.data && result.data.reason !== undefined && LONE_SURROGATE.test(result.data.reason))
+    throw new HttpError(400, 'invalid_json', 'reason contains a lone UTF-16 surrogate');
+  return result.data;
 }
 
 export function parseIdempotencyKey(headers: Record<string, string | undefined>): string | undefined {
@@ -131,11 +175,11 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-function parseJson(text: string): unknown {
+function parseJson(text: string, example = '{"text": "..."}'): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'invalid_json', 'the body must be a JSON object such as {"text": "..."}');
+    throw new HttpError(400, 'invalid_json', `the body must be a JSON object such as ${example}`);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * How an answer reaches the client: as server-sent events while it is
  * produced (`start`; then, as the loop goes, `tool_call`, `tool_result`,
- * `step` for each later model call, and `delta`s of text; then `done` or
- * `error`); when the client asked for `Accept: application/json`, as one
+ * `step` for each later model call, and `delta`s of text; then
+ * `approval_required` for each tool call that waits for approval, and
+ * `done` or `error`); when the client asked for `Accept: application/json`, as one
  * JSON body with the same fields once it is complete; or, with
  * `x-vercel-ai-ui-message-stream: v1`, as the AI SDK's UI message stream
  * (ui-message-writer.ts).
@@ -32,10 +33,13 @@ export type AnswerEnd =
       retryable?: boolean;
     };
 
+/** The loop's events between `start` and the end. */
+export type AnswerProgress = 'tool_call' | 'tool_result' | 'step' | 'approval_required';
+
 export interface AnswerWriter {
   begin(start: AnswerStart): void;
-  /** An event of the loop (`tool_call`, `tool_result`, `step`); JSON answers carry the same in their `steps`. */
-  progress(event: 'tool_call' | 'tool_result' | 'step', data: Record<string, unknown>): void;
+  /** An event of the loop (`tool_call`, `tool_result`, `step`, `approval_required`); JSON answers carry the same in their `steps` and `approvals`. */
+  progress(event: AnswerProgress, data: Record<string, unknown>): void;
   text(delta: string): void;
   end(end: AnswerEnd): void;
 }
@@ -63,7 +67,7 @@ class SseAnswerWriter implements AnswerWriter {
     this.sink.write(sse('start', start.event));
   }
 
-  progress(event: 'tool_call' | 'tool_result' | 'step', data: Record<string, unknown>): void {
+  progress(event: AnswerProgress, data: Record<string, unknown>): void {
     this.sink.write(sse(event, data));
   }
 

@@ -2,7 +2,8 @@
  * The two turns of one exchange: the question is written at the answer's
  * first output, the answer at its end; the exchange is acknowledged
  * (`stored: true`) only once both are durable. A turn that could not be
- * written makes the answer's state degraded.
+ * written makes the answer's state degraded. A resumed answer (approvals)
+ * writes only the answer: its question is stored already.
  */
 import type { Claim, StoredTurn } from '../store/conversation-store';
 
@@ -15,8 +16,9 @@ export class ExchangeWrites {
   /** `degraded`: the state read already failed, so nothing will be written. */
   constructor(
     private readonly storeTurn: (claim: Claim, turn: StoredTurn) => Promise<boolean>,
-    private readonly requestId: string,
+    readonly requestId: string,
     degraded: boolean,
+    private readonly expectedTurns: 1 | 2 = 2,
   ) {
     this.unavailable = degraded;
   }
@@ -24,6 +26,11 @@ export class ExchangeWrites {
   claimed(claim: Claim | undefined, unavailable: unknown): void {
     this.claim = claim;
     if (unavailable !== undefined || !claim) this.unavailable = true;
+  }
+
+  /** The exchange this request writes, once claimed. */
+  get currentClaim(): Claim | undefined {
+    return this.claim;
   }
 
   get turn(): number | null {
@@ -52,6 +59,6 @@ export class ExchangeWrites {
   /** True when both turns are stored. */
   async durable(): Promise<boolean> {
     const results = await Promise.all(this.writes);
-    return this.claim !== undefined && results.length === 2 && results.every(Boolean);
+    return this.claim !== undefined && results.length === this.expectedTurns && results.every(Boolean);
   }
 }

@@ -1,6 +1,7 @@
 /** The 4xx and 5xx answers of the message route that do not come from parsing. */
 import type { Attempt, ChainOutcome } from '../chain/types';
 import { HttpError } from '../http/http-error';
+import { StateUnavailableError } from '../store/conversation-store';
 
 /** No target could answer (or the request itself was refused): the status says which, `attempts` says what was tried. */
 export function failureOf(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>): HttpError {
@@ -51,4 +52,15 @@ export function requestInFlight(): HttpError {
 
 export function stateUnavailable(): HttpError {
   return new HttpError(503, 'state_unavailable', 'the conversation store is unreachable; try again shortly', { retryable: true }, { 'retry-after': '1' });
+}
+
+/** A store call whose unavailability is a 503 (and counted). */
+export async function whileAvailable<T>(telemetry: { stateUnavailable(error: unknown): void }, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof StateUnavailableError)) throw error;
+    telemetry.stateUnavailable(error);
+    throw stateUnavailable();
+  }
 }

@@ -7,8 +7,10 @@
  * reasoning is not stored, so no model ever sees another's. An interrupted
  * answer whose tools ran is given back too, marked interrupted: the model
  * must know those tools ran (a refund was issued) and not ask for them again.
+ * A call of a paused answer that was never approved reads as denied
+ * ("denied: approval expired"): a new message is only taken once it expired.
  */
-import { contentOf } from '../agent/tool-runner';
+import { contentOf, deniedMessage } from '../agent/tool-runner';
 import { appendMessage, userText, type ChatMessage, type ContentBlock } from '../chain/types';
 import type { StoredStep, StoredTurn } from '../store/conversation-store';
 
@@ -59,7 +61,12 @@ function exchangeMessages(user: StoredTurn, assistant: StoredTurn, withTools: bo
   const question = userText(user.text);
   const note: ChatMessage[] = assistant.incomplete ? [{ role: 'assistant', content: [{ type: 'text', text: INTERRUPTED_NOTE }] }] : [];
   if (!assistant.steps || !withTools) return [question, { role: 'assistant', content: [{ type: 'text', text: assistant.text }] }, ...note];
-  return [question, ...assistant.steps.flatMap(stepMessages), ...note].filter((message) => message.content.length > 0);
+  return [question, ...exchangeSoFar(assistant.steps), ...note].filter((message) => message.content.length > 0);
+}
+
+/** An answer's steps as the model's messages: each step's text and tool uses, then their results. */
+export function exchangeSoFar(steps: readonly StoredStep[]): ChatMessage[] {
+  return steps.flatMap(stepMessages).filter((message) => message.content.length > 0);
 }
 
 /** One step: the model's text and tool uses, then (when it used tools) the user message carrying their results. */
@@ -73,7 +80,7 @@ function stepMessages(step: StoredStep): ChatMessage[] {
     type: 'toolResult',
     toolUseId: tool.id,
     status: tool.ok ? 'success' : 'error',
-    content: [tool.ok ? contentOf(tool.result) : { text: tool.error ?? 'the tool failed' }],
+    content: [tool.ok ? contentOf(tool.result) : { text: tool.awaitingApproval ? deniedMessage({ kind: 'expired' }) : (tool.error ?? 'the tool failed') }],
   }));
   return [
     { role: 'assistant', content: said },

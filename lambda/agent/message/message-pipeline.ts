@@ -10,35 +10,67 @@
  * state is degraded. Turns are written only once a model has produced a
  * first output, and a request that ends without an answer gives its claim
  * back, so a request that fails or is refused stores no turn.
+ *
+ * An answer may pause for approvals (see approvals.ts); the answer to its
+ * last waiting call resumes it here (`resume`), in any region of the
+ * jurisdiction, and streams the rest of it as a message's answer.
  */
 import type { RuntimeConfig } from '../config';
 import { boundedJson } from '../bounded-json';
-import { AgentLoop, pathOf, type LoopHooks, type LoopOutcome, type StepRecord } from '../agent/agent-loop';
+import {
+  AgentLoop,
+  answerTextOf,
+  APPROVAL_STOP_REASON,
+  pathOf,
+  type LoopHooks,
+  type LoopOutcome,
+  type LoopRequest,
+  type StepRecord,
+} from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
 import { notFound, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
-import { parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
+import { parseApprovalBody, parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
 import { answerHeaders, providerLabel, servedBy, type TrackedSink } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
 import type { FallbackChain } from '../chain/fallback-chain';
 import {
+  ApprovalAnsweredError,
+  ApprovalNotFoundError,
+  ConversationClaimedError,
   StateUnavailableError,
+  waitsFor,
   type Claim,
   type ConversationRecord,
   type ConversationStore,
   type IdempotencyEntry,
+  type ApprovalAnswer,
+  type PendingApprovals,
+  type StoredStep,
   type StoredTurn,
 } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
 import { answerFormat, answerWriter, type AnswerFormat, type AnswerWriter } from './answer-writer';
 import { ExchangeWrites } from './exchange-writes';
-import { failureOf, requestInFlight, stateUnavailable } from './failures';
+import { failureOf, requestInFlight, stateUnavailable, whileAvailable } from './failures';
 import { historyOf } from './history';
 import { PendingClaim } from './pending-claim';
 import { replay } from './replay';
 import { titleOf } from './title';
-import { publicSteps, singleStep, storedSteps } from './stored-exchange';
+import { publicSteps, singleStep, storedSteps, storedToolCall } from './stored-exchange';
+import {
+  approvalAnswered,
+  approvalEvent,
+  approvalPending,
+  completedStep,
+  decisionOf,
+  pendingApprovals,
+  resumedMessages,
+  toDecision,
+  unknownToolUse,
+  waitingCalls,
+} from './approvals';
 
 /** The agent a runtime hosts: its instructions and loop settings, and its tools (in code and Lambda functions). */
 export interface HostedAgent {
@@ -83,6 +115,16 @@ interface LoadedState {
 
 type Summary = { requestId: string; conversationId: string; caller: string; endUser?: string; clientGone: boolean };
 
+function summaryOf(request: AgentHttpRequest, input: { conversation: ConversationId; owner: Owner }): Summary {
+  return {
+    requestId: request.requestId,
+    conversationId: input.conversation.id,
+    caller: input.owner.caller,
+    ...(input.owner.endUser ? { endUser: input.owner.endUser } : {}),
+    clientGone: request.signal?.aborted ?? false,
+  };
+}
+
 export class MessagePipeline {
   private readonly loop: AgentLoop;
 
@@ -99,23 +141,146 @@ export class MessagePipeline {
   }
 
   private parse(request: AgentHttpRequest, conversation: ConversationId): MessageInput {
-    const { config, clock } = this.props;
     const owner = this.props.access.ownerOf(request);
-    const text = parseMessageText(request.body, config.limits.maxTextBytes);
-    const idempotencyKey = parseIdempotencyKey(request.headers);
+    const text = parseMessageText(request.body, this.props.config.limits.maxTextBytes);
+    return { ...this.arrival(request, conversation, owner), text, idempotencyKey: parseIdempotencyKey(request.headers) };
+  }
+
+  /** The request's owner, rendering and deadlines; every deadline counts from its arrival. */
+  private arrival(request: AgentHttpRequest, conversation: ConversationId, owner: Owner): Omit<MessageInput, 'text' | 'idempotencyKey'> {
+    const { config, clock } = this.props;
     const arrivedAt = clock.now();
     // Read now: the deadlines count from arrival, so the state read cannot push them past the Lambda's timeout.
     const remainingMs = request.remainingTimeMs();
     return {
       conversation,
-      text,
       owner,
-      idempotencyKey,
       format: answerFormat(request),
       arrivedAt,
       budgetEnd: arrivedAt + Math.min(config.deadlines.totalBudgetMs, remainingMs - config.deadlines.reserveMs),
       limit: arrivedAt + remainingMs,
     };
+  }
+
+  /**
+   * POST /v1/conversations/{id}/approvals/{toolUseId}: the owner's answer is
+   * recorded with one conditional write (of two answers racing from two
+   * regions, one is recorded; the other gets a 409 saying what was). The
+   * answer to the last waiting call runs the approved calls and goes on
+   * with the loop here, streaming the rest of the answer as a message's;
+   * an answer to one of several waiting calls is a 202.
+   */
+  async resume(request: AgentHttpRequest, conversation: ConversationId, toolUseId: string, sink: TrackedSink): Promise<void> {
+    const { config, clock, store, access } = this.props;
+    const owner = access.ownerOf(request);
+    const body = parseApprovalBody(request.body);
+    const input: MessageInput = { ...this.arrival(request, conversation, owner), text: '' };
+    const { id } = conversation;
+    const loaded = await this.stored(() => store.load(id, { turns: config.table.historyTurns }));
+    if (loaded.deleted || !loaded.record) throw notFound(id);
+    access.check(loaded.record, owner, id);
+    const approval = loaded.record.approval;
+    // Own entries only: a tool-use id such as `constructor` names no call.
+    const call = approval && Object.hasOwn(approval.calls, toolUseId) ? approval.calls[toolUseId] : undefined;
+    if (!approval || !call) throw unknownToolUse(id, toolUseId);
+    if (call.decision) throw approvalAnswered({ ...call, toolUseId });
+    const decision = decisionOf(body, approval, clock.now());
+    const approvals = await this.answerApproval(input, { toolUseId, ...decision, region: config.region });
+    // The write's own count: of the answers to a step's calls, exactly one brings it to 0, and that one resumes.
+    if (approvals.undecided > 0) {
+      const waitingFor = Object.entries(approvals.calls).flatMap(([waiting, { decision: answered }]) => (answered ? [] : [waiting]));
+      sink.json(request, config.region, 202, JSON.stringify({ conversationId: id, toolUseId, ...decision, waitingFor }));
+      return;
+    }
+    this.props.chain.requestArrived();
+    await this.resumeAnswer(request, input, loaded.record, loaded.turns, approvals, sink);
+  }
+
+  private async answerApproval(input: MessageInput, answer: ApprovalAnswer): Promise<PendingApprovals> {
+    const { store, config, access } = this.props;
+    const { id } = input.conversation;
+    try {
+      return await this.stored(() =>
+        store.answerApproval(id, { owner: input.owner.id, ownerAliases: input.owner.aliases, jurisdiction: config.jurisdiction.name }, answer),
+      );
+    } catch (error) {
+      if (error instanceof ApprovalAnsweredError) throw approvalAnswered(error.call);
+      if (error instanceof ApprovalNotFoundError) throw unknownToolUse(id, answer.toolUseId);
+      if (error instanceof ConversationClaimedError) throw access.refusal(error.record, input.owner, id) ?? notFound(id);
+      throw error;
+    }
+  }
+
+  /** Runs the decided calls of the paused step, then the loop from the next step; the exchange's answer is written over the paused one. */
+  private async resumeAnswer(
+    request: AgentHttpRequest,
+    input: MessageInput,
+    record: ConversationRecord,
+    turns: StoredTurn[],
+    approvals: PendingApprovals,
+    sink: TrackedSink,
+  ): Promise<void> {
+    const { config, agent, store, clock } = this.props;
+    const { id } = input.conversation;
+    const exchangeTurns = await this.stored(() => store.loadExchange(id, record, approvals.exchange));
+    const question = exchangeTurns.find((turn) => turn.role === 'user');
+    const paused = exchangeTurns.find((turn) => turn.role === 'assistant');
+    if (!question || !paused?.steps || paused.stopReason !== APPROVAL_STOP_REASON) throw unknownToolUse(id, Object.keys(approvals.calls)[0] ?? '');
+    input.text = question.text;
+    const cancel = new AbortController();
+    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    const loopRequest = this.loopRequest(input, cancel.signal);
+    const last = paused.steps.at(-1)!;
+    const decided = await Promise.all(
+      waitingCalls(last).map((call) =>
+        agent.tools.decided(call, toDecision(approvals.calls[call.id]), { ...loopRequest.tools, deadline: input.budgetEnd, signal: cancel.signal }),
+      ),
+    );
+    const earlier = [...paused.steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
+    const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
+    const exchange = new ExchangeWrites((held, turn) => this.storeTurn(id, held, turn, { overPaused: true }), request.requestId, false, 1);
+    exchange.claimed(claim, undefined);
+    const writer = answerWriter(request, sink, config.region, input.format);
+    const progress = this.progressHooks(writer);
+    const history = historyOf(
+      turns.filter((turn) => turn.exchange < approvals.exchange),
+      { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 },
+    );
+    const outcome = await this.loop.run(
+      { ...loopRequest, history: [], text: question.text, resume: { messages: resumedMessages(history, question, earlier), step: last.step + 1 } },
+      {
+        ...progress,
+        onFirstOutput: async (target) => {
+          writer.begin({
+            headers: answerHeaders(request, config.region, servedBy(target), false),
+            event: { conversationId: id, turn: claim.exchange, ...servedBy(target), state: exchange.state, requestId: request.requestId, resumed: true },
+          });
+          // The decided calls of the paused step, as a message's answer shows its tool calls.
+          for (const call of decided) {
+            progress.onToolCall({ ...call, step: last.step });
+            progress.onToolResult({ ...call, step: last.step });
+          }
+        },
+      },
+    );
+    const summary = summaryOf(request, input);
+    if (outcome.kind !== 'rejected' && outcome.kind !== 'exhausted') return this.finish(input, outcome, exchange, writer, summary, earlier);
+    // No model could go on, but the approved calls ran: their results are stored with the exchange (incomplete) before the failure is answered.
+    exchange.write({
+      ...paused,
+      stopReason: undefined,
+      incomplete: true,
+      steps: earlier,
+      time: isoTime(clock),
+      text: answerTextOf(earlier.map((step) => step.text)),
+    });
+    await exchange.durable();
+    throw failureOf(outcome);
+  }
+
+  /** A store call whose unavailability is a 503 (and counted). */
+  private stored<T>(call: () => Promise<T>): Promise<T> {
+    return whileAvailable(this.props.telemetry, call);
   }
 
   private async load(input: MessageInput): Promise<LoadedState> {
@@ -127,6 +292,8 @@ export class MessagePipeline {
       if (loaded.deleted) throw notFound(id);
       if (loaded.record) access.check(loaded.record, input.owner, id);
       else access.checkNewConversation(input.conversation);
+      // Before the model is called; the claim checks it again in its conditional write.
+      if (loaded.record?.approval && waitsFor(loaded.record.approval, this.props.clock.now())) throw approvalPending(loaded.record.approval);
       return { record: loaded.record, turns: loaded.turns, degraded: false, idempotency: loaded.idempotency };
     } catch (error) {
       if (!(error instanceof StateUnavailableError)) throw error;
@@ -186,29 +353,31 @@ export class MessagePipeline {
 
     const outcome = await this.loop.run(
       {
+        ...this.loopRequest(input, cancel.signal),
         history: historyOf(state.turns, { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 }),
         text: input.text,
-        system: agent.instructions,
-        maxTokens: config.inference.maxTokens,
-        temperature: config.inference.temperature,
-        reasoning: agent.reasoning,
-        maxSteps: agent.maxSteps,
-        budgetEnd: input.budgetEnd,
-        signal: cancel.signal,
-        tools: { conversationId, caller: input.owner.callerId ?? input.owner.id, endUser: input.owner.endUser, region: config.region },
       },
       this.hooks(request, input, pending, exchange, writer),
     );
 
-    const summary: Summary = {
-      requestId: request.requestId,
-      conversationId,
-      caller: input.owner.caller,
-      ...(input.owner.endUser ? { endUser: input.owner.endUser } : {}),
-      clientGone: request.signal?.aborted ?? false,
-    };
+    const summary = summaryOf(request, input);
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return this.unanswered(input, state, outcome, pending, summary);
     await this.finish(input, outcome, exchange, writer, summary);
+  }
+
+  /** What every run of the loop for this request shares: the agent, the budget, the tools' context. */
+  private loopRequest(input: MessageInput, signal: AbortSignal): Omit<LoopRequest, 'history' | 'text'> {
+    const { config, agent } = this.props;
+    return {
+      system: agent.instructions,
+      maxTokens: config.inference.maxTokens,
+      temperature: config.inference.temperature,
+      reasoning: agent.reasoning,
+      maxSteps: agent.maxSteps,
+      budgetEnd: input.budgetEnd,
+      signal,
+      tools: { conversationId: input.conversation.id, caller: input.owner.callerId ?? input.owner.id, endUser: input.owner.endUser, region: config.region },
+    };
   }
 
   /**
@@ -230,6 +399,14 @@ export class MessagePipeline {
           event: { conversationId: input.conversation.id, turn: exchange.turn, ...servedBy(target), state: exchange.state, requestId: request.requestId },
         });
       },
+      ...this.progressHooks(writer),
+    };
+  }
+
+  /** Each later step, tool call and result, and text, as the answer's events. */
+  private progressHooks(writer: AnswerWriter): Omit<LoopHooks, 'onFirstOutput'> {
+    const { config } = this.props;
+    return {
       onStep: (step, target) => writer.progress('step', { step, ...servedBy(target) }),
       onText: (delta) => writer.text(delta),
       onToolCall: ({ id, name, input: toolInput, step }) =>
@@ -283,6 +460,7 @@ export class MessagePipeline {
         },
         refusalFor: (record) => this.props.access.refusal(record, input.owner, conversationId) ?? notFound(conversationId),
         inFlight: requestInFlight,
+        approvalPending,
         // Without a claim, a retry of a keyed request could not find this one's answer, and would run the tools again.
         unreachable: () => (input.idempotencyKey !== undefined ? stateUnavailable() : undefined),
         onRefused: () => cancel.abort(),
@@ -291,22 +469,29 @@ export class MessagePipeline {
     );
   }
 
-  /** Stores the answer with its steps, then ends it with what happened to the exchange. */
+  /**
+   * Stores the answer with its steps (after `earlier` ones, for a resumed
+   * answer), then ends it with what happened to the exchange. A paused
+   * answer's waiting calls are held on the conversation once the answer is
+   * stored, and only then announced (`approval_required`): an approval
+   * never arrives for calls the table does not know.
+   */
   private async finish(
     input: MessageInput,
-    outcome: Extract<LoopOutcome, { kind: 'answered' | 'interrupted' }>,
+    outcome: Extract<LoopOutcome, { kind: 'answered' | 'interrupted' | 'paused' }>,
     exchange: ExchangeWrites,
     writer: AnswerWriter,
     summary: Summary,
+    earlier: StoredStep[] = [],
   ): Promise<void> {
     const { clock, telemetry } = this.props;
     const served = pathOf(outcome.steps);
     const usage = totalUsage(outcome.steps);
-    const steps = storedSteps(outcome.steps);
-    const stopReason = outcome.kind === 'answered' ? outcome.stopReason : undefined;
+    const steps = earlier.length > 0 ? [...earlier, ...storedSteps(outcome.steps, true)!] : storedSteps(outcome.steps);
+    const stopReason = outcome.kind === 'interrupted' ? undefined : outcome.stopReason;
     exchange.write({
       role: 'assistant',
-      text: outcome.text,
+      text: steps && earlier.length > 0 ? answerTextOf(steps.map((step) => step.text)) : outcome.text,
       time: isoTime(clock),
       region: served.region,
       path: served.tier,
@@ -316,7 +501,9 @@ export class MessagePipeline {
       ...(steps ? { steps } : {}),
       ...(stopReason ? { stopReason } : { incomplete: true }),
     });
-    const stored = await exchange.durable();
+    let stored = await exchange.durable();
+    const approvals = outcome.kind === 'paused' && stored ? await this.holdApprovals(input, exchange, outcome) : undefined;
+    if (outcome.kind === 'paused') stored = approvals !== undefined;
     const latencyMs = clock.now() - input.arrivedAt;
     const timeToFirstTokenMs = outcome.steps[0].timeToFirstTokenMs;
     const result = {
@@ -340,11 +527,12 @@ export class MessagePipeline {
         ],
       ),
     };
+    const paused = outcome.kind === 'paused' && !stored;
     telemetry.requestCompleted({
       ...summary,
       attempts: outcome.attempts,
       text: { question: input.text, answer: outcome.text },
-      status: outcome.kind === 'answered' ? 200 : outcome.status,
+      status: outcome.kind === 'interrupted' ? outcome.status : paused ? 503 : 200,
       path: served.tier,
       target: served,
       timeToFirstTokenMs,
@@ -352,18 +540,54 @@ export class MessagePipeline {
       usage,
       stateDegraded: exchange.degraded,
       stored,
-      incomplete: outcome.kind === 'interrupted',
+      incomplete: outcome.kind === 'interrupted' || paused,
       steps: outcome.steps,
     });
     const conversationId = input.conversation.id;
-    if (outcome.kind === 'answered') writer.end({ kind: 'answered', conversationId, text: outcome.text, stopReason: outcome.stopReason, result });
-    else writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: outcome.code, status: outcome.status, message: outcome.message, result });
+    if (outcome.kind === 'interrupted') {
+      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: outcome.code, status: outcome.status, message: outcome.message, result });
+    } else if (outcome.kind === 'paused' && !approvals) {
+      // Nobody could approve calls the table does not hold: say so, rather than ask for an approval that would be a 404.
+      const message = 'a tool call needs approval, and the conversation store could not hold it; send the message again shortly';
+      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: 'state_unavailable', status: 503, message, result });
+    } else {
+      const step = outcome.steps.at(-1)!.step;
+      const waiting = outcome.kind === 'paused' ? outcome.approvals.map((call) => approvalEvent(call, step, approvals!.expiresAtMs)) : [];
+      for (const event of waiting) writer.progress('approval_required', event);
+      const text = outcome.text;
+      writer.end({
+        kind: 'answered',
+        conversationId,
+        text,
+        stopReason: outcome.stopReason,
+        result: { ...result, ...(waiting.length > 0 ? { approvals: waiting } : {}) },
+      });
+    }
+  }
+
+  /** Holds a paused answer's waiting calls on the conversation; undefined when the table could not take them. */
+  private async holdApprovals(
+    input: MessageInput,
+    exchange: ExchangeWrites,
+    outcome: Extract<LoopOutcome, { kind: 'paused' }>,
+  ): Promise<PendingApprovals | undefined> {
+    const { store, telemetry, clock, config } = this.props;
+    const claim = exchange.currentClaim;
+    if (!claim) return undefined;
+    const approvals = pendingApprovals(claim.exchange, exchange.requestId, outcome.approvals, clock.now() + config.limits.approvalTtlSeconds * 1000);
+    try {
+      await store.holdApprovals(input.conversation.id, claim, approvals);
+      return approvals;
+    } catch (error) {
+      telemetry.stateUnavailable(error);
+      return undefined;
+    }
   }
 
   /** Writes one turn; false (and the state degraded) when it could not be stored. */
-  private async storeTurn(conversationId: string, claim: Claim, turn: StoredTurn): Promise<boolean> {
+  private async storeTurn(conversationId: string, claim: Claim, turn: StoredTurn, options?: { overPaused?: boolean }): Promise<boolean> {
     try {
-      await this.props.store.putTurn(conversationId, claim, turn);
+      await this.props.store.putTurn(conversationId, claim, turn, options);
       return true;
     } catch (error) {
       this.props.telemetry.stateUnavailable(error);

@@ -6,12 +6,14 @@
  */
 import type { HttpError } from '../http/http-error';
 import {
+  ApprovalPendingError,
   ConversationClaimedError,
   IdempotencyKeyTakenError,
   type Claim,
   type Claimant,
   type ConversationRecord,
   type ConversationStore,
+  type PendingApprovals,
 } from '../store/conversation-store';
 
 export interface ClaimOutcome {
@@ -30,6 +32,8 @@ export interface PendingClaimProps {
   refusalFor(record: ConversationRecord): HttpError;
   /** The answer to a retried request whose key another request holds. */
   inFlight(): HttpError;
+  /** The answer to a new message while a tool call waits for approval. */
+  approvalPending(approvals: PendingApprovals): HttpError;
   /** The answer when the claim cannot be written; undefined to go on, visibly not stored. */
   unreachable(): HttpError | undefined;
   /** Called on a refusal: the model call must stop. */
@@ -67,6 +71,7 @@ export class PendingClaim {
     } catch (error) {
       if (error instanceof ConversationClaimedError) return this.refuse(this.props.refusalFor(error.record));
       if (error instanceof IdempotencyKeyTakenError) return this.refuse(this.props.inFlight());
+      if (error instanceof ApprovalPendingError) return this.refuse(this.props.approvalPending(error.approvals));
       const refusal = this.props.unreachable();
       return refusal ? { ...this.refuse(refusal), unavailable: error } : { unavailable: error };
     }

@@ -5,12 +5,13 @@
  * (store/turn-item.ts).
  */
 import type { StepRecord } from '../agent/agent-loop';
+import type { ToolOutcome } from '../agent/tool-runner';
 import type { StoredStep, StoredToolCall, StoredTurn } from '../store/conversation-store';
 import { providerLabel, servedBy } from '../http/responses';
 
-/** The steps to store, or undefined for a plain answer (one step, no tools), stored as before steps existed. */
-export function storedSteps(steps: readonly StepRecord[]): StoredStep[] | undefined {
-  if (steps.length <= 1 && steps.every((step) => step.tools.length === 0)) return undefined;
+/** The steps to store, or undefined for a plain answer (one step, no tools: stored as before steps existed) unless `always`. */
+export function storedSteps(steps: readonly StepRecord[], always = false): StoredStep[] | undefined {
+  if (!always && steps.length <= 1 && steps.every((step) => step.tools.length === 0)) return undefined;
   return steps.map((step): StoredStep => ({
     step: step.step,
     path: step.target.tier,
@@ -21,18 +22,23 @@ export function storedSteps(steps: readonly StepRecord[]): StoredStep[] | undefi
     ...(step.stopReason ? { stopReason: step.stopReason } : {}),
     ...(step.tools.length > 0
       ? {
-          tools: step.tools.map((tool): StoredToolCall => ({
-            id: tool.id,
-            name: tool.name,
-            input: tool.input,
-            ok: tool.ok,
-            durationMs: tool.durationMs,
-            ...(tool.ok ? { result: tool.result } : { error: tool.error }),
-            ...(tool.truncated ? { truncated: true } : {}),
-          })),
+          tools: step.tools.map(storedToolCall),
         }
       : {}),
   }));
+}
+
+/** One tool call as the exchange stores it. */
+export function storedToolCall(tool: ToolOutcome): StoredToolCall {
+  return {
+    id: tool.id,
+    name: tool.name,
+    input: tool.input,
+    ok: tool.ok,
+    durationMs: tool.durationMs,
+    ...(tool.ok ? { result: tool.result } : tool.awaitingApproval ? { awaitingApproval: true } : { error: tool.error }),
+    ...(tool.truncated ? { truncated: true } : {}),
+  };
 }
 
 /**
@@ -53,6 +59,7 @@ export function publicSteps(steps: readonly StoredStep[], withData = false) {
       ...(withData ? { input: tool.input, ...(tool.ok ? { result: tool.result } : {}) } : {}),
       ...(tool.error ? { error: tool.error } : {}),
       ...(tool.truncated ? { truncated: true } : {}),
+      ...(tool.awaitingApproval ? { awaitingApproval: true } : {}),
     })),
   }));
 }

@@ -10,6 +10,7 @@
  *   tool_call       → `tool-input-available` (the model's tool-use id as toolCallId)
  *   tool_result     → `tool-output-available`, or `tool-output-error`
  *   delta           → `text-start` once per run of text, then `text-delta`
+ *   approval_required → `tool-input-available`, `tool-approval-request` (approvalId = the tool-use id, as the approval route names it)
  *   done            → `finish-step`, `data-agent-done`, `finish`
  *   error           → `finish-step`, `data-agent-error`, `error`, `finish` (reason `error`)
  *
@@ -18,7 +19,7 @@
  */
 import type { AgentHttpRequest } from '../http/types';
 import type { TrackedSink } from '../http/responses';
-import type { AnswerEnd, AnswerStart, AnswerWriter } from './answer-writer';
+import type { AnswerEnd, AnswerProgress, AnswerStart, AnswerWriter } from './answer-writer';
 
 /** The request header (and the response header) naming the protocol and its version. */
 export const UI_MESSAGE_STREAM_HEADER = 'x-vercel-ai-ui-message-stream';
@@ -42,6 +43,8 @@ const FINISH_REASONS: Record<string, string> = {
   stop_sequence: 'stop',
   max_tokens: 'length',
   tool_use: 'tool-calls',
+  // The AI SDK ends a step whose tool calls wait for approval as a tool-calls step.
+  approval_required: 'tool-calls',
   content_filtered: 'content-filter',
   guardrail_intervened: 'content-filter',
 };
@@ -80,10 +83,15 @@ export class UiMessageStreamWriter implements AnswerWriter {
     this.write({ type: 'start', messageId: this.messageId }, { type: 'data-agent', id: 'agent', data: agent }, { type: 'start-step' });
   }
 
-  progress(event: 'tool_call' | 'tool_result' | 'step', data: Record<string, unknown>): void {
+  progress(event: AnswerProgress, data: Record<string, unknown>): void {
     this.closeText();
     if (event === 'step') {
       this.write({ type: 'finish-step' }, { type: 'start-step' }, { type: 'data-agent-step', id: `step-${String(data.step)}`, data });
+    } else if (event === 'approval_required') {
+      this.write(
+        { type: 'tool-input-available', toolCallId: data.toolUseId, toolName: data.tool, input: data.input ?? {} },
+        { type: 'tool-approval-request', approvalId: data.toolUseId, toolCallId: data.toolUseId },
+      );
     } else if (event === 'tool_call') {
       this.write({ type: 'tool-input-available', toolCallId: data.id, toolName: data.name, input: data.input ?? {} });
     } else if (data.ok) {

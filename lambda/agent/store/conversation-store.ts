@@ -25,6 +25,53 @@ export interface ConversationRecord {
   title?: string;
   /** ISO-8601: when the last message arrived (its creation, before any). */
   updatedAt?: string;
+  /** The calls of the last answer that stopped for approval, and their answers (kept once answered, until the next pause). */
+  approval?: PendingApprovals;
+}
+
+/**
+ * The tool calls of one paused answer that wait for the owner's approval.
+ * It lives on the conversation item, so that answering a call, counting the
+ * calls still unanswered and refusing a new message are each one
+ * conditional write of one item, in any region of the jurisdiction.
+ */
+export interface PendingApprovals {
+  /** The exchange whose answer paused. */
+  exchange: number;
+  /** The request that paused it. */
+  requestId: string;
+  /** Epoch ms after which an unanswered call reads as denied ("denied: approval expired"). */
+  expiresAtMs: number;
+  /** Calls not answered yet: the answer that brings it to 0 resumes the loop. */
+  undecided: number;
+  /** By tool-use id. */
+  calls: Record<string, ApprovalCall>;
+}
+
+/** Whether a new message must wait: a call is still unanswered and has not expired. */
+export function waitsFor(approvals: PendingApprovals, nowMs: number): boolean {
+  return approvals.undecided > 0 && approvals.expiresAtMs > nowMs;
+}
+
+export type ApprovalDecisionKind = 'approved' | 'denied' | 'expired';
+
+export interface ApprovalCall {
+  tool: string;
+  decision?: ApprovalDecisionKind;
+  /** The owner's reason for a denial. */
+  reason?: string;
+  /** ISO-8601: when the call was answered. */
+  answeredAt?: string;
+  /** The region whose runtime took the answer. */
+  answeredRegion?: string;
+}
+
+/** One owner's answer to one call, as the conditional write records it. */
+export interface ApprovalAnswer {
+  toolUseId: string;
+  decision: ApprovalDecisionKind;
+  reason?: string;
+  region: string;
 }
 
 /** One conversation as an owner's listing shows it. */
@@ -95,6 +142,8 @@ export interface StoredToolCall {
   error?: string;
   /** The result (or input) was larger than its limit and was cut, or left out to fit the item. */
   truncated?: boolean;
+  /** The call waits for its owner's approval and has not run (see PendingApprovals). */
+  awaitingApproval?: true;
 }
 
 /** A retried request's entry: which request holds the idempotency key, and for which exchange. */
@@ -157,8 +206,22 @@ export interface ConversationStore {
   claim(conversationId: string, claimant: Claimant): Promise<Claim>;
   /** Gives back the claim of a request that ended without an answer. */
   release(conversationId: string, claim: Claim, claimant: Claimant): Promise<void>;
-  /** Writes one turn of a claimed exchange, never over another; a retried write of the same request succeeds. */
-  putTurn(conversationId: string, claim: Claim, turn: StoredTurn): Promise<void>;
+  /**
+   * Writes one turn of a claimed exchange, never over another; a retried
+   * write of the same request succeeds. `overPaused`: the turn replaces the
+   * exchange's answer that stopped for approval (and only such an answer).
+   */
+  putTurn(conversationId: string, claim: Claim, turn: StoredTurn, options?: { overPaused?: boolean }): Promise<void>;
+  /** Records the calls a paused answer waits on, on the conversation item of the claim's generation. */
+  holdApprovals(conversationId: string, claim: Claim, approvals: PendingApprovals): Promise<void>;
+  /**
+   * Answers one waiting call with one conditional write, so that of two
+   * answers racing (from two regions) exactly one is recorded: the
+   * approvals as this answer left them. Throws ApprovalNotFoundError for a
+   * call the conversation does not wait on, ApprovalAnsweredError for one
+   * answered already, ConversationClaimedError for another owner's.
+   */
+  answerApproval(conversationId: string, owner: OwnerForms & { jurisdiction: string }, answer: ApprovalAnswer): Promise<PendingApprovals>;
   /**
    * A page of the owner's live conversations, latest activity first, after
    * `after`; `next` is where the following page starts, when there may be one.
@@ -208,6 +271,27 @@ export class IdempotencyKeyTakenError extends Error {
   override readonly name = 'IdempotencyKeyTakenError';
   constructor(readonly entry: IdempotencyEntry) {
     super('another request holds this idempotency key');
+  }
+}
+
+/** The conversation waits on no such tool call. */
+export class ApprovalNotFoundError extends Error {
+  override readonly name = 'ApprovalNotFoundError';
+}
+
+/** The call was answered already: what was recorded. */
+export class ApprovalAnsweredError extends Error {
+  override readonly name = 'ApprovalAnsweredError';
+  constructor(readonly call: ApprovalCall & { toolUseId: string }) {
+    super(`tool use ${call.toolUseId} was ${call.decision} already`);
+  }
+}
+
+/** A new message while the conversation waits for an approval that has not expired. */
+export class ApprovalPendingError extends Error {
+  override readonly name = 'ApprovalPendingError';
+  constructor(readonly approvals: PendingApprovals) {
+    super('the conversation waits for an approval');
   }
 }
 

@@ -42,6 +42,13 @@
  * request's (the SDK retried a write whose answer was lost), it was stored.
  * No transactions: multi-region strongly consistent global tables do not
  * support them.
+ *
+ * Approvals: the calls a paused answer waits on are an `approval` map on the
+ * conversation item. Answering a call is one UpdateItem that sets its
+ * decision only if it has none and counts the calls still undecided, so two
+ * answers racing from two regions record one; the answer that brings the
+ * count to 0 resumes the loop. A new message's claim is refused in the same
+ * conditional write while a call is undecided and unexpired.
  */
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -59,6 +66,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../chain/types';
 import { TableSchema } from '../table-schema';
 import {
+  ApprovalAnsweredError,
+  ApprovalNotFoundError,
+  ApprovalPendingError,
   ConversationClaimedError,
   IdempotencyKeyTakenError,
   StateUnavailableError,
@@ -72,7 +82,10 @@ import {
   type ListPosition,
   type LoadedConversation,
   type OwnerForms,
+  type PendingApprovals,
+  type ApprovalAnswer,
   type StoredTurn,
+  waitsFor,
 } from './conversation-store';
 import { turnItem, turnOf } from './turn-item';
 
@@ -86,6 +99,9 @@ const BATCH_WRITE_LIMIT = 25;
 /** Rounds of a batch's unprocessed items (throttled) before the removal counts as failed. */
 const MAX_BATCH_ROUNDS = 8;
 const DELETED_AT = 'deletedAt';
+const APPROVAL = 'approval';
+/** The stop reason of an answer that waits for approval (agent-loop.ts): only such a turn is ever written over. */
+const PAUSED_STOP_REASON = 'approval_required';
 const { ownerIndex } = TableSchema;
 
 type Item = Record<string, unknown>;
@@ -186,7 +202,7 @@ export class DynamoConversationStore implements ConversationStore {
     }
   }
 
-  async putTurn(conversationId: string, claim: Claim, turn: StoredTurn): Promise<void> {
+  async putTurn(conversationId: string, claim: Claim, turn: StoredTurn, write: { overPaused?: boolean } = {}): Promise<void> {
     const sortKey = `${turnPrefixOf(claim.generation, turn.exchange)}${turn.role === 'user' ? 1 : 2}`;
     try {
       await this.call('store a turn', (options) =>
@@ -198,8 +214,13 @@ export class DynamoConversationStore implements ConversationStore {
               ...(claim.generation ? { generation: claim.generation } : {}),
               [TableSchema.ttlAttribute]: this.expiresAt(),
             }),
-            ConditionExpression: 'attribute_not_exists(#sk)',
-            ExpressionAttributeNames: { '#sk': TableSchema.sortKey },
+            ...(write.overPaused
+              ? {
+                  ConditionExpression: '#stopReason = :paused',
+                  ExpressionAttributeNames: { '#stopReason': 'stopReason' },
+                  ExpressionAttributeValues: { ':paused': PAUSED_STOP_REASON },
+                }
+              : { ConditionExpression: 'attribute_not_exists(#sk)', ExpressionAttributeNames: { '#sk': TableSchema.sortKey } }),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
           options,
@@ -209,6 +230,88 @@ export class DynamoConversationStore implements ConversationStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const existing = await this.conditionFailedItem(conversationId, sortKey, error);
       if (existing?.requestId !== turn.requestId) throw new TurnTakenError(`turn ${sortKey} is held by another request`);
+    }
+  }
+
+  async holdApprovals(conversationId: string, claim: Claim, approvals: PendingApprovals): Promise<void> {
+    await this.call('hold the approvals', (options) =>
+      this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: this.key(conversationId, CONVERSATION_SORT_KEY),
+          UpdateExpression: 'SET #approval = :approval',
+          // Only on the lifetime of the id that paused: never on a conversation started again since.
+          ConditionExpression: claim.generation
+            ? '#generation = :generation AND attribute_not_exists(#deletedAt)'
+            : 'attribute_exists(#pk) AND attribute_not_exists(#generation) AND attribute_not_exists(#deletedAt)',
+          ExpressionAttributeNames: {
+            '#approval': APPROVAL,
+            '#generation': 'generation',
+            '#deletedAt': DELETED_AT,
+            ...(claim.generation ? {} : { '#pk': TableSchema.partitionKey }),
+          },
+          ExpressionAttributeValues: { ':approval': approvals, ...(claim.generation ? { ':generation': claim.generation } : {}) },
+        }),
+        options,
+      ),
+    ).catch((error: unknown) => {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new StateUnavailableError('the paused conversation changed before its approvals were held', error);
+      throw error;
+    });
+  }
+
+  async answerApproval(conversationId: string, owner: OwnerForms & { jurisdiction: string }, answer: ApprovalAnswer): Promise<PendingApprovals> {
+    const owners = ownerValues(owner);
+    try {
+      const output = await this.call('answer the approval', (options) =>
+        this.props.client.send(
+          new UpdateCommand({
+            TableName: this.props.tableName,
+            Key: this.key(conversationId, CONVERSATION_SORT_KEY),
+            UpdateExpression: `SET #approval.#calls.#id.#decision = :decision, #approval.#calls.#id.#answeredAt = :now, #approval.#calls.#id.#answeredRegion = :region${
+              answer.reason !== undefined ? ', #approval.#calls.#id.#reason = :reason' : ''
+            } ADD #approval.#undecided :minusOne`,
+            ConditionExpression: `#owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds AND attribute_not_exists(#deletedAt) AND attribute_exists(#approval.#calls.#id) AND attribute_not_exists(#approval.#calls.#id.#decision)`,
+            ExpressionAttributeNames: {
+              '#owner': 'owner',
+              '#jurisdiction': 'jurisdiction',
+              '#ttl': TableSchema.ttlAttribute,
+              '#deletedAt': DELETED_AT,
+              '#approval': APPROVAL,
+              '#calls': 'calls',
+              '#id': answer.toolUseId,
+              '#decision': 'decision',
+              '#answeredAt': 'answeredAt',
+              '#answeredRegion': 'answeredRegion',
+              '#undecided': 'undecided',
+              ...(answer.reason !== undefined ? { '#reason': 'reason' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ...owners,
+              ':jurisdiction': owner.jurisdiction,
+              ':nowSeconds': this.nowSeconds(),
+              ':decision': answer.decision,
+              ':now': this.nowIso(),
+              ':region': answer.region,
+              ':minusOne': -1,
+              ...(answer.reason !== undefined ? { ':reason': answer.reason } : {}),
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          options,
+        ),
+      );
+      return output.Attributes![APPROVAL] as PendingApprovals;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.conditionFailedItem(conversationId, CONVERSATION_SORT_KEY, error);
+      if (!existing || !this.isLive(existing) || isDeleted(existing)) throw new ApprovalNotFoundError(`conversation ${conversationId} not found`);
+      if (!ownedBy(existing, owner) || existing.jurisdiction !== owner.jurisdiction) throw new ConversationClaimedError(toRecord(existing));
+      const call = (existing[APPROVAL] as PendingApprovals | undefined)?.calls[answer.toolUseId];
+      if (!call) throw new ApprovalNotFoundError(`conversation ${conversationId} waits for no tool use ${answer.toolUseId}`);
+      throw new ApprovalAnsweredError({ ...call, toolUseId: answer.toolUseId });
     }
   }
 
@@ -372,6 +475,8 @@ export class DynamoConversationStore implements ConversationStore {
         if (existing && this.isLive(existing) && (!ownedBy(existing, claimant) || existing.jurisdiction !== claimant.jurisdiction || isDeleted(existing))) {
           throw new ConversationClaimedError(toRecord(existing));
         }
+        const approvals = existing && this.isLive(existing) ? toRecord(existing).approval : undefined;
+        if (approvals && waitsFor(approvals, this.props.clock.now())) throw new ApprovalPendingError(approvals);
         // Absent or expired: start a new generation, unless someone else does so first (then go round again).
         if (!existing || !this.isLive(existing)) {
           const created = await this.startConversation(conversationId, claimant, existing);
@@ -391,11 +496,15 @@ export class DynamoConversationStore implements ConversationStore {
           Key: this.key(conversationId, CONVERSATION_SORT_KEY),
           // The title is the first message's: a conversation minted without one gets it here, in the same write.
           UpdateExpression: `SET #updatedAt = :now, #ttl = :ttl${claimant.title ? ', #title = if_not_exists(#title, :title)' : ''} ADD #exchanges :one`,
-          ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds AND attribute_not_exists(#deletedAt)`,
+          // A new message waits until every call of a paused answer is answered, or has expired.
+          ConditionExpression: `attribute_exists(#pk) AND #owner IN (${Object.keys(owners).join(', ')}) AND #jurisdiction = :jurisdiction AND #ttl > :nowSeconds AND attribute_not_exists(#deletedAt) AND (attribute_not_exists(#approval) OR #approval.#undecided <= :zero OR #approval.#expiresAtMs <= :nowMs)`,
           ExpressionAttributeNames: {
             '#pk': TableSchema.partitionKey,
             '#owner': 'owner',
             '#jurisdiction': 'jurisdiction',
+            '#approval': APPROVAL,
+            '#undecided': 'undecided',
+            '#expiresAtMs': 'expiresAtMs',
             '#updatedAt': 'updatedAt',
             '#exchanges': 'exchanges',
             '#ttl': TableSchema.ttlAttribute,
@@ -409,6 +518,8 @@ export class DynamoConversationStore implements ConversationStore {
             ':now': this.nowIso(),
             ':ttl': this.expiresAt(),
             ':nowSeconds': this.nowSeconds(),
+            ':nowMs': this.props.clock.now(),
+            ':zero': 0,
             ':one': 1,
           },
           ReturnValues: 'ALL_NEW',
@@ -650,6 +761,7 @@ function toRecord(item: Item): ConversationRecord {
     expiresAt: Number(item[TableSchema.ttlAttribute] ?? 0),
     ...(typeof item.title === 'string' ? { title: item.title } : {}),
     ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
+    ...(typeof item[APPROVAL] === 'object' && item[APPROVAL] !== null ? { approval: item[APPROVAL] as PendingApprovals } : {}),
   };
 }
 

@@ -37,7 +37,8 @@ export function turnItem(turn: StoredTurn, keys: Item, limitBytes = ITEM_LIMIT_B
   const fitted: StoredStep[] = JSON.parse(JSON.stringify(steps));
   const itemOf = () => ({ ...keys, ...attributes, steps: JSON.stringify(fitted) });
   const fits = () => itemBytes(itemOf()) <= limitBytes;
-  for (const call of fitted.flatMap((step) => step.tools ?? [])) {
+  // A call waiting for approval keeps its input: it is what runs once approved.
+  for (const call of fitted.flatMap((step) => step.tools ?? []).filter((tool) => !tool.awaitingApproval)) {
     if (fits()) break;
     leaveOut(call);
   }
