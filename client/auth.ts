@@ -14,19 +14,27 @@ import { AgentClientError } from './errors';
 
 /** AWS credentials, as the AWS SDK's providers return them. */
 export interface AwsCredentials {
+  /** The access key id. */
   accessKeyId: string;
+  /** The secret access key. */
   secretAccessKey: string;
+  /** The session token of temporary credentials. */
   sessionToken?: string;
 }
 
 /** A request about to be sent: authorization adds its headers. */
 export interface OutgoingRequest {
+  /** The HTTP method. */
   method: string;
+  /** The full URL. */
   url: string;
+  /** The headers so far, lower-case names. */
   headers: Record<string, string>;
+  /** The body, when there is one (SigV4 signs it). */
   body?: string;
 }
 
+/** How a request is authorized; build one with `AgentAuth.sigv4()`, `.cognito()`, `.header()` or `.none()`. */
 export interface AgentAuth {
   /** True when a signature names a region (SigV4): the client then learns the region before sending to a latency-routed name. */
   readonly signsForRegion: boolean;
@@ -53,6 +61,7 @@ export const AgentAuth = {
         if (!region) throw new AgentClientError('missing_region', `SigV4 needs the region of ${request.url}`);
         provider ??= await nodeChain();
         const resolved = await provider().catch((error: unknown) => {
+          /** The ways the client can authorize its requests (see {@link AgentAuth} the interface). */
           throw new AgentClientError('missing_credentials', `no AWS credentials to sign with: tried ${credentials ? 'the credentials given' : NODE_CHAIN}`, {
             cause: error,
           });
