@@ -123,8 +123,7 @@ export interface Answer {
 
 /** Options of one {@link AgentClient.send} or {@link AgentClient.ask}. */
 export interface SendOptions {
-  /** @default - a new UUID; the same on every retry and failover of this send */
-  /** The `Idempotency-Key` that makes a retried send answer once (see README, "Retries"). */
+  /** The `Idempotency-Key` that makes a retried send answer once (see README, "Retries"). @default - a new UUID; the same on every retry and failover of this send */
   idempotencyKey?: string;
   /** Aborts the request and the answer stream (the client then throws `aborted`). @default - none: the send runs until the answer ends */
   signal?: AbortSignal;

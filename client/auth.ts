@@ -47,6 +47,7 @@ type Value = string | (() => string | Promise<string>);
 const NODE_CHAIN =
   "the AWS SDK's default chain in Node (environment variables, SSO and shared config/credentials files, process credentials, web identity token, ECS container credentials, EC2 instance metadata)";
 
+/** The ways the client can authorize its requests: each makes an {@link AgentAuth}. */
 export const AgentAuth = {
   /**
    * SigV4 for the API's IAM authorization (service `execute-api`).
@@ -61,7 +62,6 @@ export const AgentAuth = {
         if (!region) throw new AgentClientError('missing_region', `SigV4 needs the region of ${request.url}`);
         provider ??= await nodeChain();
         const resolved = await provider().catch((error: unknown) => {
-          /** The ways the client can authorize its requests (see {@link AgentAuth} the interface). */
           throw new AgentClientError('missing_credentials', `no AWS credentials to sign with: tried ${credentials ? 'the credentials given' : NODE_CHAIN}`, {
             cause: error,
           });
