@@ -18,6 +18,7 @@ export interface ProviderModelProps {
   readonly price?: ModelPrice;
 }
 
+/** How an OpenAI model is called: its price, key and data-residency region. */
 export interface OpenAiModelProps extends ProviderModelProps {
   /**
    * Where OpenAI processes the requests: the data-residency region of the
@@ -32,6 +33,7 @@ export interface OpenAiModelProps extends ProviderModelProps {
   readonly residency?: ProviderResidency;
 }
 
+/** How an Anthropic model is called: its price, key and inference geography. */
 export interface AnthropicModelProps extends ProviderModelProps {
   /**
    * Where Anthropic runs inference, sent as the Messages API's

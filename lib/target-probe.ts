@@ -26,6 +26,7 @@ export interface TargetProbeOptions {
   readonly interval?: Duration;
 }
 
+/** Properties of a {@link TargetProbe}: the region's configuration and targets, what it may read, and its logs. */
 export interface TargetProbeProps extends TargetProbeOptions {
   /** The region's runtime configuration (AGENT_CONFIG): the chain, deadlines, the shared-health table. */
   readonly runtimeConfig: RuntimeConfigInput;
