@@ -83,7 +83,7 @@ export interface ConversationSummary {
   conversationId: string;
   /** The first words of its first message; empty before the first message. */
   title: string;
-  /** How many exchanges it holds. */
+  /** The highest exchange number so far (a message that got no answer may leave a gap). */
   turns: number;
   /** When it last changed (ISO 8601); listings are ordered by it, latest first. */
   lastActivity: string;

@@ -112,7 +112,7 @@ export interface AgentRuntimeProps {
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
-  /** The function's reserved concurrency, a cap on simultaneous answers in the region. @default - unreserved */
+  /** The function's reserved concurrency: kept for it, and the most requests it runs at once in the region. @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
   /** Throttling of the agent routes (the stage's default for each method). @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttling?: AgentThrottling;

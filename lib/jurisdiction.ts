@@ -111,7 +111,7 @@ export class Jurisdiction {
   readonly geography: InferenceGeography;
   /** True when a request's data never leaves its geography (`global.` profiles and regions outside it are refused). */
   readonly restricted: boolean;
-  /** Where its users are located, for geolocation routing: users there are answered by its regions. */
+  /** Where its users are, for geolocation routing: users located there are kept in this jurisdiction. */
   readonly geolocations: readonly route53.GeoLocation[];
   /** Where prompts and answers may be processed, when restricted beyond the geography (`processingRegions`). */
   readonly processingRegions?: readonly string[];
