@@ -15,6 +15,7 @@ import { Transport, type ApiRequest } from './transport';
 /** The header through which a backend names its end user (honoured only for callers granted it). */
 export const END_USER_HEADER = 'x-agent-end-user';
 
+/** How an {@link AgentClient} reaches and authorizes against a deployment, and how hard it retries. */
 export interface AgentClientOptions {
   /** The names each jurisdiction is served under (`agentEndpoints(...)`, or the shape by hand). */
   endpoints: AgentEndpoints;
@@ -23,7 +24,7 @@ export interface AgentClientOptions {
    * @default - the only jurisdiction of `endpoints`
    */
   jurisdiction?: string;
-  /** @default AgentAuth.sigv4(): the API's default IAM authorization */
+  /** How requests are authorized, as the deployment's API expects. @default AgentAuth.sigv4(): the API's default IAM authorization */
   auth?: AgentAuth;
   /** The end user a backend acts for, sent as `x-agent-end-user`. @default - none: the caller is the owner */
   endUser?: string;
@@ -36,64 +37,101 @@ export interface AgentClientOptions {
   /** How long a name has to start answering before the next one is tried. @default 30000 */
   firstByteTimeoutMs?: number;
   /** @default globalThis.fetch */
+  /** The fetch the client sends with (a test double, or a proxy-aware one). @default globalThis.fetch */
   fetch?: typeof fetch;
 }
 
+/** A new conversation, as `POST /v1/conversations` answers it. */
 export interface Conversation {
+  /** Its id, prefixed with its jurisdiction (`eu.3f0c…`). */
   conversationId: string;
+  /** The jurisdiction whose regions hold it. */
   jurisdiction: string;
+  /** When it was created (ISO 8601). */
   createdAt: string;
+  /** When it expires unless a message extends it (ISO 8601). */
   expiresAt: string;
 }
 
+/** One stored turn of a conversation: a user's message or the assistant's answer. */
 export interface StoredTurn {
+  /** The exchange number: a message and its answer share it. */
   turn: number;
+  /** Who wrote it. */
   role: 'user' | 'assistant';
+  /** The message or answer text (partial when `incomplete`). */
   text: string;
+  /** The tier that answered (`primary`, `regional-fallback`…); null on a user's turn. */
   path: string | null;
+  /** The model that answered; null on a user's turn. */
   model: string | null;
+  /** The runtime region that received the message (user) or the endpoint region that answered (assistant). */
   region: string;
+  /** The outside provider that answered (`openai:eu`); absent for Bedrock and on a user's turn. */
   provider?: string;
+  /** When the turn was written (ISO 8601). */
   time: string;
+  /** True when the answer stream broke after its first token: the text is partial. */
   incomplete?: boolean;
+  /** The model calls and tool runs of an answer that used tools. */
   steps?: unknown[];
 }
 
+/** One conversation of a listing, without its turns. */
 export interface ConversationSummary {
+  /** Its id (`eu.3f0c…`). */
   conversationId: string;
+  /** The first words of its first message; empty before the first message. */
   title: string;
+  /** The highest exchange number so far (a message that got no answer may leave a gap). */
   turns: number;
+  /** When it last changed (ISO 8601); listings are ordered by it, latest first. */
   lastActivity: string;
+  /** When it was created (ISO 8601). */
   createdAt: string;
 }
 
+/** One page of `listConversations`. */
 export interface ConversationPage {
+  /** The caller's conversations on this page, latest activity first. */
   conversations: ConversationSummary[];
+  /** Where the next page starts; absent on the last page. */
   nextCursor?: string;
 }
 
+/** Everything a caller has stored in one jurisdiction, as `GET /v1/export` answers it. */
 export interface ConversationExport {
+  /** The owner the conversations belong to (the caller's identity, as the API derives it). */
   owner: string;
+  /** When the export was read (ISO 8601). */
   exportedAt: string;
+  /** Every live conversation of the owner with all its turns, latest activity first. */
   conversations: Array<{ conversationId: string; createdAt: string; turns: StoredTurn[] }>;
 }
 
 /** A whole answer: its text, the `start` and `done` facts, and the tool calls and results in order. */
 export interface Answer {
+  /** The answer's text: every `delta`, joined. */
   text: string;
+  /** The `start` event: conversation, turn and the target that started answering. */
   start: StartEvent;
+  /** The `done` event: stop reason, usage, latency, the target that finished, and each step. */
   done: DoneEvent;
+  /** Every event of the answer, in order. */
   events: AgentEvent[];
 }
 
+/** Options of one {@link AgentClient.send} or {@link AgentClient.ask}. */
 export interface SendOptions {
-  /** @default - a new UUID; the same on every retry and failover of this send */
+  /** The `Idempotency-Key` that makes a retried send answer once (see README, "Retries"). @default - a new UUID; the same on every retry and failover of this send */
   idempotencyKey?: string;
+  /** Aborts the request and the answer stream (the client then throws `aborted`). @default - none: the send runs until the answer ends */
   signal?: AbortSignal;
 }
 
 /** One message's answer: iterate its events as they come, or await the whole answer (once, either way). */
 export interface MessageStream extends AsyncIterable<AgentEvent> {
+  /** The `Idempotency-Key` sent with the message, given or generated: reuse it to retry the same message. */
   readonly idempotencyKey: string;
   /** The answer's response headers (x-agent-path…), once it started. */
   readonly headers: Promise<Headers>;
@@ -101,11 +139,13 @@ export interface MessageStream extends AsyncIterable<AgentEvent> {
   answer(): Promise<Answer>;
 }
 
+/** The typed client of the agent's HTTP API: it sends each request to its conversation's jurisdiction only, fails over between that jurisdiction's regions, and retries what the API marks retryable. */
 export class AgentClient {
   private readonly transport: Transport;
   private readonly endpoints: AgentEndpoints;
   private readonly defaultJurisdiction?: string;
 
+  /** Checks `endpoints` and `jurisdiction`; throws `unknown_jurisdiction` when they name none or an unknown one. */
   constructor(options: AgentClientOptions) {
     this.endpoints = options.endpoints;
     const names = Object.keys(options.endpoints);
@@ -248,6 +288,7 @@ export class AgentClient {
     } while (cursor !== undefined);
   }
 
+  /** Deletes a conversation and its turns; a conversation that is not the caller's is a 404 (`AgentClientError`). */
   async deleteConversation(conversationId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const jurisdiction = jurisdictionOf(conversationId, this.endpoints);
     await this.request(jurisdiction, { method: 'DELETE', path: `/v1/conversations/${encodeURIComponent(conversationId)}`, signal: options.signal });

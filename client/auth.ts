@@ -14,19 +14,27 @@ import { AgentClientError } from './errors';
 
 /** AWS credentials, as the AWS SDK's providers return them. */
 export interface AwsCredentials {
+  /** The access key id. */
   accessKeyId: string;
+  /** The secret access key. */
   secretAccessKey: string;
+  /** The session token of temporary credentials. */
   sessionToken?: string;
 }
 
 /** A request about to be sent: authorization adds its headers. */
 export interface OutgoingRequest {
+  /** The HTTP method. */
   method: string;
+  /** The full URL. */
   url: string;
+  /** The headers so far, lower-case names. */
   headers: Record<string, string>;
+  /** The body, when there is one (SigV4 signs it). */
   body?: string;
 }
 
+/** How a request is authorized; build one with `AgentAuth.sigv4()`, `.cognito()`, `.header()` or `.none()`. */
 export interface AgentAuth {
   /** True when a signature names a region (SigV4): the client then learns the region before sending to a latency-routed name. */
   readonly signsForRegion: boolean;
@@ -39,6 +47,7 @@ type Value = string | (() => string | Promise<string>);
 const NODE_CHAIN =
   "the AWS SDK's default chain in Node (environment variables, SSO and shared config/credentials files, process credentials, web identity token, ECS container credentials, EC2 instance metadata)";
 
+/** The ways the client can authorize its requests: each makes an {@link AgentAuth}. */
 export const AgentAuth = {
   /**
    * SigV4 for the API's IAM authorization (service `execute-api`).

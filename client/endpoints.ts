@@ -6,6 +6,7 @@
  */
 import { AgentClientError } from './errors';
 
+/** The names one jurisdiction is served under. */
 export interface JurisdictionEndpoints {
   /** The jurisdiction's name, e.g. `https://eu.agent.example.com`. */
   readonly url: string;

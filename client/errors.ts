@@ -1,5 +1,6 @@
 /** The one error the client throws: a stable `code`, and what the API said when it answered. */
 export class AgentClientError extends Error {
+  /** Always `AgentClientError`, so logs and `error.name` checks tell it from other errors. */
   override readonly name = 'AgentClientError';
 
   constructor(
@@ -10,6 +11,7 @@ export class AgentClientError extends Error {
      */
     readonly code: string,
     message: string,
+    /** What else is known: the HTTP status, whether a retry may succeed, the API's body, the names tried, the cause. */
     readonly details: {
       status?: number;
       retryable?: boolean;
@@ -23,10 +25,12 @@ export class AgentClientError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
   }
 
+  /** The HTTP status the API answered with; undefined when no answer came (the client's own errors). */
   get status(): number | undefined {
     return this.details.status;
   }
 
+  /** True when sending again may succeed (the API said so); false otherwise. */
   get retryable(): boolean {
     return this.details.retryable ?? false;
   }

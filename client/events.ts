@@ -6,54 +6,85 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { AgentClientError } from './errors';
 
+/** The tier that answered: `primary`, `regional-fallback`, `model-fallback` or `provider-fallback` (open to tiers added later). */
 export type Path = 'primary' | 'regional-fallback' | 'model-fallback' | 'provider-fallback' | (string & {});
 
 /** What served a step or an answer. */
 export interface ServedBy {
+  /** The tier that answered. */
   path: Path;
+  /** The model id that answered. */
   model: string;
+  /** The Bedrock endpoint region that answered; for an outside provider, the runtime's region that called it. */
   region: string;
+  /** True on `model-fallback` and `provider-fallback`: another model than the configured one answered. */
   degraded: boolean;
+  /** The outside provider and its residency (`openai:us`); absent for Bedrock. */
   provider?: string;
 }
 
+/** One model call of an answer, the target that served it and the tools it asked for. */
 export interface StepSummary extends ServedBy {
+  /** The step number, from 1. */
   step: number;
+  /** Why the model stopped (`tool_use`, `end_turn`…); null when it did not say. */
   stopReason: string | null;
+  /** The tools this step called, in order: whether each succeeded, how long it took, and its error or truncation. */
   toolCalls: Array<{ id: string; name: string; ok: boolean; durationMs: number; error?: string; truncated?: boolean }>;
 }
 
+/** The first event of an answer: which conversation and turn, and which target started answering. */
 export interface StartEvent extends ServedBy {
+  /** The conversation answered. */
   conversationId: string;
+  /** The exchange number of this message and its answer. */
   turn: number;
+  /** `degraded` when the home region's table could not be used: the answer has no history and is not stored. */
   state: 'ok' | 'degraded';
+  /** The request id, as in `x-request-id` and the runtime's logs. */
   requestId: string;
+  /** True when the answer is replayed from the store for a repeated `Idempotency-Key` (no model call). */
   replayed?: boolean;
   /** The answer goes on after an approval (AgentClient.approve). */
   resumed?: boolean;
 }
 
+/** The last event of a successful answer: how it ended, what it cost, and each step. */
 export interface DoneEvent extends ServedBy {
+  /** Why the model stopped (`end_turn`, `max_tokens`…). */
   stopReason: string;
+  /** The exchange number of this message and its answer. */
   turn: number;
+  /** Token counts of every step, summed; null when the model did not report them. */
   usage: { inputTokens: number; outputTokens: number } | null;
+  /** Milliseconds from the message reaching the runtime to the end of the answer. */
   latencyMs: number;
+  /** The first model call's time to its first token, in milliseconds; null when it was not measured. */
   timeToFirstTokenMs: number | null;
+  /** True when the exchange was stored in the conversation. */
   stored: boolean;
+  /** `degraded` when the home region's table could not be used (then `stored` is false). */
   state: 'ok' | 'degraded';
+  /** Each model call of the answer, in order. */
   steps: StepSummary[];
+  /** True when the answer is replayed from the store for a repeated `Idempotency-Key`. */
   replayed?: boolean;
   /** The calls that wait for approval, when the answer paused (stop reason `approval_required`). */
   approvals?: Array<{ toolUseId: string; tool: string; input: unknown; step: number; expiresAt: string }>;
 }
 
+/** The last event of a failed answer; some codes carry further facts (the `attempts` made, for one). */
 export interface ErrorEvent {
+  /** A stable error code (`all_targets_failed`, `stream_interrupted`…). */
   code: string;
+  /** What went wrong, for a person. */
   message: string;
+  /** True when sending the message again may succeed. */
   retryable: boolean;
   [fact: string]: unknown;
 }
 
+/** One event of an answer stream, by its `type`: `start`, then `tool_call`, `tool_result`, `step` and `delta`s, then `done` or `error`. */
 export type AgentEvent =
   | { type: 'start'; data: StartEvent }
   | { type: 'delta'; data: { text: string } }

@@ -1,4 +1,8 @@
-/** `cdk-multi-region-agent/client`: the typed client of the agent's HTTP API, for Node 20+ and browsers. */
+/**
+ * `cdk-multi-region-agent/client`: the typed client of the agent's HTTP API, for Node 20+ and browsers.
+ *
+ * @packageDocumentation
+ */
 export { AgentClient, END_USER_HEADER } from './agent-client';
 export type {
   AgentClientOptions,

@@ -24,7 +24,10 @@ export class AgentAuthorization {
     return new AgentAuthorization(userPool);
   }
 
-  private constructor(readonly userPool: cognito.IUserPool | undefined) {}
+  private constructor(
+    /** The user pool whose ID tokens authorize callers; undefined for IAM authorization. */
+    readonly userPool: cognito.IUserPool | undefined,
+  ) {}
 }
 
 /** A token bucket of API Gateway: steady requests per second and burst. */
@@ -35,6 +38,7 @@ export interface AgentThrottling {
   readonly burstLimit: number;
 }
 
+/** Properties of an {@link AgentApi}: the runtime it fronts, and how it authorizes and throttles callers. */
 export interface AgentApiProps {
   /** The agent runtime's function, behind every agent route. */
   readonly handler: lambda.IFunction;
@@ -45,7 +49,7 @@ export interface AgentApiProps {
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
-  /** @default AgentAuthorization.iam() */
+  /** How callers are authorized: IAM (SigV4) or a Cognito user pool's ID tokens. @default AgentAuthorization.iam() */
   readonly authorization?: AgentAuthorization;
   /**
    * Throttling of the agent routes (the stage's default for each method).
@@ -99,6 +103,7 @@ export interface AgentApiProps {
  * answered by API Gateway itself with its own throttle.
  */
 export class AgentApi extends Construct {
+  /** The REST API itself. */
   readonly api: apigateway.RestApi;
   /** The routes that run the agent (every method but `/health`). */
   readonly agentMethods: readonly apigateway.Method[];

@@ -19,6 +19,7 @@ const IMPORT_TIMEOUT_MS = 30_000;
 /** esbuild loaders an entry may use for other file types: each makes the import a value of the bundle, with no file beside it. */
 export type AgentCodeLoader = 'text' | 'json' | 'base64' | 'dataurl' | 'binary';
 
+/** How {@link AgentCode.fromEntry} bundles the agent's entry file. */
 export interface AgentCodeOptions {
   /**
    * How imports of other file types are bundled, by extension

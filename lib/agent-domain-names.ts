@@ -14,6 +14,7 @@ export interface AgentDomains {
   readonly regionalDomain: apigateway.IDomainName;
 }
 
+/** Properties of {@link AgentDomainNames}: the API, the names and the hosted zone that validates their certificate. */
 export interface AgentDomainNamesProps {
   /** The API the three names are mapped to (base path: none). */
   readonly api: apigateway.IRestApi;
@@ -34,6 +35,7 @@ export interface AgentDomainNamesProps {
  * `<region>.<name>`. Route 53 records pointing at them are AgentRouting's.
  */
 export class AgentDomainNames extends Construct implements AgentDomains {
+  /** The DNS-validated certificate of the public name and `*.<name>`. */
   readonly certificate: acm.ICertificate;
   readonly publicDomain: apigateway.DomainName;
   readonly jurisdictionDomain: apigateway.DomainName;

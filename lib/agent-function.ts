@@ -23,6 +23,7 @@ const ENVIRONMENT_HEADROOM_BYTES = 256;
 /** A long Lambda function ARN (partition, region and a 64-character name), for ARNs that are tokens at synthesis. */
 const FUNCTION_ARN_BYTES = 140;
 
+/** Properties of an {@link AgentFunction}: the runtime's configuration, the agent's files and the function's settings. */
 export interface AgentFunctionProps {
   /** The jurisdiction of the region: named in the role's and the function's descriptions. */
   readonly jurisdiction: Jurisdiction;
@@ -99,8 +100,11 @@ export interface AgentFunctionProps {
  * grants (Bedrock, the table) are added by whoever composes it.
  */
 export class AgentFunction extends Construct {
+  /** The runtime's Lambda function. */
   readonly function: lambda.Function;
+  /** The function's execution role. */
   readonly role: iam.IRole;
+  /** The function's own log group. */
   readonly logGroup: logs.ILogGroup;
   /**
    * The directory the function's code asset is made of: the runtime's

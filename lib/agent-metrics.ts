@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { DEFAULT_METRICS_NAMESPACE, DimensionName, MetricName, type TargetErrorReason } from '../lambda/agent/metric-names';
 import type { Tier } from '../lambda/agent/config';
 
+/** Whose metrics an {@link AgentMetrics} reads: the region (and account) and namespace of one runtime. */
 export interface AgentMetricsProps {
   /** The region whose runtime emits the metrics. */
   readonly region: string;
@@ -29,6 +30,7 @@ export interface AgentMetricsProps {
 export class AgentMetrics {
   /** The region whose runtime emits the metrics. */
   readonly region: string;
+  /** The CloudWatch namespace the metrics are read from. */
   readonly namespace: string;
   private readonly account?: string;
 

@@ -115,6 +115,7 @@ export interface GeolocationByRegionProps {
   readonly regions: readonly string[];
 }
 
+/** Properties of an {@link AgentRouting}: the region, its API domains, the names to route and how to check its health. */
 export interface AgentRoutingProps {
   /** The agent's name: tags every health check, so that operators' tools (agentctl) find them. */
   readonly agentName: string;
@@ -176,6 +177,7 @@ export interface AgentRoutingProps {
  * fast-interval fee on each endpoint check.
  */
 export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 10;
+/** Consecutive failed health checks before Route 53 takes a region out, unless `healthCheckFailureThreshold` says otherwise. */
 export const DEFAULT_HEALTH_CHECK_FAILURE_THRESHOLD = 3;
 
 /**
@@ -198,6 +200,7 @@ export class AgentRouting extends Construct {
   readonly healthCheckIntervalSeconds: 10 | 30;
   /** Consecutive failed checks before Route 53 takes the region out. */
   readonly healthCheckFailureThreshold: number;
+  /** The region routed to. */
   readonly region: string;
   /** `<region>.<name>`: this region only. */
   readonly regionalHostName: string;

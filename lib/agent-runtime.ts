@@ -46,6 +46,7 @@ export type AgentRuntimeSettings = Pick<RuntimeConfigInput, 'deadlines' | 'break
   readonly sharedHealthRefreshMs?: number;
 };
 
+/** Properties of an {@link AgentRuntime}: the region and its jurisdiction, the fallback chain, the agent, the table, and the function's and API's settings. */
 export interface AgentRuntimeProps {
   /** The jurisdiction this region belongs to; the stack's region must be one of its regions. */
   readonly jurisdiction: Jurisdiction;
@@ -101,7 +102,7 @@ export interface AgentRuntimeProps {
    * @default - this jurisdiction's `<jurisdiction>.<recordName>` only
    */
   readonly jurisdictionHosts?: Record<string, string>;
-  /** @default AgentAuthorization.iam() */
+  /** How callers are authorized: IAM (SigV4) or a Cognito user pool's ID tokens. @default AgentAuthorization.iam() */
   readonly authorization?: AgentAuthorization;
   /**
    * Memory of the function. Answers are I/O-bound; 1024 MB buys the CPU that
@@ -114,7 +115,7 @@ export interface AgentRuntimeProps {
    * @default Duration.minutes(2)
    */
   readonly timeout?: Duration;
-  /** @default - unreserved */
+  /** The function's reserved concurrency: kept for it, and the most requests it runs at once in the region. @default - unreserved */
   readonly reservedConcurrentExecutions?: number;
   /** Throttling of the agent routes (the stage's default for each method). @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttling?: AgentThrottling;
@@ -123,7 +124,7 @@ export interface AgentRuntimeProps {
    * @default { rateLimit: 10, burstLimit: 20 }
    */
   readonly healthThrottling?: AgentThrottling;
-  /** @default - the runtime's documented defaults */
+  /** Runtime settings passed through to its configuration: deadlines, breakers, inference parameters (see README, Agent runtime). @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
   /**
    * Share target health between the region's execution environments: a
@@ -141,7 +142,7 @@ export interface AgentRuntimeProps {
    * @default - every minute
    */
   readonly probes?: TargetProbeOptions | false;
-  /** @default 'MultiRegionAgent' */
+  /** The CloudWatch namespace of the runtime's metrics. @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
   /**
    * How long the function's and the access logs' log groups keep their
@@ -189,6 +190,7 @@ export interface AgentRuntimeProps {
 export class AgentRuntime extends Construct {
   /** The configuration given to the function as AGENT_CONFIG (also used by the local playground). */
   readonly runtimeConfig: RuntimeConfigInput;
+  /** The runtime's Lambda function. */
   readonly function: lambda.Function;
   /** The directory of the function's code asset (see `AgentFunction.codeDirectory`; also used by the local playground). */
   readonly codeDirectory: string;
@@ -198,13 +200,17 @@ export class AgentRuntime extends Construct {
   readonly lambdaTools: readonly AgentTool[];
   /** The MCP servers whose tools the agent uses. */
   readonly mcpServers: readonly McpServerTool[];
+  /** The region's REST API. */
   readonly api: apigateway.RestApi;
   /** The API construct: its routes, and `grantInvoke()` for IAM callers. */
   readonly agentApi: AgentApi;
   /** Present when `recordName` and `hostedZone` were given. */
   readonly domains?: AgentDomains;
+  /** The runtime's metrics, for alarms and dashboards. */
   readonly metrics: AgentMetrics;
+  /** The region the runtime runs in. */
   readonly region: string;
+  /** The jurisdiction the region belongs to. */
   readonly jurisdiction: Jurisdiction;
   /** This region's resolved Bedrock chain targets, in order. */
   readonly targets: readonly ResolvedTarget[];

@@ -9,6 +9,7 @@ import { McpServerTool, type McpServerToolOptions } from './mcp-server-tool';
 /** The longest a tool call may take: Lambda's own limit for one invocation. */
 const MAX_TOOL_TIMEOUT_MS = 900_000;
 
+/** What {@link AgentTool.fromFunction} needs to offer a Lambda function to the model as a tool. */
 export interface LambdaToolOptions {
   /** The tool's name, as the model calls it: 1 to 64 of A-Z a-z 0-9 _ - (Bedrock's rule), unique among the agent's tools. */
   readonly name: string;

@@ -8,6 +8,7 @@ import { createAgentKey } from './agent-key';
 /** The principal CloudWatch alarms publish to SNS as. */
 const CLOUDWATCH_PRINCIPAL = 'cloudwatch.amazonaws.com';
 
+/** Properties of an {@link AlarmTopic}: its display name, the alarms that may publish to it, and its key. */
 export interface AlarmTopicProps {
   /** What the topic carries, as its display name. */
   readonly displayName: string;
@@ -37,7 +38,9 @@ export interface AlarmTopicProps {
  * principals publish), so the grant to CloudWatch is explicit here.
  */
 export class AlarmTopic extends Construct {
+  /** The encrypted SNS topic. */
   readonly topic: sns.Topic;
+  /** The KMS key the topic is encrypted with. */
   readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {

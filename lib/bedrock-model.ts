@@ -33,6 +33,7 @@ export const DEFAULT_PROFILE_DESTINATIONS: Record<Exclude<InferenceGeography, 'g
   ca: ['ca-central-1', 'ca-west-1'],
 };
 
+/** Where a Bedrock model is offered (its inference profiles and their destinations), whether it reads prompt-cache points, and its price. */
 export interface BedrockModelProps {
   /**
    * The geographies in which AWS offers a cross-region inference profile for
@@ -94,11 +95,13 @@ export class BedrockModel {
     price: { inputPer1kTokens: 0.0008, outputPer1kTokens: 0.0032 },
   });
 
+  /** A model by its foundation model id (`anthropic.claude-sonnet-4-5-20250929-v1:0`, never a profile id); throws naming what is wrong. */
   static of(modelId: string, props: BedrockModelProps = {}): BedrockModel {
     return new BedrockModel(modelId, props);
   }
 
   private constructor(
+    /** The foundation model id, without a geography prefix. */
     readonly modelId: string,
     private readonly props: BedrockModelProps,
   ) {
@@ -127,6 +130,7 @@ export class BedrockModel {
     }
   }
 
+  /** The on-demand price given, for the EstimatedCost metric; undefined when none was. */
   get price(): ModelPrice | undefined {
     return this.props.price;
   }

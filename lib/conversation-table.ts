@@ -32,7 +32,9 @@ const RUNTIME_KEY_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*
 
 /** What a runtime needs of its jurisdiction's table, wherever it is deployed. */
 export interface IConversationTable {
+  /** The jurisdiction whose conversations the table holds. */
   readonly jurisdiction: Jurisdiction;
+  /** The table's physical name, the same in every replica region. */
   readonly tableName: string;
   /** The ARN of the home region's replica, which every runtime of the jurisdiction reads and writes. */
   readonly homeTableArn: string;
@@ -58,11 +60,14 @@ export class ConversationTableEncryption {
   }
 
   private constructor(
+    /** The customer-managed key of the home region's replica; undefined for the AWS-owned key. */
     readonly tableKey: kms.IKey | undefined,
+    /** The ARN of the customer-managed key of each other replica, by region; empty for the AWS-owned key. */
     readonly replicaKeyArns: Record<string, string>,
   ) {}
 }
 
+/** Properties of a {@link ConversationTable}: its jurisdiction, name, encryption, consistency and lifecycle. */
 export interface ConversationTableProps {
   /** The jurisdiction whose conversations the table holds; the stack must be in its home region. */
   readonly jurisdiction: Jurisdiction;
@@ -71,7 +76,7 @@ export interface ConversationTableProps {
    * @default ConversationTable.tableNameFor('agent', jurisdiction)
    */
   readonly tableName?: string;
-  /** @default ConversationTableEncryption.awsOwned() */
+  /** How the table is encrypted at rest. @default ConversationTableEncryption.awsOwned() */
   readonly encryption?: ConversationTableEncryption;
   /**
    * Multi-region strong consistency: reads in any replica see every
@@ -85,9 +90,9 @@ export interface ConversationTableProps {
    * @default - none
    */
   readonly witnessRegion?: string;
-  /** @default true */
+  /** Whether DynamoDB refuses to delete the table (and each replica). @default true */
   readonly deletionProtection?: boolean;
-  /** @default RemovalPolicy.RETAIN - conversations outlive the stack */
+  /** What happens to the table when it leaves the stack. @default RemovalPolicy.RETAIN - conversations outlive the stack */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -114,7 +119,9 @@ export class ConversationTable extends Construct implements IConversationTable {
     return new ImportedConversationTable(scope, id, attrs);
   }
 
+  /** The jurisdiction whose conversations the table holds. */
   readonly jurisdiction: Jurisdiction;
+  /** The table's physical name, the same in every replica region. */
   readonly tableName: string;
   readonly homeTableArn: string;
   readonly homeKeyArn?: string;

@@ -10,6 +10,7 @@ export class MultiRegionAgentError extends Error {
   readonly constructPath?: string;
 
   constructor(
+    /** A stable name of the error (`InvalidModelId`, `DuplicateJurisdiction`…), for code that handles it. */
     readonly code: string,
     message: string,
     scope?: IConstruct,

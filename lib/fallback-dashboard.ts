@@ -12,6 +12,7 @@ const ROUTE53_METRICS_REGION = 'us-east-1';
 const HALF = 12;
 const HEIGHT = 6;
 
+/** Properties of a {@link FallbackDashboard}: the agent's name, its jurisdictions and their alarms. */
 export interface FallbackDashboardProps {
   /** Prefixes the dashboard's name (`<agentName>-fallbacks`), which must be unique in the account. */
   readonly agentName: string;
@@ -67,6 +68,7 @@ export class FallbackDashboard extends Construct {
     return `${agentName}-fallbacks`;
   }
 
+  /** The CloudWatch dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
   /** Per-region metric factories, the same metrics as each runtime's `AgentRuntime.metrics` (account: the dashboard's). */
   readonly metrics: readonly AgentMetrics[];

@@ -14,6 +14,7 @@ const MAX_EVALUATION_SECONDS = 24 * 60 * 60;
 /** Below this, ordinary throttling bursts of a healthy endpoint fire the alarm. */
 const NOISY_THRESHOLD_PERCENT = 5;
 
+/** Properties of a {@link FallbackRateAlarm}: the region's metrics, the alarm's name and when it fires. */
 export interface FallbackRateAlarmProps {
   /**
    * The region's metrics (`AgentRuntime.metrics`). The alarm's stack must be
@@ -120,11 +121,13 @@ export class FallbackRateAlarm extends Construct {
   readonly alarm: cloudwatch.Alarm;
   /** The metric the alarm watches (a share from 0 to 1). */
   readonly metric: cloudwatch.Metric;
+  /** The fallback share, in percent, above which the rate alarm fires. */
   readonly thresholdPercent: number;
   /** In ALARM while the region had at least `minRequests` requests per period. */
   readonly requestVolumeAlarm: cloudwatch.Alarm;
   /** The rate alarm and the request-volume alarm both in ALARM: the region's alarm for people (notifications, dashboards). */
   readonly compositeAlarm: cloudwatch.CompositeAlarm;
+  /** Requests a period must have for its fallback rate to count. */
   readonly minRequests: number;
   /** The topic the composite alarm notifies. */
   readonly topic: sns.ITopic;

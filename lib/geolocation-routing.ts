@@ -4,6 +4,7 @@ import { assertRecordInZone, geoLabel, layeredRecordName } from './agent-routing
 import { MultiRegionAgentError, withConstructPath } from './errors';
 import { validateJurisdictions, type Jurisdiction } from './jurisdiction';
 
+/** Properties of a {@link GeolocationRouting}: the zone, the public name and the jurisdictions whose users it keeps home. */
 export interface GeolocationRoutingProps {
   /** The public hosted zone that holds `recordName`. */
   readonly hostedZone: route53.IHostedZone;

@@ -24,6 +24,7 @@ export function isInGeography(region: string, geography: InferenceGeography): bo
   return GEOGRAPHY_REGION_PREFIXES[geography].some((prefix) => region.startsWith(prefix));
 }
 
+/** A jurisdiction's name, regions and inference geography, and whether its data must stay in its regions. */
 export interface JurisdictionProps {
   /** Short name, also the DNS label of the jurisdiction's host (`eu.agent.example.com`). */
   readonly name: string;
@@ -95,15 +96,22 @@ export class Jurisdiction {
     return new Jurisdiction({ name: 'apac', geography: 'apac', ...options, regions });
   }
 
+  /** A jurisdiction of your own naming (see {@link JurisdictionProps}). */
   static custom(props: JurisdictionProps): Jurisdiction {
     return new Jurisdiction(props);
   }
 
+  /** Its short name, also the DNS label of its host (`eu.agent.example.com`). */
   readonly name: string;
+  /** Where its data may be stored and processed, in the order given. */
   readonly regions: readonly string[];
+  /** The first region: its conversation table's home. */
   readonly homeRegion: string;
+  /** The inference profile geography of its models (`eu` for `eu.anthropic...`). */
   readonly geography: InferenceGeography;
+  /** True when a request's data never leaves its geography (`global.` profiles and regions outside it are refused). */
   readonly restricted: boolean;
+  /** Where its users are, for geolocation routing: users located there are kept in this jurisdiction. */
   readonly geolocations: readonly route53.GeoLocation[];
   /** Where prompts and answers may be processed, when restricted beyond the geography (`processingRegions`). */
   readonly processingRegions?: readonly string[];
@@ -202,6 +210,7 @@ export class Jurisdiction {
     return this.processingRegions ? this.processingRegions.includes(region) : isInGeography(region, this.geography);
   }
 
+  /** Whether `region` is one of the jurisdiction's regions. */
   includes(region: string): boolean {
     return this.regions.includes(region);
   }

@@ -4,6 +4,7 @@ import { MultiRegionAgentError } from './errors';
 import type { Jurisdiction } from './jurisdiction';
 import type { ProviderModel } from './provider-model';
 
+/** A fallback spec: the primary model, the degraded models tried after it, and the outside providers tried last. */
 export interface ModelChainProps {
   /** The model every region answers with when all is well. */
   readonly primary: BedrockModel;
@@ -34,13 +35,17 @@ export interface ModelChainProps {
 
 /** A chain target with what IAM needs to know about it. */
 export interface ResolvedTarget extends ChainTarget {
+  /** The Bedrock model of the target. */
   readonly model: BedrockModel;
+  /** How the target is invoked: the id called and where Bedrock may run it, which its IAM grant names. */
   readonly invocation: ModelInvocation;
 }
 
 /** A chain target outside Bedrock, with its model. */
 export interface ResolvedProviderTarget extends ChainTarget {
+  /** Always `provider-fallback`. */
   readonly tier: 'provider-fallback';
+  /** The outside provider's model. */
   readonly model: ProviderModel;
 }
 
@@ -51,11 +56,14 @@ export interface ResolvedProviderTarget extends ChainTarget {
  * Every target stays inside the jurisdiction.
  */
 export class ModelChain {
+  /** A chain of the primary model and, in order, the degraded models tried when it cannot answer in the jurisdiction. */
   static of(primary: BedrockModel, ...fallbacks: BedrockModel[]): ModelChain {
     return new ModelChain({ primary, fallbacks });
   }
 
+  /** The model every region answers with when all is well. */
   readonly primary: BedrockModel;
+  /** The degraded models, in the order they are tried. */
   readonly fallbacks: readonly BedrockModel[];
   private readonly regionalFallback: boolean;
 

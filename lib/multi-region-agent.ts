@@ -43,15 +43,19 @@ export class RoutingStrategy {
     return new RoutingStrategy(props);
   }
 
-  private constructor(readonly geolocation: { locations: Array<{ location: route53.GeoLocation; region: string }>; defaultRegion: string } | undefined) {}
+  private constructor(
+    /** The locations mapped to regions and the default region, for geolocation routing; undefined for latency routing. */
+    readonly geolocation: { locations: Array<{ location: route53.GeoLocation; region: string }>; defaultRegion: string } | undefined,
+  ) {}
 }
 
+/** When each region's fallback-rate alarm fires, and whom it tells (see {@link FallbackRateAlarmProps}). */
 export interface MultiRegionAgentAlarmOptions {
-  /** @default 20 */
+  /** The share of a region's requests answered by a fallback, in percent, above which it alarms. @default 20 */
   readonly thresholdPercent?: number;
-  /** @default 5 */
+  /** Number of most recent one-minute periods evaluated. @default 5 */
   readonly evaluationPeriods?: number;
-  /** @default 3 */
+  /** Number of breaching periods among `evaluationPeriods` that fire the alarm. @default 3 */
   readonly datapointsToAlarm?: number;
   /**
    * Requests per period a region needs for its fallback rate to alarm (and,
@@ -76,8 +80,9 @@ export interface MultiRegionAgentAlarmOptions {
   readonly removeRegionFromDns?: boolean;
 }
 
+/** Options of every jurisdiction's conversation table (see {@link ConversationTableProps}). */
 export interface MultiRegionAgentTableOptions {
-  /** @default false */
+  /** Multi-region strong consistency for every table: reads in any replica see every acknowledged write. @default false */
   readonly strongConsistency?: boolean;
   /**
    * The witness region of each two-region strongly consistent table, by jurisdiction name
@@ -85,12 +90,13 @@ export interface MultiRegionAgentTableOptions {
    * @default - none
    */
   readonly witnessRegions?: Record<string, string>;
-  /** @default true */
+  /** Whether DynamoDB refuses to delete the tables. @default true */
   readonly deletionProtection?: boolean;
-  /** @default RemovalPolicy.RETAIN */
+  /** What happens to the tables when they leave their stacks. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Properties of a {@link MultiRegionAgent}: the account, the DNS names, the jurisdictions and their chains, the agent, and the settings of its runtimes, tables and alarms. */
 export interface MultiRegionAgentProps {
   /**
    * Names stacks, tables, alarms, the dashboard and health-check tags.
@@ -138,14 +144,14 @@ export interface MultiRegionAgentProps {
    * @default - none
    */
   readonly tools?: (scope: Construct, region: string, jurisdiction: Jurisdiction, context: AgentToolsContext) => AgentToolSource[];
-  /** @default RoutingStrategy.latency() */
+  /** How users reach a region: by latency (kept in their jurisdiction) or by geolocation only. @default RoutingStrategy.latency() */
   readonly routing?: RoutingStrategy;
   /**
    * Cognito user pool (by ARN) whose ID tokens authorize callers.
    * @default - IAM (SigV4) authorization
    */
   readonly cognitoUserPoolArn?: string;
-  /** @default - the defaults of FallbackRateAlarm */
+  /** When each region's fallback-rate alarm fires, and whom it tells. @default - the defaults of FallbackRateAlarm */
   readonly alarms?: MultiRegionAgentAlarmOptions;
   /** Function and runtime settings for every region. */
   /**
@@ -154,6 +160,7 @@ export interface MultiRegionAgentProps {
    * Note: `logEncryption` takes `LogEncryption.kms()` (the default: each
    * region's key, `<agent>-<region>/Key`) or `LogEncryption.serviceManaged()`;
    * a given key cannot serve several regions.
+   * @default - the defaults of AgentRuntimeProps
    */
   readonly runtime?: Pick<
     AgentRuntimeProps,
@@ -170,14 +177,14 @@ export interface MultiRegionAgentProps {
     | 'tracing'
     | 'manageApiGatewayAccount'
   >;
-  /** Table options for every jurisdiction. */
+  /** Table options for every jurisdiction. @default - the defaults of MultiRegionAgentTableOptions */
   readonly table?: MultiRegionAgentTableOptions;
   /**
    * Region of the monitoring stack (dashboard, and the geolocation records).
    * @default 'us-east-1' (where Route 53's health-check metrics are)
    */
   readonly monitoringRegion?: string;
-  /** @default 'MultiRegionAgent' */
+  /** The CloudWatch namespace of the runtimes' metrics. @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
 }
 
@@ -201,19 +208,29 @@ export interface AgentToolsContext {
  * Stack ids are derived from names, so adding a region or a jurisdiction later only adds stacks and records.
  */
 export class MultiRegionAgent extends Construct {
+  /** The agent's name (`agentName`, or the construct's id), which names its stacks and resources. */
   readonly agentName: string;
+  /** The jurisdictions, as given. */
   readonly jurisdictions: readonly Jurisdiction[];
+  /** Each jurisdiction's home stack (`<agent>-<jurisdiction>-home`), by jurisdiction name. */
   readonly homeStacks: Record<string, Stack> = {};
+  /** Each jurisdiction's conversation table, by jurisdiction name. */
   readonly tables: Record<string, ConversationTable> = {};
+  /** Each region's stack (`<agent>-<region>`), by region. */
   readonly regionStacks: Record<string, Stack> = {};
+  /** Each region's runtime. */
   readonly runtimes: AgentRuntime[] = [];
+  /** Each region's Route 53 records and health check. */
   readonly routings: AgentRouting[] = [];
+  /** Each region's fallback-rate alarm. */
   readonly alarms: FallbackRateAlarm[] = [];
   /** Each region's alarm on its outside providers' keys (regions whose chain has outside providers). */
   readonly providerKeyAlarms: ProviderKeyAlarm[] = [];
   /** Each region's alarm on outside providers refusing requests Bedrock takes (regions whose chain has outside providers). */
   readonly targetRejectedAlarms: TargetRejectedAlarm[] = [];
+  /** The stack of the dashboard and, when needed, the public name's geolocation records (`<agent>-monitoring`). */
   readonly monitoringStack: Stack;
+  /** The fallback dashboard of every region. */
   readonly dashboard: FallbackDashboard;
   /** The residency report, written into the cloud assembly at synthesis (`<agent>.residency.json` and `.md`). */
   readonly residency: ResidencyReport;

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { TargetErrorReason } from '../lambda/agent/metric-names';
 import { targetErrorAlarm, type TargetErrorAlarmProps } from './target-error-alarm';
 
+/** Properties of a {@link ProviderKeyAlarm}: the region's metrics and the alarm's name. */
 export type ProviderKeyAlarmProps = TargetErrorAlarmProps;
 
 /**
@@ -13,6 +14,7 @@ export type ProviderKeyAlarmProps = TargetErrorAlarmProps;
  * skipped on every request until someone fixes the key, so one is enough.
  */
 export class ProviderKeyAlarm extends Construct {
+  /** The CloudWatch alarm. */
   readonly alarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ProviderKeyAlarmProps) {

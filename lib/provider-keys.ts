@@ -7,6 +7,7 @@ import type { ProviderModel } from './provider-model';
 
 /** One provider key as the runtime reads it. */
 export interface ProviderKeySecret {
+  /** The secret that holds the key. */
   readonly secret: secretsmanager.ISecret;
   /** What the runtime passes to GetSecretValue (the secret's ARN, or its name). */
   readonly secretId: string;
@@ -14,6 +15,7 @@ export interface ProviderKeySecret {
   readonly policyArn: string;
 }
 
+/** Properties of {@link ProviderKeys}: the outside models whose keys the region's runtime needs. */
 export interface ProviderKeysProps {
   /** The outside providers' models of this region's chain. */
   readonly models: readonly ProviderModel[];

@@ -18,6 +18,7 @@ export interface ProviderModelProps {
   readonly price?: ModelPrice;
 }
 
+/** How an OpenAI model is called: its price, key and data-residency region. */
 export interface OpenAiModelProps extends ProviderModelProps {
   /**
    * Where OpenAI processes the requests: the data-residency region of the
@@ -32,6 +33,7 @@ export interface OpenAiModelProps extends ProviderModelProps {
   readonly residency?: ProviderResidency;
 }
 
+/** How an Anthropic model is called: its price, key and inference geography. */
 export interface AnthropicModelProps extends ProviderModelProps {
   /**
    * Where Anthropic runs inference, sent as the Messages API's
@@ -58,12 +60,16 @@ export abstract class ProviderModel {
   abstract readonly processingDescription: string;
 
   protected constructor(
+    /** The provider: `openai` or `anthropic`. */
     readonly provider: ProviderName,
+    /** The model name as the provider's API takes it (`gpt-4o`). */
     readonly modelId: string,
+    /** Where the provider processes the requests: `us`, `eu` or `global`. */
     readonly residency: ProviderResidency,
     private readonly props: ProviderModelProps,
   ) {}
 
+  /** The price given, for the EstimatedCost metric; undefined when none was. */
   get price(): ModelPrice | undefined {
     return this.props.price;
   }
@@ -109,6 +115,7 @@ export class OpenAiModel extends ProviderModel {
     return OpenAiModel.of('gpt-4o', { price: { inputPer1kTokens: 0.0025, outputPer1kTokens: 0.01 }, ...props });
   }
 
+  /** An OpenAI model by the name its API takes. */
   static of(modelId: string, props: OpenAiModelProps = {}): OpenAiModel {
     return new OpenAiModel(modelId, props);
   }
@@ -137,6 +144,7 @@ export class AnthropicModel extends ProviderModel {
     return AnthropicModel.of('claude-sonnet-4-5', { price: { inputPer1kTokens: 0.003, outputPer1kTokens: 0.015 }, ...props });
   }
 
+  /** An Anthropic model by the name its API takes. */
   static of(modelId: string, props: AnthropicModelProps = {}): AnthropicModel {
     return new AnthropicModel(modelId, props);
   }

@@ -18,19 +18,27 @@ export interface ResidencyReportDocument {
   readonly agent: string;
   /** The agent's public name. */
   readonly recordName: string;
+  /** Each jurisdiction's part. */
   readonly jurisdictions: readonly JurisdictionResidency[];
 }
 
 /** One jurisdiction's part of the residency report. */
 export interface JurisdictionResidency {
+  /** The jurisdiction's name. */
   readonly name: string;
+  /** The inference profile geography of its models. */
   readonly geography: InferenceGeography;
+  /** True when a request's data never leaves its geography. */
   readonly restricted: boolean;
+  /** The region of its conversation table's home replica. */
   readonly homeRegion: string;
   /** `processingRegions` of a strictly restricted jurisdiction; absent when the geography is the limit. */
   readonly allowedProcessingRegions?: readonly string[];
+  /** Where its prompts, answers and tool inputs may be processed. */
   readonly processing: ResidencyProcessing;
+  /** Where its conversations are stored, and what erasure removes. */
   readonly storage: ResidencyStorage;
+  /** Which DNS names and locations send users to it. */
   readonly routing: ResidencyRouting;
 }
 
@@ -67,6 +75,7 @@ export interface ResidencyMcpServer {
 export interface ResidencyModel {
   /** What ConverseStream is called with: an inference profile id or the foundation model id. */
   readonly invocationId: string;
+  /** The foundation model id. */
   readonly modelId: string;
   /** The profile's geography; absent for an in-region call. */
   readonly profile?: InferenceGeography;
@@ -80,6 +89,7 @@ export interface ResidencyModel {
 
 /** A tool that is a Lambda function. */
 export interface ResidencyTool {
+  /** The tool's name. */
   readonly name: string;
   /** The region the function runs in. */
   readonly region: string;
@@ -93,6 +103,7 @@ export interface ResidencyTool {
 export interface ResidencyProvider {
   /** `openai` or `anthropic`. */
   readonly name: string;
+  /** The model name called. */
   readonly model: string;
   /** The provider's residency option: `us`, `eu` or `global` (anywhere). */
   readonly residency: ProviderResidency;
@@ -104,11 +115,13 @@ export interface ResidencyProvider {
 
 /** Where a jurisdiction's conversations are stored. */
 export interface ResidencyStorage {
+  /** The table's name. */
   readonly table: string;
   /** Each replica of the global table; point-in-time recovery keeps its backups in the replica's own region. */
   readonly replicas: ReadonlyArray<{ readonly region: string; readonly home: boolean; readonly pointInTimeRecovery: boolean }>;
   /** The witness of a two-region strongly consistent table: replication metadata, no items. */
   readonly witnessRegion?: string;
+  /** What erasing an owner's conversations removes, where, and what stays. */
   readonly erasure: ResidencyErasure;
 }
 
@@ -126,6 +139,7 @@ export interface ResidencyErasure {
 
 /** Which DNS names and geolocations send users to a jurisdiction. */
 export interface ResidencyRouting {
+  /** The DNS names that answer from the jurisdiction's regions. */
   readonly hostNames: readonly ResidencyHostName[];
   /** Locations (geoLabel: `continent-EU`, `DE`, `default`) whose users the public name sends to this jurisdiction's regions. */
   readonly geolocations: readonly string[];
@@ -133,6 +147,7 @@ export interface ResidencyRouting {
 
 /** A DNS name that answers from some of a jurisdiction's regions. */
 export interface ResidencyHostName {
+  /** The DNS name. */
   readonly name: string;
   /** The jurisdiction's regions it may answer from. */
   readonly regions: readonly string[];
@@ -140,11 +155,13 @@ export interface ResidencyHostName {
   readonly routing: string;
 }
 
+/** Properties of a {@link ResidencyReport}: what the report is derived from. */
 export interface ResidencyReportProps {
   /** Names the files: `<agentName>.residency.json` and `.md`. */
   readonly agentName: string;
   /** The agent's public name. */
   readonly recordName: string;
+  /** Every jurisdiction of the agent. */
   readonly jurisdictions: readonly Jurisdiction[];
   /** Every region's runtime: their chain targets and Lambda tools are what their IAM grants are made of. */
   readonly runtimes: readonly AgentRuntime[];

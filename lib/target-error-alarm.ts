@@ -9,6 +9,7 @@ import type { AgentMetrics } from './agent-metrics';
 export interface TargetErrorAlarmProps {
   /** The region's runtime metrics. */
   readonly metrics: AgentMetrics;
+  /** The alarm's name, unique per account and region. */
   readonly alarmName: string;
   /** Notified when the alarm fires and when it clears. */
   readonly topic: sns.ITopic;

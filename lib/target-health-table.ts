@@ -7,6 +7,7 @@ import { HealthTableSchema } from '../lambda/agent/health/health-table-schema';
 /** What the runtime does with the table (lambda/agent/health/dynamo-health-store.ts), and nothing else. */
 const HEALTH_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:UpdateItem'];
 
+/** Properties of a {@link TargetHealthTable}. */
 export interface TargetHealthTableProps {
   /**
    * What happens to the table when it leaves the stack.
@@ -29,6 +30,7 @@ export interface TargetHealthTableProps {
  * refresh interval.
  */
 export class TargetHealthTable extends Construct {
+  /** The DynamoDB table. */
   readonly table: dynamodb.TableV2;
   /** The physical name, a plain string (not a reference), chosen at synthesis. */
   readonly tableName: string;

@@ -26,6 +26,7 @@ export interface TargetProbeOptions {
   readonly interval?: Duration;
 }
 
+/** Properties of a {@link TargetProbe}: the region's configuration and targets, what it may read, and its logs. */
 export interface TargetProbeProps extends TargetProbeOptions {
   /** The region's runtime configuration (AGENT_CONFIG): the chain, deadlines, the shared-health table. */
   readonly runtimeConfig: RuntimeConfigInput;
@@ -33,15 +34,15 @@ export interface TargetProbeProps extends TargetProbeOptions {
   readonly targets: readonly ResolvedTarget[];
   /** The region's targets outside Bedrock, probed through their APIs with the runtime's keys. @default - none */
   readonly providerTargets?: readonly ResolvedProviderTarget[];
-  /** The secrets of those targets' keys: the probe may read exactly these, as the runtime may. */
+  /** The secrets of those targets' keys: the probe may read exactly these, as the runtime may. @default - none: the probe may read no secret */
   readonly providerKeys?: ProviderKeys;
   /** The region's shared health, which learns of the targets that answered. @default - none */
   readonly healthTable?: TargetHealthTable;
-  /** @default logs.RetentionDays.ONE_YEAR */
+  /** How long the probe's log group keeps its records. @default logs.RetentionDays.ONE_YEAR */
   readonly logRetention?: logs.RetentionDays;
-  /** @default LogEncryption.kms() */
+  /** How the probe's log group is encrypted. @default LogEncryption.kms() */
   readonly logEncryption?: LogEncryption;
-  /** @default 'MultiRegionAgent' */
+  /** The CloudWatch namespace of the probe's metrics. @default 'MultiRegionAgent' */
   readonly metricsNamespace?: string;
 }
 
@@ -57,7 +58,9 @@ export interface TargetProbeProps extends TargetProbeOptions {
  * alarm topic).
  */
 export class TargetProbe extends Construct {
+  /** The probe's Lambda function. */
   readonly function: lambda.Function;
+  /** The EventBridge Scheduler schedule that runs it. */
   readonly schedule: scheduler.CfnSchedule;
   /** Per target key (`<modelId>@<region>`), the alarm on its probes. */
   readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { TargetErrorReason } from '../lambda/agent/metric-names';
 import { targetErrorAlarm, type TargetErrorAlarmProps } from './target-error-alarm';
 
+/** Properties of a {@link TargetRejectedAlarm}: the region's metrics and the alarm's name. */
 export type TargetRejectedAlarmProps = TargetErrorAlarmProps;
 
 /**
@@ -13,6 +14,7 @@ export type TargetRejectedAlarmProps = TargetErrorAlarmProps;
  * there when it was needed: one is enough.
  */
 export class TargetRejectedAlarm extends Construct {
+  /** The CloudWatch alarm. */
   readonly alarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: TargetRejectedAlarmProps) {

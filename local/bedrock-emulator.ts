@@ -25,6 +25,7 @@ import type { ModelScript } from './model-script';
 
 export { LOOP_FOREVER, type ToolOutcome } from './bedrock-model';
 
+/** A fault of an emulated Bedrock endpoint: an error status, a stall, slow tokens, or a stream that breaks or ends early after some tokens. */
 export type EmulatorFault =
   | { status: number; errorType?: string; message?: string }
   /** Accept the request, then say nothing for stallMs: before the response headers, or (default) after them, before the first event. */

@@ -28,6 +28,7 @@ export interface ScriptScope {
   model?: string;
 }
 
+/** Which emulated model service a call went to. */
 export type ModelService = 'bedrock' | 'openai' | 'anthropic';
 
 /** A model call asking for its answer. */

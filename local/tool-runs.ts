@@ -8,13 +8,17 @@ import type { AgentDefinition, RunnableTool } from '../lambda/agent/agent/defini
 import type { LambdaToolEvent } from '../lambda/agent/agent/asset-layout';
 import type { LambdaHandler } from './lambda-emulator';
 
+/** One run of a tool in a local deployment: what it was given and what it returned or threw. */
 export interface ToolRun {
   /** The region whose runtime (code tool) or function (Lambda tool) ran it. */
   region: string;
+  /** The tool's name. */
   tool: string;
+  /** `code` for a tool defined in the agent, `lambda` for a Lambda tool. */
   kind: 'code' | 'lambda';
   /** The model's tool-use id. */
   toolUseId: string;
+  /** The input the model gave it. */
   input: unknown;
   /** False when the tool threw (or, for a Lambda tool, its handler did). */
   ok: boolean;

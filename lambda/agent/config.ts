@@ -25,6 +25,7 @@ export const ON_BEHALF_CALLERS_ENV_VAR = 'AGENT_ON_BEHALF_CALLERS';
 
 /** The tiers of a fallback chain, in the order they are tried. */
 export const TIERS = ['primary', 'regional-fallback', 'model-fallback', 'provider-fallback'] as const;
+/** A tier of a fallback chain: `primary`, `regional-fallback`, `model-fallback` or `provider-fallback`. */
 export type Tier = (typeof TIERS)[number];
 
 /**
@@ -32,6 +33,7 @@ export type Tier = (typeof TIERS)[number];
  * (`eu.anthropic...`). `global` profiles may route anywhere in the world.
  */
 export const INFERENCE_GEOGRAPHIES = ['us', 'us-gov', 'eu', 'apac', 'jp', 'au', 'ca', 'global'] as const;
+/** The geography prefix of a Bedrock cross-region inference profile (`eu` in `eu.anthropic...`). */
 export type InferenceGeography = (typeof INFERENCE_GEOGRAPHIES)[number];
 
 /** Matches commercial, GovCloud, China and ISO partition region names. */
@@ -73,6 +75,7 @@ function integer(options: { min?: number; max?: number; positive?: boolean }) {
 
 /** Providers outside Bedrock that a chain may fall back to. */
 export const PROVIDERS = ['openai', 'anthropic'] as const;
+/** An outside provider a chain may fall back to: `openai` or `anthropic`. */
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /**
@@ -81,6 +84,7 @@ export type ProviderName = (typeof PROVIDERS)[number];
  * `inference_geo`; `global` may process it anywhere.
  */
 export const PROVIDER_RESIDENCIES = ['us', 'eu', 'global'] as const;
+/** Where an outside provider processes a request: `us`, `eu`, or `global` (anywhere). */
 export type ProviderResidency = (typeof PROVIDER_RESIDENCIES)[number];
 
 export const providerTargetSchema = z.object({
@@ -102,6 +106,7 @@ export const chainTargetSchema = z.object({
   /** Set for a target outside Bedrock: which provider, where it processes data, and its key's secret. */
   provider: z.optional(providerTargetSchema),
 });
+/** One target of a runtime's fallback chain, as the runtime configuration lists it: the model called, the endpoint region, the tier, and the outside provider when it is one (fields documented on `chainTargetSchema`). */
 export type ChainTarget = z.output<typeof chainTargetSchema>;
 
 export const jurisdictionSchema = z.object({
@@ -122,6 +127,7 @@ export const priceSchema = z.object({
   /** USD per 1,000 output tokens. */
   outputPer1kTokens: z.number().check(z.gte(0)),
 });
+/** A model's on-demand price in USD per 1,000 input and output tokens, for the EstimatedCost metric. */
 export type ModelPrice = z.output<typeof priceSchema>;
 
 export const runtimeConfigSchema = z

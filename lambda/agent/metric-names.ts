@@ -2,8 +2,11 @@
  * Metric and dimension names emitted by the runtime (EMF). Plain data with no
  * imports, so lib/ can use the same constants for dashboards and alarms.
  */
+
+/** The CloudWatch namespace of the runtime's metrics when none is configured. */
 export const DEFAULT_METRICS_NAMESPACE = 'MultiRegionAgent';
 
+/** Names of the metrics the runtime emits; the dashboards and alarms read the same names. */
 export const MetricName = {
   Requests: 'Requests',
   Fallbacks: 'Fallbacks',
@@ -50,8 +53,10 @@ export const MetricName = {
   /** Time a tool call took, in ms ([Region, Tool]). */
   ToolLatency: 'ToolLatency',
 } as const;
+/** A metric name the runtime emits. */
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
+/** Names of the dimensions the runtime's metrics carry. */
 export const DimensionName = {
   Region: 'Region',
   Path: 'Path',

@@ -24,8 +24,10 @@ export type LocalDeploymentErrorCode =
   /** The front door's port is taken. */
   | 'PortTaken';
 
+/** What `startLocalDeployment` throws when the app or assembly cannot run locally; `code` says why. */
 export class LocalDeploymentError extends Error {
   constructor(
+    /** Why the deployment cannot start (see {@link LocalDeploymentErrorCode}). */
     readonly code: LocalDeploymentErrorCode,
     message: string,
     options?: { cause?: unknown },

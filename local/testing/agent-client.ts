@@ -16,10 +16,11 @@ export interface ClientTarget {
   principal?: string;
 }
 
+/** Options of one {@link AgentClient.send}. */
 export interface SendOptions {
   /** The conversation to continue. @default - a new conversation, minted first */
   conversationId?: string;
-  /** Sent as the Idempotency-Key header. */
+  /** Sent as the Idempotency-Key header. @default - none: no key is sent, and a retry is a new message */
   idempotencyKey?: string;
 }
 
@@ -27,21 +28,29 @@ export interface SendOptions {
 export interface AgentReply {
   /** The HTTP status: 200 once the answer started, even when it failed later (then `error` is set). */
   status: number;
+  /** The conversation the message went to (minted first when none was given). */
   conversationId: string;
   /** Every event, in order (an error response before any output is one `error` event). */
   events: AgentEvent[];
   /** The answer's text: its deltas joined. */
   text: string;
+  /** The `tool_call` events, in order. */
   toolCalls: ToolCallEvent[];
+  /** The `tool_result` events, in order. */
   toolResults: ToolResultEvent[];
   /** Each model call of the answer, with the tools it called. */
   steps: AnswerStep[];
   /** What served the answer (its last step); undefined when it failed before any output. */
   path?: AnswerPath;
+  /** The model that served the answer (its last step). */
   model?: string;
+  /** The region that served the answer (its last step). */
   region?: string;
+  /** True when another model than the configured one served it (`model-fallback`, an outside provider). */
   degraded?: boolean;
+  /** `bedrock`, or the outside provider that served it (`openai:us`). */
   provider?: string;
+  /** Why the model stopped (`end_turn`…); undefined when the answer failed. */
   stopReason?: string;
   /** Both turns of the exchange were durably stored. */
   stored: boolean;
@@ -55,16 +64,24 @@ export interface AgentReply {
 
 /** A stored turn of a conversation, oldest first (`GET /v1/conversations/{id}`). */
 export interface StoredTurn {
+  /** Who wrote it. */
   role: 'user' | 'assistant';
+  /** The message or answer text. */
   text: string;
+  /** When it was written (ISO 8601). */
   time: string;
+  /** The runtime region that received the message (user) or the endpoint region that answered (assistant). */
   region?: string;
+  /** The tier that answered (assistant turns). */
   path?: AnswerPath;
+  /** The model that answered (assistant turns). */
   model?: string;
+  /** The model calls and tool runs of an answer that used tools. */
   steps?: AnswerStep[];
   [field: string]: unknown;
 }
 
+/** A caller of a local deployment, made by {@link LocalDeployment.client}: sends messages as a user in one location, or to one region's runtime, and reads each answer to its end. */
 export class AgentClient {
   private readonly headers: Record<string, string>;
 

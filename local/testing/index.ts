@@ -9,6 +9,8 @@
  *   await deployment.close();
  *
  * Nothing is shared between deployments: several run at once in one process.
+ *
+ * @packageDocumentation
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,21 +27,24 @@ export type { ToolRun } from '../tool-runs';
 export type { EmulatorFault } from '../bedrock-emulator';
 export { LocalDeploymentError, type LocalDeploymentErrorCode } from '../assembly/read-assembly';
 
+/** What {@link startLocalDeployment} runs, and how its emulated models behave. */
 export interface LocalDeploymentOptions {
   /**
    * The CDK app to run; synthesized now (bundling your agent and Lambda
    * tools). An app made without `outdir` synthesizes into a temporary
    * directory, which close() removes. Note: give `app` or `assembly`.
+   * @default - none: `assembly` must be given
    */
   app?: App;
-  /** A synthesized cloud assembly's directory (`cdk.out`), left as it is. */
+  /** A synthesized cloud assembly's directory (`cdk.out`), left as it is. @default - none: `app` must be given */
   assembly?: string;
   /** The front door's port. @default 0 (a free port) */
   port?: number;
   /** The location of a client that names none (`us`, `eu`, `eu-central`…). @default 'us' */
   defaultLocation?: string;
-  /** The emulated models' time to first token and pause between tokens. @default 0 */
+  /** The emulated models' time to first token, in milliseconds. @default 0 */
   firstTokenDelayMs?: number;
+  /** The emulated models' pause between tokens, in milliseconds. @default 0 */
   tokenDelayMs?: number;
   /** Print the runtimes' JSON logs and metric records. @default false */
   verbose?: boolean;

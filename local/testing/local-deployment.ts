@@ -20,9 +20,11 @@ export type ProviderFault = ProviderFaultRule & { provider: 'openai' | 'anthropi
 
 /** One call of an emulated model, in the order received. */
 export interface ModelCall {
+  /** The emulated service called. */
   service: ModelService;
   /** The Bedrock endpoint's region, or the provider's label (`openai-us`). */
   region: string;
+  /** The model id exactly as called. */
   model: string;
   /** The call's step in its message's tool loop (1: the call answering the user's text). */
   step: number;
@@ -34,11 +36,15 @@ export interface ModelCall {
   scripted: boolean;
   /** The request body as received (Converse, or the provider's own API). */
   request: unknown;
+  /** When the call was received (epoch milliseconds). */
   at: number;
 }
 
+/** One region of a local deployment, and what its runtime calls. */
 export interface RegionInfo {
+  /** The region's name (`eu-west-1`). */
   region: string;
+  /** The jurisdiction it belongs to (`eu`). */
   jurisdiction: string;
   /** The agent API's base URL of this region's runtime. */
   url: string;
@@ -46,6 +52,7 @@ export interface RegionInfo {
   models: string[];
 }
 
+/** A running local deployment, started by `startLocalDeployment`: clients, faults, scripted model turns, the model calls and tool runs made, and close(). */
 export class LocalDeployment {
   /** Starts the playground with scheduled probes and health checks off, so that only the test's messages reach the models. */
   static async start(options: PlaygroundOptions, cleanup: () => void = () => undefined): Promise<LocalDeployment> {
@@ -70,6 +77,7 @@ export class LocalDeployment {
     return this.playground.url;
   }
 
+  /** Each region of the deployment: its jurisdiction, its runtime's URL and the models its chains call there. */
   get regions(): RegionInfo[] {
     return this.playground.regions.map((region) => ({
       region: region.region,

@@ -33,10 +33,13 @@ export const MCP_URLS_ENV_VAR = 'AGENT_MCP_URLS';
 
 /** A tool that is a Lambda function, as lambda-tools.json lists it. */
 export interface LambdaToolSpec {
+  /** The tool's name, as the model calls it. */
   name: string;
+  /** What the tool does, as the model reads it. */
   description: string;
   /** A JSON Schema of an object. */
   inputSchema: Record<string, unknown>;
+  /** How long one call may run before the model is told it timed out. */
   timeoutMs: number;
   /** Every call waits for the conversation owner's approval. @default false */
   needsApproval?: boolean;
@@ -48,13 +51,19 @@ export interface LambdaToolSpec {
  * as the tool's error.
  */
 export interface LambdaToolEvent {
+  /** The name of the tool called (one function may serve several tools). */
   tool: string;
+  /** The input the model gave, valid against the tool's input schema. */
   input: unknown;
+  /** The id the model gave this tool use. */
   toolUseId: string;
+  /** The conversation the call serves. */
   conversationId: string;
+  /** The conversation's owner (see the README's Owners); for a backend acting for an end user, the backend. */
   caller: string;
   /** The end user the caller acts for, when it names one. */
   endUser?: string;
+  /** The region whose runtime called the function. */
   region: string;
 }
 

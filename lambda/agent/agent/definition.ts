@@ -24,6 +24,7 @@ export interface ToolContext {
   abortSignal: AbortSignal;
   /** The AI SDK passes the model messages here; this runtime passes none (tools get the conversation id instead). */
   messages: never[];
+  /** The conversation the tool call serves. */
   conversationId: string;
   /** The conversation's owner (see the README's Owners); for a backend acting for an end user, the backend. */
   caller: string;
@@ -37,9 +38,11 @@ export interface ToolContext {
 
 /** A tool written in code: the AI SDK's `tool()` shape, with an optional per-tool timeout. */
 export interface AgentTool<Input = never, Output = unknown> {
+  /** What the tool does, as the model reads it; the tool's name when left out (Bedrock refuses an empty one). */
   description?: string;
   /** A zod (4.2+) schema, another Standard JSON Schema, the AI SDK's jsonSchema(), or a JSON Schema object; it must describe an object. */
   inputSchema: unknown;
+  /** Runs one call: validated input in, any JSON-serializable value out; a throw is told to the model as the tool's error. */
   execute?(input: Input, context: ToolContext): Output | PromiseLike<Output>;
   /** How long one call may run before the model is told it timed out. @default the agent's toolTimeoutMs */
   timeoutMs?: number;
@@ -55,13 +58,18 @@ export type NeedsApproval<Input = unknown> = boolean | ((input: Input, context: 
  * type for its second argument, which this runtime's context satisfies.
  */
 export interface ToolLike {
+  /** What the tool does, as the model reads it; the tool's name when left out. */
   description?: string;
+  /** The input's schema (see {@link AgentTool.inputSchema}). */
   inputSchema: unknown;
+  /** Runs one call (see {@link AgentTool.execute}). */
   execute?: (...args: never[]) => unknown;
+  /** How long one call may run; the agent's toolTimeoutMs when left out. */
   timeoutMs?: number;
   needsApproval?: boolean | ((...args: never[]) => unknown);
 }
 
+/** What {@link defineAgent} takes: the agent's instructions, its tools and the limits of its tool loop. */
 export interface AgentProps {
   /**
    * The system prompt, of any practical size: it is shipped in the code
@@ -99,28 +107,44 @@ export interface RunnableTool {
 
 /** Plain data about a definition, for synthesis: what the constructs check and report. */
 export interface AgentManifest {
+  /** Always `AGENT_KIND`. */
   kind: typeof AGENT_KIND;
+  /** The instructions' size in UTF-8 bytes (0 without instructions). */
   instructionsBytes: number;
+  /** Model calls per message. */
   maxSteps: number;
+  /** Each tool call's time limit, unless the tool sets its own. */
   toolTimeoutMs: number;
+  /** The extended-thinking budget, when the agent asks for one. */
   reasoning?: { budgetTokens: number };
+  /** Each tool as the model is told of it, with its own time limit. */
   tools: Array<{ name: string; description: string; inputSchema: JsonSchema; timeoutMs: number }>;
 }
 
+/** An agent, as {@link defineAgent} made and validated it: what the entry file exports by default and the runtime loads. */
 export interface AgentDefinition {
+  /** Always `AGENT_KIND`: how the runtime recognises a definition from any copy of this package. */
   readonly kind: typeof AGENT_KIND;
+  /** The system prompt given to {@link defineAgent}, if any. */
   readonly instructions?: string;
+  /** Model calls per message. */
   readonly maxSteps: number;
+  /** Each tool call's time limit, unless the tool sets its own. */
   readonly toolTimeoutMs: number;
+  /** The extended-thinking budget, when the agent asks for one. */
   readonly reasoning?: { budgetTokens: number };
+  /** The tools, validated, ready for the loop. */
   readonly tools: readonly RunnableTool[];
+  /** Plain data about the definition, for synthesis. */
   manifest(): AgentManifest;
 }
 
 /** Marks a definition made by this package, whichever copy of it bundled the user's code. */
 export const AGENT_KIND = 'cdk-multi-region-agent/agent@1';
 
+/** Model calls per message when the agent does not set `maxSteps`. */
 export const DEFAULT_MAX_STEPS = 10;
+/** Each tool call's time limit in milliseconds when neither the agent nor the tool sets one. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
 const MAX_MAX_STEPS = 50;
 /** Bedrock's ToolSpecification name rule. */
@@ -128,6 +152,7 @@ export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** A definition that cannot be used; the message names the tool or field. */
 export class AgentDefinitionError extends Error {
+  /** Always `AgentDefinitionError`. */
   override readonly name = 'AgentDefinitionError';
 }
 
@@ -144,6 +169,7 @@ export function tool<Schema, Output>(definition: {
 
 type InputOf<Schema> = Schema extends { '~standard': { types?: { output: infer Output } } } ? Output : Record<string, unknown>;
 
+/** The agent of an entry file (its default export): validated now, so a bad definition fails the synthesis that bundles it, naming the tool and field. */
 export function defineAgent(props: AgentProps): AgentDefinition {
   const maxSteps = props.maxSteps ?? DEFAULT_MAX_STEPS;
   const toolTimeoutMs = props.toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
