@@ -15,10 +15,11 @@ const DEFAULT_MCP_TIMEOUT_MS = 10_000;
 /** Plain HTTP is for emulators on this machine only. */
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1']);
 
+/** What a SigV4-signed MCP server is: the AWS resource the runtime signs for, and which the runtime's role is granted to invoke. */
 export interface McpSigV4Options {
-  /** A Lambda function behind a function URL with IAM auth: the role gets `lambda:InvokeFunctionUrl` on exactly it. */
+  /** A Lambda function behind a function URL with IAM auth: the role gets `lambda:InvokeFunctionUrl` on exactly it. Give this or `gatewayArn`. @default - none */
   readonly function?: lambda.IFunction;
-  /** An AgentCore Gateway with IAM inbound auth: the role gets `bedrock-agentcore:InvokeGateway` on exactly it. */
+  /** An AgentCore Gateway with IAM inbound auth: the role gets `bedrock-agentcore:InvokeGateway` on exactly it. Give this or `function`. @default - none */
   readonly gatewayArn?: string;
   /**
    * The signing name.
@@ -130,6 +131,7 @@ class SigV4Auth extends McpAuth {
   }
 }
 
+/** An MCP server as a source of the agent's tools: where it is, where it processes, how the runtime authenticates, and which of its tools the model sees. */
 export interface McpServerToolOptions {
   /** The server's streamable HTTP endpoint: https, or http://localhost / http://127.0.0.1 for local emulators. A token (a function URL's `url`) is taken as is. */
   readonly url: string;
@@ -140,9 +142,9 @@ export interface McpServerToolOptions {
   readonly name?: string;
   /** The region where the server processes tool inputs (a region of the jurisdiction, for a restricted one). Give this or `residency`. @default - the signed-for resource's region with SigV4 */
   readonly region?: string;
-  /** The geography where the server processes tool inputs ('eu', 'us', 'apac', 'global'), when it is not one region. Give this or `region`. */
+  /** The geography where the server processes tool inputs ('eu', 'us', 'apac', 'global'), when it is not one region. Give this or `region`. @default - none: `region` says where */
   readonly residency?: InferenceGeography;
-  /** @default - none: the server needs no authentication */
+  /** How the runtime authenticates: a bearer token from Secrets Manager, or SigV4. @default - none: the server needs no authentication */
   readonly auth?: McpAuth;
   /** Only these of the server's tools (their names on the server). @default - all */
   readonly include?: readonly string[];
@@ -211,10 +213,12 @@ export class McpServerTool {
     return { ...(region !== undefined ? { region } : {}), ...(this.options.residency !== undefined ? { residency: this.options.residency } : {}) };
   }
 
+  /** The server's streamable HTTP endpoint, as given (a token when it is a function URL's). */
   get url(): string {
     return this.options.url;
   }
 
+  /** What is put before each of the server's tool names ('' for none). */
   get prefix(): string {
     return this.options.prefix ?? '';
   }
@@ -224,6 +228,7 @@ export class McpServerTool {
     return this.options.include?.map((name) => this.toolName(name));
   }
 
+  /** Each request's time limit, in milliseconds. */
   get timeoutMs(): number {
     return this.options.timeout?.toMilliseconds() ?? DEFAULT_MCP_TIMEOUT_MS;
   }
@@ -265,6 +270,7 @@ export class McpServerTool {
     };
   }
 
+  /** Grants `role` exactly what the server's auth needs (the secret, or the invoke action on the signed-for resource); `index` names the statements. */
   grant(role: iam.IRole, index: number): void {
     this.options.auth?.grant(role, `McpServer${index}`);
   }

@@ -60,6 +60,7 @@ export interface ResidencyProcessing {
 
 /** An MCP server whose tools a runtime calls. */
 export interface ResidencyMcpServer {
+  /** What logs and metrics call the server. */
   readonly name: string;
   /** Its URL ('(deployment)' when known at deployment only). */
   readonly url: string;

@@ -66,6 +66,7 @@ export interface ToolLike {
   execute?: (...args: never[]) => unknown;
   /** How long one call may run; the agent's toolTimeoutMs when left out. */
   timeoutMs?: number;
+  /** Whether a call waits for its owner's approval (see {@link AgentTool.needsApproval}). */
   needsApproval?: boolean | ((...args: never[]) => unknown);
 }
 
