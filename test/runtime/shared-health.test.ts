@@ -109,8 +109,8 @@ async function primaryRecord(): Promise<Record<string, unknown> | undefined> {
 }
 
 test("one environment's breaker opening reaches the others in the background, and they stop calling the dead target", async () => {
-  // GIVEN three environments and a dead primary
-  const [first, second, third] = await startFleet(3);
+  // GIVEN three environments and a dead primary, its breaker held open longer than a busy machine takes to run this test
+  const [first, second, third] = await startFleet(3, { breaker: { failureThreshold: 1, cooldownMs: 30_000 } });
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
 
   // WHEN the first environment's request fails on the primary and opens its breaker
