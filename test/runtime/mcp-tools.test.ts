@@ -138,6 +138,29 @@ describe('the tool list', () => {
     expect(tools.specs.map((tool) => tool.name)).toContain('track_parcel');
   });
 
+  test('is read again before the approval rule of a name it does not have: a new tool that needs approval waits', async () => {
+    // GIVEN a server whose tools need approval, and whose list was read before the tool was added
+    server = await McpTestServer.start({ sse: false });
+    const orders = source(server, { needsApproval: ['cancel_order'] });
+    const { runner: tools } = runner(orders);
+    await tools.prepare();
+    server.addTool((mcp) => [
+      mcp.registerTool('cancel_order', { description: 'Cancels an order', inputSchema: { orderId: z.string() } }, async ({ orderId }) => ({
+        content: [{ type: 'text', text: `${orderId}: cancelled` }],
+      })),
+    ]);
+
+    // WHEN the loop asks whether the model's call of it needs approval
+    const waits = await tools.needsApproval(
+      { id: 'use-cancel', name: 'cancel_order', input: { orderId: 'A-1' } },
+      { ...CONTEXT, deadline: Date.now() + 60_000 },
+    );
+
+    // THEN it does, and the tool has not run
+    expect(waits).toBe(true);
+    expect(server.runs.get('cancel_order') ?? 0).toBe(0);
+  });
+
   test('leaves out a tool whose name Bedrock would refuse, and says so', async () => {
     server = await McpTestServer.start({
       tools: (mcp) => [
