@@ -137,9 +137,8 @@ export class McpEmulator {
     }
     const fault = this.takeFault(message.method);
     if (fault?.kind === 'delay') {
-      await delayUnlessClosed(response, fault.delayMs);
       // The client gave up meanwhile (its timeout): nothing left to answer.
-      if (response.destroyed) return;
+      if (!(await delayUnlessClosed(response, fault.delayMs))) return;
     }
     if (fault?.kind === 'status') return void response.writeHead(fault.status, { 'content-type': 'text/plain' }).end('injected failure');
     if (fault?.kind === 'jsonRpcError') {
@@ -191,13 +190,13 @@ export class McpEmulator {
   }
 }
 
-/** Waits `ms`, or less when the connection closes first (a client that gave up, or the emulator closing). */
-function delayUnlessClosed(response: http.ServerResponse, ms: number): Promise<void> {
+/** Waits `ms`; false when the connection closed first (a client that gave up, or the server closing). */
+export function delayUnlessClosed(response: http.ServerResponse, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = setTimeout(() => resolve(true), ms);
     response.once('close', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(false);
     });
   });
 }
