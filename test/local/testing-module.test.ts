@@ -291,4 +291,20 @@ describe("the example's delivery MCP server (a function behind an IAM function U
     );
     expect(() => deployment.faults.inject({ mcpServer: 'delivery', fault: { status: 404 } })).toThrow(/fault/);
   });
+
+  test('the control API takes MCP faults over HTTP: 201 with the rule, 400 naming the field that is wrong', async () => {
+    const post = (body: unknown) => fetch(`${deployment.url}/_local/faults`, { method: 'POST', body: JSON.stringify(body) });
+
+    const dropped = await post({ mcpServer: 'delivery', fault: { dropSession: true } });
+    const wrong = await post({ mcpServer: 'delivery', fault: { delayMs: -5 } });
+
+    expect(dropped.status).toBe(201);
+    expect(await dropped.json()).toEqual({ injected: { mcpServer: 'delivery', fault: { dropSession: true } } });
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(await wrong.json())).toContain('fault');
+    // The stateless example server issued no session: the next call runs as before.
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] }, { text: 'ok' }], { region: 'us-east-1' });
+    const reply = await deployment.client({ region: 'us-east-1' }).send('slots?');
+    expect(reply.toolResults).toEqual([expect.objectContaining({ name: 'delivery_slots', ok: true })]);
+  });
 });
