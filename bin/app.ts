@@ -11,7 +11,10 @@
  * article recommends (the EU would refuse it at synthesis). The
  * agent is the support agent of examples/support-agent/: its code (agent.ts:
  * instructions and the refund_policy tool) and a Lambda tool, lookup_order,
- * deployed in every region's stack (tools.ts). The
+ * deployed in every region's stack (tools.ts), with the delivery MCP server
+ * (delivery_slots, and reschedule_delivery after the customer's approval):
+ * a function behind an IAM function URL in each region's stack, which the
+ * runtime calls signing with SigV4 (delivery-mcp.ts). The
  * account and DNS come from context (cdk.json or -c key=value) with
  * placeholder defaults, so `npx cdk synth` works offline on a fresh clone:
  *

@@ -25,6 +25,7 @@ import type { AgentServer } from './agent-server';
 import { buildClientBundle } from './client-bundle';
 import { listen } from './listen';
 import type { MetricsBoard } from './metrics-board';
+import type { LocalMcpServers } from './mcp-servers';
 import type { ProviderServices } from './provider-services';
 import { signatureRefusal, type LocalSigningKey } from './sigv4-verifier';
 
@@ -51,6 +52,8 @@ export interface FrontDoorOptions {
    * @default - unsigned requests pass, as the page and the curl examples send them
    */
   signingKey?: LocalSigningKey;
+  /** The deployment's MCP servers served on loopback, for the control API's MCP faults. */
+  mcpServers?: LocalMcpServers;
 }
 const ROUTED_TO_HEADER = 'x-local-routed-to';
 
@@ -110,6 +113,18 @@ const providerFaultSchema = z.union([
   z.strictObject({ endAfterTokens: count }),
   z.strictObject({ garbage: z.enum(['body', 'stream']) }),
 ]);
+
+/** A fault of an MCP server the deployment runs as a function behind a function URL. */
+const mcpFaultRequestSchema = z.strictObject({
+  mcpServer: z.string(),
+  region: z.optional(z.string()),
+  fault: z.union([
+    z.strictObject({ status: z.number().check(z.int(), z.gte(500), z.lte(599)) }),
+    z.strictObject({ delayMs: z.number().check(z.int(), z.positive()) }),
+    z.strictObject({ dropSession: z.literal(true) }),
+  ]),
+  times: z.optional(z.number().check(z.int(), z.positive())),
+});
 
 const providerFaultRequestSchema = z.strictObject({
   provider: z.enum(['openai', 'anthropic']),
@@ -320,6 +335,7 @@ export class FrontDoor {
    */
   injectFault(body: unknown): unknown {
     if (typeof body === 'object' && body !== null && 'provider' in body) return this.injectProviderFault(body);
+    if (typeof body === 'object' && body !== null && 'mcpServer' in body) return this.injectMcpFault(body);
     const fault = parseControl(faultRequestSchema, body);
     if (fault.probability !== undefined && fault.every !== undefined) throw new ControlError(400, 'every: not with probability (give one)');
     if (!this.regions.some((region) => region.region === fault.region)) {
@@ -334,11 +350,26 @@ export class FrontDoor {
     return fault;
   }
 
-  /** Clears the faults of every emulated model, Bedrock's and the outside providers'. */
+  /** Clears the faults of every emulated model, Bedrock's and the outside providers', and of the MCP servers. */
   clearFaults(): void {
     this.emulator.clearFaults();
+    this.options.mcpServers?.clearFaults();
     this.providers?.openai.clearFaults();
     this.providers?.anthropic.clearFaults();
+  }
+
+  /** A fault of an MCP server the playground serves (or it would never fire). */
+  private injectMcpFault(body: unknown): z.output<typeof mcpFaultRequestSchema> {
+    const rule = parseControl(mcpFaultRequestSchema, body);
+    const served = this.options.mcpServers;
+    if (!served || served.fail({ server: rule.mcpServer, region: rule.region, fault: rule.fault, times: rule.times }) === 0) {
+      const names = served?.names() ?? [];
+      throw new ControlError(
+        400,
+        `mcpServer: no MCP server ${rule.mcpServer}${rule.region ? ` in ${rule.region}` : ''} runs here (${names.length ? names.join(', ') : 'none: the deployment has no MCP server behind a function URL'})`,
+      );
+    }
+    return rule;
   }
 
   /** A fault of an outside provider's emulator, for a model and residency that some chain calls (or it would never fire). */

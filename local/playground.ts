@@ -8,13 +8,14 @@
  */
 import { pathToFileURL } from 'node:url';
 import { loadAgentAsset, type AgentAssetContents } from '../lambda/agent/agent/agent-asset';
-import { TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
+import { MCP_URLS_ENV_VAR, TOOL_FUNCTIONS_ENV_VAR } from '../lambda/agent/agent/asset-layout';
 import { validateRuntimeConfig, type RuntimeConfig, type RuntimeConfigInput } from '../lambda/agent/config';
 import { AgentServer } from './agent-server';
 import { BedrockEmulator } from './bedrock-emulator';
 import { LocalDynamoDb } from './dynamodb';
 import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
 import { loadToolHandler } from './lambda-tool-loader';
+import { LocalMcpServers } from './mcp-servers';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
 import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
@@ -104,6 +105,14 @@ export interface RegionAgent {
   lambdaToolHandlers?: Readonly<Record<string, string>>;
   /** Lambda tools given as the deployment's functions (local/assembly/read-assembly.ts). */
   lambdaTools?: readonly LambdaToolFunction[];
+  /** MCP servers the deployment runs as functions behind function URLs, served on loopback in their place. */
+  mcpServers?: readonly McpServerFunction[];
+}
+
+/** An MCP server that is a function behind a function URL: the address the runtime was given, and the function (its `name`, the server's). */
+export interface McpServerFunction {
+  readonly url: string;
+  readonly function: LambdaToolFunction;
 }
 
 /** A Lambda tool's function as the cloud assembly defines it. */
@@ -172,10 +181,12 @@ export class Playground {
       started.push(lambda);
       const providers = await ProviderServices.start(host, { firstTokenDelayMs: options.firstTokenDelayMs, tokenDelayMs: options.tokenDelayMs, script });
       started.push(providers);
+      const mcpServers = new LocalMcpServers(host);
+      started.push(mcpServers);
       await createTables(dynamo, configs);
       const regions: PlaygroundRegion[] = [];
       const localConfigs: RuntimeConfig[] = [];
-      const services: RegionServices = { emulator, dynamo, lambda, providers, toolRuns };
+      const services: RegionServices = { emulator, dynamo, lambda, providers, toolRuns, mcpServers };
       for (const config of configs) {
         const { localConfig, asset } = await localRuntime(config, options.agents?.[config.region], services);
         localConfigs.push(localConfig);
@@ -209,6 +220,7 @@ export class Playground {
       });
       const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers, {
         signingKey: options.signingKey,
+        mcpServers,
       });
       await frontDoor.listen(options.port ?? 8787, host);
       // The deployed probes call every target once a minute, outside providers included.
@@ -218,7 +230,23 @@ export class Playground {
         healthChecks.start();
         probes.start(60_000 / timeScale);
       }
-      return new Playground(frontDoor, regions, emulator, dynamo, lambda, providers, board, metrics, views, script, toolRuns, healthChecks, probes, untap);
+      return new Playground(
+        frontDoor,
+        regions,
+        emulator,
+        dynamo,
+        lambda,
+        providers,
+        mcpServers,
+        board,
+        metrics,
+        views,
+        script,
+        toolRuns,
+        healthChecks,
+        probes,
+        untap,
+      );
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
@@ -235,6 +263,8 @@ export class Playground {
     readonly lambda: LambdaEmulator,
     /** The outside providers' emulators and their keys' Secrets Manager. */
     readonly providers: ProviderServices,
+    /** The deployment's MCP servers that are functions behind function URLs, served on loopback. */
+    readonly mcpServers: LocalMcpServers,
     readonly board: MetricsBoard,
     /** The metrics CloudWatch would hold, for the dashboard preview. */
     readonly metrics: MetricStore,
@@ -268,7 +298,14 @@ export class Playground {
     // Read before anything changes: dashboards that cannot be read fail the swap, not the page later.
     const monitoring = deployment.monitoring?.();
     await createTables(this.dynamo, configs);
-    const services: RegionServices = { emulator: this.emulator, dynamo: this.dynamo, lambda: this.lambda, providers: this.providers, toolRuns: this.toolRuns };
+    const services: RegionServices = {
+      emulator: this.emulator,
+      dynamo: this.dynamo,
+      lambda: this.lambda,
+      providers: this.providers,
+      toolRuns: this.toolRuns,
+      mcpServers: this.mcpServers,
+    };
     const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
     for (const { config, localConfig, asset } of swaps) {
       const region = this.regions.find((candidate) => candidate.region === config.region)!;
@@ -300,6 +337,7 @@ export class Playground {
     await this.dynamo.close();
     await this.lambda.close();
     await this.providers.close();
+    await this.mcpServers.close();
     this.untap();
   }
 }
@@ -310,6 +348,7 @@ interface RegionServices {
   lambda: LambdaEmulator;
   providers: ProviderServices;
   toolRuns: ToolRunLog;
+  mcpServers: LocalMcpServers;
 }
 
 /** Each conversation and shared-health table the configurations name, unless it exists (a swap, or data kept by `statePath`). */
@@ -322,9 +361,9 @@ async function createTables(dynamo: LocalDynamoDb, configs: readonly RuntimeConf
 async function localRuntime(
   config: RuntimeConfig,
   agent: RegionAgent | undefined,
-  { emulator, dynamo, lambda, providers, toolRuns }: RegionServices,
+  { emulator, dynamo, lambda, providers, toolRuns, mcpServers }: RegionServices,
 ): Promise<{ localConfig: RuntimeConfig; asset: AgentAssetContents }> {
-  const asset = await agentOf(config, agent, lambda, toolRuns);
+  const asset = await agentOf(config, agent, { lambda, toolRuns, mcpServers });
   const local = providers.localize(config);
   const localConfig: RuntimeConfig = {
     ...config,
@@ -339,7 +378,11 @@ async function localRuntime(
  * each Lambda tool registered in the Lambda emulator under a function of
  * the region (tool inputs stay in the region, as deployed).
  */
-async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, lambda: LambdaEmulator, toolRuns: ToolRunLog): Promise<AgentAssetContents> {
+async function agentOf(
+  config: RuntimeConfig,
+  agent: RegionAgent | undefined,
+  { lambda, toolRuns, mcpServers }: Pick<RegionServices, 'lambda' | 'toolRuns' | 'mcpServers'>,
+): Promise<AgentAssetContents> {
   if (!agent) return {};
   const functionArns: Record<string, string> = {};
   for (const [tool, modulePath] of Object.entries(agent.lambdaToolHandlers ?? {})) {
@@ -353,6 +396,12 @@ async function agentOf(config: RuntimeConfig, agent: RegionAgent | undefined, la
     functionArns[tool.name] = lambda.register(tool.functionArn, toolRuns.recordLambdaTool(await loadToolHandler(tool), config.region, tool.name), {
       timeoutMs: tool.timeoutMs,
     });
-  const asset = await loadAgentAsset(agent.codeDirectory, { [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns) });
+  // The deployed function URL's address, replaced by the loopback one serving its function.
+  const mcpUrls: Record<string, string> = {};
+  for (const server of agent.mcpServers ?? []) mcpUrls[server.function.name] = await mcpServers.serve(server, config.region);
+  const asset = await loadAgentAsset(agent.codeDirectory, {
+    [TOOL_FUNCTIONS_ENV_VAR]: JSON.stringify(functionArns),
+    [MCP_URLS_ENV_VAR]: JSON.stringify(mcpUrls),
+  });
   return asset.agent ? { ...asset, agent: toolRuns.recordCodeTools(asset.agent, config.region) } : asset;
 }

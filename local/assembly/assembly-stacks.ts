@@ -195,6 +195,8 @@ function referencesOf(stack: AssemblyStack, stacks: readonly AssemblyStack[]): C
     },
     getAtt: (logicalId, attribute) => {
       if (attribute === 'Arn') return arnOf(logicalId);
+      // A function URL's address, as Lambda makes one (the playground serves the function on loopback in its place).
+      if (attribute === 'FunctionUrl' && resources[logicalId]?.Type === 'AWS::Lambda::Url') return functionUrlOf(logicalId, stack.region);
       return attribute === NAME_PROPERTY[resources[logicalId]?.Type ?? ''] ? nameOf(logicalId) : undefined;
     },
     importValue: (exportName) => {
@@ -206,6 +208,11 @@ function referencesOf(stack: AssemblyStack, stacks: readonly AssemblyStack[]): C
       return undefined;
     },
   };
+}
+
+/** A placeholder of a function URL's address, the same wherever the assembly refers to it. */
+export function functionUrlOf(logicalId: string, region: string): string {
+  return `https://${logicalId.toLowerCase()}.lambda-url.${region}.on.aws/`;
 }
 
 /** The stack's environment with its references (an exporter's, while the stacks' references are being made). */

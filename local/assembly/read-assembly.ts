@@ -16,12 +16,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR } from '../../lambda/agent/agent/asset-layout';
+import { MCP_URLS_ENV_VAR, RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR } from '../../lambda/agent/agent/asset-layout';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../../lambda/agent/config';
 import { PREBUNDLED_FILE } from '../../lib/runtime-bundle';
 import { readMonitoring } from '../cloudwatch/synthesized';
-import type { LambdaToolFunction, PlaygroundOptions, RegionAgent } from '../playground';
-import { readAssemblyStacks, resolveIn, type AssemblyStack, type TemplateResource } from './assembly-stacks';
+import type { LambdaToolFunction, McpServerFunction, PlaygroundOptions, RegionAgent } from '../playground';
+import { functionUrlOf, readAssemblyStacks, resolveIn, type AssemblyStack, type TemplateResource } from './assembly-stacks';
 import { LocalDeploymentError } from './errors';
 import { jurisdictionsKeepingLocatedUsers, readRouting, type LocalRouting } from './routing';
 
@@ -43,6 +43,8 @@ export interface LocalRuntime {
   /** The function's code asset in the assembly. */
   readonly codeDirectory: string;
   readonly lambdaTools: readonly LambdaToolFunction[];
+  /** The MCP servers the app deploys as functions behind function URLs (AGENT_MCP_URLS), which the playground serves. */
+  readonly mcpServers: readonly McpServerFunction[];
 }
 
 export interface LocalDeployment extends Required<Pick<PlaygroundOptions, 'configs' | 'keepLocatedUsers' | 'agents' | 'monitoring' | 'healthChecks'>> {
@@ -69,7 +71,8 @@ export function readLocalDeployment(assemblyDirectory: string): LocalDeployment 
   const jurisdictionOf = (region: string) => runtimes.find((runtime) => runtime.region === region)?.jurisdiction;
   const routing = readRouting(stacks, jurisdictionOf);
   const agents: Record<string, RegionAgent> = {};
-  for (const runtime of runtimes) agents[runtime.region] = { codeDirectory: runtime.codeDirectory, lambdaTools: runtime.lambdaTools };
+  for (const runtime of runtimes)
+    agents[runtime.region] = { codeDirectory: runtime.codeDirectory, lambdaTools: runtime.lambdaTools, mcpServers: runtime.mcpServers };
   return {
     assemblyDirectory: directory,
     runtimes,
@@ -100,6 +103,10 @@ function runtimesOf(stack: AssemblyStack, stacks: readonly AssemblyStack[]): Loc
         variables[TOOL_FUNCTIONS_ENV_VAR] === undefined
           ? {}
           : (JSON.parse(String(resolveIn(stack, variables[TOOL_FUNCTIONS_ENV_VAR], `${where}.${TOOL_FUNCTIONS_ENV_VAR}`))) as Record<string, string>);
+      const mcpUrls =
+        variables[MCP_URLS_ENV_VAR] === undefined
+          ? {}
+          : (JSON.parse(String(resolveIn(stack, variables[MCP_URLS_ENV_VAR], `${where}.${MCP_URLS_ENV_VAR}`))) as Record<string, string>);
       return {
         stackName: stack.stackName,
         logicalId,
@@ -108,8 +115,21 @@ function runtimesOf(stack: AssemblyStack, stacks: readonly AssemblyStack[]): Loc
         config,
         codeDirectory,
         lambdaTools: Object.entries(toolArns).map(([tool, arn]) => toolFunction(tool, arn, where, stacks)),
+        mcpServers: Object.entries(mcpUrls).flatMap(([server, url]) => mcpServerFunction(server, url, where, stacks)),
       };
     });
+}
+
+/** The function behind the function URL an MCP server's address names, if the app deploys it (else the runtime calls the URL as it is). */
+function mcpServerFunction(server: string, url: string, runtime: string, stacks: readonly AssemblyStack[]): McpServerFunction[] {
+  for (const stack of stacks) {
+    for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
+      if (resource.Type !== 'AWS::Lambda::Url' || functionUrlOf(logicalId, stack.region) !== url) continue;
+      const functionArn = String(resolveIn(stack, resource.Properties?.TargetFunctionArn, `${stack.stackName}/${logicalId}.TargetFunctionArn`));
+      return [{ url, function: toolFunction(server, functionArn, runtime, stacks) }];
+    }
+  }
+  return [];
 }
 
 /** The Lambda tool whose function has this ARN: a function of some stack of the assembly, its local ARN resolved as the runtime's environment was. */

@@ -132,7 +132,7 @@ export class AgentClient {
 }
 
 /** The events of a complete server-sent event stream as the runtime writes it (`event:` and one `data:` line each). */
-function parseEvents(body: string): AgentEvent[] {
+export function parseEvents(body: string): AgentEvent[] {
   return body
     .split('\n\n')
     .filter((block) => block.trim() !== '')

@@ -19,7 +19,7 @@ import type { App } from 'aws-cdk-lib';
 import { LocalDeploymentError, readLocalDeployment } from '../assembly/read-assembly';
 import { LocalDeployment, removeDirectory } from './local-deployment';
 
-export { LocalDeployment, type BedrockFault, type ProviderFault, type ModelCall, type RegionInfo } from './local-deployment';
+export { LocalDeployment, type BedrockFault, type ProviderFault, type McpServerFault, type ModelCall, type RegionInfo } from './local-deployment';
 export { AgentClient, type AgentReply, type ClientTarget, type SendOptions, type StoredTurn } from './agent-client';
 export type * from './events';
 export type { ScriptedTurn, ScriptScope, ModelService } from '../model-script';

@@ -17,6 +17,16 @@ import { AgentClient, type ClientTarget } from './agent-client';
 export type BedrockFault = FaultRule;
 /** A fault of an outside provider's emulator (`provider`: `openai` or `anthropic`). */
 export type ProviderFault = ProviderFaultRule & { provider: 'openai' | 'anthropic' };
+/**
+ * A fault of an MCP server the app deploys as a function behind a function URL: a 5xx, a delay, or the
+ * sessions it issued dropped (their ids get 404), for one region's server or every region's.
+ */
+export interface McpServerFault {
+  mcpServer: string;
+  region?: string;
+  fault: { status: number } | { delayMs: number } | { dropSession: true };
+  times?: number;
+}
 
 /** One call of an emulated model, in the order received. */
 export interface ModelCall {
@@ -94,10 +104,10 @@ export class LocalDeployment {
     return new AgentClient(this.region(target.region).server.url, target);
   }
 
-  /** Faults of the emulated models: Bedrock's per region, model and step, the outside providers' per model and residency. */
+  /** Faults of the emulated models (Bedrock's per region, model and step, the outside providers' per model and residency) and of the MCP servers. */
   readonly faults = {
     /** Adds a fault rule; throws naming the field, region or model the deployment does not have. */
-    inject: (rule: BedrockFault | ProviderFault): void => {
+    inject: (rule: BedrockFault | ProviderFault | McpServerFault): void => {
       try {
         this.playground.frontDoor.injectFault(rule);
       } catch (error) {

@@ -42,7 +42,7 @@ test('no proactive control fails but the accepted one, CT.LAMBDA.PR.3 (functions
   expect(CONTROL_TOWER_EXCEPTIONS).toEqual(['ct-lambda-pr-3']);
 });
 
-test("the accepted exception is only each region's three functions: the runtime, its target probe and the example's lookup_order tool", () => {
+test("the accepted exception is only each region's four functions: the runtime, its target probe, the example's lookup_order tool and delivery MCP server", () => {
   const resources = report.violations.flatMap((violation) =>
     violation.violatingResources.map((resource) => `${path.basename(resource.templatePath, '.template.json')} ${resource.resourceLogicalId}`),
   );
@@ -50,6 +50,7 @@ test("the accepted exception is only each region's three functions: the runtime,
     ['eu-central-1', 'eu-west-1', 'us-east-1', 'us-west-2'].flatMap((region) => [
       expect.stringMatching(new RegExp(`^support-agent-${region} RuntimeFunction[0-9A-F]{8}$`)),
       expect.stringMatching(new RegExp(`^support-agent-${region} RuntimeProbe[0-9A-F]{8}$`)),
+      expect.stringMatching(new RegExp(`^support-agent-${region} ToolsDeliveryMcp[0-9A-F]{8}$`)),
       expect.stringMatching(new RegExp(`^support-agent-${region} ToolsLookupOrder[0-9A-F]{8}$`)),
     ]),
   );

@@ -110,6 +110,40 @@ test('each region deploys its own lookup_order function, on Node.js 24 arm64 wit
   }
 });
 
+test("each region deploys its own delivery MCP server behind an IAM function URL, which only that region's runtime may invoke, signing with SigV4", () => {
+  const { agent } = example();
+
+  for (const runtime of agent.runtimes) {
+    const template = Template.fromStack(Stack.of(runtime));
+    const [serverId] = Object.keys(
+      template.findResources('AWS::Lambda::Function', { Properties: { Description: `Support agent MCP server delivery (${runtime.region})` } }),
+    );
+    expect(serverId).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [serverId, 'Arn'] } });
+    const [urlId] = Object.keys(template.findResources('AWS::Lambda::Url'));
+    // The runtime's role: exactly lambda:InvokeFunctionUrl on exactly this function.
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
+    );
+    expect(policies.filter((statement) => JSON.stringify(statement.Action).includes('InvokeFunctionUrl'))).toEqual([
+      expect.objectContaining({ Action: 'lambda:InvokeFunctionUrl', Resource: { 'Fn::GetAtt': [serverId, 'Arn'] } }),
+    ]);
+    // Its URL is known at deployment only: the runtime reads it from its environment.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { AGENT_MCP_URLS: { 'Fn::Join': ['', ['{"delivery":"', { 'Fn::GetAtt': [urlId, 'FunctionUrl'] }, '"}']] } } },
+    });
+    const servers = JSON.parse(fs.readFileSync(path.join(runtime.codeDirectory, 'mcp-servers.json'), 'utf8'));
+    expect(servers).toEqual([
+      expect.objectContaining({
+        name: 'delivery',
+        region: runtime.region,
+        auth: { kind: 'sigv4', service: 'lambda', region: runtime.region },
+        needsApproval: ['reschedule_delivery'],
+      }),
+    ]);
+  }
+});
+
 test("exports what the local playground needs to run the example without AWS: the entry and each Lambda tool's handler module", () => {
   expect(fs.existsSync(EXAMPLE_AGENT.entry)).toBe(true);
   expect(Object.keys(EXAMPLE_AGENT.lambdaToolHandlers)).toEqual(['lookup_order']);

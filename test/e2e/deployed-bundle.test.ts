@@ -100,10 +100,14 @@ async function say(text: string, conversationId = 'eu.e2e-1'): Promise<{ status:
   return { status: response.status, headers: response.headers, events: parseSse(await response.text()) };
 }
 
-test('the synthesized asset holds the minified ESM runtime, the bundled agent and the Lambda tool spec; the environment holds no instructions', () => {
+test('the synthesized asset holds the minified ESM runtime, the bundled agent, the Lambda tool spec and the MCP server spec; the environment holds no instructions', () => {
   const code = fs.readFileSync(deployed.bundle, 'utf8');
 
-  expect(fs.readdirSync(deployed.directory).sort()).toEqual(['agent.mjs', 'index.mjs', 'lambda-tools.json']);
+  expect(fs.readdirSync(deployed.directory).sort()).toEqual(['agent.mjs', 'index.mjs', 'lambda-tools.json', 'mcp-servers.json']);
+  // The delivery server's URL is known at deployment only: the spec leaves it to AGENT_MCP_URLS.
+  expect(JSON.parse(fs.readFileSync(path.join(deployed.directory, 'mcp-servers.json'), 'utf8'))).toEqual([
+    expect.objectContaining({ name: 'delivery', url: '', region: 'eu-west-1', auth: { kind: 'sigv4', service: 'lambda', region: 'eu-west-1' } }),
+  ]);
   expect(JSON.parse(fs.readFileSync(path.join(deployed.directory, 'lambda-tools.json'), 'utf8'))).toEqual([expect.objectContaining({ name: 'lookup_order' })]);
   expect(JSON.stringify(deployed.config)).not.toContain('Northwind');
   expect(deployed.toolFunctions).toContain('lookup_order');

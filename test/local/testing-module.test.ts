@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { createExampleApp } from '../../bin/app';
 import { startLocalDeployment, type LocalDeployment } from '../../local/testing';
+import { parseEvents } from '../../local/testing/agent-client';
 
 const SONNET_US = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA_US = 'us.amazon.nova-pro-v1:0';
@@ -203,4 +204,107 @@ test('an assembly with no agent runtime is refused with NoAgentRuntime, and an A
 
   expect(fs.existsSync(directory)).toBe(false);
   expect(path.basename(directory)).toMatch(/^cdk\.out/);
+});
+
+describe("the example's delivery MCP server (a function behind an IAM function URL), served on loopback from its code asset", () => {
+  const SLOT = { orderId: 'NW-10063', date: '2026-03-09', window: '08:00-12:00' };
+
+  test("the agent reads an order's delivery slots from the MCP server the app deploys, served from its code asset", async () => {
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10063' } }] }, { text: 'Monday morning is open.' }], {
+      region: 'eu-west-1',
+    });
+
+    const reply = await deployment.client({ region: 'eu-west-1' }).send('when can it come?');
+
+    expect(reply.toolResults).toEqual([expect.objectContaining({ name: 'delivery_slots', ok: true, step: 1 })]);
+    expect(reply.text).toBe('Monday morning is open.');
+  });
+
+  test('reschedule_delivery waits for approval, and runs on the server once approved', async () => {
+    deployment.script([{ toolCalls: [{ name: 'reschedule_delivery', input: SLOT }] }, { text: 'Moved to Monday morning.' }], { region: 'eu-west-1' });
+    const client = deployment.client({ region: 'eu-west-1' });
+
+    const paused = await client.send('move it to Monday morning');
+    const done = paused.events.find((event) => event.type === 'done') as { stopReason?: string } | undefined;
+    const pending = paused.events.find((event) => (event.type as string) === 'approval_required') as unknown as { toolUseId: string; tool: string };
+
+    expect(done?.stopReason).toBe('approval_required');
+    expect(pending).toMatchObject({ tool: 'reschedule_delivery' });
+    expect(paused.toolResults).toEqual([]);
+
+    const region = deployment.regions.find((candidate) => candidate.region === 'eu-west-1')!;
+    const response = await fetch(
+      `${region.url}/v1/conversations/${encodeURIComponent(paused.conversationId)}/approvals/${encodeURIComponent(pending.toolUseId)}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ approved: true }),
+      },
+    );
+    const resumed = parseEvents(await response.text());
+
+    expect(response.status).toBe(200);
+    expect(resumed).toContainEqual(expect.objectContaining({ type: 'tool_result', name: 'reschedule_delivery', ok: true }));
+    expect(resumed).toContainEqual(expect.objectContaining({ type: 'done', stopReason: 'end_turn' }));
+  });
+  test('a 5xx of the MCP server on a call is an error result saying the tool may have run, and the next call runs', async () => {
+    const client = deployment.client({ region: 'eu-west-1' });
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] }, { text: 'first' }], { region: 'eu-west-1' });
+    await client.send('warm the tool list');
+    deployment.faults.inject({ mcpServer: 'delivery', region: 'eu-west-1', fault: { status: 503 }, times: 1 });
+    deployment.script(
+      [
+        { toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] },
+        { text: 'failed' },
+        { toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] },
+        { text: 'ok' },
+      ],
+      { region: 'eu-west-1' },
+    );
+
+    const failed = await client.send('slots?');
+    const after = await client.send('slots again?');
+
+    expect(failed.toolResults).toEqual([
+      expect.objectContaining({ name: 'delivery_slots', ok: false, error: expect.stringContaining('may have run the tool') }),
+    ]);
+    expect(after.toolResults).toEqual([expect.objectContaining({ name: 'delivery_slots', ok: true })]);
+  });
+
+  test('a slow MCP server outlasts the tool timeout (5 s): an error result, and the answer goes on', async () => {
+    const client = deployment.client({ region: 'eu-west-1' });
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] }, { text: 'first' }], { region: 'eu-west-1' });
+    await client.send('warm the tool list');
+    deployment.faults.inject({ mcpServer: 'delivery', region: 'eu-west-1', fault: { delayMs: 60_000 }, times: 1 });
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] }, { text: 'the carrier is slow' }], { region: 'eu-west-1' });
+
+    const reply = await client.send('slots?');
+
+    expect(reply.toolResults).toEqual([expect.objectContaining({ name: 'delivery_slots', ok: false, error: 'delivery_slots did not finish within 5000 ms' })]);
+    expect(reply.text).toBe('the carrier is slow');
+  });
+
+  test('MCP faults naming a server the deployment does not serve are refused, naming what it serves', async () => {
+    // The servers are served once a region's runtime has read its agent (at start).
+    expect(() => deployment.faults.inject({ mcpServer: 'billing', fault: { status: 503 } })).toThrow(
+      /no MCP server billing runs here \(.*delivery \(eu-west-1\)/,
+    );
+    expect(() => deployment.faults.inject({ mcpServer: 'delivery', fault: { status: 404 } })).toThrow(/fault/);
+  });
+
+  test('the control API takes MCP faults over HTTP: 201 with the rule, 400 naming the field that is wrong', async () => {
+    const post = (body: unknown) => fetch(`${deployment.url}/_local/faults`, { method: 'POST', body: JSON.stringify(body) });
+
+    const dropped = await post({ mcpServer: 'delivery', fault: { dropSession: true } });
+    const wrong = await post({ mcpServer: 'delivery', fault: { delayMs: -5 } });
+
+    expect(dropped.status).toBe(201);
+    expect(await dropped.json()).toEqual({ injected: { mcpServer: 'delivery', fault: { dropSession: true } } });
+    expect(wrong.status).toBe(400);
+    expect(JSON.stringify(await wrong.json())).toContain('fault');
+    // The stateless example server issued no session: the next call runs as before.
+    deployment.script([{ toolCalls: [{ name: 'delivery_slots', input: { orderId: 'NW-10042' } }] }, { text: 'ok' }], { region: 'us-east-1' });
+    const reply = await deployment.client({ region: 'us-east-1' }).send('slots?');
+    expect(reply.toolResults).toEqual([expect.objectContaining({ name: 'delivery_slots', ok: true })]);
+  });
 });

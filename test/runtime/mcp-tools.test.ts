@@ -312,6 +312,20 @@ describe('a call', () => {
     expect(await run(tools, 'get_order', { orderId: 'A-1' })).toMatchObject({ ok: true });
   });
 
+  test('to a slow server is an error result once its timeout passes, sent once, and the session goes on', async () => {
+    server = await McpTestServer.start();
+    const { runner: tools } = runner(source(server, { timeoutMs: 300 }));
+    await tools.prepare();
+    server.fail({ kind: 'delay', delayMs: 3000, method: 'tools/call' });
+
+    const outcome = await run(tools, 'refund_order', { orderId: 'A-1' });
+
+    expect(outcome).toMatchObject({ ok: false, error: 'refund_order did not finish within 300 ms' });
+    expect(server.runs.get('refund_order')).toBeUndefined();
+    expect(await run(tools, 'get_order', { orderId: 'A-2' })).toMatchObject({ ok: true });
+    expect(server.calls.map((call) => call.name)).toEqual(['refund_order', 'get_order']);
+  });
+
   test('to a server that is down is an error result, never a crash', async () => {
     server = await McpTestServer.start();
     const { runner: tools } = runner(source(server));
