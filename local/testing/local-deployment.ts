@@ -22,9 +22,13 @@ export type ProviderFault = ProviderFaultRule & { provider: 'openai' | 'anthropi
  * sessions it issued dropped (their ids get 404), for one region's server or every region's.
  */
 export interface McpServerFault {
+  /** The server's name, as AgentTool.fromMcpServer's `name` (or its URL's host) gives it. */
   mcpServer: string;
+  /** Only the server of this region. @default - every region's */
   region?: string;
+  /** What the server does: answers with this status, answers this much later, or forgets the sessions it issued. */
   fault: { status: number } | { delayMs: number } | { dropSession: true };
+  /** For a status or a delay: only the next this many requests (`dropSession` ignores it). @default - until cleared */
   times?: number;
 }
 
