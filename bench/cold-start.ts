@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { runtimeBuildOptions } from '../lib/runtime-bundle';
+import { runtimeBuildOptions } from '../lib/runtime/runtime-bundle';
 import { exampleRegions } from '../local/example-regions';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);

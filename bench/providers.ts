@@ -23,7 +23,7 @@ import OpenAI from 'openai';
 import { validateRuntimeConfig, type ChainTarget, type RuntimeConfigInput } from '../lambda/agent/config';
 import { createAgentRuntime, type AgentRuntime } from '../lambda/agent/runtime';
 import { LOCAL_CREDENTIALS } from '../local/dynamodb';
-import { runtimeBuildOptions } from '../lib/runtime-bundle';
+import { runtimeBuildOptions } from '../lib/runtime/runtime-bundle';
 import { hostEmulators } from './emulator-host';
 import { hostProviders, BENCH_PROVIDER_KEY } from './provider-host';
 import { quietRuntimeOutput } from './fixtures';

@@ -3,7 +3,7 @@
  * the target probe into dist/lambda-bundle/probe/index.mjs) with
  * the same esbuild settings AgentFunction uses in this repository, so that
  * the published package deploys it without asking its consumers for a
- * bundler (see lib/runtime-bundle.ts). And `agentctl local`
+ * bundler (see lib/runtime/runtime-bundle.ts). And `agentctl local`
  * (local/run-local.ts, with the runtime, emulators and SDK clients it runs)
  * into dist/local/run-local.js, beside the page it serves, so that consumers
  * need none of the playground's dependencies but dynalite. Part of `npm run build`.
@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { PREBUNDLED_FILE, runtimeBuildOptions } from '../lib/runtime-bundle';
+import { PREBUNDLED_FILE, runtimeBuildOptions } from '../lib/runtime/runtime-bundle';
 import { WEB_ASSETS } from '../local/views';
 
 const root = path.join(__dirname, '..');
@@ -64,7 +64,7 @@ async function bundleLocal(): Promise<void> {
 async function main(): Promise<void> {
   await bundleLocal();
   await bundle('agent', 'index.ts');
-  // The scheduled probe of the chain's targets (lib/target-probe.ts).
+  // The scheduled probe of the chain's targets (lib/health/target-probe.ts).
   await bundle('probe', path.join('probe', 'index.ts'));
 }
 

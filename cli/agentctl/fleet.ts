@@ -1,6 +1,6 @@
 /**
  * Finds an agent's regions in Route 53 by the tags AgentRouting puts on every
- * health check it creates (lib/routing-tags.ts), never by hard-coded ids, and
+ * health check it creates (lib/routing/routing-tags.ts), never by hard-coded ids, and
  * evaluates each region's health as Route 53 does.
  *
  * A region may have several tagged health checks (an HTTPS check, an alarm
@@ -9,7 +9,7 @@
  * are not the child of another of its tagged health checks. Draining inverts
  * the routing checks; their children are left alone.
  */
-import { RoutingTag } from '../../lib/routing-tags';
+import { RoutingTag } from '../../lib/routing/routing-tags';
 import { AgentctlError, ExitCode } from './exit-codes';
 import { HealthCheckNode, HealthEvaluator, HealthState, HealthVerdict, routedState, summarizeObservations, toNode } from './health';
 import { LAST_CHANGE_TAG, LastChange, parseLastChange } from './last-change';

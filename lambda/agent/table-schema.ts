@@ -1,6 +1,6 @@
 /**
  * Key and attribute names of the conversation table. Plain data shared by
- * lib/conversation-table.ts (which creates the table), local/dynamodb.ts
+ * lib/state/conversation-table.ts (which creates the table), local/dynamodb.ts
  * (which creates the embedded one) and the runtime's conversation store
  * (which reads and writes it), so the three cannot drift.
  */

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MCP_URLS_ENV_VAR, RUNTIME_FUNCTION_METADATA, TOOL_FUNCTIONS_ENV_VAR } from '../../lambda/agent/agent/asset-layout';
 import { CONFIG_ENV_VAR, type RuntimeConfigInput } from '../../lambda/agent/config';
-import { PREBUNDLED_FILE } from '../../lib/runtime-bundle';
+import { PREBUNDLED_FILE } from '../../lib/runtime/runtime-bundle';
 import { readMonitoring } from '../cloudwatch/synthesized';
 import type { LambdaToolFunction, McpServerFunction, PlaygroundOptions, RegionAgent } from '../playground';
 import { functionUrlOf, readAssemblyStacks, resolveIn, type AssemblyStack, type TemplateResource } from './assembly-stacks';

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { RoutingTag } from '../../lib/routing-tags';
+import { RoutingTag } from '../../lib/routing/routing-tags';
 import { type AgentctlRuntime, main } from '../../cli/agentctl/main';
 import { type HealthCheckSeed, Route53Emulator } from '../../local/route53-emulator';
 

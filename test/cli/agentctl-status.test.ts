@@ -1,4 +1,4 @@
-import { RoutingTag } from '../../lib/routing-tags';
+import { RoutingTag } from '../../lib/routing/routing-tags';
 import { AGENT, routingTags, runAgentctl, seedExampleFleet, seedRegion, useEmulator, useTestCredentials } from './agentctl-fixture';
 
 describe('agentctl status', () => {

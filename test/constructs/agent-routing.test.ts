@@ -2,11 +2,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { AgentMetrics } from '../../lib/agent-metrics';
-import { AgentRouting, PublicNameRouting, type AgentRoutingProps } from '../../lib/agent-routing';
-import { FallbackRateAlarm } from '../../lib/fallback-rate-alarm';
-import { Jurisdiction } from '../../lib/jurisdiction';
-import { RoutingTag } from '../../lib/routing-tags';
+import { AgentMetrics } from '../../lib/observability/agent-metrics';
+import { AgentRouting, PublicNameRouting, type AgentRoutingProps } from '../../lib/routing/agent-routing';
+import { FallbackRateAlarm } from '../../lib/observability/fallback-rate-alarm';
+import { Jurisdiction } from '../../lib/governance/jurisdiction';
+import { RoutingTag } from '../../lib/routing/routing-tags';
 import { ACCOUNT, RECORD, ZONE_ID, domainsIn, euJurisdiction, regionStack, targetOf, zoneIn } from './routing-fixtures';
 import { flatten } from './fixtures';
 

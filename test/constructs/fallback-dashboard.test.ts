@@ -1,9 +1,9 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TIERS } from '../../lambda/agent/config';
-import { FallbackDashboard, type FallbackDashboardProps } from '../../lib/fallback-dashboard';
-import { FallbackRateAlarm } from '../../lib/fallback-rate-alarm';
-import { Jurisdiction } from '../../lib/jurisdiction';
+import { FallbackDashboard, type FallbackDashboardProps } from '../../lib/observability/fallback-dashboard';
+import { FallbackRateAlarm } from '../../lib/observability/fallback-rate-alarm';
+import { Jurisdiction } from '../../lib/governance/jurisdiction';
 import { ACCOUNT, dashboardBody, euJurisdiction, regionStack, usJurisdiction, type DashboardWidget } from './routing-fixtures';
 
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1'];

@@ -2,8 +2,8 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AgentMetrics } from '../../lib/agent-metrics';
-import { FallbackRateAlarm, type FallbackRateAlarmProps } from '../../lib/fallback-rate-alarm';
+import { AgentMetrics } from '../../lib/observability/agent-metrics';
+import { FallbackRateAlarm, type FallbackRateAlarmProps } from '../../lib/observability/fallback-rate-alarm';
 import { ACCOUNT, regionStack } from './routing-fixtures';
 
 function alarmIn(stack: Stack, props: Partial<FallbackRateAlarmProps> = {}): FallbackRateAlarm {

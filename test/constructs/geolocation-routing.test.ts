@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import { GeolocationRouting, type GeolocationRoutingProps } from '../../lib/geolocation-routing';
-import { Jurisdiction } from '../../lib/jurisdiction';
+import { GeolocationRouting, type GeolocationRoutingProps } from '../../lib/routing/geolocation-routing';
+import { Jurisdiction } from '../../lib/governance/jurisdiction';
 import { RECORD, ZONE_ID, euJurisdiction, regionStack, usJurisdiction, zoneIn } from './routing-fixtures';
 
 function geolocationTemplate(props: Partial<GeolocationRoutingProps> = {}): Template {

@@ -3,7 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import type { AgentDomains } from '../../lib';
-import { Jurisdiction } from '../../lib/jurisdiction';
+import { Jurisdiction } from '../../lib/governance/jurisdiction';
 
 export const ACCOUNT = '123456789012';
 export const ZONE_ID = 'Z0123456789ABCDEFGHIJ';

@@ -50,7 +50,7 @@ test('the tarball holds compiled JavaScript, type declarations and the prebundle
   for (const file of [
     'dist/lib/index.js',
     'dist/lib/index.d.ts',
-    'dist/lib/agent-runtime.d.ts',
+    'dist/lib/runtime/agent-runtime.d.ts',
     'dist/lambda/agent/config.d.ts',
     'dist/lambda-bundle/agent/index.mjs',
     'dist/lambda/agent/agent/index.js',

@@ -1,6 +1,6 @@
 /**
  * Key and attribute names of the target-health table. Plain data shared by
- * lib/target-health-table.ts (which creates the table) and the runtime
+ * lib/health/target-health-table.ts (which creates the table) and the runtime
  * (which reads and writes it), so the two cannot drift.
  */
 export const HealthTableSchema = {
