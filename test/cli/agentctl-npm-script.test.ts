@@ -1,15 +1,19 @@
 /**
- * The README's way of running agentctl in this repository, `npm run agentctl
- * -- ...`, run as written against the Route 53 emulator; and no README
- * command left that could make npx fetch an unrelated package named agentctl.
+ * The documentation's way of running agentctl in this repository, `npm run
+ * agentctl -- ...`, run as written against the Route 53 emulator; and no
+ * command in README or docs/ that could make npx fetch an unrelated package
+ * named agentctl.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ExitCode } from '../../cli/agentctl/main';
-import { CREDENTIALS, ROOT, runCommand, seedExampleFleet, useEmulator } from './agentctl-fixture';
+import { readDocPages } from '../docs/doc-pages';
+import { CREDENTIALS, runCommand, seedExampleFleet, useEmulator } from './agentctl-fixture';
 
-const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const DOCS = readDocPages()
+  .map((page) => page.text)
+  .join('\n');
 
 let npmCache: string;
 beforeAll(() => {
@@ -17,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(npmCache, { recursive: true, force: true }));
 
-/** `npm run agentctl -- <args>` in the repository, as the README says. */
+/** `npm run agentctl -- <args>` in the repository, as docs/operations.md says. */
 function npmRunAgentctl(args: readonly string[]) {
   return runCommand('npm', ['run', 'agentctl', '--', ...args], { ...CREDENTIALS, npm_config_cache: npmCache, npm_config_update_notifier: 'false' });
 }
@@ -25,7 +29,7 @@ function npmRunAgentctl(args: readonly string[]) {
 describe('npm run agentctl', () => {
   const emulator = useEmulator();
 
-  test('status, as the README writes it, shows every region of the agent', async () => {
+  test('status, as the docs write it, shows every region of the agent', async () => {
     // GIVEN
     seedExampleFleet(emulator(), { euWest1: { inverted: true } });
 
@@ -53,11 +57,11 @@ describe('npm run agentctl', () => {
   });
 });
 
-test('the README runs agentctl with `npm run agentctl --` here and `npx --no agentctl` in a consumer project, never a bare `npx agentctl`', () => {
-  const commands = README.split('\n').filter((line) => /^\s*\$ .*\bagentctl\b/.test(line));
+test('the docs run agentctl with `npm run agentctl --` here and `npx --no agentctl` in a consumer project, never a bare `npx agentctl`', () => {
+  const commands = DOCS.split('\n').filter((line) => /^\s*\$ .*\bagentctl\b/.test(line));
 
   expect(commands.length).toBeGreaterThan(0);
   for (const command of commands) expect(command).toMatch(/\$ npm run agentctl -- (status|drain|restore)/);
-  expect(README).not.toMatch(/npx agentctl/);
-  expect(README).toContain('npx --no agentctl');
+  expect(DOCS).not.toMatch(/npx agentctl/);
+  expect(DOCS).toContain('npx --no agentctl');
 });
