@@ -1,13 +1,14 @@
 /**
- * Clients that leave early must not take a local server down: `npm run local`
- * and the Lambda host, each in a process of its own as they run for real,
- * with clients that hang up mid-upload and mid-stream.
+ * Clients that leave early must not take a local server down: the Lambda
+ * host, in a process of its own as it runs for real, with clients that hang
+ * up mid-upload and mid-stream (`npm run local` gets the same in
+ * test/docs/front-door.test.ts, which runs it as README writes it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hangUpMidUpload } from './hang-up';
 
 const LOCAL = path.join(__dirname, '..', '..', 'local');
 
@@ -43,40 +44,6 @@ async function stop({ child }: Started): Promise<void> {
     child.kill();
   });
 }
-
-/** Sends the headers and part of a body, then hangs up. */
-async function hangUpMidUpload(url: string, pathname: string): Promise<void> {
-  const { hostname, port } = new URL(url);
-  const socket = net.connect(Number(port), hostname);
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`POST ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"text":"half`);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  socket.destroy();
-  // Time for the server to notice, and to die of it if it would.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-}
-
-describe('npm run local', () => {
-  let local: Started;
-
-  beforeAll(async () => {
-    // agentctl local over this repository's app, as `npm run local` runs it (synthesis included).
-    local = await start(path.join('..', 'bin', 'agentctl.ts'), ['local', '--port', '0'], {}, /front door (http:\/\/\S+) /);
-  }, 300_000);
-
-  afterAll(async () => {
-    await stop(local);
-  });
-
-  test("keeps serving after a client hangs up mid-upload to a region's agent API", async () => {
-    const [region] = (await (await fetch(`${local.url}/_local/regions`)).json()) as Array<{ baseUrl: string }>;
-
-    await hangUpMidUpload(region.baseUrl, '/v1/conversations/gone-1/messages');
-
-    expect(local.child.exitCode).toBeNull();
-    expect((await fetch(`${region.baseUrl}/health`)).status).toBe(200);
-  });
-});
 
 describe('the Lambda host', () => {
   let dir: string;
