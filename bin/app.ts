@@ -30,7 +30,7 @@ import { AgentCode, BedrockModel, Jurisdiction, ModelChain, MultiRegionAgent, Op
 
 /**
  * The Control Tower proactive controls the example does not pass, by rule file name:
- * CT.LAMBDA.PR.3 wants every function in a VPC (see README, Security).
+ * CT.LAMBDA.PR.3 wants every function in a VPC (see docs/performance.md, Security).
  */
 export const CONTROL_TOWER_EXCEPTIONS = ['ct-lambda-pr-3'] as const;
 
@@ -80,7 +80,7 @@ export function createExampleApp(options: { context?: Record<string, unknown>; j
   });
   // The example is held to the AWS Solutions rules; findings fail synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  // And, with -c controlTower=true, to AWS Control Tower's proactive controls (a few seconds more): see README, Security.
+  // And, with -c controlTower=true, to AWS Control Tower's proactive controls (a few seconds more): see docs/security.md.
   if (['true', true].includes(app.node.tryGetContext('controlTower'))) {
     Validations.of(app).addPlugins(new CfnGuardValidator({ disabledRules: [...CONTROL_TOWER_EXCEPTIONS] }));
   }

@@ -1,5 +1,5 @@
 /**
- * The typed client of the agent's HTTP API (README, "Clients"). No CDK, no
+ * The typed client of the agent's HTTP API (docs/clients.md). No CDK, no
  * runtime code: it runs in Node 20+ and in browsers.
  *
  *   const agent = new AgentClient({ endpoints: agentEndpoints('agent.example.com', { eu: ['eu-west-1', 'eu-central-1'] }) });
@@ -123,7 +123,7 @@ export interface Answer {
 
 /** Options of one {@link AgentClient.send} or {@link AgentClient.ask}. */
 export interface SendOptions {
-  /** The `Idempotency-Key` that makes a retried send answer once (see README, "Retries"). @default - a new UUID; the same on every retry and failover of this send */
+  /** The `Idempotency-Key` that makes a retried send answer once (see docs/performance.md, "Retries"). @default - a new UUID; the same on every retry and failover of this send */
   idempotencyKey?: string;
   /** Aborts the request and the answer stream (the client then throws `aborted`). @default - none: the send runs until the answer ends */
   signal?: AbortSignal;

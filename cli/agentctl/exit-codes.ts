@@ -1,6 +1,6 @@
 /**
  * agentctl's exit codes: each failure an operator or a script must tell apart
- * has its own code (README, Operations, lists them).
+ * has its own code (docs/operations.md lists them).
  */
 export const ExitCode = {
   ok: 0,

@@ -53,7 +53,7 @@ const issueRefund = tool({
     orderId: z.string().describe('The order id, e.g. NW-10042'),
     amountCents: z.number().int().positive().describe('The amount to refund, in cents'),
   }),
-  // Money moves: every call waits for the conversation's owner to approve it (see the README's Approvals).
+  // Money moves: every call waits for the conversation's owner to approve it (see docs/http-api.md, Approvals).
   needsApproval: true,
   execute: async ({ orderId, amountCents }, { toolCallId }) => {
     const refund = { orderId, amountCents, issuedAt: new Date().toISOString() };

@@ -28,7 +28,7 @@ export interface LambdaToolOptions {
   readonly timeout?: Duration;
   /**
    * Whether every call waits for the conversation owner's approval before
-   * the function is invoked (see the README's Approvals).
+   * the function is invoked (see docs/http-api.md, Approvals).
    * @default false
    */
   readonly needsApproval?: boolean;
@@ -47,7 +47,7 @@ export interface LambdaToolOptions {
 export class AgentTool {
   /**
    * The tools of an MCP server (streamable HTTP), listed by the runtime at
-   * its first message; the README's "Tools from MCP servers" says how.
+   * its first message; docs/constructs.md, "Tools from MCP servers", says how.
    */
   static fromMcpServer(options: McpServerToolOptions): McpServerTool {
     return new McpServerTool(options);

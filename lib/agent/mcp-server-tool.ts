@@ -162,7 +162,7 @@ export interface McpServerToolOptions {
  * An MCP server (streamable HTTP) whose tools the agent uses, beside the
  * tools of its code and its Lambda tools (made with `AgentTool.fromMcpServer`).
  * The runtime lists the server's tools at its first message and keeps the
- * list for a TTL; see the README's "Tools from MCP servers".
+ * list for a TTL; see docs/constructs.md, "Tools from MCP servers".
  */
 export class McpServerTool {
   /** What logs and metrics call the server. */

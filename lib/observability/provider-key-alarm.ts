@@ -22,7 +22,7 @@ export class ProviderKeyAlarm extends Construct {
     this.alarm = targetErrorAlarm(
       this,
       TargetErrorReason.KeyRejected,
-      `An outside provider refused the runtime's API key (401 after a fresh read, or 403), or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see README, Outside providers).`,
+      `An outside provider refused the runtime's API key (401 after a fresh read, or 403), or its secret is empty or unreadable, in ${props.metrics.region}: that target is skipped until the key is fixed (see docs/providers.md).`,
       props,
     );
   }

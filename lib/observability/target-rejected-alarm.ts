@@ -22,7 +22,7 @@ export class TargetRejectedAlarm extends Construct {
     this.alarm = targetErrorAlarm(
       this,
       TargetErrorReason.TargetRejected,
-      `A fallback target whose API is not Bedrock's refused a request as invalid in ${props.metrics.region}: the target was skipped as misconfigured (see README, Outside providers).`,
+      `A fallback target whose API is not Bedrock's refused a request as invalid in ${props.metrics.region}: the target was skipped as misconfigured (see docs/providers.md).`,
       props,
     );
   }

@@ -8,7 +8,7 @@ import { MultiRegionAgentError } from '../errors';
  * each runtime's own region (a runtime never reads a key across regions).
  */
 export abstract class ProviderApiKey {
-  /** An empty secret created beside each runtime, one per provider; fill it before the first call (see README, Outside providers). */
+  /** An empty secret created beside each runtime, one per provider; fill it before the first call (see docs/providers.md). */
   static readonly CREATE: ProviderApiKey = new (class extends ProviderApiKey {
     readonly created = true;
     secretIn(): secretsmanager.ISecret | undefined {

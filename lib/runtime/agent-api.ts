@@ -89,7 +89,7 @@ export interface AgentApiProps {
    * AWS X-Ray tracing of the stage (CT.APIGATEWAY.PR.2): API Gateway samples
    * requests (by default the first each second and 5% of the others) and
    * records its own segment, with the integration's latency. The function's
-   * own segments need its tracing too (not turned on here: see README, Security).
+   * own segments need its tracing too (not turned on here: see docs/security.md).
    * @default true
    */
   readonly tracing?: boolean;
@@ -212,12 +212,12 @@ export class AgentApi extends Construct {
         requestModels: { 'application/json': messageModel },
         requestValidator: validator,
       }),
-      // The owner's conversations: list, delete one, erase all, export (see README, Conversations of an owner).
+      // The owner's conversations: list, delete one, erase all, export (see docs/http-api.md, Conversations of an owner).
       conversations.addMethod('GET', integration, listConversations),
       conversation.addMethod('DELETE', integration, readConversation),
       conversations.addMethod('DELETE', integration, authorized),
       v1.addResource('export').addMethod('GET', integration, authorized),
-      // The owner's answer to a tool call that waits for approval: it resumes the answer, streamed like a message's (README, Approvals).
+      // The owner's answer to a tool call that waits for approval: it resumes the answer, streamed like a message's (docs/http-api.md, Approvals).
       conversation
         .addResource('approvals')
         .addResource('{toolUseId}')

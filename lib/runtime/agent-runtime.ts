@@ -27,7 +27,7 @@ import { TargetHealthTable } from '../health/target-health-table';
 import { TargetProbe, type TargetProbeOptions } from '../health/target-probe';
 
 /**
- * Runtime settings passed through to the configuration (see README, Agent runtime).
+ * Runtime settings passed through to the configuration (see docs/http-api.md, Configuration).
  *
  * Note: `inference.systemPrompt` is written into the code asset as
  * `instructions.md` (as `instructions: AgentInstructions.fromText(...)` is),
@@ -124,7 +124,7 @@ export interface AgentRuntimeProps {
    * @default { rateLimit: 10, burstLimit: 20 }
    */
   readonly healthThrottling?: AgentThrottling;
-  /** Runtime settings passed through to its configuration: deadlines, breakers, inference parameters (see README, Agent runtime). @default - the runtime's documented defaults */
+  /** Runtime settings passed through to its configuration: deadlines, breakers, inference parameters (see docs/http-api.md, Configuration). @default - the runtime's documented defaults */
   readonly settings?: AgentRuntimeSettings;
   /**
    * Share target health between the region's execution environments: a
@@ -347,7 +347,7 @@ export class AgentRuntime extends Construct {
   /**
    * Lets a backend's IAM role (or user) call this region's agent routes and
    * act for its end users: it may name one in `x-agent-end-user`, and the
-   * conversations are then the end user's (see README, Backends acting for
+   * conversations are then the end user's (see docs/http-api.md, Backends acting for
    * their users). A permission apart from `grantInvoke`: API Gateway's IAM
    * authorization cannot see headers, so the role's ARN is written into the
    * function's `AGENT_ON_BEHALF_CALLERS` and the runtime compares it with

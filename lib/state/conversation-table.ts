@@ -81,7 +81,7 @@ export interface ConversationTableProps {
   /**
    * Multi-region strong consistency: reads in any replica see every
    * acknowledged write. Needs three regions of one region set, or two and a
-   * `witnessRegion`. Note: such tables have no TTL here (see README).
+   * `witnessRegion`. Note: such tables have no TTL here (see docs/state.md).
    * @default false - eventual consistency between replicas; the runtime reads and writes the home region
    */
   readonly strongConsistency?: boolean;
@@ -170,7 +170,7 @@ export class ConversationTable extends Construct implements IConversationTable {
       billing: dynamodb.Billing.onDemand(),
       // DynamoDB documented no TTL for strongly consistent global tables when this was written.
       timeToLiveAttribute: props.strongConsistency ? undefined : TableSchema.ttlAttribute,
-      // Said, not left to the default: the residency report and README state how long deleted conversations stay restorable.
+      // Said, not left to the default: the residency report and docs/residency.md state how long deleted conversations stay restorable.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: ConversationTable.POINT_IN_TIME_RECOVERY_DAYS },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,

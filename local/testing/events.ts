@@ -1,6 +1,6 @@
 /**
  * The events of an answer, as the agent HTTP API streams them (server-sent
- * events; see README "Agent HTTP API"), typed for tests: what a client of
+ * events; see docs/http-api.md), typed for tests: what a client of
  * the testing module receives, in the order the runtime sent them.
  */
 

@@ -59,7 +59,7 @@ export interface LambdaToolEvent {
   toolUseId: string;
   /** The conversation the call serves. */
   conversationId: string;
-  /** The conversation's owner (see the README's Owners); for a backend acting for an end user, the backend. */
+  /** The conversation's owner (see docs/http-api.md, Owners); for a backend acting for an end user, the backend. */
   caller: string;
   /** The end user the caller acts for, when it names one. */
   endUser?: string;

@@ -26,7 +26,7 @@ export interface ToolContext {
   messages: never[];
   /** The conversation the tool call serves. */
   conversationId: string;
-  /** The conversation's owner (see the README's Owners); for a backend acting for an end user, the backend. */
+  /** The conversation's owner (see docs/http-api.md, Owners); for a backend acting for an end user, the backend. */
   caller: string;
   /** The end user a backend acts for (`x-agent-end-user`), when it names one: the conversation is theirs. */
   endUser?: string;
@@ -46,7 +46,7 @@ export interface AgentTool<Input = never, Output = unknown> {
   execute?(input: Input, context: ToolContext): Output | PromiseLike<Output>;
   /** How long one call may run before the model is told it timed out. @default the agent's toolTimeoutMs */
   timeoutMs?: number;
-  /** Whether a call waits for its conversation's owner to approve it (see the README's Approvals): the AI SDK 6 shape, decided per call. @default false */
+  /** Whether a call waits for its conversation's owner to approve it (see docs/http-api.md, Approvals): the AI SDK 6 shape, decided per call. @default false */
   needsApproval?: NeedsApproval<Input>;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Tool calls that wait for their owner's approval (see the README's
+ * Tool calls that wait for their owner's approval (see docs/http-api.md,
  * Approvals): what a paused answer stores, the answers of the approval
  * route, and the model's messages a resumed answer goes on from.
  *

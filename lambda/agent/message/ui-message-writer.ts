@@ -14,7 +14,7 @@
  *   done            → `finish-step`, `data-agent-done`, `finish`
  *   error           → `finish-step`, `data-agent-error`, `error`, `finish` (reason `error`)
  *
- * The data part names are public (README, "Clients"): `data-agent`,
+ * The data part names are public (docs/clients.md): `data-agent`,
  * `data-agent-step`, `data-agent-done`, `data-agent-error`.
  */
 import type { AgentHttpRequest } from '../http/types';

@@ -5,7 +5,7 @@
  * A 429, 503 or 529 that says retry-after keeps the target from being called
  * again before then (the next attempts fail at once, as Throttled). Plain
  * fetch and eventsource-parser rather than the providers' SDKs: the
- * Anthropic SDK alone would add about 470 KB to the bundle (see README,
+ * Anthropic SDK alone would add about 470 KB to the bundle (see docs/performance.md,
  * Outside providers, for the figures).
  */
 import { createParser } from 'eventsource-parser';
