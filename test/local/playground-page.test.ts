@@ -61,9 +61,11 @@ test('typing a message streams the answer and shows the path; an injected fault 
   );
 
   // WHEN us-east-1's primary answers 503 and the caller asks again
+  await page.click('#tab-regions');
   await page.selectOption('#fault-region', 'us-east-1');
   await page.click('#fault-503');
   await page.waitForFunction(() => (document.querySelector('#fault-status')?.textContent ?? '').includes('503'));
+  await page.click('#tab-chat');
   await page.fill('#text', 'and now?');
   await page.click('button[type=submit]');
 
@@ -77,6 +79,7 @@ test('typing a message streams the answer and shows the path; an injected fault 
   expect(row.slice(0, 7)).toEqual(['us-east-1', '2', '1', '1', '0', '0', '50']);
 
   // WHEN the US's outside provider is chosen as the fault's target and made to answer 503
+  await page.click('#tab-regions');
   await page.selectOption('#fault-region', 'provider:openai:us');
   await page.click('#fault-503');
   // THEN the provider's emulator holds the fault, for the model the chain calls
@@ -150,10 +153,12 @@ test('the page draws live charts, the regions and their routing, the stored tran
   await page.fill('#text', 'Where is my order? lookup_order orderId=NW-10042');
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#transcript li[data-role="assistant"]').length === 1);
+  await page.click('#tab-regions');
   await page.selectOption('#fault-region', 'us-east-1');
   await page.fill('#fault-times', '1');
   await page.click('#fault-mid-stream');
   await page.waitForFunction(() => (document.querySelector('#fault-status')?.textContent ?? '').includes('fails mid-stream after 3 tokens'));
+  await page.click('#tab-chat');
   await page.fill('#text', 'and the refund policy? refund_policy category=jackets');
   await page.click('button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#transcript li[data-role="assistant"]').length === 2);
@@ -166,7 +171,12 @@ test('the page draws live charts, the regions and their routing, the stored tran
   expect(transcript[0]).toEqual([expect.stringMatching(/^(primary|regional-fallback|model-fallback)$/), true]);
   expect(transcript[1][0]).toMatch(/^(primary|regional-fallback|model-fallback)$/);
 
+  // Screenshots are test artefacts (git-ignored), for a person to look at.
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-chat.png'), fullPage: true });
+
   // WHEN us-west-2 goes down from the page
+  await page.click('#tab-regions');
   await page.selectOption('#fault-region', 'us-west-2');
   await page.click('#region-down');
 
@@ -194,14 +204,28 @@ test('the page draws live charts, the regions and their routing, the stored tran
     expect(await page.isVisible(id)).toBe(true);
   }
 
-  // THEN every region's live charts and every widget of the dashboard preview are drawn with data
-  await page.waitForFunction(() => document.querySelectorAll('#charts .live-region [data-has-data="true"] canvas').length === 24, undefined, {
-    timeout: 20_000,
-  });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-regions.png'), fullPage: true });
+
+  // THEN every region's live charts are drawn with data, one region at a time as it is picked
+  await page.click('#tab-charts');
+  for (const { region } of playground.regions) {
+    await page.selectOption('#chart-region', region);
+    await page.waitForFunction(
+      (picked) => document.querySelectorAll(`#charts .live-region[data-region="${picked}"] [data-has-data="true"] canvas`).length === 6,
+      region,
+      { timeout: 20_000 },
+    );
+  }
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-charts.png'), fullPage: true });
   // AND each region's shared breakers, as its runtime reads them from the health table (the probes' recoveries at least)
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll('#charts .live-region')].every((row) => row.querySelectorAll('table.shared-health tr[data-state="closed"]').length > 0),
-  );
+  await page.click('#tab-health');
+  await page.waitForFunction((count) => {
+    const blocks = [...document.querySelectorAll('#shared-health [data-region]')];
+    return blocks.length === count && blocks.every((block) => block.querySelectorAll('table.shared-health tr[data-state="closed"]').length > 0);
+  }, playground.regions.length);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-health.png'), fullPage: true });
+  // AND every widget of the dashboard preview is drawn with data
+  await page.click('#tab-dashboard');
   await page.waitForFunction(
     () => {
       const widgets = [...document.querySelectorAll('#dashboard .widget')];
@@ -221,9 +245,5 @@ test('the page draws live charts, the regions and their routing, the stored tran
     expect.stringMatching(/^replication to eu-central-1 \(ms\): cannot exist locally/),
   ]);
 
-  // Screenshots are test artefacts (git-ignored), for a person to look at.
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png'), fullPage: true });
-  await page.locator('#dashboard').screenshot({ path: path.join(ARTIFACTS, 'dashboard-preview.png') });
-  await page.locator('#charts').screenshot({ path: path.join(ARTIFACTS, 'live-charts.png') });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'playground-dashboard.png'), fullPage: true });
 }, 120_000);
