@@ -9,9 +9,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
+import { sharedExampleRegions } from './example-assembly';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
@@ -20,7 +21,7 @@ let playground: Playground;
 let browser: Browser;
 
 beforeAll(async () => {
-  playground = await Playground.start({ ...exampleRegions(), port: 0, tokenDelayMs: 5 });
+  playground = await Playground.start({ ...(await sharedExampleRegions()), port: 0, tokenDelayMs: 5 });
   // playwright-core gives each launch a fresh, empty profile.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -41,7 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await playground?.close();
-  removeExampleAssemblies();
 });
 
 test('typing a message streams the answer and shows the path; an injected fault is counted as a fallback', async () => {
