@@ -239,6 +239,31 @@ export class MultiRegionAgent extends Construct {
     super(scope, id);
     this.agentName = props.agentName ?? id;
     this.jurisdictions = props.jurisdictions;
+    this.validateProps(props);
+    const routing = props.routing ?? RoutingStrategy.latency();
+    const publicNames = this.publicNameRoutings(routing);
+    for (const jurisdiction of props.jurisdictions) {
+      this.addJurisdictionHome(scope, jurisdiction, props);
+      for (const region of jurisdiction.regions) this.addRegion(scope, jurisdiction, region, publicNames[region], props);
+    }
+    this.monitoringStack = this.addMonitoringStack(scope, props);
+    this.dashboard = this.addDashboard(props);
+    if (!routing.geolocation) this.addGeolocationRouting(props);
+    this.residency = this.addResidencyReport(publicNames, props);
+  }
+
+  /**
+   * Where each jurisdiction's prompts and answers may be processed (runtimes,
+   * Bedrock profiles' destinations, tool functions), where its conversations
+   * are stored, and which names and geolocations send users to it; derived
+   * from the same targets, tools, replicas and records as what is deployed.
+   */
+  residencyReport(): ResidencyReportDocument {
+    return this.residency.document();
+  }
+
+  /** Refuses what cannot be deployed, naming the prop; in the order the checks always ran, so a prop set with several faults names the same one. */
+  private validateProps(props: MultiRegionAgentProps): void {
     if (!/^[a-z][a-z0-9-]{0,39}$/.test(this.agentName)) {
       throw new MultiRegionAgentError(
         'InvalidAgentName',
@@ -250,19 +275,15 @@ export class MultiRegionAgent extends Construct {
       throw new MultiRegionAgentError('InvalidAccount', `account must be a 12-digit AWS account id, got '${props.account}'`, this);
     }
     assertRecordInZone(this, props.recordName, props.hostedZone);
-    const zoneName = props.hostedZone.zoneName.replace(/\.$/, '');
     withConstructPath(this, () => validateJurisdictions(props.jurisdictions));
-    const routing = props.routing ?? RoutingStrategy.latency();
-    const allRegions = props.jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
     // Per-region and per-jurisdiction maps are looked up by key: a mistyped key would be silently ignored.
-    const unknownRegions = Object.keys(props.alarms?.topicArns ?? {}).filter((region) => !allRegions.includes(region));
-    if (unknownRegions.length > 0) {
-      throw new MultiRegionAgentError(
-        'UnknownAlarmRegion',
-        `alarms.topicArns: unknown region ${unknownRegions.join(', ')} (the agent's regions: ${allRegions.join(', ')})`,
-        this,
-      );
-    }
+    const regions = regionsOf(props.jurisdictions);
+    this.assertKnownKeys(
+      props.alarms?.topicArns,
+      regions,
+      'UnknownAlarmRegion',
+      (unknown) => `alarms.topicArns: unknown region ${unknown} (the agent's regions: ${regions.join(', ')})`,
+    );
     if (props.runtime?.logEncryption?.key) {
       throw new MultiRegionAgentError(
         'LogKeyForAllRegions',
@@ -270,155 +291,188 @@ export class MultiRegionAgent extends Construct {
         this,
       );
     }
-    const { witnessRegions, ...tableOptions } = props.table ?? {};
-    const jurisdictionNames = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
-    const unknownChains = Object.keys(props.chains ?? {}).filter((name) => !jurisdictionNames.includes(name));
-    if (unknownChains.length > 0) {
-      throw new MultiRegionAgentError(
-        'UnknownChainJurisdiction',
-        `chains: unknown jurisdiction ${unknownChains.join(', ')} (the agent's: ${jurisdictionNames.join(', ')})`,
-        this,
-      );
-    }
-    const unknownJurisdictions = Object.keys(witnessRegions ?? {}).filter((name) => !jurisdictionNames.includes(name));
-    if (unknownJurisdictions.length > 0) {
-      throw new MultiRegionAgentError(
-        'UnknownWitnessJurisdiction',
-        `table.witnessRegions: unknown jurisdiction ${unknownJurisdictions.join(', ')} (the agent's jurisdictions: ${jurisdictionNames.join(', ')})`,
-        this,
-      );
-    }
-    // Latency routing is always layered under the public name's geolocation records, so that adding
-    // a geolocated jurisdiction later only adds records instead of replacing the public name's.
-    if (routing.geolocation) this.assertGeolocationsKept(props.jurisdictions, routing.geolocation.locations);
-    const publicNames = routing.geolocation
-      ? withConstructPath(this, () => PublicNameRouting.geolocationByRegion({ ...routing.geolocation!, regions: allRegions }))
-      : Object.fromEntries(allRegions.map((region) => [region, PublicNameRouting.layered()]));
-    const jurisdictionHosts = Object.fromEntries(props.jurisdictions.map((jurisdiction) => [jurisdiction.name, jurisdiction.hostName(props.recordName)]));
-    const env = (region: string) => ({ account: props.account, region });
-    const zoneIn = (stack: Stack) => route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: props.hostedZone.hostedZoneId, zoneName });
+    const names = props.jurisdictions.map((jurisdiction) => jurisdiction.name);
+    this.assertKnownKeys(
+      props.chains,
+      names,
+      'UnknownChainJurisdiction',
+      (unknown) => `chains: unknown jurisdiction ${unknown} (the agent's: ${names.join(', ')})`,
+    );
+    this.assertKnownKeys(
+      props.table?.witnessRegions,
+      names,
+      'UnknownWitnessJurisdiction',
+      (unknown) => `table.witnessRegions: unknown jurisdiction ${unknown} (the agent's jurisdictions: ${names.join(', ')})`,
+    );
+  }
 
-    for (const jurisdiction of props.jurisdictions) {
-      const home = new Stack(scope, `${this.agentName}-${jurisdiction.name}-home`, {
-        env: env(jurisdiction.homeRegion),
-        description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
-      });
-      this.homeStacks[jurisdiction.name] = home;
-      if (jurisdiction.restricted && jurisdiction.geolocations.length === 0) {
-        const limits = jurisdiction.processingRegions ? `limits processing to ${jurisdiction.processingRegions.join(', ')}` : 'is restricted';
-        Annotations.of(home).addWarningV2(
-          'cdk-multi-region-agent:RestrictedWithoutGeolocations',
-          `jurisdiction '${jurisdiction.name}' ${limits} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
-        );
-      }
-      this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
+  /** Throws `code` when `map` has a key outside `known`; `message` gets the unknown keys, comma-separated. */
+  private assertKnownKeys(map: object | undefined, known: readonly string[], code: string, message: (unknown: string) => string): void {
+    const unknown = Object.keys(map ?? {}).filter((key) => !known.includes(key));
+    if (unknown.length > 0) throw new MultiRegionAgentError(code, message(unknown.join(', ')), this);
+  }
+
+  /**
+   * Each region's part in the public name's records. Latency routing is always
+   * layered under the public name's geolocation records, so that adding a
+   * geolocated jurisdiction later only adds records instead of replacing the public name's.
+   */
+  private publicNameRoutings(routing: RoutingStrategy): Readonly<Record<string, PublicNameRouting>> {
+    const regions = regionsOf(this.jurisdictions);
+    const geolocation = routing.geolocation;
+    if (!geolocation) return Object.fromEntries(regions.map((region) => [region, PublicNameRouting.layered()]));
+    this.assertGeolocationsKept(this.jurisdictions, geolocation.locations);
+    return withConstructPath(this, () => PublicNameRouting.geolocationByRegion({ ...geolocation, regions }));
+  }
+
+  /** The jurisdiction's home stack (`<agent>-<jurisdiction>-home`) and its conversation table. */
+  private addJurisdictionHome(scope: Construct, jurisdiction: Jurisdiction, props: MultiRegionAgentProps): void {
+    const home = new Stack(scope, `${this.agentName}-${jurisdiction.name}-home`, {
+      env: { account: props.account, region: jurisdiction.homeRegion },
+      description: `${this.agentName}: conversation table of jurisdiction ${jurisdiction.name}`,
+    });
+    this.homeStacks[jurisdiction.name] = home;
+    if (jurisdiction.restricted && jurisdiction.geolocations.length === 0) {
+      const limits = jurisdiction.processingRegions ? `limits processing to ${jurisdiction.processingRegions.join(', ')}` : 'is restricted';
+      Annotations.of(home).addWarningV2(
+        'cdk-multi-region-agent:RestrictedWithoutGeolocations',
+        `jurisdiction '${jurisdiction.name}' ${limits} but has no geolocations: its users follow plain latency routing on ${props.recordName}, possibly to another jurisdiction's regions; give it geolocations, or have its users call ${jurisdiction.hostName(props.recordName)}`,
+      );
+    }
+    const { witnessRegions, ...tableOptions } = props.table ?? {};
+    this.tables[jurisdiction.name] = new ConversationTable(home, 'Conversations', {
+      jurisdiction,
+      tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
+      ...tableOptions,
+      witnessRegion: witnessRegions?.[jurisdiction.name],
+    });
+  }
+
+  /** The region's stack (`<agent>-<region>`), deployed after its jurisdiction's home: its key, runtime, alarms and Route 53 records. */
+  private addRegion(scope: Construct, jurisdiction: Jurisdiction, region: string, publicName: PublicNameRouting, props: MultiRegionAgentProps): void {
+    const stack = new Stack(scope, `${this.agentName}-${region}`, {
+      env: { account: props.account, region },
+      description: `${this.agentName}: agent runtime and routing in ${region} (jurisdiction ${jurisdiction.name})`,
+    });
+    stack.addStackDependency(this.homeStacks[jurisdiction.name], 'the runtime reads and writes its jurisdiction table');
+    this.regionStacks[region] = stack;
+    const site: RegionSite = {
+      jurisdiction,
+      region,
+      stack,
+      zone: this.zoneIn(stack, props.hostedZone),
+      // One key per region for its log groups and alarm topics: a KMS key costs $1 a month.
+      key: createAgentKey(stack, 'Key', `${this.agentName} ${region}: log groups and alarm topics`),
+    };
+    const runtime = this.addRuntime(site, props);
+    const alarm = this.addAlarms(site, runtime, props.alarms);
+    this.routings.push(
+      new AgentRouting(stack, 'Routing', {
+        agentName: this.agentName,
+        hostedZone: site.zone,
+        recordName: props.recordName,
+        jurisdiction,
+        domains: runtime.domains!,
+        publicName,
+        alarm: props.alarms?.removeRegionFromDns ? alarm.alarm : undefined,
+        requestVolumeAlarm: props.alarms?.removeRegionFromDns ? alarm.requestVolumeAlarm : undefined,
+      }),
+    );
+  }
+
+  /** The region's runtime: its jurisdiction's chain, the agent, the region's tools, the table by name, the region's log key. */
+  private addRuntime(site: RegionSite, props: MultiRegionAgentProps): AgentRuntime {
+    const { stack, region, jurisdiction } = site;
+    const logEncryptionKey = (props.runtime?.logEncryption ?? LogEncryption.kms(site.key)).keyFor(stack, 'LogKey');
+    const toolsContext: AgentToolsContext = { logEncryptionKey, logRetention: props.runtime?.logRetention ?? logs.RetentionDays.ONE_YEAR };
+    const runtime = new AgentRuntime(stack, 'Runtime', {
+      jurisdiction,
+      chain: props.chains?.[jurisdiction.name] ?? props.chain,
+      agent: props.agent,
+      instructions: props.instructions,
+      tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction, toolsContext),
+      table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
         jurisdiction,
         tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
-        ...tableOptions,
-        witnessRegion: witnessRegions?.[jurisdiction.name],
-      });
+      }),
+      recordName: props.recordName,
+      hostedZone: site.zone,
+      jurisdictionHosts: Object.fromEntries(this.jurisdictions.map((each) => [each.name, each.hostName(props.recordName)])),
+      authorization: props.cognitoUserPoolArn
+        ? AgentAuthorization.cognito(cognito.UserPool.fromUserPoolArn(stack, 'UserPool', props.cognitoUserPoolArn))
+        : AgentAuthorization.iam(),
+      metricsNamespace: props.metricsNamespace,
+      ...props.runtime,
+      logEncryption: logEncryptionKey ? LogEncryption.kms(logEncryptionKey) : LogEncryption.serviceManaged(),
+    });
+    this.runtimes.push(runtime);
+    return runtime;
+  }
 
-      for (const region of jurisdiction.regions) {
-        const stack = new Stack(scope, `${this.agentName}-${region}`, {
-          env: env(region),
-          description: `${this.agentName}: agent runtime and routing in ${region} (jurisdiction ${jurisdiction.name})`,
-        });
-        stack.addStackDependency(home, 'the runtime reads and writes its jurisdiction table');
-        this.regionStacks[region] = stack;
-        const zone = zoneIn(stack);
-        // One key per region for its log groups and alarm topics: a KMS key costs $1 a month.
-        const key = createAgentKey(stack, 'Key', `${this.agentName} ${region}: log groups and alarm topics`);
-        const logEncryptionKey = (props.runtime?.logEncryption ?? LogEncryption.kms(key)).keyFor(stack, 'LogKey');
-        const toolsContext: AgentToolsContext = { logEncryptionKey, logRetention: props.runtime?.logRetention ?? logs.RetentionDays.ONE_YEAR };
-        const runtime = new AgentRuntime(stack, 'Runtime', {
-          jurisdiction,
-          chain: props.chains?.[jurisdiction.name] ?? props.chain,
-          agent: props.agent,
-          instructions: props.instructions,
-          tools: props.tools?.(new Construct(stack, 'Tools'), region, jurisdiction, toolsContext),
-          table: ConversationTable.fromJurisdiction(stack, 'Conversations', {
-            jurisdiction,
-            tableName: ConversationTable.tableNameFor(this.agentName, jurisdiction),
-          }),
-          recordName: props.recordName,
-          hostedZone: zone,
-          jurisdictionHosts,
-          authorization: props.cognitoUserPoolArn
-            ? AgentAuthorization.cognito(cognito.UserPool.fromUserPoolArn(stack, 'UserPool', props.cognitoUserPoolArn))
-            : AgentAuthorization.iam(),
-          metricsNamespace: props.metricsNamespace,
-          ...props.runtime,
-          logEncryption: logEncryptionKey ? LogEncryption.kms(logEncryptionKey) : LogEncryption.serviceManaged(),
-        });
-        this.runtimes.push(runtime);
-        const topicArn = props.alarms?.topicArns?.[region];
-        const alarm = new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
-          metrics: runtime.metrics,
-          alarmName: FallbackRateAlarm.nameFor(this.agentName, region),
-          thresholdPercent: props.alarms?.thresholdPercent,
-          evaluationPeriods: props.alarms?.evaluationPeriods,
-          datapointsToAlarm: props.alarms?.datapointsToAlarm,
-          minRequests: props.alarms?.minRequests,
-          topic: topicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn) : undefined,
-          topicEncryptionKey: key,
-        });
-        this.alarms.push(alarm);
-        if (runtime.providerTargets.length > 0) {
-          this.providerKeyAlarms.push(
-            new ProviderKeyAlarm(stack, 'ProviderKeyAlarm', {
-              metrics: runtime.metrics,
-              alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-provider-keys`,
-              topic: alarm.topic,
-            }),
-          );
-          this.targetRejectedAlarms.push(
-            new TargetRejectedAlarm(stack, 'TargetRejectedAlarm', {
-              metrics: runtime.metrics,
-              alarmName: `${FallbackRateAlarm.nameFor(this.agentName, region)}-target-rejected`,
-              topic: alarm.topic,
-            }),
-          );
-        }
-        // A broken fallback link is told to the same people as a high fallback rate.
-        runtime.probe?.addAlarmAction(new actions.SnsAction(alarm.topic));
-        this.routings.push(
-          new AgentRouting(stack, 'Routing', {
-            agentName: this.agentName,
-            hostedZone: zone,
-            recordName: props.recordName,
-            jurisdiction,
-            domains: runtime.domains!,
-            publicName: publicNames[region],
-            alarm: props.alarms?.removeRegionFromDns ? alarm.alarm : undefined,
-            requestVolumeAlarm: props.alarms?.removeRegionFromDns ? alarm.requestVolumeAlarm : undefined,
-          }),
-        );
-      }
+  /** The region's fallback-rate alarm and, with outside providers, its provider alarms, all telling the alarm's topic; the probe's alarms tell it too. */
+  private addAlarms(site: RegionSite, runtime: AgentRuntime, options: MultiRegionAgentAlarmOptions | undefined): FallbackRateAlarm {
+    const { stack, region } = site;
+    const topicArn = options?.topicArns?.[region];
+    const alarmName = FallbackRateAlarm.nameFor(this.agentName, region);
+    const alarm = new FallbackRateAlarm(stack, 'FallbackRateAlarm', {
+      metrics: runtime.metrics,
+      alarmName,
+      thresholdPercent: options?.thresholdPercent,
+      evaluationPeriods: options?.evaluationPeriods,
+      datapointsToAlarm: options?.datapointsToAlarm,
+      minRequests: options?.minRequests,
+      topic: topicArn ? sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn) : undefined,
+      topicEncryptionKey: site.key,
+    });
+    this.alarms.push(alarm);
+    if (runtime.providerTargets.length > 0) {
+      this.providerKeyAlarms.push(
+        new ProviderKeyAlarm(stack, 'ProviderKeyAlarm', { metrics: runtime.metrics, alarmName: `${alarmName}-provider-keys`, topic: alarm.topic }),
+      );
+      this.targetRejectedAlarms.push(
+        new TargetRejectedAlarm(stack, 'TargetRejectedAlarm', { metrics: runtime.metrics, alarmName: `${alarmName}-target-rejected`, topic: alarm.topic }),
+      );
     }
+    // A broken fallback link is told to the same people as a high fallback rate.
+    runtime.probe?.addAlarmAction(new actions.SnsAction(alarm.topic));
+    return alarm;
+  }
 
-    this.monitoringStack = new Stack(scope, `${this.agentName}-monitoring`, {
-      env: env(props.monitoringRegion ?? 'us-east-1'),
+  /** The stack of the dashboard and, with latency routing, the public name's geolocation records (`<agent>-monitoring`). */
+  private addMonitoringStack(scope: Construct, props: MultiRegionAgentProps): Stack {
+    return new Stack(scope, `${this.agentName}-monitoring`, {
+      env: { account: props.account, region: props.monitoringRegion ?? 'us-east-1' },
       description: `${this.agentName}: fallback dashboard and the public name's routing`,
     });
-    this.dashboard = new FallbackDashboard(this.monitoringStack, 'Dashboard', {
+  }
+
+  /** The fallback dashboard of every region, its tables and its alarms. */
+  private addDashboard(props: MultiRegionAgentProps): FallbackDashboard {
+    return new FallbackDashboard(this.monitoringStack, 'Dashboard', {
       agentName: this.agentName,
       jurisdictions: props.jurisdictions,
       tableNames: Object.fromEntries(Object.entries(this.tables).map(([name, table]) => [name, table.tableName])),
-      alarmNames: Object.fromEntries(allRegions.map((region) => [region, FallbackRateAlarm.nameFor(this.agentName, region)])),
+      alarmNames: Object.fromEntries(regionsOf(props.jurisdictions).map((region) => [region, FallbackRateAlarm.nameFor(this.agentName, region)])),
       fallbackRateThresholdPercent: props.alarms?.thresholdPercent,
       namespace: props.metricsNamespace,
     });
-    if (!routing.geolocation) {
-      new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', {
-        hostedZone: zoneIn(this.monitoringStack),
-        recordName: props.recordName,
-        jurisdictions: props.jurisdictions,
-      });
-      // Its alias records point at the regions' latency sets, which must exist first.
-      for (const stack of Object.values(this.regionStacks))
-        this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
-    }
-    this.residency = new ResidencyReport(this, 'ResidencyReport', {
+  }
+
+  /** The public name's geolocation records, above the regions' latency records, in the monitoring stack. */
+  private addGeolocationRouting(props: MultiRegionAgentProps): void {
+    new GeolocationRouting(this.monitoringStack, 'GeolocationRouting', {
+      hostedZone: this.zoneIn(this.monitoringStack, props.hostedZone),
+      recordName: props.recordName,
+      jurisdictions: props.jurisdictions,
+    });
+    // Its alias records point at the regions' latency sets, which must exist first.
+    for (const stack of Object.values(this.regionStacks))
+      this.monitoringStack.addStackDependency(stack, "geolocation records alias the regions' latency records");
+  }
+
+  /** The residency report of what was built, written into the cloud assembly at synthesis. */
+  private addResidencyReport(publicNames: Readonly<Record<string, PublicNameRouting>>, props: MultiRegionAgentProps): ResidencyReport {
+    return new ResidencyReport(this, 'ResidencyReport', {
       agentName: this.agentName,
       recordName: props.recordName,
       jurisdictions: props.jurisdictions,
@@ -428,14 +482,12 @@ export class MultiRegionAgent extends Construct {
     });
   }
 
-  /**
-   * Where each jurisdiction's prompts and answers may be processed (runtimes,
-   * Bedrock profiles' destinations, tool functions), where its conversations
-   * are stored, and which names and geolocations send users to it; derived
-   * from the same targets, tools, replicas and records as what is deployed.
-   */
-  residencyReport(): ResidencyReportDocument {
-    return this.residency.document();
+  /** The public hosted zone, imported by attributes into `stack` (no lookup). */
+  private zoneIn(stack: Stack, hostedZone: MultiRegionAgentProps['hostedZone']): route53.IHostedZone {
+    return route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: hostedZone.hostedZoneId,
+      zoneName: hostedZone.zoneName.replace(/\.$/, ''),
+    });
   }
 
   /**
@@ -457,4 +509,20 @@ export class MultiRegionAgent extends Construct {
       }
     }
   }
+}
+
+/** One region while its stack is built: where it is, and what its runtime, alarms and records share. */
+interface RegionSite {
+  readonly jurisdiction: Jurisdiction;
+  readonly region: string;
+  readonly stack: Stack;
+  /** The public hosted zone, imported into the region's stack. */
+  readonly zone: route53.IHostedZone;
+  /** The region's key for its log groups and alarm topics. */
+  readonly key: kms.IKey;
+}
+
+/** Every region of the jurisdictions, in their order. */
+function regionsOf(jurisdictions: readonly Jurisdiction[]): string[] {
+  return jurisdictions.flatMap((jurisdiction) => [...jurisdiction.regions]);
 }

@@ -1,9 +1,10 @@
 /**
- * The example deployment (bin/app.ts) as `agentctl local` runs it, for tests
- * and benchmarks that start the playground in process: the app synthesized
+ * The example deployment (bin/app.ts) as `agentctl local` runs it, for
+ * benchmarks that start the playground in process: the app synthesized
  * with bundling into a temporary cloud assembly, read from the assembly
  * alone (assembly/read-assembly.ts), so they run what `npm run local` and
- * `cdk deploy` do. removeExampleAssemblies() deletes the assemblies.
+ * `cdk deploy` do. Tests share one such assembly per run
+ * (test/local/example-assembly.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,16 +12,9 @@ import * as path from 'node:path';
 import { createExampleApp } from '../bin/app';
 import { readLocalDeployment, type LocalDeployment } from './assembly/read-assembly';
 
-const assemblies: string[] = [];
-
-/** Removes the assemblies exampleRegions() wrote (a test's afterAll, once its playground is closed). */
-export function removeExampleAssemblies(): void {
-  for (const directory of assemblies.splice(0)) fs.rmSync(directory, { recursive: true, force: true });
-}
-
+/** The example's regions, synthesized with bundling into a new temporary cloud assembly. */
 export function exampleRegions(): LocalDeployment {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-assembly-'));
-  assemblies.push(outdir);
   createExampleApp({ outdir }).app.synth();
   return readLocalDeployment(outdir);
 }

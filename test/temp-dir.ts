@@ -18,6 +18,13 @@ export function setup(): void {
   process.env.TMPDIR = directory;
 }
 
+/** The run's temporary directory, for what test files share within one run (test/packaging/packed-tarball.ts). */
+export function runDirectory(): string {
+  const directory = process.env[VARIABLE];
+  if (!directory) throw new Error(`${VARIABLE} is not set: run jest with jest.config.js, whose globalSetup makes the run's directory`);
+  return directory;
+}
+
 export function teardown(): void {
   const directory = process.env[VARIABLE];
   if (directory) fs.rmSync(directory, { recursive: true, force: true });

@@ -228,30 +228,7 @@ export class AgentRuntime extends Construct {
   constructor(scope: Construct, id: string, props: AgentRuntimeProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.region)) {
-      throw new MultiRegionAgentError(
-        'RegionRequired',
-        'AgentRuntime needs a stack with an explicit env.region: its chain, grants and routing are per region',
-        this,
-      );
-    }
-    if (!props.jurisdiction.includes(stack.region)) {
-      throw new MultiRegionAgentError(
-        'RegionOutsideJurisdiction',
-        `jurisdiction: the stack's region ${stack.region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`,
-        this,
-      );
-    }
-    if (props.table.jurisdiction.name !== props.jurisdiction.name) {
-      throw new MultiRegionAgentError(
-        'TableOfOtherJurisdiction',
-        `table: belongs to jurisdiction '${props.table.jurisdiction.name}', not '${props.jurisdiction.name}'`,
-        this,
-      );
-    }
-    if ((props.recordName === undefined) !== (props.hostedZone === undefined)) {
-      throw new MultiRegionAgentError('DomainNeedsZone', 'recordName and hostedZone: give both for a custom domain, or neither', this);
-    }
+    this.validateProps(stack, props);
     this.region = stack.region;
     this.jurisdiction = props.jurisdiction;
     this.metrics = new AgentMetrics({ region: this.region, account: stack.account, namespace: props.metricsNamespace });
@@ -262,81 +239,20 @@ export class AgentRuntime extends Construct {
     if (props.sharedHealth !== false) this.healthTable = new TargetHealthTable(this, 'TargetHealth');
     this.runtimeConfig = this.buildConfig(props);
     const instructions = this.instructionsOf(props);
+    const shared: SharedSettings = { timeout: props.timeout ?? Duration.minutes(2), logEncryption: this.logEncryptionOf(props) };
 
-    const timeout = props.timeout ?? Duration.minutes(2);
-    // One key for both log groups of the region (a KMS key costs $1 a month).
-    const logKey = (props.logEncryption ?? LogEncryption.kms()).keyFor(this, 'LogKey');
-    const logEncryption = logKey ? LogEncryption.kms(logKey) : LogEncryption.serviceManaged();
-    const agentFunction = new AgentFunction(this, 'Function', {
-      jurisdiction: this.jurisdiction,
-      region: this.region,
-      runtimeConfig: this.runtimeConfig,
-      agent: props.agent,
-      instructions,
-      tools: props.tools,
-      memorySize: props.memorySize,
-      timeout,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      logRetention: props.logRetention,
-      logEncryption,
-    });
+    const agentFunction = this.addFunction(props, instructions, shared);
     this.function = agentFunction.function;
     this.codeDirectory = agentFunction.codeDirectory;
     this.agentManifest = agentFunction.agentManifest;
     this.lambdaTools = agentFunction.lambdaTools;
     this.mcpServers = agentFunction.mcpServers;
-    grantBedrockTargets(this.function, stack, this.targets);
-    this.providerKeys?.grantRead(this.function);
-    this.tableReference(props.table).grantConversationAccess(this.function);
-    this.healthTable?.grantHealthAccess(this.function);
-    if (props.probes !== false) {
-      this.probe = new TargetProbe(this, 'Probe', {
-        ...props.probes,
-        runtimeConfig: this.runtimeConfig,
-        targets: this.targets,
-        providerTargets: this.providerTargets,
-        providerKeys: this.providerKeys,
-        healthTable: this.healthTable,
-        logRetention: props.logRetention,
-        logEncryption,
-        metricsNamespace: this.metrics.namespace,
-      });
-    }
-    if (props.manageApiGatewayAccount === false) {
-      // Every construct of the app exists once aspects run, whatever the order they were created in.
-      Aspects.of(this).add({
-        visit: (node) => {
-          if (node === this) orderAfterApiGatewayAccount(this);
-        },
-      });
-    }
-
-    this.agentApi = new AgentApi(this, 'Api', {
-      handler: this.function,
-      jurisdiction: this.jurisdiction,
-      timeout,
-      authorization: props.authorization,
-      throttling: props.throttling,
-      healthThrottling: props.healthThrottling,
-      // The execute-api URL would bypass the custom domains' routing; clients use the domains.
-      disableExecuteApiEndpoint: props.recordName !== undefined,
-      manageApiGatewayAccount: props.manageApiGatewayAccount,
-      logRetention: props.logRetention,
-      logEncryption,
-      tracing: props.tracing,
-    });
+    this.grantAccess(props.table);
+    if (props.probes !== false) this.probe = this.addProbe(props.probes, props.logRetention, shared);
+    if (props.manageApiGatewayAccount === false) this.deployAfterApiGatewayAccount();
+    this.agentApi = this.addApi(props, shared);
     this.api = this.agentApi.api;
-    if (props.recordName && props.hostedZone) {
-      // 'Default' keeps the domains' and certificate's logical ids what they were when AgentRuntime created them
-      // directly: a replaced API Gateway domain name would collide with the old one during the update.
-      this.domains = new AgentDomainNames(this, 'Default', {
-        api: this.api,
-        recordName: props.recordName,
-        hostedZone: props.hostedZone,
-        jurisdiction: this.jurisdiction,
-        region: this.region,
-      });
-    }
+    if (props.recordName && props.hostedZone) this.domains = this.addDomains(props.recordName, props.hostedZone);
   }
 
   /** Lets an IAM principal call this region's agent routes (`execute-api:Invoke` on exactly those methods of the API). */
@@ -425,6 +341,115 @@ export class AgentRuntime extends Construct {
     return this.metrics.requests(options);
   }
 
+  /** Refuses what cannot be deployed, naming the prop: a stack without a region, a region or a table of another jurisdiction, half a custom domain. */
+  private validateProps(stack: Stack, props: AgentRuntimeProps): void {
+    if (Token.isUnresolved(stack.region)) {
+      throw new MultiRegionAgentError(
+        'RegionRequired',
+        'AgentRuntime needs a stack with an explicit env.region: its chain, grants and routing are per region',
+        this,
+      );
+    }
+    if (!props.jurisdiction.includes(stack.region)) {
+      throw new MultiRegionAgentError(
+        'RegionOutsideJurisdiction',
+        `jurisdiction: the stack's region ${stack.region} is not a region of '${props.jurisdiction.name}' (${props.jurisdiction.regions.join(', ')})`,
+        this,
+      );
+    }
+    if (props.table.jurisdiction.name !== props.jurisdiction.name) {
+      throw new MultiRegionAgentError(
+        'TableOfOtherJurisdiction',
+        `table: belongs to jurisdiction '${props.table.jurisdiction.name}', not '${props.jurisdiction.name}'`,
+        this,
+      );
+    }
+    if ((props.recordName === undefined) !== (props.hostedZone === undefined)) {
+      throw new MultiRegionAgentError('DomainNeedsZone', 'recordName and hostedZone: give both for a custom domain, or neither', this);
+    }
+  }
+
+  /** How both log groups of the region are encrypted: one key for both (a KMS key costs $1 a month), or the service's. */
+  private logEncryptionOf(props: AgentRuntimeProps): LogEncryption {
+    const logKey = (props.logEncryption ?? LogEncryption.kms()).keyFor(this, 'LogKey');
+    return logKey ? LogEncryption.kms(logKey) : LogEncryption.serviceManaged();
+  }
+
+  /** The streaming function, with the configuration, the agent's code, instructions and tools in its code asset. */
+  private addFunction(props: AgentRuntimeProps, instructions: AgentInstructions | undefined, shared: SharedSettings): AgentFunction {
+    return new AgentFunction(this, 'Function', {
+      jurisdiction: this.jurisdiction,
+      region: this.region,
+      runtimeConfig: this.runtimeConfig,
+      agent: props.agent,
+      instructions,
+      tools: props.tools,
+      memorySize: props.memorySize,
+      timeout: shared.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      logRetention: props.logRetention,
+      logEncryption: shared.logEncryption,
+    });
+  }
+
+  /** Lets the function use exactly the chain's Bedrock targets, the providers' keys, its jurisdiction's table and the shared health table. */
+  private grantAccess(table: IConversationTable): void {
+    grantBedrockTargets(this.function, Stack.of(this), this.targets);
+    this.providerKeys?.grantRead(this.function);
+    this.tableReference(table).grantConversationAccess(this.function);
+    this.healthTable?.grantHealthAccess(this.function);
+  }
+
+  /** The scheduled probe of every target of the chain. */
+  private addProbe(options: TargetProbeOptions | undefined, logRetention: logs.RetentionDays | undefined, shared: SharedSettings): TargetProbe {
+    return new TargetProbe(this, 'Probe', {
+      ...options,
+      runtimeConfig: this.runtimeConfig,
+      targets: this.targets,
+      providerTargets: this.providerTargets,
+      providerKeys: this.providerKeys,
+      healthTable: this.healthTable,
+      logRetention,
+      logEncryption: shared.logEncryption,
+      metricsNamespace: this.metrics.namespace,
+    });
+  }
+
+  /** With the account's API Gateway logging role registered elsewhere: this stack deploys after the app's stack that registers it, if any. */
+  private deployAfterApiGatewayAccount(): void {
+    // Every construct of the app exists once aspects run, whatever the order they were created in.
+    Aspects.of(this).add({
+      visit: (node) => {
+        if (node === this) orderAfterApiGatewayAccount(this);
+      },
+    });
+  }
+
+  /** The REST API in front of the function. */
+  private addApi(props: AgentRuntimeProps, shared: SharedSettings): AgentApi {
+    return new AgentApi(this, 'Api', {
+      handler: this.function,
+      jurisdiction: this.jurisdiction,
+      timeout: shared.timeout,
+      authorization: props.authorization,
+      throttling: props.throttling,
+      healthThrottling: props.healthThrottling,
+      // The execute-api URL would bypass the custom domains' routing; clients use the domains.
+      disableExecuteApiEndpoint: props.recordName !== undefined,
+      manageApiGatewayAccount: props.manageApiGatewayAccount,
+      logRetention: props.logRetention,
+      logEncryption: shared.logEncryption,
+      tracing: props.tracing,
+    });
+  }
+
+  /** The certificate and the custom domains of the API. */
+  private addDomains(recordName: string, hostedZone: route53.IHostedZone): AgentDomains {
+    // 'Default' keeps the domains' and certificate's logical ids what they were when AgentRuntime created them
+    // directly: a replaced API Gateway domain name would collide with the old one during the update.
+    return new AgentDomainNames(this, 'Default', { api: this.api, recordName, hostedZone, jurisdiction: this.jurisdiction, region: this.region });
+  }
+
   /** `instructions`, or the older `settings.inference.systemPrompt` as the same file of the asset. */
   private instructionsOf(props: AgentRuntimeProps): AgentInstructions | undefined {
     const systemPrompt = props.settings?.inference?.systemPrompt;
@@ -494,6 +519,14 @@ function arnOfGrantee(scope: Construct, grantee: iam.IGrantable): string {
     `grantInvokeOnBehalfOfUsers: the grantee must be an IAM role or user (a Lambda function's or an ECS task's role, for instance), got ${grantee.grantPrincipal.constructor.name}`,
     scope,
   );
+}
+
+/** What the function, the probe and the API share. */
+interface SharedSettings {
+  /** The function's (and the streaming integration's) timeout. */
+  readonly timeout: Duration;
+  /** How the function's, the probe's and the access logs' log groups are encrypted. */
+  readonly logEncryption: LogEncryption;
 }
 
 function withoutSystemPrompt(inference: RuntimeConfigInput['inference']): RuntimeConfigInput['inference'] {

@@ -6,16 +6,18 @@
  */
 import * as http from 'node:http';
 import { AgentAuth, AgentClient, AgentClientError, type AgentEvent } from 'cdk-multi-region-agent/client';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { listen } from '../../local/listen';
 import { Playground } from '../../local/playground';
 import { LOCAL_SIGNING_KEY } from '../../local/sigv4-verifier';
+import { sharedExampleRegions } from '../local/example-assembly';
 
 let playground: Playground;
 
 beforeAll(async () => {
-  playground = await Playground.start({ ...exampleRegions(), port: 0, signingKey: LOCAL_SIGNING_KEY });
-});
+  playground = await Playground.start({ ...(await sharedExampleRegions()), port: 0, signingKey: LOCAL_SIGNING_KEY });
+  // The example synthesizes with bundling first (once per run, shared by the files that run it).
+}, EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterEach(async () => {
   playground.emulator.clearFaults();

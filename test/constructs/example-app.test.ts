@@ -6,7 +6,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { createExampleApp, EXAMPLE_AGENT } from '../../bin/app';
 import { flatten } from './fixtures';
 
-const example = () => createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+// One example app for the file: every test only reads it, so it is built and synthesized once.
+let exampleApp: ReturnType<typeof createExampleApp> | undefined;
+const example = () => (exampleApp ??= createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } }));
 
 test('the example app passes the cdk-nag AwsSolutions pack with no unacknowledged finding', () => {
   const { app } = example();

@@ -84,7 +84,9 @@ function expectReportMatchesTemplates(agent: MultiRegionAgent, part: Jurisdictio
 }
 
 describe("the example app's residency report", () => {
-  const example = () => createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // One example app for the block: every test only reads it, so it is built and synthesized once.
+  let exampleApp: ReturnType<typeof createExampleApp> | undefined;
+  const example = () => (exampleApp ??= createExampleApp({ context: { 'aws:cdk:bundling-stacks': [] } }));
 
   test("lists where the EU's prompts may be processed: its runtimes, the eu. profiles' destinations (London and Zurich included) and its tool functions", () => {
     // GIVEN / WHEN

@@ -6,21 +6,21 @@
  * dashboard whose math or dimensions are wrong draws errors or nothing.
  */
 import type { DashboardBody, PreviewWidget } from '../../local/cloudwatch/dashboard';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
+import { sharedExampleRegions } from './example-assembly';
 
 let playground: Playground;
 
 beforeAll(async () => {
-  playground = await Playground.start({ ...exampleRegions(), port: 0, firstTokenDelayMs: 5, tokenDelayMs: 2 });
+  playground = await Playground.start({ ...(await sharedExampleRegions()), port: 0, firstTokenDelayMs: 5, tokenDelayMs: 2 });
   await scriptedRun(playground);
   // The example synthesizes with bundling first, as `npm run local` runs it.
 }, 120_000 + EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterAll(async () => {
   await playground?.close();
-  removeExampleAssemblies();
 });
 
 /** The body the playground evaluates: the synthesized one, which the changed copies below start from. */

@@ -5,9 +5,10 @@
  */
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { listen } from '../../local/listen';
 import { Playground } from '../../local/playground';
+import { sharedExampleRegions } from './example-assembly';
 
 let playground: Playground;
 /** The open connections into us-east-1's agent server, the front door's included. */
@@ -15,7 +16,7 @@ const regionSockets = new Set<Socket>();
 
 beforeAll(async () => {
   // Slow tokens, so that a stream is still open when its region's connection drops.
-  playground = await Playground.start({ ...exampleRegions(), port: 0, firstTokenDelayMs: 0, tokenDelayMs: 100 });
+  playground = await Playground.start({ ...(await sharedExampleRegions()), port: 0, firstTokenDelayMs: 0, tokenDelayMs: 100 });
   const usEast1 = playground.regions.find((region) => region.region === 'us-east-1')!;
   usEast1.server['server'].on('connection', (socket: Socket) => {
     regionSockets.add(socket);
@@ -26,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await playground.close();
-  removeExampleAssemblies();
 });
 
 type Outcome = { outcome: 'ended' | 'cut' | 'hung'; body: string };

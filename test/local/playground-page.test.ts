@@ -12,9 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalDeployment } from '../../local/assembly/read-assembly';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
 import { scriptedRun } from './scripted-run';
+import { sharedExampleRegions } from './example-assembly';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
@@ -24,7 +25,7 @@ let playground: Playground;
 let browser: Browser;
 
 beforeAll(async () => {
-  deployment = exampleRegions();
+  deployment = await sharedExampleRegions();
   playground = await Playground.start({ ...deployment, port: 0, tokenDelayMs: 5 });
   // playwright-core gives each launch a fresh, empty profile.
   browser = await chromium.launch({
@@ -46,7 +47,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await playground?.close();
-  removeExampleAssemblies();
 });
 
 test('typing a message streams the answer and shows the path; an injected fault is counted as a fallback', async () => {

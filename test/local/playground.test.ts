@@ -1,6 +1,7 @@
 import * as http from 'node:http';
-import { EXAMPLE_SYNTH_TIMEOUT_MS, exampleRegions, removeExampleAssemblies } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
+import { sharedExampleRegions } from './example-assembly';
 
 let playground: Playground;
 
@@ -8,7 +9,7 @@ let playground: Playground;
 const BUDGET_WINDOW_MS = 1000;
 
 beforeAll(async () => {
-  const example = exampleRegions();
+  const example = await sharedExampleRegions();
   const configs = example.configs.map((config) => ({ ...config, retryBudget: { ...config.retryBudget, windowMs: BUDGET_WINDOW_MS } }));
   playground = await Playground.start({ ...example, configs, port: 0 });
   // The example synthesizes with bundling, as `npm run local` runs it.
@@ -22,7 +23,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await playground.close();
-  removeExampleAssemblies();
 });
 
 async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {

@@ -12,6 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { createExampleApp } from '../../bin/app';
 import { startLocalDeployment, type LocalDeployment } from '../../local/testing';
 import { parseEvents } from '../../local/testing/agent-client';
+import { exampleAssembly } from './example-assembly';
 
 const SONNET_US = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA_US = 'us.amazon.nova-pro-v1:0';
@@ -20,9 +21,8 @@ let assembly: string;
 let deployment: LocalDeployment;
 
 beforeAll(async () => {
-  // One synthesis for the file (bundling the example's agent and its Lambda tool); each deployment reads it.
-  const { app } = createExampleApp({ context: {} });
-  assembly = app.synth().directory;
+  // The run's one synthesis of the example (bundling its agent and its Lambda tool); each deployment reads it.
+  assembly = await exampleAssembly();
   deployment = await startLocalDeployment({ assembly });
 }, 180_000);
 
@@ -30,7 +30,6 @@ afterEach(() => deployment.reset());
 
 afterAll(async () => {
   await deployment.close();
-  fs.rmSync(assembly, { recursive: true, force: true });
 });
 
 test('a client in a location is routed as Route 53 would, and its answer carries what served it', async () => {

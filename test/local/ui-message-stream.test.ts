@@ -5,14 +5,16 @@
  * the playground's HTTP answers.
  */
 import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai';
-import { exampleRegions } from '../../local/example-regions';
+import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
+import { sharedExampleRegions } from './example-assembly';
 
 let playground: Playground;
 
 beforeAll(async () => {
-  playground = await Playground.start({ ...exampleRegions(), port: 0 });
-});
+  playground = await Playground.start({ ...(await sharedExampleRegions()), port: 0 });
+  // The example synthesizes with bundling first (once per run, shared by the files that run it).
+}, EXAMPLE_SYNTH_TIMEOUT_MS);
 
 afterEach(() => playground.emulator.clearFaults());
 

@@ -10,6 +10,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { copyPackedTarball } from './packed-tarball';
 
 const root = path.join(__dirname, '..', '..');
 let workDir: string;
@@ -23,10 +24,9 @@ const run = (command: string, args: string[]) =>
     env: { ...process.env, npm_config_update_notifier: 'false', CDK_DISABLE_CLI_TELEMETRY: 'true', NODE_OPTIONS: '', NO_COLOR: '1' },
   });
 
-beforeAll(() => {
+beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-consumer-'));
-  execFileSync('npm', ['pack', '--pack-destination', workDir], { cwd: root, stdio: 'pipe', env: { ...process.env, npm_config_update_notifier: 'false' } });
-  const tarball = fs.readdirSync(workDir).find((file) => file.endsWith('.tgz'))!;
+  const tarball = await copyPackedTarball(workDir);
   projectDir = path.join(workDir, 'consumer');
   fs.cpSync(path.join(root, 'examples', 'consumer'), projectDir, {
     recursive: true,

@@ -8,6 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { copyPackedTarball } from './packed-tarball';
 
 const root = path.join(__dirname, '..', '..');
 const rootPackage = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -17,10 +18,9 @@ let appDir: string;
 const npm = (args: string[], cwd: string) =>
   execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
 
-beforeAll(() => {
+beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-package-'));
-  npm(['pack', '--pack-destination', workDir], root);
-  const tarball = fs.readdirSync(workDir).find((file) => file.endsWith('.tgz'))!;
+  const tarball = await copyPackedTarball(workDir);
   appDir = path.join(workDir, 'app');
   fs.mkdirSync(appDir);
   fs.writeFileSync(
