@@ -186,7 +186,14 @@ export class ToolRunner {
     }
   }
 
-  /** Runs the tool until it settles or its time is up; a tool that ignores its abort signal is left behind, not waited for. */
+  /**
+   * Runs the tool until it settles or `timeoutMs` (its own timeout, cut to
+   * what is left of the request's budget) is up. At the timeout its abort
+   * signal fires and the call fails at once: a tool that ignores the signal
+   * is not waited for, and runs on unobserved. The client going away fires
+   * the same signal but ends nothing here: the call still waits for the
+   * tool to settle (with its abort error, if it heeds the signal) or to time out.
+   */
   private async execute(tool: RunnableTool, input: unknown, toolUseId: string, context: ToolRunContext, timeoutMs: number): Promise<unknown> {
     const abort = new AbortController();
     const deadline = this.props.clock.now() + timeoutMs;
