@@ -18,6 +18,7 @@
  *   model left them.
  */
 import type { ChainTarget } from '../config';
+import { chainFailure, type ChainFailed } from '../chain/chain-failure';
 import type { FallbackChain } from '../chain/fallback-chain';
 import { TIERS } from '../config';
 import type { Attempt, ChainOutcome, ChatMessage, ContentBlock, InterruptionReason, ModelRequest, Usage } from '../chain/types';
@@ -77,8 +78,8 @@ interface Ran {
 export type LoopOutcome =
   | ({ kind: 'answered'; stopReason: string } & Ran)
   | ({ kind: 'paused'; stopReason: typeof APPROVAL_STOP_REASON; approvals: ToolCall[] } & Ran)
-  | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; message: string } & Ran)
-  | Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>;
+  | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; retryable: boolean; message: string } & Ran)
+  | ChainFailed;
 
 export const MAX_STEPS_STOP_REASON = 'max_steps';
 export const APPROVAL_STOP_REASON = 'approval_required';
@@ -117,7 +118,7 @@ export class AgentLoop {
       };
       ran.steps.push(record);
       if (outcome.kind === 'interrupted')
-        return { kind: 'interrupted', reason: outcome.reason, code: 'stream_interrupted', status: 502, message: outcome.message, ...ran };
+        return { kind: 'interrupted', reason: outcome.reason, code: 'stream_interrupted', status: 502, retryable: true, message: outcome.message, ...ran };
       record.stopReason = outcome.stopReason;
       appendMessage(messages, outcome.reply);
       const calls = toolUsesOf(outcome.reply.content);
@@ -222,10 +223,8 @@ export function toolResults(outcomes: ToolOutcome[]): ChatMessage {
   };
 }
 
-/** A later step that no target could serve: the answer has begun, so it ends with an error naming why. */
-function stepFailed(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>, ran: Ran): LoopOutcome {
-  const status = outcome.kind === 'rejected' ? 400 : outcome.status;
-  const code =
-    outcome.kind === 'rejected' ? 'model_rejected_request' : status === 504 ? 'deadline_exceeded' : status === 429 ? 'throttled' : 'all_targets_failed';
-  return { kind: 'interrupted', reason: 'StepFailed', code, status, message: `step ${ran.steps.length + 1}: ${outcome.message}`, ...ran };
+/** A later step that no target could serve: the answer has begun, so it ends with the error its first step would have had. */
+function stepFailed(outcome: ChainFailed, ran: Ran): LoopOutcome {
+  const { code, status, retryable } = chainFailure(outcome);
+  return { kind: 'interrupted', reason: 'StepFailed', code, status, retryable, message: `step ${ran.steps.length + 1}: ${outcome.message}`, ...ran };
 }

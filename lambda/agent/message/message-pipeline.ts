@@ -545,11 +545,12 @@ export class MessagePipeline {
     });
     const conversationId = input.conversation.id;
     if (outcome.kind === 'interrupted') {
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: outcome.code, status: outcome.status, message: outcome.message, result });
+      const { code, status, retryable, message } = outcome;
+      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code, status, retryable, message, result });
     } else if (outcome.kind === 'paused' && !approvals) {
       // Nobody could approve calls the table does not hold: say so, rather than ask for an approval that would be a 404.
       const message = 'a tool call needs approval, and the conversation store could not hold it; send the message again shortly';
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: 'state_unavailable', status: 503, message, result });
+      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: 'state_unavailable', status: 503, retryable: true, message, result });
     } else {
       const step = outcome.steps.at(-1)!.step;
       const waiting = outcome.kind === 'paused' ? outcome.approvals.map((call) => approvalEvent(call, step, approvals!.expiresAtMs)) : [];
