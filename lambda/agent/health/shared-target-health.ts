@@ -39,6 +39,7 @@ import type { Clock } from '../chain/types';
 import { parseHealthRecord, type HealthRecord } from './health-record';
 import { isLedgerItem, RegionLedger } from './region-ledger';
 import type { HealthStore, StateWrite } from './dynamo-health-store';
+import { aliveAt, expiresAtSeconds } from '../expiry';
 
 export interface SharedHealthSettings {
   /** How often the region's records are read. */
@@ -264,7 +265,7 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
         reporter.invalidHealthRecord(typeof (item as { target?: unknown })?.target === 'string' ? (item as { target: string }).target : undefined);
         continue;
       }
-      if (record.expiresAt * 1000 > clock.now()) view.set(record.target, record);
+      if (aliveAt(record.expiresAt, clock.now())) view.set(record.target, record);
     }
     this.view = view;
     this.refreshedAt = started;
@@ -350,6 +351,6 @@ export class SharedTargetHealth implements FleetHealth, BreakerListener {
   }
 
   private expiresAt(now: number): number {
-    return Math.ceil((now + this.props.settings.recordTtlMs) / 1000);
+    return expiresAtSeconds(now, this.props.settings.recordTtlMs);
   }
 }
