@@ -11,6 +11,7 @@
  * visibly (the model and the stored exchange both see that they were).
  */
 import { boundedMessage, jsonBytes, previewOf } from '../bounded-json';
+import { TIMED_OUT, within } from '../timeout';
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
 import { UNDECLARED_TOOL } from '../metric-names';
 import type { RunnableTool, ToolContext } from './definition';
@@ -199,17 +200,12 @@ export class ToolRunner {
     const deadline = this.props.clock.now() + timeoutMs;
     const onClientGone = () => abort.abort();
     context.signal?.addEventListener('abort', onClientGone, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new ToolTimeout());
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([lastValueOf(tool.execute(input, this.toolContext(toolUseId, context, abort.signal, deadline))), timedOut]);
+      const result = await within(lastValueOf(tool.execute(input, this.toolContext(toolUseId, context, abort.signal, deadline))), timeoutMs);
+      if (result !== TIMED_OUT) return result;
+      abort.abort();
+      throw new ToolTimeout();
     } finally {
-      clearTimeout(timer);
       context.signal?.removeEventListener('abort', onClientGone);
     }
   }
