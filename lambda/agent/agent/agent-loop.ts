@@ -36,7 +36,8 @@ export interface LoopRequest {
   /** Epoch ms: the end of the request's budget. */
   budgetEnd: number;
   signal: AbortSignal;
-  tools: Omit<ToolRunContext, 'deadline' | 'signal'>;
+  /** Who and where the tools run for; the deadline and signal are the request's (`toolRunContext`). */
+  toolContext: Omit<ToolRunContext, 'deadline' | 'signal'>;
   /** Goes on with a paused answer: the model's messages so far (ending with the paused step's results) and the next step's number. */
   resume?: { messages: ChatMessage[]; step: number };
 }
@@ -51,8 +52,12 @@ export interface LoopHooks {
   onToolResult(outcome: ToolOutcome & { step: number }): void;
 }
 
-/** What one model call of the loop did. */
-export interface StepRecord {
+/**
+ * What one model call of the loop did: the idea of a step. The exchange
+ * stores it as a StoredStep (message/stored-exchange.ts: `storedSteps`) and
+ * the API shows that as a PublicStep (`publicSteps`).
+ */
+export interface Step {
   step: number;
   target: ChainTarget;
   text: string;
@@ -63,7 +68,7 @@ export interface StepRecord {
 }
 
 interface Ran {
-  steps: StepRecord[];
+  steps: Step[];
   attempts: Attempt[];
   /** All the text streamed, every step's. */
   text: string;
@@ -108,7 +113,7 @@ export class AgentLoop {
       ran.attempts.push(...outcome.attempts);
       if (outcome.kind === 'rejected' || outcome.kind === 'exhausted')
         return step === firstStep ? { ...outcome, attempts: ran.attempts } : stepFailed(outcome, ran);
-      const record: StepRecord = {
+      const record: Step = {
         step,
         target: outcome.target,
         text: outcome.text,
@@ -173,7 +178,7 @@ export class AgentLoop {
 
   /** The calls of a step that wait for approval (each decided on its own input), in the step's order. */
   private async awaitingApproval(calls: ToolCall[], request: LoopRequest): Promise<ToolCall[]> {
-    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    const context = toolRunContext(request);
     const needs = await Promise.all(calls.map((call) => this.tools.needsApproval(call, context)));
     return calls.filter((_, index) => needs[index]);
   }
@@ -190,7 +195,7 @@ export class AgentLoop {
     done: Map<string, Promise<ToolOutcome>>,
     hooks: LoopHooks,
   ): Promise<ToolOutcome[]> {
-    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    const context = toolRunContext(request);
     return Promise.all(
       calls.map((call) => {
         const earlier = done.get(call.id);
@@ -207,8 +212,13 @@ export class AgentLoop {
   }
 }
 
+/** Where the request's tools run: its tool context, within its budget, ended with it. */
+export function toolRunContext(request: Pick<LoopRequest, 'toolContext' | 'budgetEnd' | 'signal'>): ToolRunContext {
+  return { ...request.toolContext, deadline: request.budgetEnd, signal: request.signal };
+}
+
 /** The most degraded tier any step was served by: the request's path. */
-export function pathOf(steps: readonly StepRecord[]): ChainTarget {
+export function pathOf(steps: readonly Step[]): ChainTarget {
   return steps.reduce((worst, step) => (TIERS.indexOf(step.target.tier) > TIERS.indexOf(worst.target.tier) ? step : worst)).target;
 }
 

@@ -10,7 +10,7 @@
  * region of the jurisdiction took it, and writes the exchange's answer over
  * the paused one.
  */
-import type { StepRecord } from '../agent/agent-loop';
+import type { Step } from '../agent/agent-loop';
 import type { ApprovalDecision, ToolCall } from '../agent/tool-runner';
 import { userText, type ChatMessage } from '../chain/types';
 import { HttpError } from '../http/http-error';
@@ -24,7 +24,7 @@ export function pendingApprovals(exchange: number, requestId: string, calls: rea
 }
 
 /** The `approval_required` event of one waiting call. */
-export function approvalEvent(call: ToolCall, step: StepRecord['step'], expiresAtMs: number) {
+export function approvalEvent(call: ToolCall, step: Step['step'], expiresAtMs: number) {
   return { toolUseId: call.id, tool: call.name, input: call.input, step, expiresAt: new Date(expiresAtMs).toISOString() };
 }
 

@@ -22,10 +22,11 @@ import {
   answerTextOf,
   APPROVAL_STOP_REASON,
   pathOf,
+  toolRunContext,
   type LoopHooks,
   type LoopOutcome,
   type LoopRequest,
-  type StepRecord,
+  type Step,
 } from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
 import type { Clock, Usage } from '../chain/types';
@@ -232,9 +233,7 @@ export class MessagePipeline {
     const loopRequest = this.loopRequest(input, cancel.signal);
     const last = paused.steps.at(-1)!;
     const decided = await Promise.all(
-      waitingCalls(last).map((call) =>
-        agent.tools.decided(call, toDecision(approvals.calls[call.id]), { ...loopRequest.tools, deadline: input.budgetEnd, signal: cancel.signal }),
-      ),
+      waitingCalls(last).map((call) => agent.tools.decided(call, toDecision(approvals.calls[call.id]), toolRunContext(loopRequest))),
     );
     const earlier = [...paused.steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
     const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
@@ -376,7 +375,12 @@ export class MessagePipeline {
       maxSteps: agent.maxSteps,
       budgetEnd: input.budgetEnd,
       signal,
-      tools: { conversationId: input.conversation.id, caller: input.owner.callerId ?? input.owner.id, endUser: input.owner.endUser, region: config.region },
+      toolContext: {
+        conversationId: input.conversation.id,
+        caller: input.owner.callerId ?? input.owner.id,
+        endUser: input.owner.endUser,
+        region: config.region,
+      },
     };
   }
 
@@ -598,7 +602,7 @@ export class MessagePipeline {
 }
 
 /** Every step's tokens, summed; undefined when no step reported any. */
-function totalUsage(steps: readonly StepRecord[]): Usage | undefined {
+function totalUsage(steps: readonly Step[]): Usage | undefined {
   const reported = steps.flatMap((step) => (step.usage ? [step.usage] : []));
   if (reported.length === 0) return undefined;
   return reported.reduce((sum, usage) => ({ inputTokens: sum.inputTokens + usage.inputTokens, outputTokens: sum.outputTokens + usage.outputTokens }));
