@@ -17,23 +17,13 @@
  */
 import type { RuntimeConfig } from '../config';
 import { boundedJson } from '../bounded-json';
-import {
-  AgentLoop,
-  answerTextOf,
-  APPROVAL_STOP_REASON,
-  pathOf,
-  toolRunContext,
-  type LoopHooks,
-  type LoopOutcome,
-  type LoopRequest,
-  type Step,
-} from '../agent/agent-loop';
+import { AgentLoop, answerTextOf, APPROVAL_STOP_REASON, toolRunContext, type LoopHooks, type LoopOutcome, type LoopRequest } from '../agent/agent-loop';
 import type { ToolRunner } from '../agent/tool-runner';
-import type { Clock, Usage } from '../chain/types';
+import type { Clock } from '../chain/types';
 import { notFound, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
 import { parseApprovalBody, parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
-import { answerHeaders, providerLabel, servedBy, type TrackedSink } from '../http/responses';
+import { answerHeaders, servedBy, type TrackedSink } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
 import type { FallbackChain } from '../chain/fallback-chain';
 import {
@@ -52,6 +42,7 @@ import {
   type StoredTurn,
 } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
+import { answerResult, endAnswer, storedAnswer, type BegunOutcome, type StoredAnswer } from './answer-end';
 import { answerFormat, answerWriter, type AnswerFormat, type AnswerWriter } from './answer-writer';
 import { ExchangeWrites } from './exchange-writes';
 import { failureOf, requestInFlight, stateUnavailable, whileAvailable } from './failures';
@@ -59,10 +50,9 @@ import { historyOf } from './history';
 import { PendingClaim } from './pending-claim';
 import { replay } from './replay';
 import { titleOf } from './title';
-import { publicSteps, singleStep, storedSteps, storedToolCall } from './stored-exchange';
+import { storedToolCall } from './stored-exchange';
 import {
   approvalAnswered,
-  approvalEvent,
   approvalPending,
   completedStep,
   decisionOf,
@@ -475,99 +465,64 @@ export class MessagePipeline {
 
   /**
    * Stores the answer with its steps (after `earlier` ones, for a resumed
-   * answer), then ends it with what happened to the exchange. A paused
-   * answer's waiting calls are held on the conversation once the answer is
-   * stored, and only then announced (`approval_required`): an approval
-   * never arrives for calls the table does not know.
+   * answer), then ends it with what happened to the exchange: store, result,
+   * telemetry, response.
    */
   private async finish(
     input: MessageInput,
-    outcome: Extract<LoopOutcome, { kind: 'answered' | 'interrupted' | 'paused' }>,
+    outcome: BegunOutcome,
     exchange: ExchangeWrites,
     writer: AnswerWriter,
     summary: Summary,
     earlier: StoredStep[] = [],
   ): Promise<void> {
-    const { clock, telemetry } = this.props;
-    const served = pathOf(outcome.steps);
-    const usage = totalUsage(outcome.steps);
-    const steps = earlier.length > 0 ? [...earlier, ...storedSteps(outcome.steps, true)!] : storedSteps(outcome.steps);
-    const stopReason = outcome.kind === 'interrupted' ? undefined : outcome.stopReason;
-    exchange.write({
-      role: 'assistant',
-      text: steps && earlier.length > 0 ? answerTextOf(steps.map((step) => step.text)) : outcome.text,
-      time: isoTime(clock),
-      region: served.region,
-      path: served.tier,
-      model: served.modelId,
-      ...(served.provider ? { provider: providerLabel(served.provider) } : {}),
-      ...(usage ? { usage } : {}),
-      ...(steps ? { steps } : {}),
-      ...(stopReason ? { stopReason } : { incomplete: true }),
-    });
-    let stored = await exchange.durable();
-    const approvals = outcome.kind === 'paused' && stored ? await this.holdApprovals(input, exchange, outcome) : undefined;
-    if (outcome.kind === 'paused') stored = approvals !== undefined;
+    const { clock } = this.props;
+    const answer = storedAnswer(outcome, earlier, isoTime(clock));
+    exchange.write(answer.turn);
+    const { stored, approvals } = await this.persist(input, exchange, outcome);
     const latencyMs = clock.now() - input.arrivedAt;
-    const timeToFirstTokenMs = outcome.steps[0].timeToFirstTokenMs;
-    const result = {
-      turn: exchange.turn,
-      ...servedBy(served),
-      usage: usage ?? null,
-      latencyMs,
-      timeToFirstTokenMs,
-      stored,
-      state: exchange.state,
-      steps: publicSteps(
-        steps ?? [
-          singleStep({
-            path: served.tier,
-            model: served.modelId,
-            region: served.region,
-            provider: served.provider && providerLabel(served.provider),
-            text: outcome.text,
-            stopReason,
-          }),
-        ],
-      ),
-    };
+    const result = answerResult(outcome, answer, exchange, latencyMs, stored);
+    this.reportCompleted(input, outcome, answer, exchange, summary, { latencyMs, stored });
+    endAnswer(writer, input.conversation.id, outcome, result, approvals);
+  }
+
+  /**
+   * Waits for the exchange's turns to be durable; a paused answer's waiting
+   * calls are then held on the conversation, and it counts as stored only
+   * once they are.
+   */
+  private async persist(input: MessageInput, exchange: ExchangeWrites, outcome: BegunOutcome): Promise<{ stored: boolean; approvals?: PendingApprovals }> {
+    const stored = await exchange.durable();
+    if (outcome.kind !== 'paused') return { stored };
+    const approvals = stored ? await this.holdApprovals(input, exchange, outcome) : undefined;
+    return { stored: approvals !== undefined, approvals };
+  }
+
+  /** The request's log line and metrics: a paused answer the table could not hold counts as a 503, incomplete. */
+  private reportCompleted(
+    input: MessageInput,
+    outcome: BegunOutcome,
+    answer: StoredAnswer,
+    exchange: ExchangeWrites,
+    summary: Summary,
+    { latencyMs, stored }: { latencyMs: number; stored: boolean },
+  ): void {
     const paused = outcome.kind === 'paused' && !stored;
-    telemetry.requestCompleted({
+    this.props.telemetry.requestCompleted({
       ...summary,
       attempts: outcome.attempts,
       text: { question: input.text, answer: outcome.text },
       status: outcome.kind === 'interrupted' ? outcome.status : paused ? 503 : 200,
-      path: served.tier,
-      target: served,
-      timeToFirstTokenMs,
+      path: answer.served.tier,
+      target: answer.served,
+      timeToFirstTokenMs: outcome.steps[0].timeToFirstTokenMs,
       latencyMs,
-      usage,
+      usage: answer.usage,
       stateDegraded: exchange.degraded,
       stored,
       incomplete: outcome.kind === 'interrupted' || paused,
       steps: outcome.steps,
     });
-    const conversationId = input.conversation.id;
-    if (outcome.kind === 'interrupted') {
-      const { code, status, retryable, message } = outcome;
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code, status, retryable, message, result });
-    } else if (outcome.kind === 'paused' && !approvals) {
-      // Nobody could approve calls the table does not hold: say so, rather than ask for an approval that would be a 404.
-      const message = 'a tool call needs approval, and the conversation store could not hold it; send the message again shortly';
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: 'state_unavailable', status: 503, retryable: true, message, result });
-    } else {
-      const step = outcome.steps.at(-1)!.step;
-      const waiting = outcome.kind === 'paused' ? outcome.approvals.map((call) => approvalEvent(call, step, approvals!.expiresAtMs)) : [];
-      for (const event of waiting) writer.progress('approval_required', event);
-      const text = outcome.text;
-      writer.end({
-        kind: 'answered',
-        conversationId,
-        text,
-        stopReason: outcome.stopReason,
-        result: { ...result, ...(waiting.length > 0 ? { approvals: waiting } : {}) },
-      });
-    }
   }
 
   /** Holds a paused answer's waiting calls on the conversation; undefined when the table could not take them. */
@@ -599,13 +554,6 @@ export class MessagePipeline {
       return false;
     }
   }
-}
-
-/** Every step's tokens, summed; undefined when no step reported any. */
-function totalUsage(steps: readonly Step[]): Usage | undefined {
-  const reported = steps.flatMap((step) => (step.usage ? [step.usage] : []));
-  if (reported.length === 0) return undefined;
-  return reported.reduce((sum, usage) => ({ inputTokens: sum.inputTokens + usage.inputTokens, outputTokens: sum.outputTokens + usage.outputTokens }));
 }
 
 function isoTime(clock: Clock): string {
