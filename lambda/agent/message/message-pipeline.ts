@@ -17,9 +17,9 @@
  */
 import type { RuntimeConfig } from '../config';
 import { boundedJson } from '../bounded-json';
-import { AgentLoop, answerTextOf, APPROVAL_STOP_REASON, toolRunContext, type LoopHooks, type LoopOutcome, type LoopRequest } from '../agent/agent-loop';
-import type { ToolRunner } from '../agent/tool-runner';
-import type { Clock } from '../chain/types';
+import { AgentLoop, toolRunContext, type LoopHooks, type LoopOutcome, type LoopRequest } from '../agent/agent-loop';
+import type { ToolOutcome, ToolRunner } from '../agent/tool-runner';
+import type { ChatMessage, Clock } from '../chain/types';
 import { notFound, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
 import { parseApprovalBody, parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
@@ -56,10 +56,12 @@ import {
   approvalPending,
   completedStep,
   decisionOf,
+  pausedExchangeOf,
   pendingApprovals,
   resumedMessages,
   toDecision,
   unknownToolUse,
+  unresumedAnswer,
   waitingCalls,
 } from './approvals';
 
@@ -202,7 +204,12 @@ export class MessagePipeline {
     }
   }
 
-  /** Runs the decided calls of the paused step, then the loop from the next step; the exchange's answer is written over the paused one. */
+  /**
+   * The resume path, as steps: read the paused exchange, run the decided
+   * calls of its paused step, go on with the loop from the next step, and
+   * write the exchange's answer over the paused one (or, when no model could
+   * go on, the decided calls' results with it, before the failure is answered).
+   */
   private async resumeAnswer(
     request: AgentHttpRequest,
     input: MessageInput,
@@ -211,60 +218,73 @@ export class MessagePipeline {
     approvals: PendingApprovals,
     sink: TrackedSink,
   ): Promise<void> {
-    const { config, agent, store, clock } = this.props;
+    const { config } = this.props;
     const { id } = input.conversation;
-    const exchangeTurns = await this.stored(() => store.loadExchange(id, record, approvals.exchange));
-    const question = exchangeTurns.find((turn) => turn.role === 'user');
-    const paused = exchangeTurns.find((turn) => turn.role === 'assistant');
-    if (!question || !paused?.steps || paused.stopReason !== APPROVAL_STOP_REASON) throw unknownToolUse(id, Object.keys(approvals.calls)[0] ?? '');
+    const { question, paused, steps } = await this.pausedExchange(id, record, approvals);
     input.text = question.text;
-    const cancel = new AbortController();
-    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
-    const loopRequest = this.loopRequest(input, cancel.signal);
-    const last = paused.steps.at(-1)!;
-    const decided = await Promise.all(
-      waitingCalls(last).map((call) => agent.tools.decided(call, toDecision(approvals.calls[call.id]), toolRunContext(loopRequest))),
-    );
-    const earlier = [...paused.steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
-    const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
-    const exchange = new ExchangeWrites((held, turn) => this.storeTurn(id, held, turn, { overPaused: true }), request.requestId, false, 1);
-    exchange.claimed(claim, undefined);
+    const loopRequest = this.loopRequest(input, cancellationOf(request).signal);
+    const last = steps.at(-1)!;
+    const decided = await this.runDecided(last, approvals, loopRequest);
+    const earlier = [...steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
+    const exchange = this.resumedExchange(request, id, record, approvals);
     const writer = answerWriter(request, sink, config.region, input.format);
-    const progress = this.progressHooks(writer);
-    const history = historyOf(
-      turns.filter((turn) => turn.exchange < approvals.exchange),
-      { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 },
-    );
+    const history = this.history(turns.filter((turn) => turn.exchange < approvals.exchange));
     const outcome = await this.loop.run(
       { ...loopRequest, history: [], text: question.text, resume: { messages: resumedMessages(history, question, earlier), step: last.step + 1 } },
-      {
-        ...progress,
-        onFirstOutput: async (target) => {
-          writer.begin({
-            headers: answerHeaders(request, config.region, servedBy(target), false),
-            event: { conversationId: id, turn: claim.exchange, ...servedBy(target), state: exchange.state, requestId: request.requestId, resumed: true },
-          });
-          // The decided calls of the paused step, as a message's answer shows its tool calls.
-          for (const call of decided) {
-            progress.onToolCall({ ...call, step: last.step });
-            progress.onToolResult({ ...call, step: last.step });
-          }
-        },
-      },
+      this.resumedHooks(request, id, exchange, writer, { calls: decided, step: last.step }),
     );
     const summary = summaryOf(request, input);
     if (outcome.kind !== 'rejected' && outcome.kind !== 'exhausted') return this.finish(input, outcome, exchange, writer, summary, earlier);
-    // No model could go on, but the approved calls ran: their results are stored with the exchange (incomplete) before the failure is answered.
-    exchange.write({
-      ...paused,
-      stopReason: undefined,
-      incomplete: true,
-      steps: earlier,
-      time: isoTime(clock),
-      text: answerTextOf(earlier.map((step) => step.text)),
-    });
+    exchange.write(unresumedAnswer(paused, earlier, isoTime(this.props.clock)));
     await exchange.durable();
     throw failureOf(outcome);
+  }
+
+  /** The paused exchange the approvals belong to: its question and its paused answer; 404 when it is not one any more. */
+  private async pausedExchange(id: string, record: ConversationRecord, approvals: PendingApprovals) {
+    const exchangeTurns = await this.stored(() => this.props.store.loadExchange(id, record, approvals.exchange));
+    const exchange = pausedExchangeOf(exchangeTurns);
+    if (!exchange) throw unknownToolUse(id, Object.keys(approvals.calls)[0] ?? '');
+    return exchange;
+  }
+
+  /** The paused step's waiting calls, each run or refused as its owner decided. */
+  private runDecided(step: StoredStep, approvals: PendingApprovals, loopRequest: Omit<LoopRequest, 'history' | 'text'>): Promise<ToolOutcome[]> {
+    const context = toolRunContext(loopRequest);
+    return Promise.all(waitingCalls(step).map((call) => this.props.agent.tools.decided(call, toDecision(approvals.calls[call.id]), context)));
+  }
+
+  /** The exchange's claim as the paused answer left it: only the answer is written, over the paused one. */
+  private resumedExchange(request: AgentHttpRequest, id: string, record: ConversationRecord, approvals: PendingApprovals): ExchangeWrites {
+    const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
+    const exchange = new ExchangeWrites((held, turn) => this.storeTurn(id, held, turn, { overPaused: true }), request.requestId, false, 1);
+    exchange.claimed(claim, undefined);
+    return exchange;
+  }
+
+  /** A resumed answer's events: `start` (marked resumed) at its first output, with the decided calls as a message's answer shows its tool calls. */
+  private resumedHooks(
+    request: AgentHttpRequest,
+    id: string,
+    exchange: ExchangeWrites,
+    writer: AnswerWriter,
+    decided: { calls: ToolOutcome[]; step: number },
+  ): LoopHooks {
+    const { config } = this.props;
+    const progress = this.progressHooks(writer);
+    return {
+      ...progress,
+      onFirstOutput: async (target) => {
+        writer.begin({
+          headers: answerHeaders(request, config.region, servedBy(target), false),
+          event: { conversationId: id, turn: exchange.turn, ...servedBy(target), state: exchange.state, requestId: request.requestId, resumed: true },
+        });
+        for (const call of decided.calls) {
+          progress.onToolCall({ ...call, step: decided.step });
+          progress.onToolResult({ ...call, step: decided.step });
+        }
+      },
+    };
   }
 
   /** A store call whose unavailability is a 503 (and counted). */
@@ -332,8 +352,7 @@ export class MessagePipeline {
   private async answer(request: AgentHttpRequest, input: MessageInput, state: LoadedState, sink: TrackedSink): Promise<void> {
     const { config, agent } = this.props;
     const conversationId = input.conversation.id;
-    const cancel = new AbortController();
-    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    const cancel = cancellationOf(request);
     const pending = this.claim(request, input, state, cancel);
     const writer = answerWriter(request, sink, config.region, input.format);
     const exchange = new ExchangeWrites((claim, turn) => this.storeTurn(conversationId, claim, turn), request.requestId, state.degraded);
@@ -343,7 +362,7 @@ export class MessagePipeline {
     const outcome = await this.loop.run(
       {
         ...this.loopRequest(input, cancel.signal),
-        history: historyOf(state.turns, { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 }),
+        history: this.history(state.turns),
         text: input.text,
       },
       this.hooks(request, input, pending, exchange, writer),
@@ -352,6 +371,12 @@ export class MessagePipeline {
     const summary = summaryOf(request, input);
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return this.unanswered(input, state, outcome, pending, summary);
     await this.finish(input, outcome, exchange, writer, summary);
+  }
+
+  /** What the model is sent of these past turns. */
+  private history(turns: StoredTurn[]): ChatMessage[] {
+    const { config, agent } = this.props;
+    return historyOf(turns, { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 });
   }
 
   /** What every run of the loop for this request shares: the agent, the budget, the tools' context. */
@@ -554,6 +579,13 @@ export class MessagePipeline {
       return false;
     }
   }
+}
+
+/** Aborted when the client goes away, or by the request itself (a claim refused). */
+function cancellationOf(request: AgentHttpRequest): AbortController {
+  const cancel = new AbortController();
+  request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+  return cancel;
 }
 
 function isoTime(clock: Clock): string {
