@@ -113,7 +113,7 @@ function runtimeLoop(endpoints: Record<string, string>): { run(): Promise<number
           maxSteps: MODEL_CALLS,
           budgetEnd: Date.now() + 60_000,
           signal: new AbortController().signal,
-          tools: { conversationId: 'eu.bench', caller: 'bench', region: REGION },
+          toolContext: { conversationId: 'eu.bench', caller: 'bench', region: REGION },
         },
         hooks,
       );

@@ -14,7 +14,7 @@ import type {
   Tool,
 } from '@aws-sdk/client-bedrock-runtime';
 import { modelFamilyOf, type ChainTarget } from './config';
-import type { ChatMessage, ContentBlock, ModelEvent, ModelRequest } from './chain/types';
+import { toolInputObject, type ChatMessage, type ContentBlock, type ModelEvent, type ModelRequest } from './chain/types';
 
 /** The family whose models Bedrock offers extended thinking for, through `additionalModelRequestFields.thinking`. */
 const THINKING_FAMILY = 'anthropic';
@@ -68,7 +68,7 @@ function converseBlock(block: ContentBlock, family: string): BedrockBlock[] {
       return block.text ? [{ text: block.text }] : [];
     case 'toolUse':
       // Input the model sent as something other than a JSON object was refused as the tool's error; Bedrock wants an object back.
-      return [{ toolUse: { toolUseId: block.toolUseId, name: block.name, input: (isObject(block.input) ? block.input : {}) as never } }];
+      return [{ toolUse: { toolUseId: block.toolUseId, name: block.name, input: toolInputObject(block.input) as never } }];
     case 'toolResult':
       return [
         {
@@ -101,8 +101,4 @@ export function modelEventOf(event: ConverseStreamOutput): ModelEvent | undefine
   if (event.messageStop) return { type: 'stop', stopReason: event.messageStop.stopReason ?? 'end_turn' };
   if (event.metadata?.usage) return { type: 'usage', inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

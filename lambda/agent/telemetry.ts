@@ -9,7 +9,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ChainTarget, RuntimeConfig, Tier } from './config';
 import { DimensionName, MCP_SERVER_PROPERTY, MetricName, TargetErrorReason } from './metric-names';
 import type { Classification } from './chain/classify';
-import type { StepRecord } from './agent/agent-loop';
+import type { Step } from './agent/agent-loop';
 import type { Attempt, Usage } from './chain/types';
 import { StateUnavailableError } from './store/conversation-store';
 
@@ -35,7 +35,7 @@ export interface RequestSummary {
   /** Only logged when the configuration allows message text in logs. */
   text?: { question: string; answer: string };
   /** The agent loop's model calls, each with the target that served it and its tool calls. */
-  steps: readonly StepRecord[];
+  steps: readonly Step[];
 }
 
 export class Telemetry {

@@ -95,7 +95,7 @@ async function run(loop: AgentLoop, options: { maxSteps?: number; budgetMs?: num
       maxSteps: options.maxSteps ?? 10,
       budgetEnd: Date.now() + (options.budgetMs ?? 10_000),
       signal: new AbortController().signal,
-      tools: { conversationId: 'eu.c-1', caller: 'alice', region: 'eu-west-1' },
+      toolContext: { conversationId: 'eu.c-1', caller: 'alice', region: 'eu-west-1' },
     },
     hooks,
   );

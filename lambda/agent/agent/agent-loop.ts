@@ -18,6 +18,7 @@
  *   model left them.
  */
 import type { ChainTarget } from '../config';
+import { chainFailure, type ChainFailed } from '../chain/chain-failure';
 import type { FallbackChain } from '../chain/fallback-chain';
 import { TIERS } from '../config';
 import type { Attempt, ChainOutcome, ChatMessage, ContentBlock, InterruptionReason, ModelRequest, Usage } from '../chain/types';
@@ -35,7 +36,8 @@ export interface LoopRequest {
   /** Epoch ms: the end of the request's budget. */
   budgetEnd: number;
   signal: AbortSignal;
-  tools: Omit<ToolRunContext, 'deadline' | 'signal'>;
+  /** Who and where the tools run for; the deadline and signal are the request's (`toolRunContext`). */
+  toolContext: Omit<ToolRunContext, 'deadline' | 'signal'>;
   /** Goes on with a paused answer: the model's messages so far (ending with the paused step's results) and the next step's number. */
   resume?: { messages: ChatMessage[]; step: number };
 }
@@ -50,8 +52,12 @@ export interface LoopHooks {
   onToolResult(outcome: ToolOutcome & { step: number }): void;
 }
 
-/** What one model call of the loop did. */
-export interface StepRecord {
+/**
+ * What one model call of the loop did: the idea of a step. The exchange
+ * stores it as a StoredStep (message/stored-exchange.ts: `storedSteps`) and
+ * the API shows that as a PublicStep (`publicSteps`).
+ */
+export interface Step {
   step: number;
   target: ChainTarget;
   text: string;
@@ -62,7 +68,7 @@ export interface StepRecord {
 }
 
 interface Ran {
-  steps: StepRecord[];
+  steps: Step[];
   attempts: Attempt[];
   /** All the text streamed, every step's. */
   text: string;
@@ -77,8 +83,8 @@ interface Ran {
 export type LoopOutcome =
   | ({ kind: 'answered'; stopReason: string } & Ran)
   | ({ kind: 'paused'; stopReason: typeof APPROVAL_STOP_REASON; approvals: ToolCall[] } & Ran)
-  | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; message: string } & Ran)
-  | Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>;
+  | ({ kind: 'interrupted'; reason: InterruptionReason | 'StepFailed'; code: string; status: number; retryable: boolean; message: string } & Ran)
+  | ChainFailed;
 
 export const MAX_STEPS_STOP_REASON = 'max_steps';
 export const APPROVAL_STOP_REASON = 'approval_required';
@@ -107,7 +113,7 @@ export class AgentLoop {
       ran.attempts.push(...outcome.attempts);
       if (outcome.kind === 'rejected' || outcome.kind === 'exhausted')
         return step === firstStep ? { ...outcome, attempts: ran.attempts } : stepFailed(outcome, ran);
-      const record: StepRecord = {
+      const record: Step = {
         step,
         target: outcome.target,
         text: outcome.text,
@@ -117,7 +123,7 @@ export class AgentLoop {
       };
       ran.steps.push(record);
       if (outcome.kind === 'interrupted')
-        return { kind: 'interrupted', reason: outcome.reason, code: 'stream_interrupted', status: 502, message: outcome.message, ...ran };
+        return { kind: 'interrupted', reason: outcome.reason, code: 'stream_interrupted', status: 502, retryable: true, message: outcome.message, ...ran };
       record.stopReason = outcome.stopReason;
       appendMessage(messages, outcome.reply);
       const calls = toolUsesOf(outcome.reply.content);
@@ -172,7 +178,7 @@ export class AgentLoop {
 
   /** The calls of a step that wait for approval (each decided on its own input), in the step's order. */
   private async awaitingApproval(calls: ToolCall[], request: LoopRequest): Promise<ToolCall[]> {
-    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    const context = toolRunContext(request);
     const needs = await Promise.all(calls.map((call) => this.tools.needsApproval(call, context)));
     return calls.filter((_, index) => needs[index]);
   }
@@ -189,7 +195,7 @@ export class AgentLoop {
     done: Map<string, Promise<ToolOutcome>>,
     hooks: LoopHooks,
   ): Promise<ToolOutcome[]> {
-    const context: ToolRunContext = { ...request.tools, deadline: request.budgetEnd, signal: request.signal };
+    const context = toolRunContext(request);
     return Promise.all(
       calls.map((call) => {
         const earlier = done.get(call.id);
@@ -206,8 +212,13 @@ export class AgentLoop {
   }
 }
 
+/** Where the request's tools run: its tool context, within its budget, ended with it. */
+export function toolRunContext(request: Pick<LoopRequest, 'toolContext' | 'budgetEnd' | 'signal'>): ToolRunContext {
+  return { ...request.toolContext, deadline: request.budgetEnd, signal: request.signal };
+}
+
 /** The most degraded tier any step was served by: the request's path. */
-export function pathOf(steps: readonly StepRecord[]): ChainTarget {
+export function pathOf(steps: readonly Step[]): ChainTarget {
   return steps.reduce((worst, step) => (TIERS.indexOf(step.target.tier) > TIERS.indexOf(worst.target.tier) ? step : worst)).target;
 }
 
@@ -222,10 +233,8 @@ export function toolResults(outcomes: ToolOutcome[]): ChatMessage {
   };
 }
 
-/** A later step that no target could serve: the answer has begun, so it ends with an error naming why. */
-function stepFailed(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>, ran: Ran): LoopOutcome {
-  const status = outcome.kind === 'rejected' ? 400 : outcome.status;
-  const code =
-    outcome.kind === 'rejected' ? 'model_rejected_request' : status === 504 ? 'deadline_exceeded' : status === 429 ? 'throttled' : 'all_targets_failed';
-  return { kind: 'interrupted', reason: 'StepFailed', code, status, message: `step ${ran.steps.length + 1}: ${outcome.message}`, ...ran };
+/** A later step that no target could serve: the answer has begun, so it ends with the error its first step would have had. */
+function stepFailed(outcome: ChainFailed, ran: Ran): LoopOutcome {
+  const { code, status, retryable } = chainFailure(outcome);
+  return { kind: 'interrupted', reason: 'StepFailed', code, status, retryable, message: `step ${ran.steps.length + 1}: ${outcome.message}`, ...ran };
 }

@@ -11,6 +11,7 @@
  * visibly (the model and the stored exchange both see that they were).
  */
 import { boundedMessage, jsonBytes, previewOf } from '../bounded-json';
+import { TIMED_OUT, within } from '../timeout';
 import type { Clock, ToolResultContent, ToolSpec } from '../chain/types';
 import { UNDECLARED_TOOL } from '../metric-names';
 import type { RunnableTool, ToolContext } from './definition';
@@ -186,23 +187,25 @@ export class ToolRunner {
     }
   }
 
-  /** Runs the tool until it settles or its time is up; a tool that ignores its abort signal is left behind, not waited for. */
+  /**
+   * Runs the tool until it settles or `timeoutMs` (its own timeout, cut to
+   * what is left of the request's budget) is up. At the timeout its abort
+   * signal fires and the call fails at once: a tool that ignores the signal
+   * is not waited for, and runs on unobserved. The client going away fires
+   * the same signal but ends nothing here: the call still waits for the
+   * tool to settle (with its abort error, if it heeds the signal) or to time out.
+   */
   private async execute(tool: RunnableTool, input: unknown, toolUseId: string, context: ToolRunContext, timeoutMs: number): Promise<unknown> {
     const abort = new AbortController();
     const deadline = this.props.clock.now() + timeoutMs;
     const onClientGone = () => abort.abort();
     context.signal?.addEventListener('abort', onClientGone, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        reject(new ToolTimeout());
-      }, timeoutMs);
-    });
     try {
-      return await Promise.race([lastValueOf(tool.execute(input, this.toolContext(toolUseId, context, abort.signal, deadline))), timedOut]);
+      const result = await within(lastValueOf(tool.execute(input, this.toolContext(toolUseId, context, abort.signal, deadline))), timeoutMs);
+      if (result !== TIMED_OUT) return result;
+      abort.abort();
+      throw new ToolTimeout();
     } finally {
-      clearTimeout(timer);
       context.signal?.removeEventListener('abort', onClientGone);
     }
   }

@@ -11,6 +11,7 @@
 import type { HedgeCredit } from './hedge-credit';
 import type { LatencyTracker } from './latency-tracker';
 import type { FirstOutput, TargetAttempt } from './target-attempt';
+import { TIMED_OUT, within } from '../timeout';
 
 export interface HedgeSettings {
   /** The delay, or the least delay when `percentile` is set. */
@@ -44,13 +45,8 @@ export interface Raced {
  */
 export async function firstOutputHedged(first: TargetAttempt, delayMs: number, startHedge: () => TargetAttempt | undefined): Promise<Raced> {
   const primary = first.firstOutput().then((output): Raced => ({ attempt: first, first: output }));
-  let timer: NodeJS.Timeout | undefined;
-  const delay = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), delayMs);
-  });
-  const early = await Promise.race([primary, delay]);
-  clearTimeout(timer);
-  if (early) return early;
+  const early = await within(primary, delayMs);
+  if (early !== TIMED_OUT) return early;
   const hedgeAttempt = startHedge();
   if (!hedgeAttempt) return primary;
   const hedge = hedgeAttempt.firstOutput().then((output): Raced => ({ attempt: hedgeAttempt, first: output }));

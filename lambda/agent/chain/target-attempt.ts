@@ -11,6 +11,7 @@
  */
 import { modelFamilyOf, type ChainTarget } from '../config';
 import { TargetErrorReason } from '../metric-names';
+import { TIMED_OUT, within } from '../timeout';
 import { classifyError, judgedBy, type Classification } from './classify';
 import type { CircuitBreakers } from './circuit-breaker';
 import type { ChainReporter, RunOptions } from './fallback-chain';
@@ -41,7 +42,6 @@ export interface AttemptDeps {
   judgingApi?: string;
 }
 
-const TIMED_OUT = Symbol('timed out');
 type Next = IteratorResult<ModelEvent> | typeof TIMED_OUT | { failed: unknown };
 
 /** Phase 1's verdict: move on, end the chain, or serve (with the first text to stream, if the first output was text). */
@@ -261,17 +261,11 @@ export class TargetAttempt {
 /** The next event, or TIMED_OUT if none arrives within ms; a failure is returned, not thrown. */
 async function nextWithin(iterator: AsyncIterator<ModelEvent>, ms: number): Promise<Next> {
   if (ms <= 0) return TIMED_OUT;
-  const pending = iterator.next().then(
-    (result) => result,
-    (failed: unknown) => ({ failed }),
+  return within(
+    iterator.next().then(
+      (result) => result,
+      (failed: unknown) => ({ failed }),
+    ),
+    ms,
   );
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([pending, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -68,6 +68,17 @@ export function appendMessage(messages: ChatMessage[], message: ChatMessage): vo
   else messages.push(message);
 }
 
+/**
+ * A tool use's input as a model is sent it again: a JSON object. Converse and
+ * Anthropic accept nothing else, and OpenAI's arguments name an object; what
+ * a model sent that is not one (an array, text that did not parse as JSON)
+ * is given back as `{}`, the same to every model, whichever provider serves
+ * the next step.
+ */
+export function toolInputObject(input: unknown): Record<string, unknown> {
+  return typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+}
+
 /** A user message of plain text. */
 export function userText(text: string): ChatMessage {
   return { role: 'user', content: [{ type: 'text', text }] };

@@ -24,6 +24,7 @@
 import * as z from 'zod/mini';
 import type { RegionBudget } from '../chain/retry-budget';
 import type { Clock } from '../chain/types';
+import { aliveAt, expiresAtSeconds } from '../expiry';
 
 /** Sort keys of the ledger's slots in the region's partition (no target key starts with `~`). */
 export const LEDGER_KEY_PREFIX = '~retry-budget#';
@@ -146,7 +147,7 @@ export class RegionLedger implements RegionBudget {
     for (const item of items) {
       const parsed = ledgerItemSchema.safeParse(item);
       if (!parsed.success) invalid.push(item);
-      else if (parsed.data.expiresAt * 1000 > this.props.clock.now()) read.set(parsed.data.bucket, parsed.data);
+      else if (aliveAt(parsed.data.expiresAt, this.props.clock.now())) read.set(parsed.data.bucket, parsed.data);
     }
     this.read = read;
     this.written = this.written.filter((entry) => entry.at >= startedAt);
@@ -159,7 +160,7 @@ export class RegionLedger implements RegionBudget {
 
   /** Epoch seconds at which a slot written now may be deleted: after the window has passed it. */
   expiresAt(): number {
-    return Math.ceil((this.props.clock.now() + 2 * this.props.windowMs) / 1000);
+    return expiresAtSeconds(this.props.clock.now(), 2 * this.props.windowMs);
   }
 
   private currentBucket(): number {

@@ -29,8 +29,8 @@ export type AnswerEnd =
       status: number;
       message: string;
       result: Record<string, unknown>;
-      /** Whether sending the request again may do better; by default, unless the request itself was refused (400). */
-      retryable?: boolean;
+      /** Whether sending the request again may do better; every rendering carries it as is. */
+      retryable: boolean;
     };
 
 /** The loop's events between `start` and the end. */
@@ -77,7 +77,7 @@ class SseAnswerWriter implements AnswerWriter {
 
   end(end: AnswerEnd): void {
     if (end.kind === 'answered') this.sink.write(sse('done', { stopReason: end.stopReason, ...end.result }));
-    else this.sink.write(sse('error', { code: end.code, message: end.message, retryable: retryableEnd(end), ...end.result }));
+    else this.sink.write(sse('error', { code: end.code, message: end.message, retryable: end.retryable, ...end.result }));
     this.sink.end();
   }
 }
@@ -107,15 +107,11 @@ class JsonAnswerWriter implements AnswerWriter {
     if (end.kind === 'answered') {
       this.send(200, { conversationId: end.conversationId, text: end.text, stopReason: end.stopReason, ...end.result });
     } else {
-      this.send(end.status, { error: { code: end.code, message: end.message, retryable: retryableEnd(end), partialText: end.text, ...end.result } });
+      this.send(end.status, { error: { code: end.code, message: end.message, retryable: end.retryable, partialText: end.text, ...end.result } });
     }
   }
 
   private send(status: number, body: unknown): void {
     this.sink.json(this.request, this.runtimeRegion, status, JSON.stringify(body), this.headers);
   }
-}
-
-function retryableEnd(end: Extract<AnswerEnd, { kind: 'interrupted' }>): boolean {
-  return end.retryable ?? end.status !== 400;
 }

@@ -10,7 +10,7 @@
  * region of the jurisdiction took it, and writes the exchange's answer over
  * the paused one.
  */
-import type { StepRecord } from '../agent/agent-loop';
+import { answerTextOf, APPROVAL_STOP_REASON, type Step } from '../agent/agent-loop';
 import type { ApprovalDecision, ToolCall } from '../agent/tool-runner';
 import { userText, type ChatMessage } from '../chain/types';
 import { HttpError } from '../http/http-error';
@@ -24,7 +24,7 @@ export function pendingApprovals(exchange: number, requestId: string, calls: rea
 }
 
 /** The `approval_required` event of one waiting call. */
-export function approvalEvent(call: ToolCall, step: StepRecord['step'], expiresAtMs: number) {
+export function approvalEvent(call: ToolCall, step: Step['step'], expiresAtMs: number) {
   return { toolUseId: call.id, tool: call.name, input: call.input, step, expiresAt: new Date(expiresAtMs).toISOString() };
 }
 
@@ -50,6 +50,19 @@ export function waitingCalls(step: StoredStep): ToolCall[] {
 /** The paused step with every call's result: the held ones as stored, the decided ones as they came out. */
 export function completedStep(step: StoredStep, decided: readonly StoredToolCall[]): StoredStep {
   return { ...step, tools: (step.tools ?? []).map((tool) => decided.find((call) => call.id === tool.id) ?? tool) };
+}
+
+/** The exchange of a paused answer: its question and the answer paused for approval; undefined when it is not one (any more). */
+export function pausedExchangeOf(turns: readonly StoredTurn[]): { question: StoredTurn; paused: StoredTurn; steps: StoredStep[] } | undefined {
+  const question = turns.find((turn) => turn.role === 'user');
+  const paused = turns.find((turn) => turn.role === 'assistant');
+  if (!question || !paused?.steps || paused.stopReason !== APPROVAL_STOP_REASON) return undefined;
+  return { question, paused, steps: paused.steps };
+}
+
+/** A resumed answer no model could go on with: the decided calls ran, so their results are stored with the exchange, incomplete. */
+export function unresumedAnswer(paused: StoredTurn, earlier: StoredStep[], time: string): Omit<StoredTurn, 'exchange' | 'requestId'> {
+  return { ...paused, stopReason: undefined, incomplete: true, steps: earlier, time, text: answerTextOf(earlier.map((step) => step.text)) };
 }
 
 /** The model's messages a resumed answer goes on from: the history before the exchange, its question, and its steps so far. */

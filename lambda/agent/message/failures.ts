@@ -1,26 +1,16 @@
 /** The 4xx and 5xx answers of the message route that do not come from parsing. */
-import type { Attempt, ChainOutcome } from '../chain/types';
+import { chainFailure, type ChainFailed } from '../chain/chain-failure';
+import type { Attempt } from '../chain/types';
 import { HttpError } from '../http/http-error';
 import { StateUnavailableError } from '../store/conversation-store';
 
 /** No target could answer (or the request itself was refused): the status says which, `attempts` says what was tried. */
-export function failureOf(outcome: Extract<ChainOutcome, { kind: 'rejected' | 'exhausted' }>): HttpError {
+export function failureOf(outcome: ChainFailed): HttpError {
   const attempts = outcome.attempts.map(publicAttempt);
-  if (outcome.kind === 'rejected') return new HttpError(400, 'model_rejected_request', outcome.message, { attempts });
-  const code =
-    outcome.status === 504
-      ? 'deadline_exceeded'
-      : outcome.status === 429
-        ? 'throttled'
-        : overRetryBudget(outcome)
-          ? 'fallback_budget_spent'
-          : 'all_targets_failed';
-  const headers: Record<string, string> = outcome.status === 429 || outcome.status === 503 ? { 'retry-after': retryAfterSeconds(outcome.retryAfterMs) } : {};
-  return new HttpError(outcome.status, code, outcome.message, { retryable: outcome.status !== 502, attempts }, headers);
-}
-
-function overRetryBudget(outcome: { attempts: readonly Attempt[] }): boolean {
-  return outcome.attempts.at(-1)?.reason === 'RetryBudget';
+  const { status, code, retryable } = chainFailure(outcome);
+  if (outcome.kind === 'rejected') return new HttpError(status, code, outcome.message, { attempts });
+  const headers: Record<string, string> = status === 429 || status === 503 ? { 'retry-after': retryAfterSeconds(outcome.retryAfterMs) } : {};
+  return new HttpError(status, code, outcome.message, { retryable, attempts }, headers);
 }
 
 /** Whole seconds, at least 1 (HTTP's retry-after has no fractions, and 0 invites an immediate retry). */

@@ -3,10 +3,11 @@
  * newest kept first within a byte budget, so that a long conversation never
  * turns every later message into a request the model refuses as too long.
  * An exchange that used tools is given back as it happened (each step's
- * tool uses and their results), whichever region or model served it;
- * reasoning is not stored, so no model ever sees another's. An interrupted
- * answer whose tools ran is given back too, marked interrupted: the model
- * must know those tools ran (a refund was issued) and not ask for them again.
+ * tool uses and their results, while the agent has tools), whichever
+ * region or model served it; reasoning is not stored, so no model ever sees
+ * another's. An interrupted answer whose tools ran is given back too, marked
+ * interrupted: the model must know those tools ran (a refund was issued) and
+ * not ask for them again.
  * A call of a paused answer that was never approved reads as denied
  * ("denied: approval expired"): a new message is only taken once it expired.
  */
@@ -17,7 +18,11 @@ import type { StoredStep, StoredTurn } from '../store/conversation-store';
 export interface HistoryOptions {
   /** The most UTF-8 bytes (of the messages as JSON) the history may take. */
   budgetBytes: number;
-  /** Whether the agent has tools now: without them, Bedrock refuses tool blocks, so past tool use is told as text. */
+  /**
+   * Whether the agent has tools now. Without them, Bedrock refuses tool
+   * blocks, so an exchange is given back as its answer's text alone (its
+   * steps' texts, joined): past tool uses and their results are left out.
+   */
   withTools: boolean;
 }
 

@@ -17,22 +17,13 @@
  */
 import type { RuntimeConfig } from '../config';
 import { boundedJson } from '../bounded-json';
-import {
-  AgentLoop,
-  answerTextOf,
-  APPROVAL_STOP_REASON,
-  pathOf,
-  type LoopHooks,
-  type LoopOutcome,
-  type LoopRequest,
-  type StepRecord,
-} from '../agent/agent-loop';
-import type { ToolRunner } from '../agent/tool-runner';
-import type { Clock, Usage } from '../chain/types';
+import { AgentLoop, toolRunContext, type LoopHooks, type LoopOutcome, type LoopRequest } from '../agent/agent-loop';
+import type { ToolOutcome, ToolRunner } from '../agent/tool-runner';
+import type { ChatMessage, Clock } from '../chain/types';
 import { notFound, type ConversationAccess } from '../http/access';
 import type { Owner } from '../http/identity';
 import { parseApprovalBody, parseIdempotencyKey, parseMessageText, type ConversationId } from '../http/request-schema';
-import { answerHeaders, providerLabel, servedBy, type TrackedSink } from '../http/responses';
+import { answerHeaders, servedBy, type TrackedSink } from '../http/responses';
 import type { AgentHttpRequest } from '../http/types';
 import type { FallbackChain } from '../chain/fallback-chain';
 import {
@@ -51,6 +42,7 @@ import {
   type StoredTurn,
 } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
+import { answerResult, endAnswer, storedAnswer, type BegunOutcome, type StoredAnswer } from './answer-end';
 import { answerFormat, answerWriter, type AnswerFormat, type AnswerWriter } from './answer-writer';
 import { ExchangeWrites } from './exchange-writes';
 import { failureOf, requestInFlight, stateUnavailable, whileAvailable } from './failures';
@@ -58,17 +50,18 @@ import { historyOf } from './history';
 import { PendingClaim } from './pending-claim';
 import { replay } from './replay';
 import { titleOf } from './title';
-import { publicSteps, singleStep, storedSteps, storedToolCall } from './stored-exchange';
+import { storedToolCall } from './stored-exchange';
 import {
   approvalAnswered,
-  approvalEvent,
   approvalPending,
   completedStep,
   decisionOf,
+  pausedExchangeOf,
   pendingApprovals,
   resumedMessages,
   toDecision,
   unknownToolUse,
+  unresumedAnswer,
   waitingCalls,
 } from './approvals';
 
@@ -211,7 +204,12 @@ export class MessagePipeline {
     }
   }
 
-  /** Runs the decided calls of the paused step, then the loop from the next step; the exchange's answer is written over the paused one. */
+  /**
+   * The resume path, as steps: read the paused exchange, run the decided
+   * calls of its paused step, go on with the loop from the next step, and
+   * write the exchange's answer over the paused one (or, when no model could
+   * go on, the decided calls' results with it, before the failure is answered).
+   */
   private async resumeAnswer(
     request: AgentHttpRequest,
     input: MessageInput,
@@ -220,62 +218,73 @@ export class MessagePipeline {
     approvals: PendingApprovals,
     sink: TrackedSink,
   ): Promise<void> {
-    const { config, agent, store, clock } = this.props;
+    const { config } = this.props;
     const { id } = input.conversation;
-    const exchangeTurns = await this.stored(() => store.loadExchange(id, record, approvals.exchange));
-    const question = exchangeTurns.find((turn) => turn.role === 'user');
-    const paused = exchangeTurns.find((turn) => turn.role === 'assistant');
-    if (!question || !paused?.steps || paused.stopReason !== APPROVAL_STOP_REASON) throw unknownToolUse(id, Object.keys(approvals.calls)[0] ?? '');
+    const { question, paused, steps } = await this.pausedExchange(id, record, approvals);
     input.text = question.text;
-    const cancel = new AbortController();
-    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
-    const loopRequest = this.loopRequest(input, cancel.signal);
-    const last = paused.steps.at(-1)!;
-    const decided = await Promise.all(
-      waitingCalls(last).map((call) =>
-        agent.tools.decided(call, toDecision(approvals.calls[call.id]), { ...loopRequest.tools, deadline: input.budgetEnd, signal: cancel.signal }),
-      ),
-    );
-    const earlier = [...paused.steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
-    const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
-    const exchange = new ExchangeWrites((held, turn) => this.storeTurn(id, held, turn, { overPaused: true }), request.requestId, false, 1);
-    exchange.claimed(claim, undefined);
+    const loopRequest = this.loopRequest(input, cancellationOf(request).signal);
+    const last = steps.at(-1)!;
+    const decided = await this.runDecided(last, approvals, loopRequest);
+    const earlier = [...steps.slice(0, -1), completedStep(last, decided.map(storedToolCall))];
+    const exchange = this.resumedExchange(request, id, record, approvals);
     const writer = answerWriter(request, sink, config.region, input.format);
-    const progress = this.progressHooks(writer);
-    const history = historyOf(
-      turns.filter((turn) => turn.exchange < approvals.exchange),
-      { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 },
-    );
+    const history = this.history(turns.filter((turn) => turn.exchange < approvals.exchange));
     const outcome = await this.loop.run(
       { ...loopRequest, history: [], text: question.text, resume: { messages: resumedMessages(history, question, earlier), step: last.step + 1 } },
-      {
-        ...progress,
-        onFirstOutput: async (target) => {
-          writer.begin({
-            headers: answerHeaders(request, config.region, servedBy(target), false),
-            event: { conversationId: id, turn: claim.exchange, ...servedBy(target), state: exchange.state, requestId: request.requestId, resumed: true },
-          });
-          // The decided calls of the paused step, as a message's answer shows its tool calls.
-          for (const call of decided) {
-            progress.onToolCall({ ...call, step: last.step });
-            progress.onToolResult({ ...call, step: last.step });
-          }
-        },
-      },
+      this.resumedHooks(request, id, exchange, writer, { calls: decided, step: last.step }),
     );
     const summary = summaryOf(request, input);
     if (outcome.kind !== 'rejected' && outcome.kind !== 'exhausted') return this.finish(input, outcome, exchange, writer, summary, earlier);
-    // No model could go on, but the approved calls ran: their results are stored with the exchange (incomplete) before the failure is answered.
-    exchange.write({
-      ...paused,
-      stopReason: undefined,
-      incomplete: true,
-      steps: earlier,
-      time: isoTime(clock),
-      text: answerTextOf(earlier.map((step) => step.text)),
-    });
+    exchange.write(unresumedAnswer(paused, earlier, isoTime(this.props.clock)));
     await exchange.durable();
     throw failureOf(outcome);
+  }
+
+  /** The paused exchange the approvals belong to: its question and its paused answer; 404 when it is not one any more. */
+  private async pausedExchange(id: string, record: ConversationRecord, approvals: PendingApprovals) {
+    const exchangeTurns = await this.stored(() => this.props.store.loadExchange(id, record, approvals.exchange));
+    const exchange = pausedExchangeOf(exchangeTurns);
+    if (!exchange) throw unknownToolUse(id, Object.keys(approvals.calls)[0] ?? '');
+    return exchange;
+  }
+
+  /** The paused step's waiting calls, each run or refused as its owner decided. */
+  private runDecided(step: StoredStep, approvals: PendingApprovals, loopRequest: Omit<LoopRequest, 'history' | 'text'>): Promise<ToolOutcome[]> {
+    const context = toolRunContext(loopRequest);
+    return Promise.all(waitingCalls(step).map((call) => this.props.agent.tools.decided(call, toDecision(approvals.calls[call.id]), context)));
+  }
+
+  /** The exchange's claim as the paused answer left it: only the answer is written, over the paused one. */
+  private resumedExchange(request: AgentHttpRequest, id: string, record: ConversationRecord, approvals: PendingApprovals): ExchangeWrites {
+    const claim: Claim = { exchange: approvals.exchange, generation: record.generation, created: false };
+    const exchange = new ExchangeWrites((held, turn) => this.storeTurn(id, held, turn, { overPaused: true }), request.requestId, false, 1);
+    exchange.claimed(claim, undefined);
+    return exchange;
+  }
+
+  /** A resumed answer's events: `start` (marked resumed) at its first output, with the decided calls as a message's answer shows its tool calls. */
+  private resumedHooks(
+    request: AgentHttpRequest,
+    id: string,
+    exchange: ExchangeWrites,
+    writer: AnswerWriter,
+    decided: { calls: ToolOutcome[]; step: number },
+  ): LoopHooks {
+    const { config } = this.props;
+    const progress = this.progressHooks(writer);
+    return {
+      ...progress,
+      onFirstOutput: async (target) => {
+        writer.begin({
+          headers: answerHeaders(request, config.region, servedBy(target), false),
+          event: { conversationId: id, turn: exchange.turn, ...servedBy(target), state: exchange.state, requestId: request.requestId, resumed: true },
+        });
+        for (const call of decided.calls) {
+          progress.onToolCall({ ...call, step: decided.step });
+          progress.onToolResult({ ...call, step: decided.step });
+        }
+      },
+    };
   }
 
   /** A store call whose unavailability is a 503 (and counted). */
@@ -343,8 +352,7 @@ export class MessagePipeline {
   private async answer(request: AgentHttpRequest, input: MessageInput, state: LoadedState, sink: TrackedSink): Promise<void> {
     const { config, agent } = this.props;
     const conversationId = input.conversation.id;
-    const cancel = new AbortController();
-    request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+    const cancel = cancellationOf(request);
     const pending = this.claim(request, input, state, cancel);
     const writer = answerWriter(request, sink, config.region, input.format);
     const exchange = new ExchangeWrites((claim, turn) => this.storeTurn(conversationId, claim, turn), request.requestId, state.degraded);
@@ -354,7 +362,7 @@ export class MessagePipeline {
     const outcome = await this.loop.run(
       {
         ...this.loopRequest(input, cancel.signal),
-        history: historyOf(state.turns, { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 }),
+        history: this.history(state.turns),
         text: input.text,
       },
       this.hooks(request, input, pending, exchange, writer),
@@ -363,6 +371,12 @@ export class MessagePipeline {
     const summary = summaryOf(request, input);
     if (outcome.kind === 'rejected' || outcome.kind === 'exhausted') return this.unanswered(input, state, outcome, pending, summary);
     await this.finish(input, outcome, exchange, writer, summary);
+  }
+
+  /** What the model is sent of these past turns. */
+  private history(turns: StoredTurn[]): ChatMessage[] {
+    const { config, agent } = this.props;
+    return historyOf(turns, { budgetBytes: config.table.historyBytes, withTools: agent.tools.specs.length > 0 });
   }
 
   /** What every run of the loop for this request shares: the agent, the budget, the tools' context. */
@@ -376,7 +390,12 @@ export class MessagePipeline {
       maxSteps: agent.maxSteps,
       budgetEnd: input.budgetEnd,
       signal,
-      tools: { conversationId: input.conversation.id, caller: input.owner.callerId ?? input.owner.id, endUser: input.owner.endUser, region: config.region },
+      toolContext: {
+        conversationId: input.conversation.id,
+        caller: input.owner.callerId ?? input.owner.id,
+        endUser: input.owner.endUser,
+        region: config.region,
+      },
     };
   }
 
@@ -471,98 +490,64 @@ export class MessagePipeline {
 
   /**
    * Stores the answer with its steps (after `earlier` ones, for a resumed
-   * answer), then ends it with what happened to the exchange. A paused
-   * answer's waiting calls are held on the conversation once the answer is
-   * stored, and only then announced (`approval_required`): an approval
-   * never arrives for calls the table does not know.
+   * answer), then ends it with what happened to the exchange: store, result,
+   * telemetry, response.
    */
   private async finish(
     input: MessageInput,
-    outcome: Extract<LoopOutcome, { kind: 'answered' | 'interrupted' | 'paused' }>,
+    outcome: BegunOutcome,
     exchange: ExchangeWrites,
     writer: AnswerWriter,
     summary: Summary,
     earlier: StoredStep[] = [],
   ): Promise<void> {
-    const { clock, telemetry } = this.props;
-    const served = pathOf(outcome.steps);
-    const usage = totalUsage(outcome.steps);
-    const steps = earlier.length > 0 ? [...earlier, ...storedSteps(outcome.steps, true)!] : storedSteps(outcome.steps);
-    const stopReason = outcome.kind === 'interrupted' ? undefined : outcome.stopReason;
-    exchange.write({
-      role: 'assistant',
-      text: steps && earlier.length > 0 ? answerTextOf(steps.map((step) => step.text)) : outcome.text,
-      time: isoTime(clock),
-      region: served.region,
-      path: served.tier,
-      model: served.modelId,
-      ...(served.provider ? { provider: providerLabel(served.provider) } : {}),
-      ...(usage ? { usage } : {}),
-      ...(steps ? { steps } : {}),
-      ...(stopReason ? { stopReason } : { incomplete: true }),
-    });
-    let stored = await exchange.durable();
-    const approvals = outcome.kind === 'paused' && stored ? await this.holdApprovals(input, exchange, outcome) : undefined;
-    if (outcome.kind === 'paused') stored = approvals !== undefined;
+    const { clock } = this.props;
+    const answer = storedAnswer(outcome, earlier, isoTime(clock));
+    exchange.write(answer.turn);
+    const { stored, approvals } = await this.persist(input, exchange, outcome);
     const latencyMs = clock.now() - input.arrivedAt;
-    const timeToFirstTokenMs = outcome.steps[0].timeToFirstTokenMs;
-    const result = {
-      turn: exchange.turn,
-      ...servedBy(served),
-      usage: usage ?? null,
-      latencyMs,
-      timeToFirstTokenMs,
-      stored,
-      state: exchange.state,
-      steps: publicSteps(
-        steps ?? [
-          singleStep({
-            path: served.tier,
-            model: served.modelId,
-            region: served.region,
-            provider: served.provider && providerLabel(served.provider),
-            text: outcome.text,
-            stopReason,
-          }),
-        ],
-      ),
-    };
+    const result = answerResult(outcome, answer, exchange, latencyMs, stored);
+    this.reportCompleted(input, outcome, answer, exchange, summary, { latencyMs, stored });
+    endAnswer(writer, input.conversation.id, outcome, result, approvals);
+  }
+
+  /**
+   * Waits for the exchange's turns to be durable; a paused answer's waiting
+   * calls are then held on the conversation, and it counts as stored only
+   * once they are.
+   */
+  private async persist(input: MessageInput, exchange: ExchangeWrites, outcome: BegunOutcome): Promise<{ stored: boolean; approvals?: PendingApprovals }> {
+    const stored = await exchange.durable();
+    if (outcome.kind !== 'paused') return { stored };
+    const approvals = stored ? await this.holdApprovals(input, exchange, outcome) : undefined;
+    return { stored: approvals !== undefined, approvals };
+  }
+
+  /** The request's log line and metrics: a paused answer the table could not hold counts as a 503, incomplete. */
+  private reportCompleted(
+    input: MessageInput,
+    outcome: BegunOutcome,
+    answer: StoredAnswer,
+    exchange: ExchangeWrites,
+    summary: Summary,
+    { latencyMs, stored }: { latencyMs: number; stored: boolean },
+  ): void {
     const paused = outcome.kind === 'paused' && !stored;
-    telemetry.requestCompleted({
+    this.props.telemetry.requestCompleted({
       ...summary,
       attempts: outcome.attempts,
       text: { question: input.text, answer: outcome.text },
       status: outcome.kind === 'interrupted' ? outcome.status : paused ? 503 : 200,
-      path: served.tier,
-      target: served,
-      timeToFirstTokenMs,
+      path: answer.served.tier,
+      target: answer.served,
+      timeToFirstTokenMs: outcome.steps[0].timeToFirstTokenMs,
       latencyMs,
-      usage,
+      usage: answer.usage,
       stateDegraded: exchange.degraded,
       stored,
       incomplete: outcome.kind === 'interrupted' || paused,
       steps: outcome.steps,
     });
-    const conversationId = input.conversation.id;
-    if (outcome.kind === 'interrupted') {
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: outcome.code, status: outcome.status, message: outcome.message, result });
-    } else if (outcome.kind === 'paused' && !approvals) {
-      // Nobody could approve calls the table does not hold: say so, rather than ask for an approval that would be a 404.
-      const message = 'a tool call needs approval, and the conversation store could not hold it; send the message again shortly';
-      writer.end({ kind: 'interrupted', conversationId, text: outcome.text, code: 'state_unavailable', status: 503, message, result });
-    } else {
-      const step = outcome.steps.at(-1)!.step;
-      const waiting = outcome.kind === 'paused' ? outcome.approvals.map((call) => approvalEvent(call, step, approvals!.expiresAtMs)) : [];
-      for (const event of waiting) writer.progress('approval_required', event);
-      const text = outcome.text;
-      writer.end({
-        kind: 'answered',
-        conversationId,
-        text,
-        stopReason: outcome.stopReason,
-        result: { ...result, ...(waiting.length > 0 ? { approvals: waiting } : {}) },
-      });
-    }
   }
 
   /** Holds a paused answer's waiting calls on the conversation; undefined when the table could not take them. */
@@ -596,11 +581,11 @@ export class MessagePipeline {
   }
 }
 
-/** Every step's tokens, summed; undefined when no step reported any. */
-function totalUsage(steps: readonly StepRecord[]): Usage | undefined {
-  const reported = steps.flatMap((step) => (step.usage ? [step.usage] : []));
-  if (reported.length === 0) return undefined;
-  return reported.reduce((sum, usage) => ({ inputTokens: sum.inputTokens + usage.inputTokens, outputTokens: sum.outputTokens + usage.outputTokens }));
+/** Aborted when the client goes away, or by the request itself (a claim refused). */
+function cancellationOf(request: AgentHttpRequest): AbortController {
+  const cancel = new AbortController();
+  request.signal?.addEventListener('abort', () => cancel.abort(), { once: true });
+  return cancel;
 }
 
 function isoTime(clock: Clock): string {

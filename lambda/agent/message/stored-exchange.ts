@@ -1,16 +1,37 @@
 /**
- * An answer's steps as they are stored with the exchange, and as the API
- * describes them. Tool results and errors are already bounded one by one
+ * The projections of an answer's steps: a Step of the loop as the exchange
+ * stores it (StoredStep), and a stored step as the API shows it
+ * (PublicStep). Tool results and errors are already bounded one by one
  * (limits.toolResultBytes); the store fits the whole turn to its item
  * (store/turn-item.ts).
  */
-import type { StepRecord } from '../agent/agent-loop';
+import type { Step } from '../agent/agent-loop';
 import type { ToolOutcome } from '../agent/tool-runner';
 import type { StoredStep, StoredToolCall, StoredTurn } from '../store/conversation-store';
-import { providerLabel, servedBy } from '../http/responses';
+import { providerLabel, servedBy, type ServedBy } from '../http/responses';
+
+/** A StoredStep as the API shows it (`done`, JSON answers, the conversation read). */
+export interface PublicStep extends ServedBy {
+  step: number;
+  stopReason: string | null;
+  toolCalls: PublicToolCall[];
+}
+
+/** A StoredToolCall as the API shows it: its input and result only in the conversation read. */
+export interface PublicToolCall {
+  id: string;
+  name: string;
+  ok: boolean;
+  durationMs: number;
+  input?: unknown;
+  result?: unknown;
+  error?: string;
+  truncated?: true;
+  awaitingApproval?: true;
+}
 
 /** The steps to store, or undefined for a plain answer (one step, no tools: stored as before steps existed) unless `always`. */
-export function storedSteps(steps: readonly StepRecord[], always = false): StoredStep[] | undefined {
+export function storedSteps(steps: readonly Step[], always = false): StoredStep[] | undefined {
   if (!always && steps.length <= 1 && steps.every((step) => step.tools.length === 0)) return undefined;
   return steps.map((step): StoredStep => ({
     step: step.step,
@@ -46,20 +67,20 @@ export function storedToolCall(tool: ToolOutcome): StoredToolCall {
  * (`done`, JSON) leave out the tools' input and results, which the client
  * has seen as events; the conversation read (`withData`) has them.
  */
-export function publicSteps(steps: readonly StoredStep[], withData = false) {
+export function publicSteps(steps: readonly StoredStep[], withData = false): PublicStep[] {
   return steps.map((step) => ({
     step: step.step,
     ...servedBy({ tier: step.path, modelId: step.model, region: step.region, provider: step.provider }),
     stopReason: step.stopReason ?? null,
-    toolCalls: (step.tools ?? []).map((tool) => ({
+    toolCalls: (step.tools ?? []).map((tool): PublicToolCall => ({
       id: tool.id,
       name: tool.name,
       ok: tool.ok,
       durationMs: tool.durationMs,
       ...(withData ? { input: tool.input, ...(tool.ok ? { result: tool.result } : {}) } : {}),
       ...(tool.error ? { error: tool.error } : {}),
-      ...(tool.truncated ? { truncated: true } : {}),
-      ...(tool.awaitingApproval ? { awaitingApproval: true } : {}),
+      ...(tool.truncated ? { truncated: true as const } : {}),
+      ...(tool.awaitingApproval ? { awaitingApproval: true as const } : {}),
     })),
   }));
 }

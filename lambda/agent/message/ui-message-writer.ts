@@ -121,7 +121,7 @@ export class UiMessageStreamWriter implements AnswerWriter {
       );
       this.sink.write(DONE);
     } else {
-      this.sink.write(uiStreamFailure({ code: end.code, message: end.message, retryable: end.status !== 400, ...end.result }));
+      this.sink.write(uiStreamFailure({ code: end.code, message: end.message, retryable: end.retryable, ...end.result }));
     }
     this.sink.end();
   }

@@ -13,6 +13,7 @@ import { residencyViolation } from '../chain/residency';
 import { targetKey, userText, type Clock, type InvokeTarget, type ModelRequest } from '../chain/types';
 import type { ChainTarget, JurisdictionConfig } from '../config';
 import type { HealthStore } from '../health/dynamo-health-store';
+import { expiresAtSeconds } from '../expiry';
 
 /** The whole request a probe sends: nothing of any user's. */
 export const PROBE_REQUEST: ModelRequest = { messages: [userText('ping')], maxTokens: 1 };
@@ -76,7 +77,7 @@ export class TargetProber {
     const { health, clock } = this.props;
     if (!health) return;
     const at = clock.now();
-    const expiresAt = Math.ceil((at + health.recordTtlMs) / 1000);
+    const expiresAt = expiresAtSeconds(at, health.recordTtlMs);
     await Promise.allSettled(
       results
         .filter((result) => result.ok)

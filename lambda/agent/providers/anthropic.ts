@@ -5,7 +5,7 @@
  * and the SSE events back as ModelEvents. Reasoning blocks are left out:
  * their signatures belong to the platform that wrote them.
  */
-import type { ChatMessage, ContentBlock, ModelEvent, ModelRequest } from '../chain/types';
+import { toolInputObject, type ChatMessage, type ContentBlock, type ModelEvent, type ModelRequest } from '../chain/types';
 import type { ChainTarget } from '../config';
 import { garbled, streamFailure } from './provider-error';
 import { mintedToolUseId, parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
@@ -41,7 +41,7 @@ function anthropicBlock(block: ContentBlock): AnthropicBlock[] {
       // Anthropic refuses empty text blocks.
       return block.text ? [{ type: 'text', text: block.text }] : [];
     case 'toolUse':
-      return [{ type: 'tool_use', id: block.toolUseId, name: block.name, input: typeof block.input === 'object' && block.input !== null ? block.input : {} }];
+      return [{ type: 'tool_use', id: block.toolUseId, name: block.name, input: toolInputObject(block.input) }];
     case 'toolResult':
       return [
         { type: 'tool_result', tool_use_id: block.toolUseId, content: resultText(block.content), ...(block.status === 'error' ? { is_error: true } : {}) },

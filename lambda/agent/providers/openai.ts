@@ -5,7 +5,7 @@
  * ModelEvents (text, tool calls by index, the finish reason, and the usage
  * chunk that `stream_options.include_usage` adds).
  */
-import type { ChatMessage, ModelEvent, ModelRequest } from '../chain/types';
+import { toolInputObject, type ChatMessage, type ModelEvent, type ModelRequest } from '../chain/types';
 import type { ChainTarget, ProviderResidency } from '../config';
 import { garbled, streamFailure } from './provider-error';
 import { mintedToolUseId, parseData, resultText, type ProviderProtocol, type SseEvent, type StreamDecoder } from './protocol';
@@ -42,7 +42,7 @@ export function openAiMessages(messages: readonly ChatMessage[], system: string 
     if (message.role === 'assistant') {
       const calls = message.content.flatMap((block) =>
         block.type === 'toolUse'
-          ? [{ id: block.toolUseId, type: 'function' as const, function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } }]
+          ? [{ id: block.toolUseId, type: 'function' as const, function: { name: block.name, arguments: JSON.stringify(toolInputObject(block.input)) } }]
           : [],
       );
       if (text || calls.length > 0) out.push({ role: 'assistant', content: text || null, ...(calls.length > 0 ? { tool_calls: calls } : {}) });

@@ -119,7 +119,12 @@ export interface StoredTurn {
   requestId: string;
 }
 
-/** One model call of an answer, and the tools it ran. */
+/**
+ * A Step (agent/agent-loop.ts) as the exchange stores it: what served it
+ * (flattened to path, model, region, provider), its text and stop reason,
+ * and its tool calls as StoredToolCalls; no usage or timings. The API shows
+ * it as a PublicStep.
+ */
 export interface StoredStep {
   step: number;
   path: Tier;
@@ -132,6 +137,7 @@ export interface StoredStep {
   tools?: StoredToolCall[];
 }
 
+/** A tool call of a step (a ToolOutcome) as the exchange stores it: the input, and the result or error, as the model read them. */
 export interface StoredToolCall {
   id: string;
   name: string;

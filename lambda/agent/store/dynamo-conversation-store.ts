@@ -88,6 +88,7 @@ import {
   waitsFor,
 } from './conversation-store';
 import { turnItem, turnOf } from './turn-item';
+import { aliveAt, expiresAtSeconds } from '../expiry';
 
 const CONVERSATION_SORT_KEY = '~conversation';
 const TURN_PREFIX = 'turn#';
@@ -370,7 +371,7 @@ export class DynamoConversationStore implements ConversationStore {
               ':jurisdiction': owner.jurisdiction,
               ':now': this.nowIso(),
               ':nowSeconds': this.nowSeconds(),
-              ':tombstoneTtl': this.nowSeconds() + TableSchema.tombstoneSeconds,
+              ':tombstoneTtl': expiresAtSeconds(this.props.clock.now(), TableSchema.tombstoneSeconds * 1000),
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -683,7 +684,7 @@ export class DynamoConversationStore implements ConversationStore {
 
   private isLive(item: Item): boolean {
     const expiresAt = Number(item[TableSchema.ttlAttribute]);
-    return !Number.isFinite(expiresAt) || expiresAt > this.nowSeconds();
+    return !Number.isFinite(expiresAt) || aliveAt(expiresAt, this.props.clock.now());
   }
 
   private key(conversationId: string, sortKey: string): Record<string, string> {
@@ -699,7 +700,7 @@ export class DynamoConversationStore implements ConversationStore {
   }
 
   private expiresAt(): number {
-    return this.nowSeconds() + this.props.ttlDays * 86_400;
+    return expiresAtSeconds(this.props.clock.now(), this.props.ttlDays * 86_400_000);
   }
 }
 
