@@ -49,7 +49,7 @@ describe('the code asset', () => {
     const runtime = runtimeIn(new App(), { agent: AgentCode.fromEntry(agentEntry('support/agent.ts')) });
 
     // THEN
-    expect(filesOf(runtime)).toEqual(['agent.mjs', 'index.mjs']);
+    expect(filesOf(runtime)).toEqual(['agent.mjs', 'chunks', 'index.mjs']);
   });
 
   test.each([
