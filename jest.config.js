@@ -16,6 +16,8 @@ module.exports = {
     '^cdk-multi-region-agent$': '<rootDir>/lib/index.ts',
     '^cdk-multi-region-agent/agent$': '<rootDir>/lambda/agent/agent/index.ts',
     '^cdk-multi-region-agent/client$': '<rootDir>/client/index.ts',
+    // A dynamic import() names a relative module with its .js extension, as Node's ESM needs (lambda/agent/optional-modules.ts): here the .ts beside it.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // A temporary directory of the run's own, removed at its end (test/temp-dir.ts).

@@ -1,6 +1,6 @@
 /**
- * Prebundles the agent runtime into dist/lambda-bundle/agent/index.mjs (and
- * the target probe into dist/lambda-bundle/probe/index.mjs) with
+ * Prebundles the agent runtime into dist/lambda-bundle/agent/index.mjs and
+ * its chunks (and the target probe into dist/lambda-bundle/probe/) with
  * the same esbuild settings AgentFunction uses in this repository, so that
  * the published package deploys it without asking its consumers for a
  * bundler (see lib/runtime/runtime-bundle.ts). And `agentctl local`
@@ -11,23 +11,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { PREBUNDLED_FILE, runtimeBuildOptions } from '../lib/runtime/runtime-bundle';
+import { eagerOptionalModules, handlerBuildOptions, PREBUNDLED_FILE } from '../lib/runtime/runtime-bundle';
 import { WEB_ASSETS } from '../local/views';
 
 const root = path.join(__dirname, '..');
 
-/** One function's handler: lambda/agent/<entry> into dist/lambda-bundle/<name>/index.mjs. */
+/** One function's handler: lambda/agent/<entry> into dist/lambda-bundle/<name>/ (index.mjs and its chunks). */
 async function bundle(name: string, entry: string): Promise<void> {
-  const outfile = path.join(root, 'dist', 'lambda-bundle', name, PREBUNDLED_FILE);
-  const result = await build({
-    entryPoints: [path.join(root, 'lambda', 'agent', entry)],
-    ...runtimeBuildOptions(),
-    outfile,
-    metafile: true,
-    logLevel: 'warning',
-  });
+  const outdir = path.join(root, 'dist', 'lambda-bundle', name);
+  // A build of the sources before leaves chunks of other hashes.
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const result = await build({ ...handlerBuildOptions(path.join(root, 'lambda', 'agent', entry), outdir), metafile: true, logLevel: 'warning' });
   const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-  process.stdout.write(`${name} bundle: ${path.relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KB)\n`);
+  process.stdout.write(`${name} bundle: ${path.relative(root, path.join(outdir, PREBUNDLED_FILE))} and its chunks (${(bytes / 1024).toFixed(0)} KB)\n`);
 }
 
 /**
@@ -47,6 +43,7 @@ async function bundleLocal(): Promise<void> {
     format: 'cjs',
     target: 'node20',
     external: LOCAL_EXTERNALS,
+    plugins: [eagerOptionalModules],
     outfile,
     metafile: true,
     logLevel: 'warning',

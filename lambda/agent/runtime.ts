@@ -6,17 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RuntimeConfigError, type RuntimeConfig } from './config';
 import type { AgentAssetContents } from './agent/agent-asset';
 import { DEFAULT_MAX_STEPS } from './agent/definition';
 import { LambdaClients, lambdaTools } from './agent/lambda-tools';
-import { authenticatedFetch } from './agent/mcp-auth';
-import { McpServerTools } from './agent/mcp-tools';
+import { DeferredToolSource } from './agent/deferred-tool-source';
+import type { ToolSource } from './agent/mcp-tools';
 import { ToolRunner } from './agent/tool-runner';
-import { SecretValues } from './providers/secret-values';
 import type { HostedAgent } from './message/message-pipeline';
 import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
@@ -24,7 +22,8 @@ import { FallbackChain } from './chain/fallback-chain';
 import { HedgeCredit } from './chain/hedge-credit';
 import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget, type RetryBudgetSettings } from './chain/retry-budget';
-import { secretsManagerClient, targetInvoker } from './target-invoker';
+import { optionalModules } from './optional-modules';
+import { targetInvoker } from './target-invoker';
 import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
 import { DynamoHealthStore } from './health/dynamo-health-store';
 import { HEALTH_RECORD_TTL_MS } from './health/health-record';
@@ -182,7 +181,7 @@ function hostedAgent(
   asset: AgentAssetContents,
   telemetry: Telemetry,
   lambda: LambdaClients,
-  mcp: McpServerTools[],
+  mcp: ToolSource[],
   clock: Clock,
 ): HostedAgent {
   const { agent } = asset;
@@ -197,21 +196,22 @@ function hostedAgent(
   };
 }
 
-/** The MCP servers of the asset, each with its authentication: tokens from Secrets Manager, SigV4 with the runtime's credentials. */
-function mcpServers(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock): McpServerTools[] {
+/**
+ * The MCP servers of the asset. Their module (the MCP SDK's client) is
+ * imported only when there are any, and at once, so that the first message
+ * finds it loaded or nearly.
+ */
+function mcpServers(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock): ToolSource[] {
   const specs = overrides.mcpServers ?? [];
   if (specs.length === 0) return [];
-  const secrets = specs.some((spec) => spec.auth?.kind === 'bearer')
-    ? new SecretValues(secretsManagerClient(config, overrides.credentials), config.providerKeyTtlMs, clock)
-    : undefined;
-  // Only a signing server needs credentials; the default chain is what the AWS SDK's clients use.
-  const credentials = specs.some((spec) => spec.auth?.kind === 'sigv4') ? (overrides.credentials ?? defaultProvider()) : undefined;
+  const onProblem = (server: string, problem: string) => telemetry.mcpServerProblem(server, problem);
+  const servers = optionalModules.mcpServers().then((module) => module.mcpServerTools(specs, { config, clock, credentials: overrides.credentials, onProblem }));
   return specs.map(
-    (spec) =>
-      new McpServerTools(spec, {
-        fetch: authenticatedFetch(spec.auth, { secrets, credentials }),
-        clock,
-        onProblem: (server, problem) => telemetry.mcpServerProblem(server, problem),
-      }),
+    (spec, index) =>
+      new DeferredToolSource(
+        spec.name,
+        servers.then((loaded) => loaded[index]),
+        onProblem,
+      ),
   );
 }

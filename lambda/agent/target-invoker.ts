@@ -4,10 +4,11 @@
  * runtime's region) for the others. The runtime and the probe call targets
  * through the same invoker, so a probe tests the very path a fallback takes.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Clock, InvokeTarget } from './chain/types';
 import type { RuntimeConfig } from './config';
+import { optionalModules } from './optional-modules';
 import { providerInvoker } from './providers/provider-invoker';
 import { ProviderKeys } from './providers/provider-keys';
 
@@ -24,8 +25,15 @@ export function targetInvoker(
   return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
 }
 
-/** Secrets Manager in the runtime's own region: outside providers' keys, MCP servers' tokens. */
-export function secretsManagerClient(config: RuntimeConfig, credentials?: { accessKeyId: string; secretAccessKey: string }): SecretsManagerClient {
+/**
+ * Secrets Manager in the runtime's own region: outside providers' keys, MCP
+ * servers' tokens. Its client is imported only by runtimes that read secrets.
+ */
+export async function secretsManagerClient(
+  config: RuntimeConfig,
+  credentials?: { accessKeyId: string; secretAccessKey: string },
+): Promise<SecretsManagerClient> {
+  const { SecretsManagerClient } = await optionalModules.secretsManagerClient();
   return new SecretsManagerClient({
     region: config.region,
     endpoint: config.endpoints?.secretsmanager,

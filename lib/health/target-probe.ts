@@ -14,7 +14,7 @@ import { MultiRegionAgentError } from '../errors';
 import { LogEncryption } from '../governance/log-encryption';
 import type { ResolvedProviderTarget, ResolvedTarget } from '../chain/model-chain';
 import type { ProviderKeys } from '../providers/provider-keys';
-import { PREBUNDLED_FILE, probeHandler, RUNTIME_HANDLER } from '../runtime/runtime-bundle';
+import { probeHandler, RUNTIME_HANDLER } from '../runtime/runtime-bundle';
 import type { TargetHealthTable } from './target-health-table';
 
 /** How often the chain's targets are probed. */
@@ -101,7 +101,7 @@ export class TargetProbe extends Construct {
       environment: { [CONFIG_ENV_VAR]: JSON.stringify(props.runtimeConfig) },
       description: `Multi-region agent target probe (${region})`,
       // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
-      code: lambda.Code.fromAsset(stageDirectory(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: probeHandler() } : {})),
+      code: lambda.Code.fromAsset(stageDirectory(Stack.of(this).bundlingRequired ? probeHandler() : {})),
       handler: RUNTIME_HANDLER,
     });
     grantBedrockTargets(this.function, Stack.of(this), props.targets);

@@ -14,7 +14,7 @@ import { MultiRegionAgentError } from '../errors';
 import type { Jurisdiction } from '../governance/jurisdiction';
 import { LogEncryption } from '../governance/log-encryption';
 import { stageDirectory } from './code-staging';
-import { PREBUNDLED_FILE, RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
+import { RUNTIME_HANDLER, runtimeHandler } from './runtime-bundle';
 
 /** Lambda allows 4 KB of environment variables in total. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -160,7 +160,7 @@ export class AgentFunction extends Construct {
     this.assertEnvironmentFits(environment, { ...toolFunctions, ...mcpUrls });
     // Stacks whose bundling is skipped (`aws:cdk:bundling-stacks`) are not deployed: their asset goes without the handler.
     this.codeDirectory = stageDirectory({
-      ...(Stack.of(this).bundlingRequired ? { [PREBUNDLED_FILE]: runtimeHandler() } : {}),
+      ...(Stack.of(this).bundlingRequired ? runtimeHandler() : {}),
       ...(agent ? { [AgentAsset.agentModule]: agent.bundle } : {}),
       ...(props.instructions ? { [AgentAsset.instructions]: props.instructions.text } : {}),
       ...(toolSpecs.length > 0 ? { [AgentAsset.lambdaTools]: JSON.stringify(toolSpecs, null, 2) } : {}),

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 let root: string | undefined;
 
 /**
- * Writes `files` into a directory named after their names and contents, and
+ * Writes `files` (by path, `/`-separated) into a directory named after their names and contents, and
  * returns it: the same files give the same directory, so that regions whose
  * code is the same share one directory (and CDK one asset).
  *
@@ -26,7 +26,10 @@ export function stageDirectory(files: Readonly<Record<string, string | Uint8Arra
     // Written beside, then renamed: a directory that exists is always complete.
     const partial = `${directory}.partial`;
     fs.mkdirSync(partial, { recursive: true });
-    for (const name of names) fs.writeFileSync(path.join(partial, name), files[name]);
+    for (const name of names) {
+      fs.mkdirSync(path.dirname(path.join(partial, name)), { recursive: true });
+      fs.writeFileSync(path.join(partial, name), files[name]);
+    }
     fs.renameSync(partial, directory);
   }
   return directory;

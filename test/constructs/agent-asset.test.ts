@@ -36,6 +36,32 @@ describe('the code asset', () => {
     Template.fromStack(Stack.of(runtime)).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x' });
   });
 
+  test('loads at init only what every runtime needs: the MCP, Lambda and Secrets Manager clients are chunks it imports when configured', () => {
+    // GIVEN / WHEN a bundled runtime
+    const runtime = runtimeIn(new App());
+
+    // THEN the handler file and the chunks it imports statically (what Lambda's init loads) hold none of them
+    const read = (file: string) => fs.readFileSync(path.join(runtime.codeDirectory, file), 'utf8');
+    const loaded = new Set<string>();
+    const load = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      // Static imports only (`from"./chunks/x.mjs"`, `import"./chunks/x.mjs"`), not `import("./chunks/x.mjs")`.
+      for (const [, imported] of read(file).matchAll(/(?:from|import)\s*["'](\.\/[^"']+)["']/g)) load(path.posix.join(path.posix.dirname(file), imported));
+    };
+    load('index.mjs');
+    const atInit = [...loaded].map(read).join('\n');
+    // Strings only each client's code holds: an MCP notification, the Smithy namespaces of the two AWS services.
+    const markers = ['notifications/tools/list_changed', '"com.amazonaws.secretsmanager"', '"com.amazonaws.lambda"'];
+    for (const marker of markers) expect(atInit).not.toContain(marker);
+    // AND they are in the asset, as chunks
+    const chunks = fs.readdirSync(path.join(runtime.codeDirectory, 'chunks')).map((file) => read(`chunks/${file}`));
+    for (const marker of markers) expect(chunks.some((chunk) => chunk.includes(marker))).toBe(true);
+    // AND the handler file stays under 400 KB, what init loads under 600 KB (1074 KB in one file before the split)
+    expect(Buffer.byteLength(read('index.mjs'))).toBeLessThan(400 * 1024);
+    expect(Buffer.byteLength(atInit)).toBeLessThan(600 * 1024);
+  });
+
   test('is left without the handler in a stack whose bundling is skipped, which is not deployed', () => {
     // GIVEN / WHEN
     const runtime = runtimeIn(testApp());
@@ -49,7 +75,7 @@ describe('the code asset', () => {
     const runtime = runtimeIn(new App(), { agent: AgentCode.fromEntry(agentEntry('support/agent.ts')) });
 
     // THEN
-    expect(filesOf(runtime)).toEqual(['agent.mjs', 'index.mjs']);
+    expect(filesOf(runtime)).toEqual(['agent.mjs', 'chunks', 'index.mjs']);
   });
 
   test.each([

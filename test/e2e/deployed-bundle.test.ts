@@ -4,16 +4,19 @@
  * and AGENT_CONFIG out of the cloud assembly, and run that exact asset in a
  * fresh process through the local Lambda response-streaming adapter,
  * against the emulators: a whole conversation with one fallback, and the
- * example agent's tool loop with its Lambda tool.
+ * example agent's tool loop with its Lambda tool and its MCP server (the
+ * MCP client is a chunk of the bundle, imported only when configured).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createExampleApp } from '../../bin/app';
+import { handler as deliveryMcp } from '../../examples/support-agent/delivery-mcp';
 import { handler as lookupOrder } from '../../examples/support-agent/order-lookup';
 import { BedrockEmulator } from '../../local/bedrock-emulator';
 import { LocalDynamoDb } from '../../local/dynamodb';
+import { FunctionUrlHost } from '../../local/function-url-host';
 import { LambdaEmulator, type LambdaHandler } from '../../local/lambda-emulator';
 import { answerOf, parseSse } from '../runtime/harness';
 
@@ -23,6 +26,7 @@ let outdir: string;
 let emulator: BedrockEmulator;
 let dynamo: LocalDynamoDb;
 let lambda: LambdaEmulator;
+let delivery: FunctionUrlHost;
 let host: ChildProcess;
 let url: string;
 let deployed: { directory: string; bundle: string; config: Record<string, unknown>; toolFunctions: string };
@@ -57,6 +61,8 @@ beforeAll(async () => {
   await dynamo.createConversationTable((deployed.config.table as { name: string }).name);
   lambda = await LambdaEmulator.start();
   const lookupOrderArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', lookupOrder as LambdaHandler);
+  // AND the delivery MCP server's function behind a stand-in function URL
+  delivery = await FunctionUrlHost.start(deliveryMcp as LambdaHandler, { functionName: 'delivery', timeoutMs: 10_000 });
 
   // AND the bundle running in its own process, configured as deployed plus local endpoints
   host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'local', 'lambda-host.ts'), deployed.bundle], {
@@ -65,6 +71,8 @@ beforeAll(async () => {
       AGENT_CONFIG: JSON.stringify({ ...deployed.config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } }),
       // CloudFormation resolves the tool's ARN at deployment; here it is the emulated function's.
       AGENT_TOOL_FUNCTIONS: JSON.stringify({ lookup_order: lookupOrderArn }),
+      // And the MCP server's function URL.
+      AGENT_MCP_URLS: JSON.stringify({ delivery: delivery.url }),
       // The Lambda runtime's code directory, where the asset's agent files are.
       LAMBDA_TASK_ROOT: deployed.directory,
       AWS_ACCESS_KEY_ID: 'local',
@@ -88,6 +96,7 @@ afterAll(async () => {
   await emulator?.close();
   await dynamo?.close();
   await lambda?.close();
+  await delivery?.close();
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
@@ -103,7 +112,7 @@ async function say(text: string, conversationId = 'eu.e2e-1'): Promise<{ status:
 test('the synthesized asset holds the minified ESM runtime, the bundled agent, the Lambda tool spec and the MCP server spec; the environment holds no instructions', () => {
   const code = fs.readFileSync(deployed.bundle, 'utf8');
 
-  expect(fs.readdirSync(deployed.directory).sort()).toEqual(['agent.mjs', 'index.mjs', 'lambda-tools.json', 'mcp-servers.json']);
+  expect(fs.readdirSync(deployed.directory).sort()).toEqual(['agent.mjs', 'chunks', 'index.mjs', 'lambda-tools.json', 'mcp-servers.json']);
   // The delivery server's URL is known at deployment only: the spec leaves it to AGENT_MCP_URLS.
   expect(JSON.parse(fs.readFileSync(path.join(deployed.directory, 'mcp-servers.json'), 'utf8'))).toEqual([
     expect.objectContaining({ name: 'delivery', url: '', region: 'eu-west-1', auth: { kind: 'sigv4', service: 'lambda', region: 'eu-west-1' } }),
@@ -164,4 +173,15 @@ test("the deployed bundle runs the example agent's loop: the Lambda tool, then t
   // The instructions came from the bundled agent, not from the environment.
   const firstCall = emulator.calls({ region: 'eu-west-1' }).at(-3)!.request as { system: Array<{ text?: string }> };
   expect(firstCall.system[0].text).toContain('Northwind Outfitters');
+});
+
+test("the deployed bundle calls the example's MCP server through the MCP client chunk it imports when configured", async () => {
+  const result = await say('When can it come? delivery_slots orderId=NW-10042', 'eu.e2e-mcp');
+
+  expect(result.status).toBe(200);
+  expect(result.events.filter((event) => event.event === 'tool_call').map((event) => event.data.name)).toEqual(['delivery_slots']);
+  expect(result.events.find((event) => event.event === 'tool_result')?.data).toMatchObject({ name: 'delivery_slots', ok: true });
+  expect(delivery.invocations).toBeGreaterThan(0);
+  // The handler file itself holds no MCP client: it is a chunk beside it.
+  expect(fs.readFileSync(deployed.bundle, 'utf8')).not.toContain('notifications/tools/list_changed');
 });

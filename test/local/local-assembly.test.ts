@@ -57,7 +57,7 @@ describe('a hand-composed app (no MultiRegionAgent)', () => {
     expect(deployment.configs[0].table.name).toBe('shop-conversations-ca');
     expect(deployment.tables).toEqual({ ca: 'shop-conversations-ca' });
     const files = fs.readdirSync(deployment.runtimes[0].codeDirectory).sort();
-    expect(files).toEqual(['index.mjs', 'instructions.md', 'lambda-tools.json']);
+    expect(files).toEqual(['chunks', 'index.mjs', 'instructions.md', 'lambda-tools.json']);
     // No Route 53 records in this app: nobody is kept in by location.
     expect(deployment.keepLocatedUsers).toEqual([]);
   });

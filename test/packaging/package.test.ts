@@ -187,7 +187,7 @@ process.stdout.write(JSON.stringify(agent.runtimes[0].agentManifest));
     .readdirSync(out)
     .map((entry) => path.join(out, entry))
     .find((entry) => fs.existsSync(path.join(entry, 'agent.mjs')))!;
-  expect(fs.readdirSync(asset).sort()).toEqual(['agent.mjs', 'index.mjs']);
+  expect(fs.readdirSync(asset).sort()).toEqual(['agent.mjs', 'chunks', 'index.mjs']);
   const bundle = fs.readFileSync(path.join(asset, 'agent.mjs'), 'utf8');
   expect(bundle).toContain('Greet the user by name');
   expect(bundle).toContain('cdk-multi-region-agent/agent@1');

@@ -2,10 +2,13 @@
  * Tools that are Lambda functions of the jurisdiction: the runtime invokes
  * them synchronously with the model's (validated) input and tells the model
  * what they answer. Each call makes one attempt (a retried invocation could
- * run a tool twice); a function error is the tool's error.
+ * run a tool twice); a function error is the tool's error. The Lambda
+ * client is imported at the first call: a runtime without Lambda tools
+ * never loads it.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { optionalModules } from '../optional-modules';
 import type { LambdaToolEvent, LambdaToolSpec } from './asset-layout';
 import type { RunnableTool } from './definition';
 import { normalizeSchema } from './tool-schema';
@@ -23,10 +26,16 @@ export class LambdaClients {
 
   constructor(private readonly settings: LambdaClientSettings) {}
 
-  client(region: string): LambdaClient {
+  /** Invokes `functionArn` synchronously with `payload`, once, through its region's client. */
+  async invoke(functionArn: string, payload: Uint8Array, abortSignal: AbortSignal): Promise<InvokeCommandOutput> {
+    const { InvokeCommand, LambdaClient } = await optionalModules.lambdaClient();
+    return this.client(regionOf(functionArn), LambdaClient).send(new InvokeCommand({ FunctionName: functionArn, Payload: payload }), { abortSignal });
+  }
+
+  private client(region: string, Client: typeof LambdaClient): LambdaClient {
     let client = this.clients.get(region);
     if (!client) {
-      client = new LambdaClient({
+      client = new Client({
         region,
         endpoint: this.settings.endpoint,
         credentials: this.settings.credentials,
@@ -67,9 +76,7 @@ export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Reco
           ...(context.endUser !== undefined ? { endUser: context.endUser } : {}),
           region: context.region,
         };
-        const output = await clients
-          .client(regionOf(arn))
-          .send(new InvokeCommand({ FunctionName: arn, Payload: Buffer.from(JSON.stringify(event)) }), { abortSignal: context.abortSignal });
+        const output = await clients.invoke(arn, Buffer.from(JSON.stringify(event)), context.abortSignal);
         const payload = output.Payload && output.Payload.length > 0 ? (JSON.parse(Buffer.from(output.Payload).toString('utf8')) as unknown) : null;
         if (output.FunctionError)
           throw new Error((payload as { errorMessage?: string } | null)?.errorMessage ?? `the function failed (${output.FunctionError})`);

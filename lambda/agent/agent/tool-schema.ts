@@ -4,12 +4,16 @@
  * input a model produces. Accepted, as the AI SDK's `tool()` accepts them:
  * - a Standard JSON Schema (zod 4.2 and later, valibot's and arktype's
  *   adapters): converted and validated through its `~standard` interface;
+ * - a zod/mini schema (zod 4's small build, without Standard JSON Schema):
+ *   validated through `~standard`, converted by zod's own `toJSONSchema`,
+ *   which the runtime has anyway (its configuration is zod/mini);
  * - the AI SDK's `jsonSchema(...)` (or a function returning it);
  * - a plain JSON Schema object, validated with @cfworker/json-schema (a
  *   small validator without code generation, which Lambda's init favours).
  * The schema must describe an object: Bedrock sends tool input as one.
  */
 import { Validator } from '@cfworker/json-schema';
+import { toJSONSchema, type $ZodType } from 'zod/v4/core';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -54,12 +58,7 @@ export function normalizeSchema(schema: unknown): NormalizedSchema {
 
 function fromStandard(schema: StandardSchema): NormalizedSchema {
   const standard = schema['~standard'];
-  if (!standard.jsonSchema) {
-    throw new ToolSchemaError(
-      `a ${standard.vendor} schema without JSON Schema conversion (Standard JSON Schema); use zod 4.2 or later (its classic API, not zod/mini), or give a JSON Schema object`,
-    );
-  }
-  const jsonSchema = objectSchema(standard.jsonSchema.input({ target: 'draft-07' }));
+  const jsonSchema = objectSchema(standardJsonSchema(schema));
   return {
     jsonSchema,
     validate: async (input) => {
@@ -68,6 +67,16 @@ function fromStandard(schema: StandardSchema): NormalizedSchema {
       return { ok: false, message: result.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`).join('; ') };
     },
   };
+}
+
+function standardJsonSchema(schema: StandardSchema): JsonSchema {
+  const standard = schema['~standard'];
+  if (standard.jsonSchema) return standard.jsonSchema.input({ target: 'draft-07' });
+  // zod/mini's schemas have no Standard JSON Schema (zod's classic API adds it); zod's converter reads any zod 4 schema.
+  if (standard.vendor === 'zod' && '_zod' in schema) return toJSONSchema(schema as unknown as $ZodType, { target: 'draft-07', io: 'input' }) as JsonSchema;
+  throw new ToolSchemaError(
+    `a ${standard.vendor} schema without JSON Schema conversion (Standard JSON Schema); use zod 4.2 or later (classic or zod/mini), or give a JSON Schema object`,
+  );
 }
 
 function fromAiSdk(schema: AiSdkSchema): NormalizedSchema {

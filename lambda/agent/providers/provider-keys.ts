@@ -13,7 +13,7 @@ import { SecretUnusable, SecretValues } from './secret-values';
 export class ProviderKeys {
   private readonly values: SecretValues;
 
-  constructor(client: SecretsManagerClient, ttlMs: number, clock: Clock) {
+  constructor(client: SecretsManagerClient | Promise<SecretsManagerClient>, ttlMs: number, clock: Clock) {
     this.values = new SecretValues(client, ttlMs, clock);
   }
 

@@ -5,8 +5,9 @@
  * never leave this object but to their caller: not in logs, errors or metrics.
  * Outside providers' keys and MCP servers' bearer tokens are read here.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Clock } from '../chain/types';
+import { optionalModules } from '../optional-modules';
 
 interface CachedValue {
   value: Promise<string>;
@@ -29,12 +30,18 @@ export class SecretUnusable extends Error {
 
 export class SecretValues {
   private readonly cache = new Map<string, CachedValue>();
+  private readonly client: Promise<SecretsManagerClient>;
 
+  /** `client` may still be loading (target-invoker.ts imports the SDK's client only when secrets are configured). */
   constructor(
-    private readonly client: SecretsManagerClient,
+    client: SecretsManagerClient | Promise<SecretsManagerClient>,
     private readonly ttlMs: number,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.client = Promise.resolve(client);
+    // A client that failed to load fails the reads that wait for it, not the process as an unhandled rejection.
+    this.client.catch(() => undefined);
+  }
 
   /** The value of `secretId`, trimmed, from memory when read less than the TTL ago; `fresh` reads it again. */
   get(secretId: string, fresh = false): Promise<string> {
@@ -52,7 +59,8 @@ export class SecretValues {
   private async read(secretId: string): Promise<string> {
     let value: string | undefined;
     try {
-      value = (await this.client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+      const [client, { GetSecretValueCommand }] = await Promise.all([this.client, optionalModules.secretsManagerClient()]);
+      value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
     } catch (error) {
       const name = (error as Error).name;
       // Before any value is put, Secrets Manager answers ResourceNotFoundException for the AWSCURRENT stage.
