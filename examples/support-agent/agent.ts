@@ -5,7 +5,7 @@
  * customer's approval: `needsApproval`), and the loop's length. The other
  * tool, lookup_order, is a Lambda function (order-lookup.ts) that each
  * region deploys (tools.ts). zod/mini is zod 4's small build: this agent's
- * asset is 70 KB with it, 475 KB with zod's classic API (README, "Your agent").
+ * asset is 70 KB with it, 475 KB with zod's classic API (docs/your-agent.md).
  */
 import { tool } from 'ai';
 import * as z from 'zod/mini';
