@@ -153,7 +153,6 @@ export interface MultiRegionAgentProps {
   readonly cognitoUserPoolArn?: string;
   /** When each region's fallback-rate alarm fires, and whom it tells. @default - the defaults of FallbackRateAlarm */
   readonly alarms?: MultiRegionAgentAlarmOptions;
-  /** Function and runtime settings for every region. */
   /**
    * Function and runtime settings for every region.
    *
