@@ -6,7 +6,21 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { DynamoFaultProxy, sortKeyOf } from './dynamodb-faults';
-import { answerOf, CLAUDE, EU_WEST, euConfig, postMessage, readConversation, sentMessages, startHarness, TABLE, tableItems, type Harness } from './harness';
+import {
+  answerOf,
+  CLAUDE,
+  EU_WEST,
+  euConfig,
+  postMessage,
+  readConversation,
+  sentMessages,
+  startHarness,
+  TABLE,
+  tableItems,
+  UNHURRIED_MODEL,
+  type Harness,
+} from './harness';
+import { eventually } from '../eventually';
 
 let harness: Harness;
 let table: DynamoDBClient;
@@ -24,8 +38,8 @@ function movableClock() {
   return { clock: { now: () => Date.now() + offset }, advance: (ms: number) => (offset += ms) };
 }
 
-async function start(options: Parameters<typeof startHarness>[1] = {}): Promise<void> {
-  harness = await startHarness(euConfig, options);
+async function start(options: Parameters<typeof startHarness>[1] = {}, configure: Parameters<typeof startHarness>[0] = euConfig): Promise<void> {
+  harness = await startHarness(configure, options);
   table = new DynamoDBClient({ region: EU_WEST, endpoint: harness.dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
 }
 
@@ -309,11 +323,12 @@ describe('retried writes and requests', () => {
   });
 
   test('a retry while the first request is still being answered gets 409 request_in_flight, then the stored exchange', async () => {
-    // GIVEN a slow answer in flight
-    await start();
-    harness.emulator.setLatency({ firstTokenDelayMs: 300, tokenDelayMs: 50 });
+    // GIVEN a slow answer in flight (a first token after 1.5 s, well within its deadline, so a busy machine keeps it in flight)
+    await start({}, (emulator, dynamo) => euConfig(emulator, dynamo, { deadlines: { ...euConfig(emulator, dynamo).deadlines, ...UNHURRIED_MODEL } }));
+    harness.emulator.setLatency({ firstTokenDelayMs: 1500, tokenDelayMs: 50 });
     const first = postMessage(harness.server.url, 'eu.c-in-flight', { text: 'one two three' }, { idempotencyKey: 'key-1' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // In flight once the model is answering it and its key's claim is stored (the claim is written beside the model call).
+    await eventually(async () => harness.emulator.calls().length === 1 && (await tableItems(harness.dynamo)).length > 0);
 
     // WHEN the same request is retried meanwhile
     const during = await postMessage(harness.server.url, 'eu.c-in-flight', { text: 'one two three' }, { idempotencyKey: 'key-1' });

@@ -43,6 +43,13 @@ export function euConfig(emulator: BedrockEmulator, dynamo: LocalDynamoDb, overr
  */
 export const UNHURRIED_STATE = { stateTimeoutMs: 2000, reserveMs: 2000 } as const;
 
+/**
+ * Model deadlines a busy machine's emulator meets: for tests about what an
+ * answer holds, not about when a target is given up (the default 1 s first
+ * token was outlasted under CI load and the answer fell back).
+ */
+export const UNHURRIED_MODEL = { firstTokenTimeoutMs: 10_000, idleTimeoutMs: 10_000, totalBudgetMs: 30_000 } as const;
+
 export interface Harness {
   emulator: BedrockEmulator;
   dynamo: LocalDynamoDb;

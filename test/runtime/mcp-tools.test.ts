@@ -21,6 +21,7 @@ import { ToolRunner, type ToolOutcome } from '../../lambda/agent/agent/tool-runn
 import { systemClock, type Clock } from '../../lambda/agent/chain/types';
 import { SecretValues } from '../../lambda/agent/providers/secret-values';
 import { McpTestServer } from './mcp-test-server';
+import { eventually } from '../eventually';
 
 let server: McpTestServer | undefined;
 let sources: McpServerTools[] = [];
@@ -66,11 +67,6 @@ const CONTEXT = { conversationId: 'c-42', caller: 'user-7', endUser: 'end-9', re
 
 function run(tools: ToolRunner, name: string, input: unknown, id = `use-${name}`): Promise<ToolOutcome> {
   return tools.run({ id, name, input }, { ...CONTEXT, deadline: Date.now() + 60_000 });
-}
-
-/** Waits for `condition`, checking after each turn of the event loop's timers (no fixed sleep decides the outcome). */
-async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 describe('the tool list', () => {

@@ -21,6 +21,7 @@ import { DynamoHealthStore } from '../../lambda/agent/health/dynamo-health-store
 import { SharedTargetHealth } from '../../lambda/agent/health/shared-target-health';
 import { DynamoFaultProxy } from './dynamodb-faults';
 import { CapturedOutput, CLAUDE, EU_CENTRAL, EU_WEST, euConfig, postMessage, TABLE, US_EAST } from './harness';
+import { eventually } from '../eventually';
 
 const HEALTH_TABLE = 'agent-target-health';
 const PRIMARY = targetKey({ modelId: CLAUDE, region: EU_WEST });
@@ -65,8 +66,14 @@ const health = (server: AgentServer) => server.runtime.sharedHealth!;
 const client = () => new DynamoDBClient({ region: EU_WEST, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
 const store = () => new DynamoHealthStore({ client: DynamoDBDocumentClient.from(client()), tableName: HEALTH_TABLE, callTimeoutMs: 1000 });
 
-async function until(condition: () => boolean, withinMs: number): Promise<void> {
-  for (const deadline = Date.now() + withinMs; !condition() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
+/**
+ * A read of the region's records that started after the test's writes: a
+ * read under way may have started before them (the first one, or the
+ * background refresh), and a refresh asked for meanwhile would only join it.
+ */
+async function readAfterWrites(server: AgentServer): Promise<void> {
+  await health(server).flush();
+  await health(server).refresh();
 }
 
 /** One environment's shared health outside a runtime, with its breakers (three failures in a row), after its first read. */
@@ -116,7 +123,7 @@ test("one environment's breaker opening reaches the others in the background, an
   // WHEN the first environment's request fails on the primary and opens its breaker
   const opening = await postMessage(first.url, 'eu.c-shared-1', { text: 'one' });
   // AND the others' background refresh runs (no request of theirs reads the table)
-  await until(() => health(second).heldOpenUntil(PRIMARY) !== undefined && health(third).heldOpenUntil(PRIMARY) !== undefined, 3 * REFRESH_MS);
+  await eventually(() => health(second).heldOpenUntil(PRIMARY) !== undefined && health(third).heldOpenUntil(PRIMARY) !== undefined);
 
   // THEN the others skip the primary without calling it: the region paid one call to learn it is dead
   const others = [];
@@ -511,7 +518,7 @@ test('a record that fails to parse is ignored and counted; an expired one is ign
   db.destroy();
 
   // WHEN the environment reads them and serves requests
-  await health(server).refresh();
+  await readAfterWrites(server);
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 }, times: 1 });
   const result = await postMessage(server.url, 'eu.c-bad-record', { text: 'one' });
 
@@ -555,7 +562,7 @@ test("a retry-budget slot that fails to parse is ignored and counted, and the re
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
 
   // WHEN the environment reads them and a request fails over
-  await health(server).refresh();
+  await readAfterWrites(server);
   const result = await postMessage(server.url, 'eu.c-bad-slot', { text: 'one' });
 
   // THEN the malformed slot was counted and not trusted, and the valid one refused the fallback (the environment alone would allow it)

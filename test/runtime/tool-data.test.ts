@@ -13,7 +13,19 @@ import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { defineAgent, tool, type AgentDefinition } from '../../lambda/agent/agent/definition';
 import type { InvokeTarget, ModelEvent, ModelRequest } from '../../lambda/agent/chain/types';
 import { openAi } from '../../lambda/agent/providers/openai';
-import { CLAUDE, EU_WEST, euConfig, UNHURRIED_STATE, TABLE, postMessage, readConversation, startHarness, type Harness, type SseEvent } from './harness';
+import {
+  CLAUDE,
+  EU_WEST,
+  euConfig,
+  UNHURRIED_STATE,
+  UNHURRIED_MODEL,
+  TABLE,
+  postMessage,
+  readConversation,
+  startHarness,
+  type Harness,
+  type SseEvent,
+} from './harness';
 import { DynamoFaultProxy, sortKeyOf } from './dynamodb-faults';
 import { DYNAMO_ITEM_LIMIT_BYTES, DYNAMO_MAX_DEPTH, wireItemBytes, wireItemDepth } from './dynamo-limits';
 
@@ -44,7 +56,7 @@ async function start(
       return {
         ...config,
         endpoints: { ...config.endpoints, dynamodb: started.endpoint },
-        deadlines: { ...config.deadlines!, ...UNHURRIED_STATE },
+        deadlines: { ...config.deadlines!, ...UNHURRIED_STATE, ...UNHURRIED_MODEL },
         ...(options.toolResultBytes ? { limits: { toolResultBytes: options.toolResultBytes } } : {}),
       };
     },
