@@ -83,8 +83,21 @@ test('typing a message streams the answer and shows the path; an injected fault 
   const row = await page.$$eval('tr[data-region="us-east-1"] td', (cells) => cells.map((cell) => cell.textContent));
   expect(row.slice(0, 7)).toEqual(['us-east-1', '2', '1', '1', '0', '0', '50']);
 
-  // WHEN the US's outside provider is chosen as the fault's target and made to answer 503
+  // AND the map says where the answer ran and where its model answered, each note inside its region's box
   await page.click('#tab-regions');
+  const notes = await page.$$eval('#map text[data-note]', (labels) =>
+    (labels as SVGTextElement[]).map((label) => {
+      const box = document.querySelector<SVGRectElement>(`#map rect[data-region="${label.dataset.note}"]`)!.getBBox();
+      const text = label.getBBox();
+      return { region: label.dataset.note, text: label.textContent, inside: text.x >= box.x && text.x + text.width <= box.x + box.width };
+    }),
+  );
+  expect(notes).toEqual([
+    { region: 'us-east-1', text: 'last runtime', inside: true },
+    { region: 'us-west-2', text: 'model via regional-fallback', inside: true },
+  ]);
+
+  // WHEN the US's outside provider is chosen as the fault's target and made to answer 503
   await page.selectOption('#fault-region', 'provider:openai:us');
   await page.click('#fault-503');
   // THEN the provider's emulator holds the fault, for the model the chain calls
