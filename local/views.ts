@@ -112,8 +112,15 @@ export class PlaygroundViews {
    * Per region, in periods of `periodSeconds`: requests by path, fallback rate %, time to first token p50/p99, the
    * fallback links as the probes see them, and the retry budget's refusals, hedges and shared breakers.
    */
-  charts(options: { seconds: number; periodSeconds: number; now?: number }): Array<{ region: string; jurisdiction: string; charts: PreviewWidget[] }> {
-    return this.options.regions.map((region) => ({
+  charts(options: {
+    seconds: number;
+    periodSeconds: number;
+    now?: number;
+    /** Only this region's (the page draws one at a time); every region's when absent. */
+    region?: string;
+  }): Array<{ region: string; jurisdiction: string; charts: PreviewWidget[] }> {
+    const regions = this.options.regions.filter((region) => options.region === undefined || region.region === options.region);
+    return regions.map((region) => ({
       region: region.region,
       jurisdiction: region.jurisdiction,
       charts: previewDashboard({ widgets: this.liveWidgets(region.region, options.periodSeconds) }, this.options.store, {
@@ -140,6 +147,14 @@ export class PlaygroundViews {
     }
   }
 
+  /** `?region=`, one of the deployment's regions, or undefined when not given. */
+  private regionParameter(url: URL): string | undefined {
+    const region = url.searchParams.get('region') ?? undefined;
+    const known = this.options.regions.map((one) => one.region);
+    if (region !== undefined && !known.includes(region)) throw new ViewError(`region must be one of ${known.join(', ')}, got ${region}`);
+    return region;
+  }
+
   private route(request: http.IncomingMessage, response: http.ServerResponse, url: URL): boolean {
     const json = (body: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const number = (name: string, fallback: number, max: number) => {
@@ -158,7 +173,9 @@ export class PlaygroundViews {
         }),
       );
     } else if (url.pathname === '/_local/charts') {
-      json({ regions: this.charts({ seconds: number('seconds', 300, 3 * 3600), periodSeconds: number('period', 5, 3600) }) });
+      json({
+        regions: this.charts({ seconds: number('seconds', 300, 3 * 3600), periodSeconds: number('period', 5, 3600), region: this.regionParameter(url) }),
+      });
     } else if (url.pathname === '/_local/shared-health') {
       json({ regions: this.sharedHealth() });
     } else if (url.pathname === '/_local/health-checks' && this.options.healthChecks) {

@@ -120,12 +120,14 @@ test('a dashboard whose dimension name is wrong draws empty graphs', () => {
   expect(widgetTitled(widgets, 'Bedrock: throttled invocations per model').hasData).toBe(true);
 });
 
-test('GET /_local/dashboard serves the preview; /_local/charts the live per-region charts; /_local/routing where each location goes', async () => {
+test("GET /_local/dashboard serves the preview; /_local/charts the live per-region charts, or one region's; /_local/routing where each location goes", async () => {
   const dashboard = (await (await fetch(`${playground.url}/_local/dashboard?scale=12`)).json()) as { widgets: PreviewWidget[]; timeScale: number };
   const charts = (await (await fetch(`${playground.url}/_local/charts?seconds=600&period=5`)).json()) as {
     regions: Array<{ region: string; charts: PreviewWidget[] }>;
   };
   const routing = (await (await fetch(`${playground.url}/_local/routing`)).json()) as { locations: Array<{ location: string; region: string }> };
+  const oneRegion = (await (await fetch(`${playground.url}/_local/charts?seconds=600&period=5&region=eu-west-1`)).json()) as typeof charts;
+  const unknownRegion = await fetch(`${playground.url}/_local/charts?region=mars-north-1`);
   const badScale = await fetch(`${playground.url}/_local/dashboard?scale=-1`);
   const uplot = await fetch(`${playground.url}/_local/assets/uplot.js`);
 
@@ -159,6 +161,12 @@ test('GET /_local/dashboard serves the preview; /_local/charts the live per-regi
       { location: 'eu-central', region: 'eu-central-1', jurisdiction: 'eu' },
     ]),
   );
+  // AND ?region= gives one region's charts (the page draws one at a time); a region not deployed is a 400 naming the ones that are
+  expect(oneRegion.regions.map((region) => [region.region, region.charts.length])).toEqual([['eu-west-1', 6]]);
+  expect(unknownRegion.status).toBe(400);
+  expect(await unknownRegion.json()).toEqual({
+    error: { code: 'bad_request', message: 'region must be one of us-east-1, us-west-2, eu-west-1, eu-central-1, got mars-north-1' },
+  });
   expect(badScale.status).toBe(400);
   expect(uplot.headers.get('content-type')).toMatch(/^text\/javascript/);
   expect(await uplot.text()).toContain('uPlot');
