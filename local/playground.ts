@@ -209,6 +209,7 @@ export class Playground {
         options.healthChecks ?? DEFAULT_HEALTH_CHECKS,
         timeScale,
       );
+      const defaultLocation = options.defaultLocation ?? 'us';
       const views: PlaygroundViews = new PlaygroundViews({
         regions,
         store: metrics,
@@ -216,9 +217,10 @@ export class Playground {
         timeScale,
         namespace: configs[0]?.observability.metricsNamespace ?? 'MultiRegionAgent',
         routeOf: (location): PlaygroundRegion => frontDoor.pick(undefined, location),
+        defaultLocation,
         healthChecks: () => healthChecks.report(),
       });
-      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, options.defaultLocation ?? 'us', views, providers, {
+      const frontDoor: FrontDoor = new FrontDoor(regions, emulator, board, defaultLocation, views, providers, {
         signingKey: options.signingKey,
         mcpServers,
       });

@@ -57,6 +57,8 @@ export interface ViewsOptions {
   namespace: string;
   /** The region the front door would pick for a caller at `location`. */
   routeOf: (location: string) => PlaygroundRegion;
+  /** Where a caller is when a request does not say (`LOCAL_LOCATION`): the page's first pick. */
+  defaultLocation: string;
   /** The local Route 53 health checks: settings, each region's status, the last failover. */
   healthChecks?: () => HealthCheckReport;
 }
@@ -181,8 +183,10 @@ export class PlaygroundViews {
     } else if (url.pathname === '/_local/health-checks' && this.options.healthChecks) {
       json(this.options.healthChecks());
     } else if (url.pathname === '/_local/routing') {
+      const { defaultLocation } = this.options;
       json({
-        locations: CALLER_LOCATIONS.map((location) => {
+        defaultLocation,
+        locations: [...new Set([...CALLER_LOCATIONS, defaultLocation])].map((location) => {
           const region = this.options.routeOf(location);
           return { location, region: region.region, jurisdiction: region.jurisdiction };
         }),

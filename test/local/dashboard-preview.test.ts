@@ -125,7 +125,10 @@ test("GET /_local/dashboard serves the preview; /_local/charts the live per-regi
   const charts = (await (await fetch(`${playground.url}/_local/charts?seconds=600&period=5`)).json()) as {
     regions: Array<{ region: string; charts: PreviewWidget[] }>;
   };
-  const routing = (await (await fetch(`${playground.url}/_local/routing`)).json()) as { locations: Array<{ location: string; region: string }> };
+  const routing = (await (await fetch(`${playground.url}/_local/routing`)).json()) as {
+    defaultLocation: string;
+    locations: Array<{ location: string; region: string }>;
+  };
   const oneRegion = (await (await fetch(`${playground.url}/_local/charts?seconds=600&period=5&region=eu-west-1`)).json()) as typeof charts;
   const unknownRegion = await fetch(`${playground.url}/_local/charts?region=mars-north-1`);
   const badScale = await fetch(`${playground.url}/_local/dashboard?scale=-1`);
@@ -155,6 +158,7 @@ test("GET /_local/dashboard serves the preview; /_local/charts the live per-regi
     'us.anthropic.claude-sonnet-4-5-20250929-v1:0@us-east-1',
     'us.anthropic.claude-sonnet-4-5-20250929-v1:0@us-west-2',
   ]);
+  expect(routing.defaultLocation).toBe('us');
   expect(routing.locations).toEqual(
     expect.arrayContaining([
       { location: 'us', region: 'us-east-1', jurisdiction: 'us' },

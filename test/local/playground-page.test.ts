@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LocalDeployment } from '../../local/assembly/read-assembly';
 import { EXAMPLE_SYNTH_TIMEOUT_MS } from '../../local/example-regions';
 import { Playground } from '../../local/playground';
+import { CALLER_LOCATIONS } from '../../local/views';
 import { scriptedRun } from './scripted-run';
 import { sharedExampleRegions } from './example-assembly';
 
@@ -282,7 +283,13 @@ describe('a deployment of one region', () => {
   const region = 'eu-central-1';
 
   beforeAll(async () => {
-    single = await Playground.start({ ...deployment, configs: deployment.configs.filter((config) => config.region === region), port: 0, tokenDelayMs: 5 });
+    single = await Playground.start({
+      ...deployment,
+      configs: deployment.configs.filter((config) => config.region === region),
+      port: 0,
+      tokenDelayMs: 5,
+      defaultLocation: 'eu-central',
+    });
   }, 60_000);
 
   afterAll(() => single?.close());
@@ -293,6 +300,9 @@ describe('a deployment of one region', () => {
 
     await page.waitForSelector(`#charts .live-region[data-region="${region}"] .chart canvas`);
     expect(await page.$$eval('#chart-region option', (options) => options.map((option) => option.getAttribute('value')))).toEqual([region]);
+    // AND the caller starts where the playground puts callers that do not say (LOCAL_LOCATION), among the locations the front door routes
+    expect(await page.inputValue('#location')).toBe('eu-central');
+    expect(await page.$$eval('#location option', (options) => options.map((option) => option.textContent))).toEqual(CALLER_LOCATIONS);
     expect(await chartedRegions(page)).toEqual([region]);
 
     await page.click('#tab-regions');
