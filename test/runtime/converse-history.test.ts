@@ -5,7 +5,7 @@
 import { converseRequest } from '../../lambda/agent/converse';
 import type { ChatMessage, ModelRequest } from '../../lambda/agent/chain/types';
 import type { ChainTarget } from '../../lambda/agent/config';
-import { historyOf } from '../../lambda/agent/message/history';
+import { historyOf, INTERRUPTED_NOTE_WITHOUT_TOOLS } from '../../lambda/agent/message/history';
 import type { StoredTurn } from '../../lambda/agent/store/conversation-store';
 
 const claude: ChainTarget = { modelId: 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0', region: 'eu-west-1', tier: 'primary', promptCaching: true };
@@ -132,6 +132,23 @@ describe('history from stored exchanges', () => {
     expect(history).toEqual([
       { role: 'user', content: [{ type: 'text', text: 'where is A-1?' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Checking.\n\nIt shipped.' }] },
+    ]);
+  });
+
+  test('without tools now, an interrupted exchange that ran tools says they ran, not that they are shown above', () => {
+    const interrupted = { ...withTools(1, 'max_steps'), incomplete: true };
+
+    const history = historyOf([question(1, 'where is A-1?'), interrupted], { budgetBytes: 100_000, withTools: false });
+
+    expect(history).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'where is A-1?' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Checking.\n\nIt shipped.' },
+          { type: 'text', text: INTERRUPTED_NOTE_WITHOUT_TOOLS },
+        ],
+      },
     ]);
   });
 

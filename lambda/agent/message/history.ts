@@ -28,6 +28,8 @@ export interface HistoryOptions {
 
 /** Said after an interrupted answer's last words, so that the model knows the answer stopped there. */
 export const INTERRUPTED_NOTE = '[This answer was interrupted here. The tool calls above did run; their results stand.]';
+/** The same, for an agent without tools now: its past tool calls are left out of the history, but they did run. */
+export const INTERRUPTED_NOTE_WITHOUT_TOOLS = '[This answer was interrupted here, after calling tools that did run; their results are not shown.]';
 
 /** Past exchanges with both a question and an answer (complete, or interrupted after running tools), as model messages. */
 export function historyOf(turns: StoredTurn[], options: HistoryOptions): ChatMessage[] {
@@ -64,7 +66,8 @@ function ranTools(answer: StoredTurn): boolean {
 
 function exchangeMessages(user: StoredTurn, assistant: StoredTurn, withTools: boolean): ChatMessage[] {
   const question = userText(user.text);
-  const note: ChatMessage[] = assistant.incomplete ? [{ role: 'assistant', content: [{ type: 'text', text: INTERRUPTED_NOTE }] }] : [];
+  const noteText = withTools ? INTERRUPTED_NOTE : INTERRUPTED_NOTE_WITHOUT_TOOLS;
+  const note: ChatMessage[] = assistant.incomplete ? [{ role: 'assistant', content: [{ type: 'text', text: noteText }] }] : [];
   if (!assistant.steps || !withTools) return [question, { role: 'assistant', content: [{ type: 'text', text: assistant.text }] }, ...note];
   return [question, ...exchangeSoFar(assistant.steps), ...note].filter((message) => message.content.length > 0);
 }
