@@ -3,6 +3,7 @@
  * records the runtime writes for CloudWatch (see lambda/agent/telemetry.ts),
  * so that the web page shows what the dashboard would.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { DimensionName, MetricName } from '../lambda/agent/metric-names';
 
 export interface RegionFigures {
@@ -88,26 +89,41 @@ interface OutputTap {
   echo: boolean;
 }
 
+/** A deployment's hold on the process's output: what it started within reads its runtimes' lines. */
+export interface RuntimeOutput {
+  /** Runs `start`, and everything it starts (servers, their requests, timers), as this deployment's. */
+  within<T>(start: () => Promise<T>): Promise<T>;
+  /** Stops reading; the streams are restored once no deployment reads them. */
+  untap(): void;
+}
+
 /** The taps of the deployments running in this process, and how to put the streams back once the last one is gone. */
 const taps = new Set<OutputTap>();
 let restoreStreams: (() => void) | undefined;
+/** Whose code is writing: a deployment's servers and timers carry its tap, as does every request they serve. */
+const writer = new AsyncLocalStorage<OutputTap>();
 
 /**
  * Reads the JSON lines this process writes to stdout and stderr (Powertools
  * writes there, as Lambda expects) and hands them to `onLine`; other output
- * passes through. With `echo`, the JSON lines are printed too. The streams
+ * passes through. With `echo`, the JSON lines are printed too. A line written
+ * by code started `within` goes to that tap only, so that two deployments in
+ * one process (two playgrounds, a test's and a page's) never count each
+ * other's requests; a line from anywhere else goes to every tap. The streams
  * are patched once however many deployments tap them, and restored when the
- * last one untaps, in whatever order they close (the lines cannot tell whose
- * runtime wrote them, so each tap reads them all).
+ * last one untaps, in whatever order they close.
  */
-export function tapRuntimeOutput(onLine: (line: Record<string, unknown>) => void, options: { echo?: boolean } = {}): () => void {
+export function tapRuntimeOutput(onLine: (line: Record<string, unknown>) => void, options: { echo?: boolean } = {}): RuntimeOutput {
   const tap: OutputTap = { onLine, echo: options.echo ?? false };
   taps.add(tap);
   restoreStreams ??= patchStreams();
-  return () => {
-    if (!taps.delete(tap) || taps.size > 0) return;
-    restoreStreams?.();
-    restoreStreams = undefined;
+  return {
+    within: (start) => writer.run(tap, start),
+    untap: () => {
+      if (!taps.delete(tap) || taps.size > 0) return;
+      restoreStreams?.();
+      restoreStreams = undefined;
+    },
   };
 }
 
@@ -128,8 +144,11 @@ function patchStreams(): () => void {
           return write(chunk, ...rest);
         }
       }
-      for (const tap of taps) lines.forEach((line) => tap.onLine(line));
-      return [...taps].some((tap) => tap.echo) ? write(chunk, ...rest) : true;
+      // A deployment's line is its own (none once it has closed); any other is everyone's.
+      const own = writer.getStore();
+      const readers = own ? [own].filter((tap) => taps.has(tap)) : [...taps];
+      for (const tap of readers) lines.forEach((line) => tap.onLine(line));
+      return readers.some((tap) => tap.echo) ? write(chunk, ...rest) : true;
     }) as typeof stream.write;
     return () => {
       stream.write = original;

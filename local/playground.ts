@@ -17,7 +17,7 @@ import { LambdaEmulator, type LambdaHandler } from './lambda-emulator';
 import { loadToolHandler } from './lambda-tool-loader';
 import { LocalMcpServers } from './mcp-servers';
 import { FrontDoor, type PlaygroundRegion } from './front-door';
-import { MetricsBoard, tapRuntimeOutput } from './metrics-board';
+import { MetricsBoard, tapRuntimeOutput, type RuntimeOutput } from './metrics-board';
 import { MetricStore } from './cloudwatch/metric-store';
 import type { SynthesizedMonitoring } from './cloudwatch/synthesized';
 import { HealthChecks, type HealthCheckSettings } from './health-checks';
@@ -137,13 +137,21 @@ export class Playground {
     const board = new MetricsBoard();
     // What CloudWatch would hold: the runtimes' EMF records and the data points the emulated services publish.
     const metrics = new MetricStore();
-    const untap = tapRuntimeOutput(
+    const output = tapRuntimeOutput(
       (line) => {
         board.record(line);
         metrics.putEmf(line);
       },
       { echo: options.echoRuntimeOutput },
     );
+    return output.within(() => Playground.startDeployment(options, { host, board, metrics, output }));
+  }
+
+  /** Starts the emulators, the runtimes and the front door, within the deployment's output (see start). */
+  private static async startDeployment(
+    options: PlaygroundOptions,
+    { host, board, metrics, output }: { host: string; board: MetricsBoard; metrics: MetricStore; output: RuntimeOutput },
+  ): Promise<Playground> {
     const timeScale = options.timeScale ?? 12;
     const started: Array<{ close(): Promise<void> }> = [];
     // The emulated models' scripted turns: this deployment's own, shared by Bedrock and the outside providers.
@@ -247,12 +255,12 @@ export class Playground {
         toolRuns,
         healthChecks,
         probes,
-        untap,
+        output.untap,
       );
     } catch (error) {
       // A failed start (e.g. the port is taken) leaves nothing running and stdout as it was.
       await Promise.all(started.map((server) => server.close()));
-      untap();
+      output.untap();
       throw error;
     }
   }

@@ -294,3 +294,37 @@ describe('the outside provider of the example (us only)', () => {
     expect(userCalls()).toEqual([]);
   });
 });
+
+test("two deployments in one process count only their own runtimes' requests", async () => {
+  // GIVEN a second deployment of one of the same regions in this process, as a test suite may start beside another
+  const example = await sharedExampleRegions();
+  const other = await Playground.start({
+    ...example,
+    configs: example.configs.filter((config) => config.region === 'eu-west-1'),
+    port: 0,
+    scheduled: false,
+  });
+  try {
+    const requestsIn = async (url: string) =>
+      ((await (await fetch(`${url}/_local/metrics`)).json()) as Record<string, { requests: number }>)['eu-west-1']?.requests ?? 0;
+    const before = await requestsIn(playground.url);
+
+    // WHEN the second one answers three messages
+    for (const text of ['one', 'two', 'three']) {
+      const minted = (await (await fetch(`${other.url}/v1/conversations`, { method: 'POST' })).json()) as { conversationId: string };
+      const answered = await fetch(`${other.url}/v1/conversations/${minted.conversationId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text }),
+      });
+      expect(answered.status).toBe(200);
+      await answered.text();
+    }
+
+    // THEN its figures count them, and the first deployment's eu-west-1 does not
+    expect(await requestsIn(other.url)).toBe(3);
+    expect(await requestsIn(playground.url)).toBe(before);
+  } finally {
+    await other.close();
+  }
+});
