@@ -15,7 +15,7 @@ import { LambdaClients, lambdaTools } from './agent/lambda-tools';
 import { DeferredToolSource } from './agent/deferred-tool-source';
 import type { ToolSource } from './agent/mcp-tools';
 import { ToolRunner } from './agent/tool-runner';
-import type { HostedAgent } from './message/message-pipeline';
+import type { HostedAgent } from './message/answer-steps';
 import { BedrockClients, bedrockInvoker } from './bedrock';
 import { CircuitBreakers } from './chain/circuit-breaker';
 import { FallbackChain } from './chain/fallback-chain';

@@ -1,14 +1,17 @@
 /**
  * The agent's HTTP API (see DESIGN.md): routing, the small routes, and the
  * error answers. Transport-free: it reads an AgentHttpRequest and writes to a
- * ResponseSink. A message's own flow is the MessagePipeline.
+ * ResponseSink. A message's own flow is the MessagePipeline; an approval's,
+ * and the paused answer it may resume, the ApprovalPipeline.
  */
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config';
 import type { Clock } from '../chain/types';
 import { stateUnavailable } from '../message/failures';
 import { publicTurns } from '../message/stored-exchange';
-import { MessagePipeline, type MessagePipelineProps } from '../message/message-pipeline';
+import { ApprovalPipeline } from '../message/approval-pipeline';
+import type { PipelineProps } from '../message/answer-steps';
+import { MessagePipeline } from '../message/message-pipeline';
 import { ConversationClaimedError, StateUnavailableError, type ConversationStore, type LoadedConversation } from '../store/conversation-store';
 import type { Telemetry } from '../telemetry';
 import { ConversationAccess, notFound } from './access';
@@ -18,7 +21,7 @@ import { parseConversationId, parseToolUseId, type ConversationId } from './requ
 import { TrackedSink } from './responses';
 import type { AgentHttpRequest, ResponseSink } from './types';
 
-export type AgentAppProps = Omit<MessagePipelineProps, 'access'> & { clock: Clock };
+export type AgentAppProps = Omit<PipelineProps, 'access'> & { clock: Clock };
 
 const CONVERSATIONS_ROUTE = '/v1/conversations';
 const EXPORT_ROUTE = '/v1/export';
@@ -32,6 +35,7 @@ export class AgentApp {
   private readonly telemetry: Telemetry;
   private readonly access: ConversationAccess;
   private readonly messages: MessagePipeline;
+  private readonly approvals: ApprovalPipeline;
   private readonly owners: OwnerRoutes;
 
   constructor(props: AgentAppProps) {
@@ -40,6 +44,7 @@ export class AgentApp {
     this.telemetry = props.telemetry;
     this.access = new ConversationAccess(props.config);
     this.messages = new MessagePipeline({ ...props, access: this.access });
+    this.approvals = new ApprovalPipeline({ ...props, access: this.access });
     this.owners = new OwnerRoutes({ ...props, access: this.access });
   }
 
@@ -86,7 +91,7 @@ export class AgentApp {
     const approval = APPROVAL_ROUTE.exec(request.path);
     if (approval) {
       requireMethod(request, 'POST');
-      await this.messages.resume(request, this.conversationIdOf(approval[1]), parseToolUseId(approval[2]), sink);
+      await this.approvals.handle(request, this.conversationIdOf(approval[1]), parseToolUseId(approval[2]), sink);
       return;
     }
     const conversation = CONVERSATION_ROUTE.exec(request.path);
