@@ -253,7 +253,8 @@ test('a failure written to the table tells its writer at once that another envir
 
 test("an environment whose view is due reads the region's records when a request arrives, before its model call", async () => {
   // GIVEN an environment frozen between requests (no background refresh, as Lambda freezes an idle one) whose view is due
-  const [first, thawed] = await startFleet(2);
+  // (the breaker's cooldown outlasts the wait by far: a busy machine must not see it end before the request)
+  const [first, thawed] = await startFleet(2, { breaker: { failureThreshold: 1, cooldownMs: 30_000 } });
   health(thawed).stop();
   emulator.injectFault({ region: EU_WEST, model: CLAUDE, fault: { status: 503 } });
   await postMessage(first.url, 'eu.c-thawed-1', { text: 'one' });
