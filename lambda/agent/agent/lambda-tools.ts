@@ -11,7 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { optionalModules } from '../optional-modules';
 import type { LambdaToolEvent, LambdaToolSpec } from './asset-layout';
 import type { RunnableTool } from './definition';
-import { normalizeSchema } from './tool-schema';
+import { jsonSchemaInput, type JsonSchemaValidator } from './json-schema-input';
 
 export interface LambdaClientSettings {
   connectTimeoutMs: number;
@@ -53,12 +53,21 @@ export class LambdaClients {
   }
 }
 
-/** The Lambda tools of lambda-tools.json, each bound to its function's ARN. */
-export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Record<string, string>, clients: LambdaClients): RunnableTool[] {
+/**
+ * The Lambda tools of lambda-tools.json, each bound to its function's ARN,
+ * their input validated with the JSON Schema validator the runtime imported
+ * for them (optional-modules.ts).
+ */
+export function lambdaTools(
+  specs: readonly LambdaToolSpec[],
+  functionArns: Record<string, string>,
+  clients: LambdaClients,
+  Validator: JsonSchemaValidator,
+): RunnableTool[] {
   return specs.map((spec) => {
     const arn = functionArns[spec.name];
     if (!arn) throw new Error(`Lambda tool ${spec.name} has no function ARN in AGENT_TOOL_FUNCTIONS`);
-    const schema = normalizeSchema(spec.inputSchema);
+    const schema = jsonSchemaInput(spec.inputSchema, Validator);
     return {
       name: spec.name,
       description: spec.description,
