@@ -148,9 +148,10 @@ async function run(emulators: HostedEmulators, shared: boolean, options: RunOpti
   const clients = new BedrockClients({ connectTimeoutMs: 1000, streamIdleTimeoutMs: 10_000, endpoints: emulators.bedrock, credentials: LOCAL_CREDENTIALS });
   const invoke = log.wrap(bedrockInvoker(clients));
   const config = validateRuntimeConfig(configOf(emulators, shared, options));
-  const fleet: Environment[] = await Promise.all(
-    Array.from({ length: ENVIRONMENTS }, async () => ({ runtime: await createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, invoke }), busy: false })),
-  );
+  const fleet: Environment[] = Array.from({ length: ENVIRONMENTS }, () => ({
+    runtime: createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, invoke }),
+    busy: false,
+  }));
   // Every environment has read the (empty) table once, as after its cold start, a refresh interval ago (at 5
   // requests/s over 50 environments, one serves a request every 10 s). No background timer runs from then on:
   // Lambda freezes an environment between its requests, so what it learns, it learns while serving one.

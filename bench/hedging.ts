@@ -80,9 +80,7 @@ async function run(emulators: HostedEmulators, requests: number, hedging: boolea
   };
   const hedge = { afterMs: HEDGE_AFTER_MS, maxRatio: MAX_RATIO, burst: BURST };
   const config = validateRuntimeConfig(euRuntimeConfig(emulators, hedging ? { hedge } : {}));
-  const runtimes = await Promise.all(
-    Array.from({ length: CONCURRENCY }, () => createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, invoke: counted })),
-  );
+  const runtimes = Array.from({ length: CONCURRENCY }, () => createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, invoke: counted }));
   const samples: number[] = [];
   let next = 0;
   await Promise.all(

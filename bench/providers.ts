@@ -120,11 +120,11 @@ async function main(): Promise<void> {
       providers: { 'openai:us': providers.openaiUs },
     },
   });
-  const withBedrock = await createAgentRuntime(
+  const withBedrock = createAgentRuntime(
     validateRuntimeConfig(config([{ modelId: CLAUDE, region: EAST, tier: 'primary' }, { modelId: CLAUDE, region: WEST, tier: 'regional-fallback' }, openAiUs])),
     { credentials: LOCAL_CREDENTIALS },
   );
-  const providerOnly = await createAgentRuntime(validateRuntimeConfig(config([openAiUs])), { credentials: LOCAL_CREDENTIALS });
+  const providerOnly = createAgentRuntime(validateRuntimeConfig(config([openAiUs])), { credentials: LOCAL_CREDENTIALS });
   const direct = new OpenAI({ apiKey: BENCH_PROVIDER_KEY, baseURL: providers.openaiUs, maxRetries: 0 });
 
   const rows: string[][] = [];

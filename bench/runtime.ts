@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     endpoints: { bedrock: emulator.bedrock, dynamodb: emulator.dynamodb },
   });
   // Breakers are set so they never open, except in the breaker case.
-  const runtime = await createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1_000_000, cooldownMs: 1 })), { credentials: LOCAL_CREDENTIALS });
+  const runtime = createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1_000_000, cooldownMs: 1 })), { credentials: LOCAL_CREDENTIALS });
   const direct = { primary: client(emulator, PRIMARY, 1), fallback: client(emulator, FALLBACK, 1) };
   const naive = { primary: client(emulator, PRIMARY), fallback: client(emulator, FALLBACK) };
   const rows: string[][] = [];
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 
   // The same with shared health, as deployed: each request arrives at a frozen environment whose view is due, so it reads
   // the region's records beside its conversation read, and reads them again after its success.
-  const shared = await createAgentRuntime(
+  const shared = createAgentRuntime(
     validateRuntimeConfig({
       ...config({ failureThreshold: 1_000_000, cooldownMs: 1 }),
       sharedHealth: { tableName: HEALTH_TABLE, refreshMs: SHARED_REFRESH_MS },
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   rows.push(['primary stalled: naive', cappedNaive, '', '', '', 'the SDK has no first-token deadline']);
 
   // 4. A dead (stalled) primary with the breaker open: requests skip it at no cost.
-  const withBreaker = await createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1, cooldownMs: 600_000 })), { credentials: LOCAL_CREDENTIALS });
+  const withBreaker = createAgentRuntime(validateRuntimeConfig(config({ failureThreshold: 1, cooldownMs: 600_000 })), { credentials: LOCAL_CREDENTIALS });
   await runtimeTtft(withBreaker); // this request opens the breaker
   report(
     'primary dead, breaker open: runtime vs direct fallback',

@@ -30,7 +30,7 @@ export interface AgentServerOptions {
 
 export class AgentServer {
   static async start(options: AgentServerOptions): Promise<AgentServer> {
-    const runtime = await createAgentRuntime(options.config, { credentials: LOCAL_CREDENTIALS, ...options.overrides });
+    const runtime = createAgentRuntime(options.config, { credentials: LOCAL_CREDENTIALS, ...options.overrides });
     const server = new AgentServer(runtime, options.requestTimeoutMs ?? 120_000);
     server.url = await listen(server.server, options.port ?? 0, options.host ?? '127.0.0.1');
     return server;
@@ -61,10 +61,9 @@ export class AgentServer {
    * the same port (`agentctl local --watch`); answers already streaming end
    * on the runtime they started on, which is destroyed after them.
    */
-  async swap(config: RuntimeConfig, overrides?: RuntimeOverrides): Promise<void> {
-    const next = await createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, ...overrides });
+  swap(config: RuntimeConfig, overrides?: RuntimeOverrides): void {
     const previous = this.current;
-    this.current = next;
+    this.current = createAgentRuntime(config, { credentials: LOCAL_CREDENTIALS, ...overrides });
     this.retired.add(previous);
     this.destroyIfIdle(previous);
   }

@@ -309,7 +309,7 @@ export class Playground {
     const swaps = await Promise.all(configs.map(async (config) => ({ config, ...(await localRuntime(config, deployment.agents?.[config.region], services)) })));
     for (const { config, localConfig, asset } of swaps) {
       const region = this.regions.find((candidate) => candidate.region === config.region)!;
-      await region.server.swap(localConfig, asset);
+      region.server.swap(localConfig, asset);
       region.chain = config.chain;
       region.jurisdiction = config.jurisdiction.name;
       region.keepsLocatedUsers = deployment.keepLocatedUsers.includes(config.jurisdiction.name);

@@ -5,9 +5,8 @@
  * the configuration is validated at cold start, so a bad one fails the
  * function's initialization with a message naming the field. The agent the
  * construct shipped beside this file (its bundled code, instructions and
- * Lambda tools) starts loading at cold start too, with the optional modules
- * its configuration uses (optional-modules.ts); the first request waits for
- * them.
+ * Lambda tools) starts loading at cold start too; the first request waits
+ * for it.
  */
 import { finished } from 'node:stream/promises';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';

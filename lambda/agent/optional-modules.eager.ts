@@ -6,7 +6,6 @@ import * as jsonSchemaValidator from '@cfworker/json-schema';
 import * as lambdaClient from '@aws-sdk/client-lambda';
 import * as secretsManagerClient from '@aws-sdk/client-secrets-manager';
 import * as mcpServers from './agent/mcp-servers';
-import * as sharedHealth from './health/runtime-health';
 import type { OptionalModules } from './optional-modules';
 import * as outsideProviders from './providers/outside-providers';
 
@@ -15,6 +14,5 @@ export const optionalModules: OptionalModules = {
   lambdaClient: async () => lambdaClient,
   secretsManagerClient: async () => secretsManagerClient,
   outsideProviders: async () => outsideProviders,
-  sharedHealth: async () => sharedHealth,
   jsonSchemaValidator: async () => jsonSchemaValidator,
 };

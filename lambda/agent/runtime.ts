@@ -4,6 +4,7 @@
  * chain with its breakers and latency tracker, telemetry, and the HTTP app.
  * Both the Lambda entry point and the local server build the runtime here.
  */
+import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -12,7 +13,6 @@ import type { AgentAssetContents } from './agent/agent-asset';
 import { DEFAULT_MAX_STEPS } from './agent/agent-kind';
 import { LambdaClients, lambdaTools } from './agent/lambda-tools';
 import { DeferredToolSource } from './agent/deferred-tool-source';
-import type { JsonSchemaValidator } from './agent/json-schema-input';
 import type { ToolSource } from './agent/mcp-tools';
 import { ToolRunner } from './agent/tool-runner';
 import type { HostedAgent } from './message/message-pipeline';
@@ -24,8 +24,10 @@ import { LatencyTracker } from './chain/latency-tracker';
 import { RetryBudget, type RetryBudgetSettings } from './chain/retry-budget';
 import { optionalModules } from './optional-modules';
 import { targetInvoker } from './target-invoker';
-import { systemClock, type Clock, type InvokeTarget } from './chain/types';
-import type { SharedTargetHealth } from './health/shared-target-health';
+import { systemClock, targetKey, type Clock, type InvokeTarget } from './chain/types';
+import { DynamoHealthStore } from './health/dynamo-health-store';
+import { HEALTH_RECORD_TTL_MS } from './health/health-record';
+import { SharedTargetHealth } from './health/shared-target-health';
 import { AgentApp } from './http/agent-app';
 import { DynamoConversationStore } from './store/dynamo-conversation-store';
 import { Telemetry } from './telemetry';
@@ -49,15 +51,7 @@ export interface AgentRuntime {
   destroy(): void;
 }
 
-/**
- * Builds the runtime once the optional modules its configuration and agent
- * use have loaded (optional-modules.ts): a runtime that uses none loads none.
- */
-export async function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): Promise<AgentRuntime> {
-  const [healthModule, jsonSchema] = await Promise.all([
-    config.sharedHealth && optionalModules.sharedHealth(),
-    overrides.lambdaTools && optionalModules.jsonSchemaValidator(),
-  ]);
+export function createAgentRuntime(config: RuntimeConfig, overrides: RuntimeOverrides = {}): AgentRuntime {
   const clock = overrides.clock ?? systemClock;
   const telemetry = new Telemetry(config);
   const bedrock = new BedrockClients({
@@ -82,7 +76,7 @@ export async function createAgentRuntime(config: RuntimeConfig, overrides: Runti
     clock,
     callTimeoutMs: config.deadlines.stateTimeoutMs,
   });
-  const health = config.sharedHealth && healthModule?.runtimeSharedHealth(config, config.sharedHealth, telemetry, clock, overrides.credentials);
+  const health = sharedHealth(config, overrides, telemetry, clock);
   const breakers = new CircuitBreakers(config.breaker, clock, health?.shared);
   const latency = new LatencyTracker(config.latencySamples);
   health?.shared.start(breakers, latency);
@@ -109,7 +103,7 @@ export async function createAgentRuntime(config: RuntimeConfig, overrides: Runti
     credentials: overrides.credentials,
   });
   const mcp = mcpServers(config, overrides, telemetry, clock);
-  const agent = hostedAgent(config, overrides, telemetry, lambda, jsonSchema?.Validator, mcp, clock);
+  const agent = hostedAgent(config, overrides, telemetry, lambda, mcp, clock);
   return {
     app: new AgentApp({ config, store, chain, agent, telemetry, clock }),
     sharedHealth: health?.shared,
@@ -139,22 +133,59 @@ function retryBudgetSettings(config: RuntimeConfig): RetryBudgetSettings {
   return { ...settings, minPerWindow: minPerWindow ?? Math.max(config.chain.length - 1, DEFAULT_BUDGET_FLOOR) };
 }
 
+/**
+ * The region's shared target health, when configured: its own DynamoDB client in the runtime's region
+ * (the conversation client talks to the home region), with one attempt per call, since a late
+ * answer is worth nothing: the next refresh asks again.
+ */
+function sharedHealth(config: RuntimeConfig, overrides: RuntimeOverrides, telemetry: Telemetry, clock: Clock) {
+  if (!config.sharedHealth) return undefined;
+  const { deadlines, sharedHealth: settings } = config;
+  const client = new DynamoDBClient({
+    region: config.region,
+    endpoint: config.endpoints?.dynamodb,
+    credentials: overrides.credentials,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: deadlines.stateTimeoutMs }),
+  });
+  const store = new DynamoHealthStore({
+    client: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: settings.tableName,
+    callTimeoutMs: deadlines.stateTimeoutMs,
+  });
+  const shared = new SharedTargetHealth({
+    store,
+    scope: config.region,
+    environmentId: randomUUID(),
+    targets: config.chain.map(targetKey),
+    settings: {
+      refreshMs: settings.refreshMs,
+      // The writer's probe takes up to a first-token deadline, and its result a refresh to be written and another to be read.
+      graceMs: deadlines.firstTokenTimeoutMs + 2 * settings.refreshMs,
+      latencyShareMs: 60_000,
+      latencyMaxAgeMs: 10 * 60_000,
+      recordTtlMs: HEALTH_RECORD_TTL_MS,
+      failureThreshold: config.breaker.failureThreshold,
+      failureRunMs: config.breaker.cooldownMs,
+      budgetWindowMs: config.retryBudget.windowMs,
+    },
+    clock,
+    reporter: telemetry,
+  });
+  return { client, shared };
+}
+
 /** The agent this runtime hosts: the user's definition, Lambda and MCP tools, or a plain chat relay with the configured instructions. */
 function hostedAgent(
   config: RuntimeConfig,
   asset: AgentAssetContents,
   telemetry: Telemetry,
   lambda: LambdaClients,
-  validator: JsonSchemaValidator | undefined,
   mcp: ToolSource[],
   clock: Clock,
 ): HostedAgent {
   const { agent } = asset;
-  const { lambdaTools: lambdaToolSpecs } = asset;
-  const tools = [
-    ...(agent?.tools ?? []),
-    ...(lambdaToolSpecs && validator ? lambdaTools(lambdaToolSpecs.specs, lambdaToolSpecs.functionArns, lambda, validator) : []),
-  ];
+  const tools = [...(agent?.tools ?? []), ...(asset.lambdaTools ? lambdaTools(asset.lambdaTools.specs, asset.lambdaTools.functionArns, lambda) : [])];
   const duplicate = tools.map((tool) => tool.name).find((name, index, names) => names.indexOf(name) !== index);
   if (duplicate) throw new RuntimeConfigError(`Invalid agent: two tools are named ${duplicate} (a tool in code and a Lambda tool)`);
   return {

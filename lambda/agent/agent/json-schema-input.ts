@@ -4,8 +4,8 @@
  * without code generation, which Lambda's init favours). Its Validator class
  * is given by the caller: tool-schema.ts imports it with the rest (a user's
  * agent bundle, synthesis), the runtime's handler only when its agent has
- * tools of plain JSON Schema (Lambda tools, MCP tools), so that a runtime
- * without them never loads it.
+ * tools of plain JSON Schema (Lambda tools, MCP tools), from a chunk of its
+ * own, so that a runtime without them never loads it.
  */
 export type JsonSchema = Record<string, unknown>;
 
@@ -51,6 +51,24 @@ export function jsonSchemaInput(schema: JsonSchema, JsonSchemaValidator: JsonSch
         ok: false,
         message: (details.length > 0 ? details : result.errors).map((error) => `${error.instanceLocation || '#'}: ${error.error}`).join('; '),
       };
+    },
+  };
+}
+
+/**
+ * The same, its validator made at the first validation, with the class
+ * `validator` resolves to. A schema the validator cannot use fails that
+ * validation, which the model is told of: Lambda tools' schemas were made or
+ * checked at synthesis (tool-schema.ts), so it is not expected of them.
+ */
+export function deferredJsonSchemaInput(schema: JsonSchema, validator: Promise<JsonSchemaValidator>): NormalizedSchema {
+  const jsonSchema = objectSchema(schema);
+  let input: Promise<NormalizedSchema> | undefined;
+  return {
+    jsonSchema,
+    validate: async (value) => {
+      input ??= validator.then((JsonSchemaValidator) => jsonSchemaInput(jsonSchema, JsonSchemaValidator));
+      return (await input).validate(value);
     },
   };
 }
