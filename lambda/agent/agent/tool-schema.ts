@@ -5,8 +5,8 @@
  * - a Standard JSON Schema (zod 4.2 and later, valibot's and arktype's
  *   adapters): converted and validated through its `~standard` interface;
  * - a zod/mini schema (zod 4's small build, without Standard JSON Schema):
- *   validated through `~standard`, converted by zod's own `toJSONSchema`,
- *   which the runtime has anyway (its configuration is zod/mini);
+ *   validated through `~standard`, converted by zod's own `toJSONSchema`
+ *   (in zod's core, which zod/mini is built on);
  * - the AI SDK's `jsonSchema(...)` (or a function returning it);
  * - a plain JSON Schema object, validated with @cfworker/json-schema
  *   (json-schema-input.ts).
