@@ -12,10 +12,18 @@
  *
  *   npm run bench:cold-start        (about 15 s)
  *
+ * Each bundle initializes with two configurations: the example deployment's
+ * first region (a provider fallback, shared target health) and the same
+ * without those, so that what a configuration imports only when it uses it
+ * (lambda/agent/optional-modules.ts) shows apart from what every runtime loads.
+ * The import measured is Lambda's init; what the runtime then imports for
+ * its configuration loads after it, before the first request is served.
+ *
  * COLD_START_BASELINES=/tmp/a,/tmp/b measures other checkouts of this
  * repository beside it, in the same run (e.g. `git worktree add /tmp/a
- * <commit>`): each one's lambda/agent/index.ts bundled as one file, as the
- * runtime was before it was split, with this checkout's node_modules.
+ * <commit>`): each one's lambda/agent/index.ts bundled as that checkout
+ * deploys it (split when it has lambda/agent/optional-modules.ts, one file
+ * before), with this checkout's node_modules.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,14 +43,18 @@ const RESULT_MARK = 'cold-start-result ';
 
 /**
  * Runs in the fresh process: defines the `awslambda` global as the managed
- * runtime does, then times the bundle's import. Plain Node, no loader hooks.
- * It exits once measured: the shared target health's background refresh
- * would keep it alive.
+ * runtime does, then times the bundle's import and the work it queued that
+ * waits for no I/O (the runtime built from its configuration), which runs
+ * before the managed runtime asks for the first event. What waits for I/O
+ * (a chunk the configuration imports) is not counted. Plain Node, no loader
+ * hooks. It exits once measured: the shared target health's background
+ * refresh would keep it alive.
  */
 const MEASURE_SCRIPT = `const RESULT_MARK = ${JSON.stringify(RESULT_MARK)};
 globalThis.awslambda = { streamifyResponse: (handler) => handler, HttpResponseStream: { from: (stream) => stream } };
 const started = performance.now();
 const module = await import(process.argv[1]);
+await new Promise((resolve) => setImmediate(resolve));
 const initMs = performance.now() - started;
 if (typeof module.handler !== 'function' && typeof module.default?.handler !== 'function') throw new Error('the bundle exports no handler');
 process.stdout.write('\\n' + RESULT_MARK + JSON.stringify({ initMs, rssBytes: process.memoryUsage().rss }) + '\\n');
@@ -61,19 +73,20 @@ async function bundle(outfile: string, options: BuildOptions, entry = ENTRY): Pr
 }
 
 /** The deployed handler: split, as lib/runtime/runtime-bundle.ts builds it. */
-async function bundleSplit(outdir: string): Promise<Sizes> {
-  const result = await build({ ...handlerBuildOptions(ENTRY, outdir), metafile: true, logLevel: 'warning' });
+async function bundleSplit(outdir: string, entry = ENTRY): Promise<Sizes> {
+  const nodePaths = [path.join(ROOT, 'node_modules')];
+  const result = await build({ ...handlerBuildOptions(entry, outdir), nodePaths, metafile: true, logLevel: 'warning' });
   const outputs = result.metafile.outputs;
-  const entry = Object.keys(outputs).find((file) => path.basename(file) === PREBUNDLED_FILE)!;
+  const handler = Object.keys(outputs).find((file) => path.basename(file) === PREBUNDLED_FILE)!;
   const loaded = new Set<string>();
   const load = (file: string) => {
     if (loaded.has(file)) return;
     loaded.add(file);
     for (const imported of outputs[file].imports) if (imported.kind === 'import-statement' && !imported.external) load(imported.path);
   };
-  load(entry);
+  load(handler);
   const bytes = (files: string[]) => files.reduce((sum, file) => sum + outputs[file].bytes, 0);
-  return { entry: outputs[entry].bytes, loaded: bytes([...loaded]), total: bytes(Object.keys(outputs)) };
+  return { entry: outputs[handler].bytes, loaded: bytes([...loaded]), total: bytes(Object.keys(outputs)) };
 }
 
 function measure(file: string, env: NodeJS.ProcessEnv): Sample {
@@ -107,33 +120,49 @@ async function main(): Promise<void> {
       plugins: [eagerOptionalModules],
     }),
   };
+  const split: Record<string, boolean> = { deployed: true, naive: false };
   for (const checkout of BASELINES) {
     files[checkout] = path.join(directory, `baseline-${Object.keys(files).length}`, PREBUNDLED_FILE);
-    const options = { ...runtimeBuildOptions(), nodePaths: [path.join(ROOT, 'node_modules')] };
-    sizes[checkout] = await bundle(files[checkout], options, path.join(checkout, 'lambda', 'agent', 'index.ts'));
+    const entry = path.join(checkout, 'lambda', 'agent', 'index.ts');
+    split[checkout] = fs.existsSync(path.join(checkout, 'lambda', 'agent', 'optional-modules.ts'));
+    sizes[checkout] = split[checkout]
+      ? await bundleSplit(path.dirname(files[checkout]), entry)
+      : await bundle(files[checkout], { ...runtimeBuildOptions(), nodePaths: [path.join(ROOT, 'node_modules')] }, entry);
   }
-  // The configuration the example deployment gives its first region, so initialization validates a real one.
-  const env = {
+  // The configuration the example deployment gives its first region, so initialization validates a real one; and the same plain.
+  const example = exampleRegions().configs[0];
+  const configs = {
+    example,
+    plain: { ...example, chain: example.chain.filter((target) => !target.provider), sharedHealth: undefined },
+  };
+  const envOf = (config: object) => ({
     ...process.env,
-    AGENT_CONFIG: JSON.stringify(exampleRegions().configs[0]),
+    AGENT_CONFIG: JSON.stringify(config),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
+  });
+  // Every bundle with every configuration (the naive one with the example's only).
+  const cases = Object.keys(files).flatMap((name) =>
+    Object.entries(configs)
+      .filter(([config]) => name !== 'naive' || config === 'example')
+      .map(([config, value]) => ({ key: `${name}/${config}`, name, config, env: envOf(value) })),
+  );
   // One unmeasured run of each warms the file cache; then alternate so drift hits all alike.
-  const names = Object.keys(files);
-  for (const name of names) measure(files[name], env);
-  const samples: Record<string, Sample[]> = Object.fromEntries(names.map((name) => [name, []]));
-  for (let run = 0; run < RUNS; run += 1) for (const name of names) samples[name].push(measure(files[name], env));
+  for (const { name, env } of cases) measure(files[name], env);
+  const samples: Record<string, Sample[]> = Object.fromEntries(cases.map(({ key }) => [key, []]));
+  for (let run = 0; run < RUNS; run += 1) for (const { key, name, env } of cases) samples[key].push(measure(files[name], env));
   fs.rmSync(directory, { recursive: true, force: true });
 
-  const row = (name: string, label: string) => {
-    const of = (key: keyof Sample) => median(samples[name].map((sample) => sample[key]));
+  const labels: Record<string, string> = { deployed: 'deployed (minified ESM, tree-shaken, split)', naive: 'naive (unminified CJS, whole SDK)' };
+  const row = ({ key, name, config }: (typeof cases)[number]) => {
+    const of = (field: keyof Sample) => median(samples[key].map((sample) => sample[field]));
+    const label = `${labels[name] ?? `${name} (${split[name] ? 'split' : 'one file'})`}, ${config} configuration`;
     return { label, sizes: sizes[name], initMs: of('initMs'), processMs: of('processMs'), rssMb: of('rssBytes') / 1024 / 1024 };
   };
-  const deployed = row('deployed', 'deployed (minified ESM, tree-shaken, split)');
-  const rows = [deployed, row('naive', 'naive (unminified CJS, whole SDK)'), ...BASELINES.map((checkout) => row(checkout, `${checkout} (one file)`))];
+  const rows = cases.map(row);
+  const deployed = rows[0];
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
   process.stdout.write(`Cold start proxy, median of ${RUNS} fresh Node ${process.version} processes each\n\n`);
   process.stdout.write('| bundle | handler file | loaded at init | all files | module init | init / deployed | whole process | RSS after init |\n');

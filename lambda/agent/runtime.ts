@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { RuntimeConfigError, type RuntimeConfig } from './config';
 import type { AgentAssetContents } from './agent/agent-asset';
-import { DEFAULT_MAX_STEPS } from './agent/definition';
+import { DEFAULT_MAX_STEPS } from './agent/agent-kind';
 import { LambdaClients, lambdaTools } from './agent/lambda-tools';
 import { DeferredToolSource } from './agent/deferred-tool-source';
 import type { ToolSource } from './agent/mcp-tools';

@@ -6,13 +6,16 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Clock, InvokeTarget } from './chain/types';
-import type { RuntimeConfig } from './config';
+import type { Clock, InvokeTarget, ModelEvent, ModelRequest } from './chain/types';
+import type { ChainTarget, RuntimeConfig } from './config';
 import { optionalModules } from './optional-modules';
-import { providerInvoker } from './providers/provider-invoker';
-import { ProviderKeys } from './providers/provider-keys';
 
-/** Bedrock for Bedrock targets; the outside providers' invoker, with its Secrets Manager client, when the chain has any. */
+/**
+ * Bedrock for Bedrock targets; the outside providers' invoker, with its
+ * Secrets Manager client, when the chain has any. Their code is imported at
+ * once, not in every runtime's init: a call to a provider target before it
+ * has loaded waits for it.
+ */
 export function targetInvoker(
   config: RuntimeConfig,
   bedrock: InvokeTarget,
@@ -20,9 +23,13 @@ export function targetInvoker(
   credentials?: { accessKeyId: string; secretAccessKey: string },
 ): InvokeTarget {
   if (!config.chain.some((target) => target.provider)) return bedrock;
-  const keys = new ProviderKeys(secretsManagerClient(config, credentials), config.providerKeyTtlMs, clock);
-  const providers = providerInvoker({ keys, clock, endpoints: config.endpoints?.providers });
-  return (target, request, signal) => (target.provider ? providers : bedrock)(target, request, signal);
+  const secrets = secretsManagerClient(config, credentials);
+  const providers = optionalModules.outsideProviders().then((module) => module.outsideProviders(config, secrets, clock));
+  return (target, request, signal) => (target.provider ? whenLoaded(providers, target, request, signal) : bedrock(target, request, signal));
+}
+
+async function* whenLoaded(invoker: Promise<InvokeTarget>, target: ChainTarget, request: ModelRequest, signal: AbortSignal): AsyncGenerator<ModelEvent> {
+  yield* (await invoker)(target, request, signal);
 }
 
 /**

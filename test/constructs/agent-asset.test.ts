@@ -36,7 +36,7 @@ describe('the code asset', () => {
     Template.fromStack(Stack.of(runtime)).hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Runtime: 'nodejs24.x' });
   });
 
-  test('loads at init only what every runtime needs: the MCP, Lambda and Secrets Manager clients are chunks it imports when configured', () => {
+  test('loads at init only what every runtime needs: the MCP, Lambda and Secrets Manager clients, outside providers and the JSON Schema validator are chunks it imports when configured', () => {
     // GIVEN / WHEN a bundled runtime
     const runtime = runtimeIn(new App());
 
@@ -51,15 +51,24 @@ describe('the code asset', () => {
     };
     load('index.mjs');
     const atInit = [...loaded].map(read).join('\n');
-    // Strings only each client's code holds: an MCP notification, the Smithy namespaces of the two AWS services.
-    const markers = ['notifications/tools/list_changed', '"com.amazonaws.secretsmanager"', '"com.amazonaws.lambda"'];
+    // Strings only each module's code holds: an MCP notification, the Smithy namespaces of the two AWS services, Anthropic's
+    // API, @cfworker/json-schema's error for a schema it cannot use.
+    const markers = [
+      'notifications/tools/list_changed',
+      '"com.amazonaws.secretsmanager"',
+      '"com.amazonaws.lambda"',
+      '"https://api.anthropic.com"',
+      'Duplicate schema URI',
+    ];
     for (const marker of markers) expect(atInit).not.toContain(marker);
     // AND they are in the asset, as chunks
     const chunks = fs.readdirSync(path.join(runtime.codeDirectory, 'chunks')).map((file) => read(`chunks/${file}`));
     for (const marker of markers) expect(chunks.some((chunk) => chunk.includes(marker))).toBe(true);
-    // AND the handler file stays under 400 KB, what init loads under 600 KB (1074 KB in one file before the split)
+    // AND defineAgent's schema normalization is nowhere in the handler's files: an agent's bundle carries its own
+    expect([atInit, ...chunks].some((code) => code.includes('without JSON Schema conversion'))).toBe(false);
+    // AND the handler file stays under 400 KB, what init loads under 535 KB (1074 KB in one file before the split, 566 KB before these chunks)
     expect(Buffer.byteLength(read('index.mjs'))).toBeLessThan(400 * 1024);
-    expect(Buffer.byteLength(atInit)).toBeLessThan(600 * 1024);
+    expect(Buffer.byteLength(atInit)).toBeLessThan(535 * 1024);
   });
 
   test('is left without the handler in a stack whose bundling is skipped, which is not deployed', () => {

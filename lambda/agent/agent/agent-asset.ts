@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgentAsset, MCP_URLS_ENV_VAR, TOOL_FUNCTIONS_ENV_VAR, type LambdaToolSpec, type McpServerSpec } from './asset-layout';
-import { agentOf, type AgentDefinition } from './definition';
+import { agentOf } from './agent-kind';
+import type { AgentDefinition } from './definition';
 
 export interface AgentAssetContents {
   agent?: AgentDefinition;

@@ -14,7 +14,10 @@
  * synthesis that bundles it (and, were it deployed anyway, the function's
  * initialization), with a message naming the tool and the field.
  */
+import { AGENT_KIND, DEFAULT_MAX_STEPS, TOOL_NAME_PATTERN } from './agent-kind';
 import { normalizeSchema, ToolSchemaError, type JsonSchema, type ValidationResult } from './tool-schema';
+
+export { AGENT_KIND, DEFAULT_MAX_STEPS, TOOL_NAME_PATTERN, agentOf, isAgentDefinition } from './agent-kind';
 
 /** What a tool call knows about the request it serves. */
 export interface ToolContext {
@@ -140,16 +143,9 @@ export interface AgentDefinition {
   manifest(): AgentManifest;
 }
 
-/** Marks a definition made by this package, whichever copy of it bundled the user's code. */
-export const AGENT_KIND = 'cdk-multi-region-agent/agent@1';
-
-/** Model calls per message when the agent does not set `maxSteps`. */
-export const DEFAULT_MAX_STEPS = 10;
 /** Each tool call's time limit in milliseconds when neither the agent nor the tool sets one. */
 export const DEFAULT_TOOL_TIMEOUT_MS = 10_000;
 const MAX_MAX_STEPS = 50;
-/** Bedrock's ToolSpecification name rule. */
-export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /** A definition that cannot be used; the message names the tool or field. */
 export class AgentDefinitionError extends Error {
@@ -196,22 +192,6 @@ export function defineAgent(props: AgentProps): AgentDefinition {
     }),
   };
   return definition;
-}
-
-/** Whether a module's export is a definition made by defineAgent (of any copy of this package). */
-export function isAgentDefinition(value: unknown): value is AgentDefinition {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { kind?: unknown }).kind === AGENT_KIND &&
-    typeof (value as { manifest?: unknown }).manifest === 'function'
-  );
-}
-
-/** The agent an entry module exports: its default export, or an export named `agent`. */
-export function agentOf(module: Record<string, unknown>): AgentDefinition | undefined {
-  const candidate = [module.default, module.agent, (module.default as Record<string, unknown> | undefined)?.default].find(isAgentDefinition);
-  return candidate as AgentDefinition | undefined;
 }
 
 function runnableTool(name: string, definition: ToolLike, defaultTimeoutMs: number): RunnableTool {

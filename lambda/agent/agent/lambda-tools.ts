@@ -11,7 +11,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { optionalModules } from '../optional-modules';
 import type { LambdaToolEvent, LambdaToolSpec } from './asset-layout';
 import type { RunnableTool } from './definition';
-import { normalizeSchema } from './tool-schema';
+import { deferredJsonSchemaInput } from './json-schema-input';
 
 export interface LambdaClientSettings {
   connectTimeoutMs: number;
@@ -53,12 +53,18 @@ export class LambdaClients {
   }
 }
 
-/** The Lambda tools of lambda-tools.json, each bound to its function's ARN. */
+/**
+ * The Lambda tools of lambda-tools.json, each bound to its function's ARN.
+ * Their input's validator (@cfworker/json-schema) is imported now, beside
+ * the cold start, and waited for at the first call: a runtime without
+ * Lambda tools never loads it.
+ */
 export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Record<string, string>, clients: LambdaClients): RunnableTool[] {
+  const validator = optionalModules.jsonSchemaValidator().then((module) => module.Validator);
   return specs.map((spec) => {
     const arn = functionArns[spec.name];
     if (!arn) throw new Error(`Lambda tool ${spec.name} has no function ARN in AGENT_TOOL_FUNCTIONS`);
-    const schema = normalizeSchema(spec.inputSchema);
+    const schema = deferredJsonSchemaInput(spec.inputSchema, validator);
     return {
       name: spec.name,
       description: spec.description,

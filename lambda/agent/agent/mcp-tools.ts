@@ -16,14 +16,16 @@
  * Every failure is the tool's error, which the model reads: none crashes
  * the request.
  */
+import { Validator } from '@cfworker/json-schema';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../chain/types';
 import type { McpServerSpec } from './asset-layout';
-import { TOOL_NAME_PATTERN, type RunnableTool, type ToolContext } from './definition';
-import { normalizeSchema } from './tool-schema';
+import { TOOL_NAME_PATTERN } from './agent-kind';
+import type { RunnableTool, ToolContext } from './definition';
+import { jsonSchemaInput, type JsonSchema } from './json-schema-input';
 
 /** How long a tool list is kept before it is read again. */
 export const MCP_TOOL_LIST_TTL_MS = 5 * 60_000;
@@ -130,7 +132,7 @@ export class McpServerTools implements ToolSource {
     }
     let schema;
     try {
-      schema = normalizeSchema(tool.inputSchema);
+      schema = jsonSchemaInput(tool.inputSchema as JsonSchema, Validator);
     } catch (error) {
       this.props.onProblem?.(this.name, `its tool '${name}' is left out: inputSchema: ${(error as Error).message}`);
       return [];

@@ -5,29 +5,23 @@
  * - a Standard JSON Schema (zod 4.2 and later, valibot's and arktype's
  *   adapters): converted and validated through its `~standard` interface;
  * - a zod/mini schema (zod 4's small build, without Standard JSON Schema):
- *   validated through `~standard`, converted by zod's own `toJSONSchema`,
- *   which the runtime has anyway (its configuration is zod/mini);
+ *   validated through `~standard`, converted by zod's own `toJSONSchema`
+ *   (in zod's core, which zod/mini is built on);
  * - the AI SDK's `jsonSchema(...)` (or a function returning it);
- * - a plain JSON Schema object, validated with @cfworker/json-schema (a
- *   small validator without code generation, which Lambda's init favours).
+ * - a plain JSON Schema object, validated with @cfworker/json-schema
+ *   (json-schema-input.ts).
  * The schema must describe an object: Bedrock sends tool input as one.
+ *
+ * defineAgent normalizes with this module, in the user's agent bundle and at
+ * synthesis. The runtime's handler does not import it: its own tools (Lambda
+ * tools, MCP tools) are plain JSON Schema, so zod's converter stays out of
+ * what its init loads.
  */
 import { Validator } from '@cfworker/json-schema';
 import { toJSONSchema, type $ZodType } from 'zod/v4/core';
+import { jsonSchemaInput, objectSchema, ToolSchemaError, type JsonSchema, type NormalizedSchema } from './json-schema-input';
 
-export type JsonSchema = Record<string, unknown>;
-
-export type ValidationResult = { ok: true; value: unknown } | { ok: false; message: string };
-
-export interface NormalizedSchema {
-  jsonSchema: JsonSchema;
-  validate(input: unknown): Promise<ValidationResult>;
-}
-
-/** Thrown for a schema that cannot become a tool's input schema; the message says why. */
-export class ToolSchemaError extends Error {
-  override readonly name = 'ToolSchemaError';
-}
+export { ToolSchemaError, type JsonSchema, type NormalizedSchema, type ValidationResult } from './json-schema-input';
 
 const AI_SDK_SCHEMA = Symbol.for('vercel.ai.schema');
 
@@ -96,36 +90,7 @@ function fromAiSdk(schema: AiSdkSchema): NormalizedSchema {
 }
 
 function fromJsonSchema(schema: JsonSchema): NormalizedSchema {
-  const jsonSchema = objectSchema(schema);
-  let validator: Validator;
-  try {
-    validator = new Validator(jsonSchema as never, '7', false);
-  } catch (error) {
-    throw new ToolSchemaError(`not a valid JSON Schema: ${(error as Error).message}`);
-  }
-  return {
-    jsonSchema,
-    validate: async (input) => {
-      const result = validator.validate(input);
-      if (result.valid) return { ok: true, value: input };
-      // The innermost errors say what is wrong; the outer ones only that something below is.
-      const details = result.errors.filter((error) => !['properties', 'allOf', 'anyOf', 'items'].includes(error.keyword));
-      return {
-        ok: false,
-        message: (details.length > 0 ? details : result.errors).map((error) => `${error.instanceLocation || '#'}: ${error.error}`).join('; '),
-      };
-    },
-  };
-}
-
-/** Bedrock sends tool input as a JSON object: a schema of anything else cannot be satisfied. */
-function objectSchema(schema: JsonSchema): JsonSchema {
-  if (schema.type !== 'object') {
-    throw new ToolSchemaError(
-      `the input schema must describe an object (type: "object"), got ${schema.type === undefined ? 'no type' : `type: ${JSON.stringify(schema.type)}`}`,
-    );
-  }
-  return schema;
+  return jsonSchemaInput(schema, Validator);
 }
 
 function pathOf(path: ReadonlyArray<PropertyKey | { key: PropertyKey }> | undefined): string {
