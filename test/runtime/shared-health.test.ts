@@ -542,7 +542,15 @@ test("a retry-budget slot that fails to parse is ignored and counted, and the re
   await db.send(
     new PutItemCommand({
       TableName: HEALTH_TABLE,
-      Item: { scope: { S: EU_WEST }, target: { S: '~retry-budget#0' }, bucket: { S: 'now' }, requests: { N: '1' }, fallbacks: { N: '0' }, expiresAt },
+      // In a slot of its own: in the valid one's (slot 0 one time in seven), the valid write would replace it.
+      Item: {
+        scope: { S: EU_WEST },
+        target: { S: `~retry-budget#${(bucket + 3) % 7}` },
+        bucket: { S: 'now' },
+        requests: { N: '1' },
+        fallbacks: { N: '0' },
+        expiresAt,
+      },
     }),
   );
   await db.send(
