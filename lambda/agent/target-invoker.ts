@@ -9,6 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { Clock, InvokeTarget, ModelEvent, ModelRequest } from './chain/types';
 import type { ChainTarget, RuntimeConfig } from './config';
 import { optionalModules } from './optional-modules';
+import { startedAhead } from './started-ahead';
 
 /**
  * Bedrock for Bedrock targets; the outside providers' invoker, with its
@@ -23,8 +24,8 @@ export function targetInvoker(
   credentials?: { accessKeyId: string; secretAccessKey: string },
 ): InvokeTarget {
   if (!config.chain.some((target) => target.provider)) return bedrock;
-  const secrets = secretsManagerClient(config, credentials);
-  const providers = optionalModules.outsideProviders().then((module) => module.outsideProviders(config, secrets, clock));
+  const secrets = startedAhead(secretsManagerClient(config, credentials));
+  const providers = startedAhead(optionalModules.outsideProviders().then((module) => module.outsideProviders(config, secrets, clock)));
   return (target, request, signal) => (target.provider ? whenLoaded(providers, target, request, signal) : bedrock(target, request, signal));
 }
 

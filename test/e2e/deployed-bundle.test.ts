@@ -29,6 +29,7 @@ let lambda: LambdaEmulator;
 let delivery: FunctionUrlHost;
 let host: ChildProcess;
 let url: string;
+let lookupOrderArn: string;
 let deployed: { directory: string; bundle: string; config: Record<string, unknown>; toolFunctions: string };
 
 beforeAll(async () => {
@@ -60,35 +61,15 @@ beforeAll(async () => {
   dynamo = await LocalDynamoDb.start();
   await dynamo.createConversationTable((deployed.config.table as { name: string }).name);
   lambda = await LambdaEmulator.start();
-  const lookupOrderArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', lookupOrder as LambdaHandler);
+  lookupOrderArn = lambda.register('arn:aws:lambda:eu-west-1:123456789012:function:lookup-order', lookupOrder as LambdaHandler);
   // AND the delivery MCP server's function behind a stand-in function URL
   delivery = await FunctionUrlHost.start(deliveryMcp as LambdaHandler, { functionName: 'delivery', timeoutMs: 10_000 });
 
   // AND the bundle running in its own process, configured as deployed plus local endpoints
-  host = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'local', 'lambda-host.ts'), deployed.bundle], {
-    env: {
-      ...process.env,
-      AGENT_CONFIG: JSON.stringify({ ...deployed.config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } }),
-      // CloudFormation resolves the tool's ARN at deployment; here it is the emulated function's.
-      AGENT_TOOL_FUNCTIONS: JSON.stringify({ lookup_order: lookupOrderArn }),
-      // And the MCP server's function URL.
-      AGENT_MCP_URLS: JSON.stringify({ delivery: delivery.url }),
-      // The Lambda runtime's code directory, where the asset's agent files are.
-      LAMBDA_TASK_ROOT: deployed.directory,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'eu-west-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    host.stdout!.on('data', (chunk: Buffer) => {
-      const match = /LAMBDA_HOST_URL=(\S+)/.exec(String(chunk));
-      if (match) resolve(match[1]);
-    });
-    host.once('exit', (code) => reject(new Error(`the Lambda host exited with ${code}`)));
-  });
+  ({ host, url } = await startHost(deployed.directory, {
+    ...deployed.config,
+    endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint },
+  }));
 }, 120_000);
 
 afterAll(async () => {
@@ -100,8 +81,37 @@ afterAll(async () => {
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
-async function say(text: string, conversationId = 'eu.e2e-1'): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
-  const response = await fetch(`${url}/v1/conversations/${conversationId}/messages`, {
+/** The asset in `directory` running in a process of its own through the local Lambda host, with `config` as AGENT_CONFIG. */
+async function startHost(directory: string, config: Record<string, unknown>): Promise<{ host: ChildProcess; url: string }> {
+  const started = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'local', 'lambda-host.ts'), path.join(directory, 'index.mjs')], {
+    env: {
+      ...process.env,
+      AGENT_CONFIG: JSON.stringify(config),
+      // CloudFormation resolves the tool's ARN at deployment; here it is the emulated function's.
+      AGENT_TOOL_FUNCTIONS: JSON.stringify({ lookup_order: lookupOrderArn }),
+      // And the MCP server's function URL.
+      AGENT_MCP_URLS: JSON.stringify({ delivery: delivery.url }),
+      // The Lambda runtime's code directory, where the asset's agent files are.
+      LAMBDA_TASK_ROOT: directory,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'eu-west-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const listening = await new Promise<string>((resolve, reject) => {
+    started.stdout!.on('data', (chunk: Buffer) => {
+      const match = /LAMBDA_HOST_URL=(\S+)/.exec(String(chunk));
+      if (match) resolve(match[1]);
+    });
+    started.once('exit', (code) => reject(new Error(`the Lambda host exited with ${code}`)));
+  });
+  return { host: started, url: listening };
+}
+
+async function say(text: string, conversationId = 'eu.e2e-1', to = url): Promise<{ status: number; headers: Headers; events: ReturnType<typeof parseSse> }> {
+  const response = await fetch(`${to}/v1/conversations/${conversationId}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text }),
@@ -184,4 +194,30 @@ test("the deployed bundle calls the example's MCP server through the MCP client 
   expect(delivery.invocations).toBeGreaterThan(0);
   // The handler file itself holds no MCP client: it is a chunk beside it.
   expect(fs.readFileSync(deployed.bundle, 'utf8')).not.toContain('notifications/tools/list_changed');
+});
+
+test("an asset missing the outside providers' chunk keeps serving from Bedrock: a chain naming a provider does not bring the environment down", async () => {
+  // GIVEN the deployed asset damaged (its outside providers' chunk gone), and a chain that ends with an OpenAI target
+  const damaged = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-damaged-'));
+  fs.cpSync(deployed.directory, damaged, { recursive: true });
+  const chunks = fs.readdirSync(path.join(damaged, 'chunks')).filter((file) => file.startsWith('outside-providers-'));
+  expect(chunks).toHaveLength(1);
+  fs.rmSync(path.join(damaged, 'chunks', chunks[0]));
+  const openAi = { modelId: 'gpt-4o', region: 'eu-west-1', tier: 'provider-fallback', provider: { name: 'openai', residency: 'eu', secret: 'openai-eu' } };
+  const config = { ...deployed.config, chain: [...(deployed.config.chain as unknown[]), openAi] };
+  const running = await startHost(damaged, { ...config, endpoints: { bedrock: emulator.endpoints, dynamodb: dynamo.endpoint, lambda: lambda.endpoint } });
+  try {
+    // WHEN it is asked, after the chunk's import failed beside the cold start, and asked again
+    const first = await say('hello', 'eu.e2e-damaged-1', running.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const second = await say('hello again', 'eu.e2e-damaged-2', running.url);
+
+    // THEN both are answered by the primary, and the process is still up
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.headers.get('x-agent-path')).toBe('primary');
+    expect(running.host.exitCode).toBeNull();
+  } finally {
+    running.host.kill();
+    fs.rmSync(damaged, { recursive: true, force: true });
+  }
 });

@@ -12,6 +12,7 @@ import { OpenAiEmulator } from '../../local/openai-emulator';
 import { SecretsManagerEmulator } from '../../local/secrets-manager-emulator';
 import { defineAgent, tool } from '../../lambda/agent/agent/definition';
 import type { ChainTarget, RuntimeConfigInput } from '../../lambda/agent/config';
+import { optionalModules } from '../../lambda/agent/optional-modules';
 import { answerOf, CLAUDE, EU_CENTRAL, EU_WEST, euConfig, postMessage, readConversation, startHarness, tableItems, US_EAST, type Harness } from './harness';
 
 const US_CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
@@ -194,6 +195,28 @@ describe('failover from Bedrock to an outside provider', () => {
       usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
     });
   });
+});
+
+test('outside providers whose code cannot load: Bedrock still answers, and a fallback to the provider is a classified failure', async () => {
+  // GIVEN the providers' chunk failing to load (a damaged asset; test/e2e/deployed-bundle.test.ts runs one in its own process)
+  const load = jest.spyOn(optionalModules, 'outsideProviders').mockRejectedValue(new Error('chunk missing'));
+  try {
+    await startEu();
+
+    // WHEN a message is answered by Bedrock, and another finds every Bedrock target failing
+    const healthy = await postMessage(harness.server.url, 'eu.c-no-providers-1', { text: 'hello' });
+    failBedrock({ status: 503 });
+    const failed = await postMessage(harness.server.url, 'eu.c-no-providers-2', { text: 'hello' });
+
+    // THEN the first is answered, and the second is a 503 whose provider attempt is counted as a failure
+    expect(healthy.status).toBe(200);
+    expect(healthy.headers.get('x-agent-path')).toBe('primary');
+    expect(failed.status).toBe(503);
+    expect(failed.json?.error).toMatchObject({ code: 'all_targets_failed' });
+    expect(harness.output.sum('TargetErrors', ['Region', 'Reason'], { Reason: 'NetworkError' })).toBe(1);
+  } finally {
+    load.mockRestore();
+  }
 });
 
 describe('provider keys', () => {

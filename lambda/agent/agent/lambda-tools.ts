@@ -9,6 +9,7 @@
 import type { InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { optionalModules } from '../optional-modules';
+import { startedAhead } from '../started-ahead';
 import type { LambdaToolEvent, LambdaToolSpec } from './asset-layout';
 import type { RunnableTool } from './definition';
 import { deferredJsonSchemaInput } from './json-schema-input';
@@ -60,7 +61,7 @@ export class LambdaClients {
  * Lambda tools never loads it.
  */
 export function lambdaTools(specs: readonly LambdaToolSpec[], functionArns: Record<string, string>, clients: LambdaClients): RunnableTool[] {
-  const validator = optionalModules.jsonSchemaValidator().then((module) => module.Validator);
+  const validator = startedAhead(optionalModules.jsonSchemaValidator().then((module) => module.Validator));
   return specs.map((spec) => {
     const arn = functionArns[spec.name];
     if (!arn) throw new Error(`Lambda tool ${spec.name} has no function ARN in AGENT_TOOL_FUNCTIONS`);

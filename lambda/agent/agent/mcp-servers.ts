@@ -9,6 +9,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { Clock } from '../chain/types';
 import type { RuntimeConfig } from '../config';
 import { SecretValues } from '../providers/secret-values';
+import { startedAhead } from '../started-ahead';
 import { secretsManagerClient } from '../target-invoker';
 import type { McpServerSpec } from './asset-layout';
 import { authenticatedFetch } from './mcp-auth';
@@ -25,7 +26,7 @@ export interface McpServersSettings {
 export function mcpServerTools(specs: readonly McpServerSpec[], settings: McpServersSettings): McpServerTools[] {
   const { config, clock, credentials } = settings;
   const secrets = specs.some((spec) => spec.auth?.kind === 'bearer')
-    ? new SecretValues(secretsManagerClient(config, credentials), config.providerKeyTtlMs, clock)
+    ? new SecretValues(startedAhead(secretsManagerClient(config, credentials)), config.providerKeyTtlMs, clock)
     : undefined;
   // Only a signing server needs credentials; the default chain is what the AWS SDK's clients use.
   const signing = specs.some((spec) => spec.auth?.kind === 'sigv4') ? (credentials ?? defaultProvider()) : undefined;
